@@ -1,0 +1,37 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ServiceConfig } from '@claimchain/config';
+import { HealthModule } from '@claimchain/http';
+import { MESSAGING_PROBES, MessagingModule, OutboxWriter } from '@claimchain/messaging';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from './persistence/data-source.options';
+import { ClaimsRepository } from './persistence/claims.repository';
+import { SubmitClaimService } from './claims/submit-claim/submit-claim.service';
+import { SubmitClaimHttpController } from './claims/submit-claim/submit-claim.http.controller';
+import { GetClaimHttpController } from './claims/get-claim/get-claim.http.controller';
+import { ClaimStatusConsumer } from './claims/track-status/claim-status.consumer';
+
+/** claim-intake: the insurer-facing claims API and the claim status read model. */
+@Module({})
+export class ClaimIntakeModule {
+  static forRoot(config: ServiceConfig): DynamicModule {
+    return {
+      module: ClaimIntakeModule,
+      imports: [
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        MessagingModule.forRoot(config),
+        HealthModule.forRoot(MESSAGING_PROBES),
+      ],
+      controllers: [SubmitClaimHttpController, GetClaimHttpController, ClaimStatusConsumer],
+      providers: [
+        ClaimsRepository,
+        {
+          provide: SubmitClaimService,
+          inject: [DataSource, ClaimsRepository, OutboxWriter],
+          useFactory: (ds: DataSource, claims: ClaimsRepository, outbox: OutboxWriter) =>
+            new SubmitClaimService(ds, claims, outbox, config.pseudonymKey),
+        },
+      ],
+    };
+  }
+}

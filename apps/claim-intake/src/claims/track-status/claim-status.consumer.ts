@@ -1,0 +1,67 @@
+import { Controller } from '@nestjs/common';
+import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
+import {
+  ClaimAdjudicatedV1,
+  CloudEvent,
+  LedgerAnchoredV1,
+  PayoutReleasedV1,
+  Topics,
+  TreatmentRejectedV1,
+  TreatmentVerifiedV1,
+} from '@claimchain/contracts';
+import { EventContext } from '@claimchain/messaging';
+import { validate as isUuid } from 'uuid';
+import { ClaimsRepository } from '../../persistence/claims.repository';
+
+/**
+ * Keeps the status and timeline read model current from the downstream events. Each handler runs in the inbox
+ * transaction, so a redelivered event changes nothing twice.
+ */
+@Controller()
+export class ClaimStatusConsumer {
+  constructor(private readonly claims: ClaimsRepository) {}
+
+  @EventPattern(Topics.TreatmentsVerified)
+  async verified(@Payload() event: CloudEvent<TreatmentVerifiedV1>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'verified'));
+  }
+
+  @EventPattern(Topics.TreatmentsRejected)
+  async rejected(@Payload() event: CloudEvent<TreatmentRejectedV1>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'rejected'));
+  }
+
+  @EventPattern(Topics.ClaimsAdjudicated)
+  async adjudicated(@Payload() event: CloudEvent<ClaimAdjudicatedV1>, @Ctx() ctx: EventContext): Promise<void> {
+    const status = event.data.decision === 'denied' ? 'denied' : 'adjudicated';
+    await this.track(ctx, event, () =>
+      this.claims.advance(ctx.em, event.subject, status, { payable: event.data.payable }),
+    );
+  }
+
+  @EventPattern(Topics.PayoutsReleased)
+  async paid(@Payload() event: CloudEvent<PayoutReleasedV1>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'paid', { paid: event.data.amount }));
+  }
+
+  @EventPattern(Topics.LedgerAnchored)
+  async anchored(@Payload() event: CloudEvent<LedgerAnchoredV1>, @Ctx() ctx: EventContext): Promise<void> {
+    const a = event.data;
+    // Anchors for other aggregates (contracts) share the topic; only this service's claims have a timeline here.
+    if (!isUuid(a.eventSubject) || !(await this.claims.exists(ctx.em, a.eventSubject))) return;
+    await this.claims.recordAnchor(ctx.em, {
+      eventId: a.eventId,
+      claimId: a.eventSubject,
+      eventType: a.eventType,
+      leafIndex: a.leafIndex,
+      leafHash: a.leafHash,
+      treeSize: a.treeSize,
+    });
+  }
+
+  private async track(ctx: EventContext, event: CloudEvent, apply: () => Promise<void>): Promise<void> {
+    if (!(await this.claims.exists(ctx.em, event.subject))) return;
+    await this.claims.recordEvent(ctx.em, event);
+    await apply();
+  }
+}

@@ -1,0 +1,35 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ServiceConfig } from '@claimchain/config';
+import { HealthModule } from '@claimchain/http';
+import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
+import { dataSourceOptions } from './persistence/data-source.options';
+import { LedgerRepository } from './persistence/ledger.repository';
+import { LedgerAppenderService } from './log/append/ledger-appender.service';
+import { DomainEventsConsumer } from './log/append/domain-events.consumer';
+import { CheckpointService, SERVICE_CONFIG } from './log/checkpoint/checkpoint.service';
+import { loadNoteSigner, NOTE_SIGNER } from './log/checkpoint/note-signer.provider';
+import { LedgerReadHttpController } from './log/read/ledger-read.http.controller';
+
+/** ledger-anchoring: the RFC 9162 Merkle log of every domain event, signed checkpoints, proofs. */
+@Module({})
+export class LedgerAnchoringModule {
+  static forRoot(config: ServiceConfig): DynamicModule {
+    return {
+      module: LedgerAnchoringModule,
+      imports: [
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        MessagingModule.forRoot(config),
+        HealthModule.forRoot(MESSAGING_PROBES),
+      ],
+      controllers: [DomainEventsConsumer, LedgerReadHttpController],
+      providers: [
+        { provide: SERVICE_CONFIG, useValue: config },
+        { provide: NOTE_SIGNER, useFactory: () => loadNoteSigner(config) },
+        LedgerRepository,
+        LedgerAppenderService,
+        CheckpointService,
+      ],
+    };
+  }
+}

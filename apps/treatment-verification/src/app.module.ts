@@ -1,0 +1,27 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ServiceConfig } from '@claimchain/config';
+import { HealthModule } from '@claimchain/http';
+import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
+import { dataSourceOptions } from './persistence/data-source.options';
+import { ConfirmationsRepository } from './persistence/confirmations.repository';
+import { ConfirmTreatmentService } from './confirmations/confirm-treatment/confirm-treatment.service';
+import { ConfirmTreatmentHttpController } from './confirmations/confirm-treatment/confirm-treatment.http.controller';
+import { ClaimsSubmittedConsumer } from './confirmations/track-claims/claims-submitted.consumer';
+
+/** treatment-verification: providers confirm what they performed; matched claims become verified. */
+@Module({})
+export class TreatmentVerificationModule {
+  static forRoot(config: ServiceConfig): DynamicModule {
+    return {
+      module: TreatmentVerificationModule,
+      imports: [
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        MessagingModule.forRoot(config),
+        HealthModule.forRoot(MESSAGING_PROBES),
+      ],
+      controllers: [ConfirmTreatmentHttpController, ClaimsSubmittedConsumer],
+      providers: [ConfirmationsRepository, ConfirmTreatmentService],
+    };
+  }
+}

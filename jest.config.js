@@ -1,0 +1,20 @@
+// Three tiers: pure unit specs, integration specs on the real Postgres + Kafka broker, and the end-to-end spec
+// that boots all four services. globalSetup starts the test broker and databases once for the whole run.
+const moduleNameMapper = {
+  '^@claimchain/(contracts|config|messaging|ledger|http|testing)$': '<rootDir>/libs/$1/src',
+};
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] };
+const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform };
+
+/** @type {import('jest').Config} */
+module.exports = {
+  // Integration and e2e specs wait on real brokers (consumer group joins take seconds); unit specs finish fast anyway.
+  testTimeout: 90000,
+  globalSetup: '<rootDir>/test/global-setup.ts',
+  globalTeardown: '<rootDir>/test/global-teardown.ts',
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs}/**/*.spec.ts'] },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
+    { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
+  ],
+};

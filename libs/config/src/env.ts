@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { SERVICES, ServiceName, envPrefixOf } from './services';
+
+/**
+ * Every environment variable the system reads, validated once at start so a typo fails loudly. Each service's
+ * variables may be prefixed with its name (CLAIM_INTAKE_PORT) to run several on one machine; the unprefixed one
+ * applies to all.
+ */
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  HOST: z.string().default('127.0.0.1'),
+  DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
+  DATABASE_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_]*$/)
+    .default('claimchain'),
+  KAFKA_BROKERS: z.string().min(1).default(DEFAULT_KAFKA_BROKERS),
+  KAFKA_GROUP_PREFIX: z.string().min(1).default('claimchain'),
+  LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
+  PSEUDONYM_KEY: z.string().min(16).default('dev-only-pseudonym-key-change-me'),
+  LEDGER_ORIGIN: z.string().min(1).default('claimchain.local/ledger'),
+  LEDGER_SIGNING_KEY_FILE: z.string().optional(),
+  LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().positive().default(200),
+  LEDGER_CHECKPOINT_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
+  LEDGER_PUBLIC_KEY_URL: z.string().url().optional(),
+});
+
+export type ServiceConfig = {
+  service: ServiceName;
+  port: number;
+  host: string;
+  databaseUrl: string;
+  kafkaBrokers: string[];
+  kafkaClientId: string;
+  kafkaGroupId: string;
+  logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+  pseudonymKey: string;
+  ledger: {
+    origin: string;
+    signingKeyFile?: string;
+    checkpointIntervalMs: number;
+    checkpointMaxEntries: number;
+  };
+};
+
+/** Reads `<SERVICE>_<NAME>` first, then `<NAME>`. */
+function scopedEnv(service: ServiceName, env: NodeJS.ProcessEnv): Record<string, string | undefined> {
+  const prefix = `${envPrefixOf(service)}_`;
+  const out: Record<string, string | undefined> = {};
+  for (const key of Object.keys(Env.shape)) out[key] = env[prefix + key] ?? env[key];
+  return out;
+}
+
+/** The database a service owns on the configured server: `<prefix>_<service db>`. */
+export function databaseUrlFor(service: ServiceName, baseUrl: string, prefix: string): string {
+  const url = new URL(baseUrl);
+  url.pathname = `/${prefix}_${SERVICES[service].database}`;
+  return url.toString();
+}
+
+export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const parsed = Env.safeParse(scopedEnv(service, env));
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`Invalid configuration for ${service}: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    service,
+    port: e.PORT ?? SERVICES[service].port,
+    host: e.HOST,
+    databaseUrl: databaseUrlFor(service, e.DATABASE_URL, e.DATABASE_PREFIX),
+    kafkaBrokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+    kafkaClientId: service,
+    kafkaGroupId: `${e.KAFKA_GROUP_PREFIX}.${service}`,
+    logLevel: e.LOG_LEVEL,
+    pseudonymKey: e.PSEUDONYM_KEY,
+    ledger: {
+      origin: e.LEDGER_ORIGIN,
+      signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
+      checkpointIntervalMs: e.LEDGER_CHECKPOINT_INTERVAL_MS,
+      checkpointMaxEntries: e.LEDGER_CHECKPOINT_MAX_ENTRIES,
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { Topics, TopicName } from './topics';
+import { ClaimSubmittedV1 } from './events/claim-submitted.event';
+import { TreatmentRejectedV1, TreatmentVerifiedV1 } from './events/treatment.events';
+import { LedgerAnchoredV1, LedgerCheckpointV1 } from './events/ledger.events';
+import { ClaimAdjudicatedV1, ContractPublishedV1, PayoutReleasedV1 } from './events/payout.events';
+
+/**
+ * The one place that ties a topic to its CloudEvents type and data schema. Producers and consumers both validate
+ * against it (messaging does that), so a schema change shows up on both sides at once.
+ */
+export const EventCatalog = {
+  [Topics.ClaimsSubmitted]: { type: 'claim.submitted', schema: ClaimSubmittedV1 },
+  [Topics.TreatmentsVerified]: { type: 'treatment.verified', schema: TreatmentVerifiedV1 },
+  [Topics.TreatmentsRejected]: { type: 'treatment.rejected', schema: TreatmentRejectedV1 },
+  [Topics.LedgerAnchored]: { type: 'ledger.anchored', schema: LedgerAnchoredV1 },
+  [Topics.LedgerCheckpoints]: { type: 'ledger.checkpoint', schema: LedgerCheckpointV1 },
+  [Topics.ContractsPublished]: { type: 'contract.published', schema: ContractPublishedV1 },
+  [Topics.ClaimsAdjudicated]: { type: 'claim.adjudicated', schema: ClaimAdjudicatedV1 },
+  [Topics.PayoutsReleased]: { type: 'payout.released', schema: PayoutReleasedV1 },
+} as const satisfies Record<TopicName, { type: string; schema: z.ZodTypeAny }>;
+
+export type EventCatalog = typeof EventCatalog;
+export type EventDataOf<T extends TopicName> = z.infer<EventCatalog[T]['schema']>;
+
+export const DATASCHEMA_BASE = 'https://claimchain.dev/schemas';
+
+export function dataschemaOf(topic: TopicName): string {
+  return `${DATASCHEMA_BASE}/${topic}`;
+}
+
+/** Domain topics the ledger records: everything except the ledger's own output. */
+export const LEDGER_RECORDED_TOPICS: readonly TopicName[] = [
+  Topics.ClaimsSubmitted,
+  Topics.TreatmentsVerified,
+  Topics.TreatmentsRejected,
+  Topics.ContractsPublished,
+  Topics.ClaimsAdjudicated,
+  Topics.PayoutsReleased,
+];

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { CodingRef, CurrencyCode, IsoDate, MoneyAmount } from '../money';
+
+/** A claim accepted by claim-intake. The patient travels only as a keyed pseudonym, never in clear. */
+export const ClaimSubmittedV1 = z.object({
+  claimId: z.string().uuid(),
+  insurerId: z.string().min(1),
+  providerId: z.string().min(1),
+  patientPseudonym: z.string().regex(/^[0-9a-f]{64}$/),
+  coverage: z.string().min(1),
+  currency: CurrencyCode,
+  total: MoneyAmount,
+  items: z
+    .array(
+      CodingRef.extend({
+        sequence: z.number().int().positive(),
+        servicedDate: IsoDate,
+        quantity: z.number().int().positive(),
+        unitPrice: MoneyAmount,
+        net: MoneyAmount,
+      }),
+    )
+    .min(1),
+  submittedAt: z.string().datetime({ offset: true }),
+});
+export type ClaimSubmittedV1 = z.infer<typeof ClaimSubmittedV1>;

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+const Base64Hash = z.string().regex(/^[A-Za-z0-9+/]{43}=$/, 'a base64 SHA-256 hash');
+
+/** An event is "recorded" once a signed checkpoint covers its leaf: this says which leaf and which checkpoint. */
+export const LedgerAnchoredV1 = z.object({
+  eventId: z.string().uuid(),
+  eventType: z.string().min(1),
+  eventSubject: z.string().min(1),
+  leafIndex: z.number().int().nonnegative(),
+  leafHash: Base64Hash,
+  treeSize: z.number().int().positive(),
+  rootHash: Base64Hash,
+  checkpoint: z.string().min(1),
+});
+export type LedgerAnchoredV1 = z.infer<typeof LedgerAnchoredV1>;
+
+/** Every signed checkpoint, for witnesses and auditors that follow the log. */
+export const LedgerCheckpointV1 = z.object({
+  origin: z.string().min(1),
+  treeSize: z.number().int().positive(),
+  rootHash: Base64Hash,
+  checkpoint: z.string().min(1),
+});
+export type LedgerCheckpointV1 = z.infer<typeof LedgerCheckpointV1>;

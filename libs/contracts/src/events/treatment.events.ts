@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { CodingRef, IsoDate } from '../money';
+
+/** The provider confirmed every claimed line: what was performed, matched line by line against the claim. */
+export const TreatmentVerifiedV1 = z.object({
+  claimId: z.string().uuid(),
+  confirmationId: z.string().uuid(),
+  providerId: z.string().min(1),
+  items: z
+    .array(
+      CodingRef.extend({
+        sequence: z.number().int().positive(),
+        quantity: z.number().int().positive(),
+        performedAt: IsoDate,
+      }),
+    )
+    .min(1),
+  verifiedAt: z.string().datetime({ offset: true }),
+});
+export type TreatmentVerifiedV1 = z.infer<typeof TreatmentVerifiedV1>;
+
+/** The confirmation did not match the claim; each reason names the claim line it concerns. */
+export const TreatmentRejectedV1 = z.object({
+  claimId: z.string().uuid(),
+  confirmationId: z.string().uuid(),
+  providerId: z.string().min(1),
+  reasons: z
+    .array(z.object({ sequence: z.number().int().positive().optional(), code: z.string(), message: z.string() }))
+    .min(1),
+  rejectedAt: z.string().datetime({ offset: true }),
+});
+export type TreatmentRejectedV1 = z.infer<typeof TreatmentRejectedV1>;

@@ -1,0 +1,82 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { FastifyReply, FastifyRequest } from 'fastify';
+import { Observable, throwError } from 'rxjs';
+import { DomainError, DomainErrorKind, ProblemFieldError } from './domain-error';
+
+const STATUS_OF: Record<DomainErrorKind, number> = {
+  'not-found': HttpStatus.NOT_FOUND,
+  conflict: HttpStatus.CONFLICT,
+  invalid: HttpStatus.BAD_REQUEST,
+  unprocessable: HttpStatus.UNPROCESSABLE_ENTITY,
+  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
+};
+
+export const PROBLEM_TYPE_BASE = 'https://claimchain.dev/problems/';
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  code?: string;
+  errors?: ProblemFieldError[];
+}
+
+function slug(code: string): string {
+  return code.toLowerCase().replace(/[._]/g, '-');
+}
+
+/**
+ * Every HTTP error leaves as RFC 9457 problem+json: domain errors by their kind, Nest/Fastify HTTP errors (404
+ * route, 413 body too large, 400 bad JSON) by their status, anything else as an opaque 500 that is logged.
+ * Errors of Kafka event handlers pass through untouched (see catch).
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(ProblemDetailsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void | Observable<never> {
+    // Kafka handlers share the global filters (hybrid app): hand their errors back unchanged, so the event transport
+    // can tell a retriable failure from a permanent one and put the real message in the DLQ headers.
+    if (host.getType() !== 'http') return throwError(() => exception);
+    const http = host.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+    const problem = this.toProblem(exception);
+    problem.instance = request.url;
+    void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+  }
+
+  private toProblem(exception: unknown): ProblemDetails {
+    if (exception instanceof DomainError) {
+      return {
+        type: PROBLEM_TYPE_BASE + slug(exception.code),
+        title: exception.message,
+        status: STATUS_OF[exception.kind],
+        code: exception.code,
+        ...(exception.errors.length ? { errors: exception.errors } : {}),
+      };
+    }
+    const status = exception instanceof HttpException ? exception.getStatus() : statusOfFastifyError(exception);
+    if (status !== undefined) {
+      const detail = exception instanceof Error ? exception.message : undefined;
+      const code = `HTTP.${status}`;
+      return { type: PROBLEM_TYPE_BASE + slug(code), title: httpTitle(status), status, detail, code };
+    }
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return { type: 'about:blank', title: 'Internal Server Error', status: 500 };
+  }
+}
+
+function statusOfFastifyError(exception: unknown): number | undefined {
+  const code = (exception as { statusCode?: unknown })?.statusCode;
+  return typeof code === 'number' && code >= 400 && code < 500 ? code : undefined;
+}
+
+function httpTitle(status: number): string {
+  const name = HttpStatus[status];
+  return name
+    ? name.toLowerCase().replace(/(^|_)(\w)/g, (_m, sep: string, c: string) => (sep ? ' ' : '') + c.toUpperCase())
+    : 'Error';
+}

@@ -1,0 +1,80 @@
+import { ZodError } from 'zod';
+import {
+  CloudEvent,
+  CloudEventEnvelope,
+  EventCatalog,
+  EventDataOf,
+  TopicName,
+  dataschemaOf,
+  newEventId,
+} from '@claimchain/contracts';
+
+/**
+ * Builds and parses CloudEvents against the catalog. Every event is checked here when it is produced and again
+ * when it is consumed, so a producer bug cannot smuggle a malformed event past the schema.
+ */
+export class SchemaViolationError extends Error {
+  readonly code = 'MESSAGING.SCHEMA_VIOLATION';
+  constructor(
+    readonly topic: string,
+    detail: string,
+  ) {
+    super(`message on ${topic} violates its schema: ${detail}`);
+  }
+}
+
+export interface EventDraft<T extends TopicName> {
+  subject: string;
+  data: EventDataOf<T>;
+  source: string;
+  tenantid?: string;
+  correlationid?: string;
+  causationid?: string;
+  time?: Date;
+}
+
+/** Zod issues as `<JSON pointer>: <message>`; `base` is where the validated value sits in the envelope. */
+function describeZod(error: ZodError, base = ''): string {
+  return error.issues.map((i) => `${base}/${i.path.join('/')}: ${i.message}`).join('; ');
+}
+
+export function buildEvent<T extends TopicName>(topic: T, draft: EventDraft<T>): CloudEvent<EventDataOf<T>> {
+  const { type, schema } = EventCatalog[topic];
+  const parsed = schema.safeParse(draft.data);
+  if (!parsed.success) throw new SchemaViolationError(topic, describeZod(parsed.error, '/data'));
+  const id = newEventId();
+  const event: CloudEvent<EventDataOf<T>> = {
+    specversion: '1.0',
+    id,
+    source: draft.source,
+    type,
+    subject: draft.subject,
+    time: (draft.time ?? new Date()).toISOString(),
+    datacontenttype: 'application/json',
+    dataschema: dataschemaOf(topic),
+    correlationid: draft.correlationid ?? id,
+    data: parsed.data as EventDataOf<T>,
+  };
+  if (draft.causationid) event.causationid = draft.causationid;
+  if (draft.tenantid) event.tenantid = draft.tenantid;
+  return event;
+}
+
+export function parseEvent<T extends TopicName>(topic: T, raw: Buffer | string | null): CloudEvent<EventDataOf<T>> {
+  if (raw === null) throw new SchemaViolationError(topic, 'empty message value');
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString());
+  } catch (e) {
+    throw new SchemaViolationError(topic, `not JSON (${(e as Error).message})`);
+  }
+  const envelope = CloudEventEnvelope.safeParse(json);
+  if (!envelope.success) throw new SchemaViolationError(topic, describeZod(envelope.error));
+  const { type, schema } = EventCatalog[topic];
+  if (envelope.data.type !== type) {
+    throw new SchemaViolationError(topic, `type ${envelope.data.type} does not belong on this topic (${type})`);
+  }
+  const data = schema.safeParse(envelope.data.data);
+  if (!data.success) throw new SchemaViolationError(topic, describeZod(data.error, '/data'));
+  return { ...(envelope.data as CloudEvent), data: data.data as EventDataOf<T> };
+}

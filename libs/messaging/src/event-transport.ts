@@ -1,0 +1,184 @@
+import { Logger } from '@nestjs/common';
+import { BaseRpcContext, CustomTransportStrategy, Server } from '@nestjs/microservices';
+import { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { lastValueFrom } from 'rxjs';
+import { DataSource, EntityManager } from 'typeorm';
+import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
+import { SchemaViolationError, parseEvent } from './event-codec';
+
+/**
+ * What a handler receives beside the event: the EntityManager of the transaction in which the inbox row is
+ * written, so the handler's effects (and any outbox rows) commit together with "this event was processed".
+ */
+export class EventContext extends BaseRpcContext<
+  [EntityManager, { topic: string; partition: number; offset: string }]
+> {
+  get em(): EntityManager {
+    return this.args[0];
+  }
+  get origin(): { topic: string; partition: number; offset: string } {
+    return this.args[1];
+  }
+}
+
+/** Thrown by a handler for a failure retrying cannot fix: the message goes to the DLQ at once. */
+export class PermanentEventError extends Error {}
+
+export interface EventTransportOptions {
+  kafka: Kafka;
+  dataSource: DataSource;
+  groupId: string;
+  maxAttempts?: number;
+  retryBaseMs?: number;
+  partitionsConsumedConcurrently?: number;
+}
+
+export type DlqHeaders = {
+  'x-dlq-reason': 'schema' | 'handler';
+  'x-dlq-error': string;
+  'x-dlq-original-topic': string;
+  'x-dlq-original-partition': string;
+  'x-dlq-original-offset': string;
+  'x-dlq-attempts': string;
+  'x-dlq-failed-at': string;
+};
+
+/**
+ * The consuming half of messaging, as a Nest custom transport so each app is a hybrid (HTTP + Kafka) Nest app and
+ * handlers are ordinary `@EventPattern(topic)` methods. Per message: parse and validate against the catalog (a
+ * violation goes straight to `<topic>.dlq`), then run the handler inside a transaction that first records the event
+ * id in the inbox (a redelivery is skipped), retrying a failing handler a bounded number of times before
+ * dead-lettering it. Either way the offset moves on, so one bad message never blocks its partition.
+ */
+export class KafkaEventTransport extends Server implements CustomTransportStrategy {
+  private readonly log = new Logger(KafkaEventTransport.name);
+  private consumer?: Consumer;
+  private dlqProducer?: Producer;
+  private readonly maxAttempts: number;
+  private readonly retryBaseMs: number;
+  private ready = false;
+
+  constructor(private readonly options: EventTransportOptions) {
+    super();
+    this.maxAttempts = options.maxAttempts ?? 3;
+    this.retryBaseMs = options.retryBaseMs ?? 100;
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  async listen(callback: (error?: unknown) => void): Promise<void> {
+    try {
+      await this.start();
+      callback();
+    } catch (error) {
+      callback(error);
+    }
+  }
+
+  private async start(): Promise<void> {
+    const topics = [...this.messageHandlers.keys()];
+    for (const topic of topics) {
+      if (!(topic in EventCatalog)) throw new Error(`@EventPattern('${topic}') is not a topic in the catalog`);
+    }
+    if (topics.length === 0) return;
+    const { kafka, groupId } = this.options;
+    this.dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.dlqProducer.connect();
+    this.consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30000,
+      heartbeatInterval: 3000,
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.ready = true;
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: true,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachMessage: async ({ topic, partition, message }) => this.process(topic as TopicName, partition, message),
+    });
+  }
+
+  private async process(topic: TopicName, partition: number, message: KafkaMessage): Promise<void> {
+    const origin = { topic, partition, offset: message.offset };
+    let event: CloudEvent;
+    try {
+      event = parseEvent(topic, message.value);
+    } catch (error) {
+      if (!(error instanceof SchemaViolationError)) throw error;
+      await this.deadLetter(topic, partition, message, 'schema', error, 0);
+      return;
+    }
+    const handler = this.getHandlerByPattern(topic);
+    if (!handler) return;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.options.dataSource.transaction(async (em) => {
+          const inserted: unknown[] = await em.query(
+            `INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+            [event.id, topic],
+          );
+          if (inserted.length === 0) return; // already processed: a redelivery has no second effect
+          const result = await handler(event, new EventContext([em, origin]));
+          await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+        });
+        return;
+      } catch (error) {
+        const permanent = error instanceof PermanentEventError;
+        if (permanent || attempt >= this.maxAttempts) {
+          await this.deadLetter(topic, partition, message, 'handler', error, attempt);
+          return;
+        }
+        this.log.warn(`${topic}[${partition}]@${message.offset} attempt ${attempt} failed: ${String(error)}`);
+        await new Promise((resolve) => setTimeout(resolve, this.retryBaseMs * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  private async deadLetter(
+    topic: TopicName,
+    partition: number,
+    message: KafkaMessage,
+    reason: DlqHeaders['x-dlq-reason'],
+    error: unknown,
+    attempts: number,
+  ): Promise<void> {
+    const detail = error instanceof Error ? error.message : String(error);
+    this.log.error(`dead-lettering ${topic}[${partition}]@${message.offset} (${reason}): ${detail}`);
+    const headers: DlqHeaders = {
+      'x-dlq-reason': reason,
+      'x-dlq-error': detail.slice(0, 4000),
+      'x-dlq-original-topic': topic,
+      'x-dlq-original-partition': String(partition),
+      'x-dlq-original-offset': message.offset,
+      'x-dlq-attempts': String(attempts),
+      'x-dlq-failed-at': new Date().toISOString(),
+    };
+    await this.dlqProducer!.send({
+      topic: dlqTopicOf(topic),
+      acks: -1,
+      messages: [{ key: message.key, value: message.value, headers: { ...(message.headers as IHeaders), ...headers } }],
+    });
+  }
+
+  async close(): Promise<void> {
+    this.ready = false;
+    await this.consumer?.disconnect();
+    await this.dlqProducer?.disconnect();
+    this.consumer = undefined;
+    this.dlqProducer = undefined;
+  }
+
+  on(): never {
+    throw new Error('KafkaEventTransport does not emit transport events');
+  }
+
+  unwrap<T>(): T {
+    return this.consumer as T;
+  }
+}

@@ -1,0 +1,34 @@
+import { MigrationInterface, QueryRunner } from 'typeorm';
+
+/**
+ * The outbox and inbox tables every service owns in its own database. Each app lists this migration first in its
+ * migrations, so the tables are the same everywhere.
+ */
+export class MessagingTables1732400000000 implements MigrationInterface {
+  name = 'MessagingTables1732400000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE outbox (
+        seq          bigserial PRIMARY KEY,
+        event_id     uuid NOT NULL UNIQUE,
+        topic        text NOT NULL,
+        message_key  text NOT NULL,
+        payload      jsonb NOT NULL,
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        published_at timestamptz
+      )`);
+    await q.query(`CREATE INDEX outbox_unpublished ON outbox (seq) WHERE published_at IS NULL`);
+    await q.query(`
+      CREATE TABLE inbox (
+        event_id     uuid PRIMARY KEY,
+        topic        text NOT NULL,
+        processed_at timestamptz NOT NULL DEFAULT now()
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE inbox`);
+    await q.query(`DROP TABLE outbox`);
+  }
+}

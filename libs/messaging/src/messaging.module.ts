@@ -1,0 +1,76 @@
+import {
+  DynamicModule,
+  Injectable,
+  INestApplication,
+  Module,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { Kafka } from 'kafkajs';
+import { DataSource } from 'typeorm';
+import { ServiceConfig } from '@claimchain/config';
+import { createKafka } from './kafka.factory';
+import { OutboxRelay } from './outbox.relay';
+import { OutboxWriter } from './outbox.writer';
+import { KafkaEventTransport } from './event-transport';
+
+export const KAFKA = Symbol('KAFKA');
+
+/** Starts the relay when the app is up and stops it last, after HTTP and the consumer have stopped. */
+@Injectable()
+class MessagingLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(private readonly relay: OutboxRelay) {}
+  async onApplicationBootstrap(): Promise<void> {
+    await this.relay.start();
+  }
+  async onApplicationShutdown(): Promise<void> {
+    await this.relay.stop();
+  }
+}
+
+/** Kafka client, outbox writer and relay, and the event transport for one service. */
+@Module({})
+export class MessagingModule {
+  static forRoot(config: ServiceConfig): DynamicModule {
+    return {
+      module: MessagingModule,
+      global: true,
+      providers: [
+        { provide: KAFKA, useFactory: () => createKafka(config.kafkaClientId, config.kafkaBrokers) },
+        OutboxWriter,
+        {
+          provide: OutboxRelay,
+          inject: [DataSource, KAFKA],
+          useFactory: (ds: DataSource, kafka: Kafka) => new OutboxRelay(ds, kafka),
+        },
+        {
+          provide: KafkaEventTransport,
+          inject: [DataSource, KAFKA],
+          useFactory: (dataSource: DataSource, kafka: Kafka) =>
+            new KafkaEventTransport({ kafka, dataSource, groupId: config.kafkaGroupId }),
+        },
+        MessagingLifecycle,
+        {
+          provide: MESSAGING_PROBES,
+          inject: [OutboxRelay, KafkaEventTransport],
+          useFactory: (relay: OutboxRelay, transport: KafkaEventTransport) => [
+            { name: 'kafka-producer', isReady: () => relay.isRunning },
+            { name: 'kafka-consumer', isReady: () => transport.isReady },
+          ],
+        },
+      ],
+      exports: [KAFKA, OutboxWriter, OutboxRelay, KafkaEventTransport, MESSAGING_PROBES],
+    };
+  }
+}
+
+/** Makes the app hybrid: attaches the Kafka consumer to the HTTP app (call before app.init/listen). */
+export function connectEventTransport(app: INestApplication): KafkaEventTransport {
+  const transport = app.get(KafkaEventTransport);
+  // inheritAppConfig: the app's global filter passes handler errors through to the transport unchanged.
+  app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+  return transport;
+}
+
+/** Readiness of this service's Kafka side, for the health module. */
+export const MESSAGING_PROBES = Symbol('MESSAGING_PROBES');

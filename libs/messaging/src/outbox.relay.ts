@@ -1,0 +1,116 @@
+import { Logger } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { CompressionTypes, Kafka, Producer } from 'kafkajs';
+
+interface OutboxRow {
+  seq: string;
+  topic: string;
+  message_key: string;
+  payload: unknown;
+}
+
+export interface OutboxRelayOptions {
+  batchSize?: number;
+  idlePollMs?: number;
+}
+
+/** Advisory lock id (held per transaction): one relay per database publishes at a time, so per-key order holds. */
+const RELAY_LOCK_ID = 0x6f7574626f78; // "outbox"
+
+/**
+ * Publishes outbox rows to Kafka in order, with an idempotent producer and acks=all, then marks them published.
+ * A crash between send and mark re-sends the batch on restart: consumers deduplicate by event id (the inbox), so
+ * delivery is at least once and effects are exactly once.
+ */
+export class OutboxRelay {
+  private readonly logger = new Logger(OutboxRelay.name);
+  private producer?: Producer;
+  private running = false;
+  private loop?: Promise<void>;
+  private wake?: () => void;
+  private readonly batchSize: number;
+  private readonly idlePollMs: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly kafka: Kafka,
+    options: OutboxRelayOptions = {},
+  ) {
+    this.batchSize = options.batchSize ?? 500;
+    this.idlePollMs = options.idlePollMs ?? 20;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await this.producer.connect();
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+    await this.producer?.disconnect();
+    this.producer = undefined;
+  }
+
+  /** Publishes everything pending now; returns how many rows it published. Used by the loop and by tests. */
+  async drainOnce(): Promise<number> {
+    const producer = this.producer;
+    if (!producer) throw new Error('relay not started');
+    return this.dataSource.transaction(async (em) => {
+      const [{ locked }] = await em.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RELAY_LOCK_ID]);
+      if (!locked) return 0;
+      const rows: OutboxRow[] = await em.query(
+        `SELECT seq, topic, message_key, payload FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+        [this.batchSize],
+      );
+      if (rows.length === 0) return 0;
+      const byTopic = new Map<string, { key: string; value: string }[]>();
+      for (const row of rows) {
+        const list = byTopic.get(row.topic) ?? [];
+        list.push({ key: row.message_key, value: JSON.stringify(row.payload) });
+        byTopic.set(row.topic, list);
+      }
+      await producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+      await em.query(`UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((r) => r.seq)]);
+      return rows.length;
+    });
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      try {
+        const published = await this.drainOnce();
+        failures = 0;
+        if (published < this.batchSize) await this.idle(this.idlePollMs);
+      } catch (error) {
+        failures += 1;
+        const backoff = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+        this.logger.error(`outbox relay failed (attempt ${failures}), retrying in ${backoff} ms: ${String(error)}`);
+        await this.idle(backoff);
+      }
+    }
+  }
+
+  private idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

@@ -1,0 +1,28 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { CloudEvent, TopicName } from '@claimchain/contracts';
+import { EventDraft, buildEvent } from './event-codec';
+
+/**
+ * Writes events to the transactional outbox. Call it with the EntityManager of the transaction that changes the
+ * domain rows: the event exists if and only if the change committed. The relay publishes it later.
+ */
+@Injectable()
+export class OutboxWriter {
+  async add<T extends TopicName>(em: EntityManager, topic: T, draft: EventDraft<T>): Promise<CloudEvent> {
+    const event = buildEvent(topic, draft);
+    await this.addBuilt(em, [{ topic, event }]);
+    return event;
+  }
+
+  /** One INSERT for many events: the ledger's anchored notices come in batches. */
+  async addBuilt(em: EntityManager, events: { topic: TopicName; event: CloudEvent }[]): Promise<void> {
+    if (events.length === 0) return;
+    const params: unknown[] = [];
+    const rows = events.map(({ topic, event }, i) => {
+      params.push(event.id, topic, event.subject, JSON.stringify(event));
+      return `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}::jsonb)`;
+    });
+    await em.query(`INSERT INTO outbox (event_id, topic, message_key, payload) VALUES ${rows.join(', ')}`, params);
+  }
+}

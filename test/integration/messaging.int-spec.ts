@@ -1,0 +1,243 @@
+import { Consumer, Kafka, Producer } from 'kafkajs';
+import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
+import { v4 as uuidv4 } from 'uuid';
+import { ClaimSubmittedV1, CloudEvent, dlqTopicOf, Topics } from '@claimchain/contracts';
+import {
+  buildEvent,
+  createKafka,
+  EventContext,
+  EventDraft,
+  KafkaEventTransport,
+  MessagingTables1732400000000,
+  OutboxRelay,
+  OutboxWriter,
+} from '@claimchain/messaging';
+import { migratedDataSource, waitFor } from '@claimchain/testing';
+
+/** A table the test handler writes to: one row per handled delivery, so duplicates would show. */
+class Effects1732400000099 implements MigrationInterface {
+  name = 'Effects1732400000099';
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE TABLE effects (id bigserial PRIMARY KEY, event_id uuid NOT NULL, subject text NOT NULL)`);
+  }
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE effects`);
+  }
+}
+
+const topic = Topics.ClaimsSubmitted;
+
+function claimDraft(claimId = uuidv4()): EventDraft<typeof topic> {
+  return {
+    source: 'test/messaging',
+    subject: claimId,
+    tenantid: 'insurer-test',
+    data: {
+      claimId,
+      insurerId: 'insurer-test',
+      providerId: 'provider-test',
+      patientPseudonym: 'a'.repeat(64),
+      coverage: 'policy-1',
+      currency: 'EUR',
+      total: '10.00',
+      items: [
+        {
+          sequence: 1,
+          system: 'http://www.ama-assn.org/go/cpt',
+          code: '99213',
+          servicedDate: '2026-11-20',
+          quantity: 1,
+          unitPrice: '10.00',
+          net: '10.00',
+        },
+      ],
+      submittedAt: new Date().toISOString(),
+    },
+  };
+}
+
+function claimEvent(claimId = uuidv4()): CloudEvent<ClaimSubmittedV1> {
+  return buildEvent(topic, claimDraft(claimId));
+}
+
+async function effectsOf(ds: DataSource, eventId: string): Promise<number> {
+  const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM effects WHERE event_id = $1`, [eventId]);
+  return n;
+}
+
+describe('messaging on the real broker and Postgres', () => {
+  let ds: DataSource;
+  let kafka: Kafka;
+  let producer: Producer;
+  let transport: KafkaEventTransport;
+  const failingSubjects = new Set<string>();
+
+  beforeAll(async () => {
+    ds = await migratedDataSource('claimchain_test_messaging', {
+      type: 'postgres',
+      migrations: [MessagingTables1732400000000, Effects1732400000099],
+    });
+    kafka = createKafka('messaging-int-spec', process.env.KAFKA_BROKERS!.split(','));
+    producer = kafka.producer();
+    await producer.connect();
+    transport = new KafkaEventTransport({
+      kafka,
+      dataSource: ds,
+      groupId: `messaging-int-${uuidv4()}`,
+      retryBaseMs: 10,
+    });
+    transport.addHandler(
+      topic,
+      async (event: CloudEvent, ctx: EventContext) => {
+        if (failingSubjects.has(event.subject)) throw new Error(`handler refuses ${event.subject}`);
+        await ctx.em.query(`INSERT INTO effects (event_id, subject) VALUES ($1, $2)`, [event.id, event.subject]);
+      },
+      true,
+    );
+    await new Promise<void>((resolve, reject) => transport.listen((e) => (e ? reject(e) : resolve())));
+  });
+
+  afterAll(async () => {
+    await transport.close();
+    await producer.disconnect();
+    await ds.destroy();
+  });
+
+  describe(OutboxRelay.name, () => {
+    it('delivers an event written while the relay was down once a new relay starts', async () => {
+      const first = new OutboxRelay(ds, kafka);
+      await first.start();
+      await first.stop(); // the relay process is gone
+
+      const writer = new OutboxWriter();
+      const event = await ds.transaction((em) => writer.add(em, topic, claimDraft()));
+      const [{ pending }] = await ds.query(`SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL`);
+      expect(pending).toBeGreaterThanOrEqual(1);
+
+      const second = new OutboxRelay(ds, kafka);
+      await second.start();
+      try {
+        await waitFor('the outboxed event to be handled', async () => (await effectsOf(ds, event.id)) === 1);
+        await waitFor('the outbox row to be marked published', async () => {
+          const rows = await ds.query(`SELECT published_at FROM outbox WHERE event_id = $1`, [event.id]);
+          return rows[0]?.published_at !== null;
+        });
+      } finally {
+        await second.stop();
+      }
+    });
+
+    it('re-sends after a crash between publish and mark, and the inbox keeps it to one effect', async () => {
+      const writer = new OutboxWriter();
+      const event = await ds.transaction((em) => writer.add(em, topic, claimDraft()));
+      const relay = new OutboxRelay(ds, kafka);
+      await relay.start();
+      await waitFor('first delivery', async () => (await effectsOf(ds, event.id)) === 1);
+      await relay.stop();
+      // The crash: Kafka has the message, but the mark never committed.
+      await ds.query(`UPDATE outbox SET published_at = NULL WHERE event_id = $1`, [event.id]);
+      const restarted = new OutboxRelay(ds, kafka);
+      await restarted.start();
+      try {
+        await waitFor('the re-send to be published', async () => {
+          const rows = await ds.query(`SELECT published_at FROM outbox WHERE event_id = $1`, [event.id]);
+          return rows[0]?.published_at !== null;
+        });
+        // A later event on the same key is handled only after the re-sent one (same partition, in order).
+        const sentinel = await ds.transaction((em) => writer.add(em, topic, claimDraft(event.subject)));
+        await waitFor('the sentinel behind the re-send', async () => (await effectsOf(ds, sentinel.id)) === 1);
+      } finally {
+        await restarted.stop();
+      }
+      expect(await effectsOf(ds, event.id)).toBe(1);
+    });
+  });
+
+  describe(KafkaEventTransport.name, () => {
+    it('gives an event delivered twice exactly one effect', async () => {
+      const event = claimEvent();
+      const message = { key: event.subject, value: JSON.stringify(event) };
+      await producer.send({ topic, messages: [message, message] });
+      const sentinel = claimEvent(event.subject);
+      await producer.send({ topic, messages: [{ key: sentinel.subject, value: JSON.stringify(sentinel) }] });
+
+      await waitFor('the sentinel after both copies', async () => (await effectsOf(ds, sentinel.id)) === 1);
+      expect(await effectsOf(ds, event.id)).toBe(1);
+    });
+
+    it('dead-letters a message that fails its schema and keeps processing the partition', async () => {
+      const dlq = await dlqReader(kafka, dlqTopicOf(topic));
+      try {
+        const key = uuidv4();
+        const broken = { ...claimEvent(key), data: { claimId: key, total: 12.5 } };
+        const next = claimEvent(key);
+        await producer.send({
+          topic,
+          messages: [
+            { key, value: JSON.stringify(broken) },
+            { key, value: 'not json at all' },
+            { key, value: JSON.stringify(next) },
+          ],
+        });
+
+        await waitFor('the valid message behind the bad ones', async () => (await effectsOf(ds, next.id)) === 1);
+        const dead = await waitFor('both bad messages in the DLQ', () => {
+          const mine = dlq.messages.filter((m) => m.key === key);
+          return mine.length >= 2 ? mine : undefined;
+        });
+        expect(dead.map((m) => m.headers['x-dlq-reason'])).toEqual(['schema', 'schema']);
+        expect(dead[0].headers['x-dlq-error']).toMatch(/\/data\/\w+/);
+        expect(dead[1].headers['x-dlq-error']).toMatch(/not JSON/);
+        expect(dead[0].headers['x-dlq-original-topic']).toBe(topic);
+        expect(dead[1].value).toBe('not json at all');
+      } finally {
+        await dlq.stop();
+      }
+    });
+
+    it('dead-letters after bounded retries when the handler keeps failing, then moves on', async () => {
+      const dlq = await dlqReader(kafka, dlqTopicOf(topic));
+      try {
+        const key = uuidv4();
+        failingSubjects.add(key);
+        const poison = claimEvent(key);
+        await producer.send({ topic, messages: [{ key, value: JSON.stringify(poison) }] });
+        const dead = await waitFor('the poison message in the DLQ', () => dlq.messages.find((m) => m.key === key));
+        expect(dead.headers['x-dlq-reason']).toBe('handler');
+        expect(dead.headers['x-dlq-attempts']).toBe('3');
+        expect(dead.headers['x-dlq-error']).toContain(`handler refuses ${key}`);
+        expect(await effectsOf(ds, poison.id)).toBe(0);
+
+        failingSubjects.delete(key);
+        const after = claimEvent(key);
+        await producer.send({ topic, messages: [{ key, value: JSON.stringify(after) }] });
+        await waitFor('the next message on that key', async () => (await effectsOf(ds, after.id)) === 1);
+      } finally {
+        failingSubjects.clear();
+        await dlq.stop();
+      }
+    });
+  });
+});
+
+interface DeadLetter {
+  key: string | undefined;
+  value: string | undefined;
+  headers: Record<string, string>;
+}
+
+/** Follows a DLQ topic from the start with a throwaway group and collects what lands there. */
+async function dlqReader(kafka: Kafka, dlqTopic: string): Promise<{ messages: DeadLetter[]; stop(): Promise<void> }> {
+  const consumer: Consumer = kafka.consumer({ groupId: `dlq-reader-${uuidv4()}` });
+  const messages: DeadLetter[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
+      messages.push({ key: message.key?.toString(), value: message.value?.toString(), headers });
+    },
+  });
+  return { messages, stop: () => consumer.disconnect() };
+}
