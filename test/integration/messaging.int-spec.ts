@@ -94,7 +94,7 @@ describe('messaging on the real broker and Postgres', () => {
       },
       true,
     );
-    await new Promise<void>((resolve, reject) => transport.listen((e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) => void transport.listen((e) => (e ? reject(e) : resolve())));
   });
 
   afterAll(async () => {

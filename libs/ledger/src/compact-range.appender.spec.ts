@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { appendLeaves } from './compact-range.appender';
+import { rootRefs } from './proof.planner';
+import { hashLeaf } from './rfc9162.hasher';
+import { referenceLeafHashes, referenceRoots } from '../test/vectors';
+
+const leafHashes = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) =>
+    createHash('sha256')
+      .update(`leaf ${from + i}`)
+      .digest(),
+  );
+
+describe(appendLeaves.name, () => {
+  it('gives the published root after each reference leaf, appended one at a time', () => {
+    let frontier: Buffer[] = [];
+    referenceLeafHashes.forEach((leaf, i) => {
+      const result = appendLeaves(frontier, i, [leaf]);
+      expect(result.root).toEqual(referenceRoots[i + 1]);
+      frontier = result.frontier;
+    });
+  });
+
+  it('gives the empty root when nothing has been appended', () => {
+    expect(appendLeaves([], 0, []).root).toEqual(referenceRoots[0]);
+  });
+
+  it('returns each leaf and each newly completed perfect subtree as a new node', () => {
+    const first = appendLeaves([], 0, referenceLeafHashes.slice(0, 3));
+    const { newNodes } = appendLeaves(first.frontier, 3, [referenceLeafHashes[3]]);
+    expect(newNodes.map(({ level, index }) => [level, index])).toEqual([
+      [0, 3],
+      [1, 1],
+      [2, 0],
+    ]);
+  });
+
+  it('returns the frontier of the new size, one node per set bit', () => {
+    const { frontier, size } = appendLeaves([], 0, leafHashes(13));
+    expect(size).toBe(13);
+    expect(frontier).toHaveLength(rootRefs(13).length);
+  });
+
+  it('continues from a frontier exactly as from the start', () => {
+    const all = leafHashes(100);
+    const whole = appendLeaves([], 0, all);
+    const head = appendLeaves([], 0, all.slice(0, 37));
+    const tail = appendLeaves(head.frontier, 37, all.slice(37));
+    expect(tail.root).toEqual(whole.root);
+    expect([...head.newNodes, ...tail.newNodes]).toEqual(expect.arrayContaining(whole.newNodes));
+    expect(head.newNodes.length + tail.newNodes.length).toBe(whole.newNodes.length);
+  });
+
+  it('writes 2n - popcount(n) nodes for n leaves: every perfect subtree once', () => {
+    expect(appendLeaves([], 0, leafHashes(1000)).newNodes).toHaveLength(2 * 1000 - 6);
+  });
+
+  it('rejects a frontier that does not fit the start size', () => {
+    const { frontier } = appendLeaves([], 0, leafHashes(5));
+    expect(() => appendLeaves(frontier, 7, leafHashes(1))).toThrow(
+      expect.objectContaining({ code: 'LEDGER.FRONTIER_MISMATCH' }),
+    );
+  });
+
+  it('rejects a leaf hash that is not 32 bytes', () => {
+    expect(() => appendLeaves([], 0, [Buffer.from('not a hash')])).toThrow(
+      expect.objectContaining({ code: 'LEDGER.HASH_WRONG_SIZE' }),
+    );
+  });
+
+  it('appends 100k leaves in well under a second', () => {
+    const leaves = Array.from({ length: 100_000 }, (_, i) => hashLeaf(Buffer.from(String(i))));
+    const started = performance.now();
+    const { size } = appendLeaves([], 0, leaves);
+    expect(size).toBe(100_000);
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});

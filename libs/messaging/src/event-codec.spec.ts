@@ -1,0 +1,61 @@
+import { Topics } from '@claimchain/contracts';
+import { buildEvent, parseEvent, SchemaViolationError } from './event-codec';
+
+const verified = () =>
+  buildEvent(Topics.TreatmentsVerified, {
+    source: 'test',
+    subject: '0190f0e0-0000-7000-8000-000000000001',
+    tenantid: 'insurer-1',
+    data: {
+      claimId: '0190f0e0-0000-7000-8000-000000000001',
+      confirmationId: '0190f0e0-0000-7000-8000-000000000002',
+      providerId: 'clinic-1',
+      items: [{ sequence: 1, system: 'http://x', code: '1', quantity: 1, performedAt: '2026-11-20' }],
+      verifiedAt: '2026-11-20T10:00:00.000Z',
+    },
+  });
+
+describe(buildEvent.name, () => {
+  it('builds a CloudEvents 1.0 envelope with the catalog type and a UUIDv7 id', () => {
+    const event = verified();
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      type: 'treatment.verified',
+      datacontenttype: 'application/json',
+      dataschema: expect.stringContaining('treatments.verified.v1'),
+      tenantid: 'insurer-1',
+    });
+    expect(event.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    expect(event.correlationid).toBe(event.id);
+  });
+
+  it('refuses to build an event whose data breaks its schema, naming the field', () => {
+    expect(() =>
+      buildEvent(Topics.PayoutsReleased, {
+        source: 'test',
+        subject: 's',
+        data: { amount: 12.5 } as never,
+      }),
+    ).toThrow(/\/data\/amount/);
+  });
+});
+
+describe(parseEvent.name, () => {
+  it('round-trips a built event', () => {
+    const event = verified();
+    expect(parseEvent(Topics.TreatmentsVerified, Buffer.from(JSON.stringify(event)))).toEqual(event);
+  });
+
+  it.each([
+    ['a null value', null],
+    ['bytes that are not JSON', Buffer.from('{nope')],
+    ['an envelope without specversion', Buffer.from(JSON.stringify({ ...verified(), specversion: undefined }))],
+  ])('rejects %s as a schema violation', (_what, raw) => {
+    expect(() => parseEvent(Topics.TreatmentsVerified, raw)).toThrow(SchemaViolationError);
+  });
+
+  it('rejects an event of another type arriving on the topic', () => {
+    const event = verified();
+    expect(() => parseEvent(Topics.TreatmentsRejected, JSON.stringify(event))).toThrow(/does not belong/);
+  });
+});
