@@ -89,11 +89,15 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     this.consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30000,
-      heartbeatInterval: 3000,
+      sessionTimeout: 10000,
+      heartbeatInterval: 1000,
     });
+    // Ready once it holds partitions; not ready while crashed (kafkajs restarts it and it joins again).
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.ready = true;
+    });
+    this.consumer.on(this.consumer.events.CRASH, () => {
+      this.ready = false;
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });

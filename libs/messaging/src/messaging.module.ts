@@ -4,7 +4,7 @@ import {
   INestApplication,
   Module,
   OnApplicationBootstrap,
-  OnApplicationShutdown,
+  BeforeApplicationShutdown,
 } from '@nestjs/common';
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
@@ -16,14 +16,17 @@ import { KafkaEventTransport } from './event-transport';
 
 export const KAFKA = Symbol('KAFKA');
 
-/** Starts the relay when the app is up and stops it last, after HTTP and the consumer have stopped. */
+/**
+ * Starts the relay when the app is up. Stops it before the shutdown hooks run, because TypeORM closes the
+ * database in its onApplicationShutdown and the relay's last batch must still be able to commit.
+ */
 @Injectable()
-class MessagingLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
   constructor(private readonly relay: OutboxRelay) {}
   async onApplicationBootstrap(): Promise<void> {
     await this.relay.start();
   }
-  async onApplicationShutdown(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     await this.relay.stop();
   }
 }

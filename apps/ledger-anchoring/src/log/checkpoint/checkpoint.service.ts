@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CloudEvent, Topics } from '@claimchain/contracts';
 import { ServiceConfig } from '@claimchain/config';
@@ -16,7 +16,7 @@ export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
  * announcement and the anchored notices commit in one transaction under the sequencer lock.
  */
 @Injectable()
-export class CheckpointService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class CheckpointService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(CheckpointService.name);
   private running = false;
   private loop?: Promise<void>;
@@ -36,7 +36,8 @@ export class CheckpointService implements OnApplicationBootstrap, OnApplicationS
     this.loop = this.run();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before TypeORM closes the database (its onApplicationShutdown), so a checkpoint in flight can commit. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loop;

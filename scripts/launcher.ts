@@ -1,0 +1,217 @@
+/**
+ * `npm start`: brings up everything claimchain needs on one machine and then the four services.
+ * Kafka broker (unless KAFKA_BROKERS names one) → topics → databases → migrations → ledger signing key → services,
+ * each service's output prefixed with its name, until Ctrl-C. `--infra-only` stops before the services and holds
+ * the broker; `--migrate-only` creates and migrates the databases and exits.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  DEFAULT_DATABASE_URL,
+  DEFAULT_KAFKA_BROKERS,
+  SERVICE_NAMES,
+  ServiceName,
+  loadServiceConfig,
+} from '@claimchain/config';
+import { topicSpecs } from '@claimchain/contracts';
+import { KafkaBrokerHandle, ensureKafkaBroker } from './infra/kafka-broker';
+import { cachePath, repoRoot } from './infra/paths';
+import { ensureDatabases, redactUrl, serviceDatabaseNames } from './infra/postgres';
+import { ServiceProcess, label, startService, useColour, waitForHttp200 } from './infra/service-process';
+import { ensureSigningKey } from './infra/signing-key';
+import { ensureTopics } from './infra/topics';
+import { migrateAll } from './migrate';
+
+const LEDGER_SERVICE: ServiceName = 'ledger-anchoring';
+const DEFAULT_LEDGER_ORIGIN = 'claimchain.local/ledger';
+const READY_TIMEOUT_MS = 90_000;
+const USAGE = 'usage: launcher [--infra-only | --migrate-only]';
+
+const LABEL = label('launcher', 4, 'launcher'.length);
+const say = (msg: string) => process.stdout.write(`${LABEL} ${msg}\n`);
+/** For what must not scroll by unnoticed: a service that died. */
+const shout = (msg: string) => {
+  const text = `!!! ${msg} !!!`;
+  process.stderr.write(`\n${LABEL} ${useColour() ? `\x1b[1;41;97m${text}\x1b[0m` : text}\n\n`);
+};
+
+let broker: KafkaBrokerHandle | undefined;
+const services: ServiceProcess[] = [];
+let shuttingDown = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (!shuttingDown) {
+    shuttingDown = true;
+    if (services.length > 0) say('stopping services…');
+    await Promise.all(services.map((s) => s.stop()));
+    if (broker?.startedHere) say('stopping the Kafka broker…');
+    await broker?.stop();
+    process.exit(code);
+  }
+  return new Promise<never>(() => undefined);
+}
+
+function onSignal(signal: NodeJS.Signals) {
+  if (shuttingDown) {
+    say(`${signal} again: killing everything now`);
+    for (const s of services) if (s.child.pid) tryKill(-s.child.pid, 'SIGKILL');
+    process.exit(1);
+  }
+  say(`${signal} received`);
+  void shutdown(0);
+}
+
+function tryKill(pid: number, signal: NodeJS.Signals) {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const infraOnly = args.includes('--infra-only');
+  const migrateOnly = args.includes('--migrate-only');
+  const unknown = args.filter((a) => a !== '--infra-only' && a !== '--migrate-only');
+  if (unknown.length > 0 || (infraOnly && migrateOnly)) throw new Error(USAGE);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  // Services run in their own process groups; should this process die some other way, do not leave them behind.
+  process.on('exit', () => {
+    for (const s of services) if (s.child.pid && s.child.exitCode === null) tryKill(-s.child.pid, 'SIGTERM');
+  });
+  const started = Date.now();
+
+  const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+  const databasePrefix = process.env.DATABASE_PREFIX ?? 'claimchain';
+
+  if (!migrateOnly) {
+    if (process.env.KAFKA_BROKERS) {
+      broker = {
+        brokers: process.env.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+        startedHere: false,
+        stop: async () => undefined,
+      };
+      say(`using the Kafka cluster from KAFKA_BROKERS: ${broker.brokers.join(',')}`);
+    } else {
+      const port = Number(new URL(`kafka://${DEFAULT_KAFKA_BROKERS}`).port);
+      broker = await ensureKafkaBroker({
+        port,
+        controllerPort: port + 1,
+        dataDir: cachePath('kafka', 'data'),
+        cacheDir: cachePath('kafka'),
+        logFile: cachePath('kafka', 'broker.log'),
+        log: say,
+      });
+    }
+    await ensureTopics(broker.brokers, topicSpecs(), say);
+  }
+
+  const databases = serviceDatabaseNames(databaseUrl, databasePrefix);
+  const created = await ensureDatabases(databaseUrl, databases);
+  if (created.length > 0) say(`created databases ${created.join(', ')}`);
+  await migrateAll(databaseUrl, databasePrefix);
+  say(`databases ${databases.join(', ')} migrated`);
+  if (migrateOnly) return shutdown(0);
+
+  const ledgerOrigin = process.env.LEDGER_ORIGIN ?? DEFAULT_LEDGER_ORIGIN;
+  const signingKeyFile = process.env.LEDGER_SIGNING_KEY_FILE ?? cachePath('ledger', 'signing.key');
+  if (ensureSigningKey(signingKeyFile, ledgerOrigin)) say(`created ledger signing key ${signingKeyFile}`);
+
+  if (infraOnly) {
+    printTable([
+      ['Kafka', broker!.brokers.join(',')],
+      ['Postgres', `${redactUrl(databaseUrl)} (databases ${databasePrefix}_*)`],
+      ['Ledger key', signingKeyFile],
+    ]);
+    say(`infrastructure is up in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops it`);
+    return untilSignalled();
+  }
+
+  const shared: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    DATABASE_PREFIX: databasePrefix,
+    KAFKA_BROKERS: broker!.brokers.join(','),
+    LEDGER_ORIGIN: ledgerOrigin,
+  };
+  // A bare PORT would give all four services the same port; <SERVICE>_PORT still overrides per service.
+  delete shared.PORT;
+  delete shared.LEDGER_SIGNING_KEY_FILE;
+
+  const width = Math.max(...SERVICE_NAMES.map((n) => n.length));
+  const urls = new Map<ServiceName, string>();
+  for (const [index, name] of SERVICE_NAMES.entries()) {
+    const config = loadServiceConfig(name, shared);
+    const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+    urls.set(name, `http://${host}:${config.port}`);
+    const service = startService({
+      name,
+      label: label(name, index, width),
+      command: process.execPath,
+      args: [serviceEntry(name)],
+      cwd: repoRoot(),
+      // The signing key is a secret: only the service that signs checkpoints is told where it is.
+      env: {
+        ...shared,
+        PORT: String(config.port),
+        ...(name === LEDGER_SERVICE && { LEDGER_SIGNING_KEY_FILE: signingKeyFile }),
+      },
+    });
+    services.push(service);
+    void service.exited.then((reason) => {
+      if (shuttingDown) return;
+      shout(`${name} ${reason}: stopping everything`);
+      void shutdown(1);
+    });
+  }
+
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const failures = (
+    await Promise.all(
+      services.map(async (s) => {
+        const problem = await waitForHttp200(`${urls.get(s.name as ServiceName)}/health/ready`, deadline, () =>
+          Boolean(s.child.exitCode !== null || s.child.signalCode),
+        );
+        return problem ? `${s.name}: ${problem}` : undefined;
+      }),
+    )
+  ).filter((f): f is string => f !== undefined);
+  if (failures.length > 0) {
+    say(`services not ready within ${READY_TIMEOUT_MS / 1000} s:\n  ${failures.join('\n  ')}`);
+    return shutdown(1);
+  }
+
+  printTable([
+    ...SERVICE_NAMES.map((n): [string, string] => [n, `${urls.get(n)}  (ready: ${urls.get(n)}/health/ready)`]),
+    ['Kafka', broker!.brokers.join(',')],
+    ['Postgres', `${redactUrl(databaseUrl)} (databases ${databasePrefix}_*)`],
+  ]);
+  say(`all services ready in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops them`);
+  return untilSignalled();
+}
+
+/** Keeps the process alive (even with no child of its own, e.g. a reused broker) until a signal handler exits. */
+function untilSignalled(): Promise<never> {
+  setInterval(() => undefined, 1 << 30);
+  return new Promise<never>(() => undefined);
+}
+
+/** tsc keeps the source layout under dist/: apps/<name>/src/main.ts → dist/apps/<name>/src/main.js. */
+function serviceEntry(name: ServiceName): string {
+  const candidates = [join('dist', 'apps', name, 'src', 'main.js'), join('dist', 'apps', name, 'main.js')];
+  const found = candidates.map((c) => join(repoRoot(), c)).find((c) => existsSync(c));
+  if (!found) throw new Error(`${name} is not built (no ${candidates.join(' or ')}): run \`npm run build\``);
+  return found;
+}
+
+function printTable(rows: [string, string][]) {
+  const width = Math.max(...rows.map(([k]) => k.length));
+  process.stdout.write(`\n${rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n')}\n\n`);
+}
+
+main().catch(async (err: Error) => {
+  process.stderr.write(`\n${LABEL} failed: ${err.message}\n`);
+  await shutdown(1);
+});

@@ -1,0 +1,94 @@
+/**
+ * Jest globalSetup: the real infrastructure the integration and e2e tiers run on, prepared once per run. A test
+ * Kafka broker of its own on 127.0.0.1:19092 with empty storage (unless KAFKA_BROKERS names a cluster), the
+ * contracts' topics, and the four `claimchain_test_*` databases dropped, recreated and migrated. The variables it
+ * sets (KAFKA_BROKERS, DATABASE_URL, DATABASE_PREFIX) are what the tests and the services they boot read.
+ */
+// First: jest's moduleNameMapper does not apply here, so teach Node the @claimchain/* aliases before they load.
+import '../scripts/infra/register-path-aliases';
+import { DEFAULT_DATABASE_URL } from '@claimchain/config';
+import { topicSpecs } from '@claimchain/contracts';
+import { KafkaBrokerHandle, ensureKafkaBroker } from '../scripts/infra/kafka-broker';
+import { cachePath } from '../scripts/infra/paths';
+import { dropDatabases, ensureDatabases, serviceDatabaseNames } from '../scripts/infra/postgres';
+import { ensureTopics } from '../scripts/infra/topics';
+import { migrateAll } from '../scripts/migrate';
+
+const TEST_DATABASE_PREFIX = 'claimchain_test';
+/** Apart from the dev broker (9092) so `npm start` and `npm test` can run side by side. */
+const TEST_KAFKA_PORT = 19092;
+const INFRA_PROJECTS = ['integration', 'e2e'];
+
+declare global {
+  // Handed from globalSetup to globalTeardown, which jest runs in the same process.
+  var __claimchainTestBroker: KafkaBrokerHandle | undefined;
+}
+
+export default async function globalSetup(): Promise<void> {
+  if (!infraProjectsSelected()) return;
+  const started = Date.now();
+  // The broker's JVM start and the migrations are independent: run them side by side.
+  const [kafka, databases] = await Promise.allSettled([prepareKafka(), prepareDatabases()]);
+  if (kafka.status === 'fulfilled') globalThis.__claimchainTestBroker = kafka.value.broker;
+  if (kafka.status === 'rejected' || databases.status === 'rejected') {
+    await globalThis.__claimchainTestBroker?.stop();
+    globalThis.__claimchainTestBroker = undefined;
+    throw kafka.status === 'rejected' ? kafka.reason : (databases as PromiseRejectedResult).reason;
+  }
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  process.stdout.write(
+    `\n[global-setup] ${kafka.value.note}, topics ready, ${TEST_DATABASE_PREFIX}_* databases recreated and migrated (${seconds} s)\n`,
+  );
+}
+
+async function prepareKafka(): Promise<{ broker?: KafkaBrokerHandle; note: string }> {
+  if (process.env.KAFKA_BROKERS) {
+    await ensureTopics(process.env.KAFKA_BROKERS.split(','), topicSpecs());
+    return { note: `Kafka from KAFKA_BROKERS (${process.env.KAFKA_BROKERS})` };
+  }
+  const broker = await ensureKafkaBroker({
+    port: TEST_KAFKA_PORT,
+    controllerPort: TEST_KAFKA_PORT + 1,
+    dataDir: cachePath('kafka-test', 'data'),
+    cacheDir: cachePath('kafka'),
+    fresh: true,
+    // Only the slow first-time download earns a line of its own; the summary says the rest.
+    log: (msg) => {
+      if (msg.startsWith('resolv')) process.stdout.write(`[global-setup] ${msg}\n`);
+    },
+  });
+  try {
+    await ensureTopics(broker.brokers, topicSpecs());
+  } catch (err) {
+    await broker.stop();
+    throw err;
+  }
+  process.env.KAFKA_BROKERS = broker.brokers.join(',');
+  const how = broker.startedHere ? 'started a fresh Kafka broker on' : 'reused the Kafka broker already on';
+  return { broker, note: `${how} ${process.env.KAFKA_BROKERS}` };
+}
+
+async function prepareDatabases(): Promise<void> {
+  const baseUrl = (process.env.DATABASE_URL ??= DEFAULT_DATABASE_URL);
+  process.env.DATABASE_PREFIX = TEST_DATABASE_PREFIX;
+  const databases = serviceDatabaseNames(baseUrl, TEST_DATABASE_PREFIX);
+  await dropDatabases(baseUrl, databases);
+  await ensureDatabases(baseUrl, databases);
+  await migrateAll(baseUrl, TEST_DATABASE_PREFIX);
+}
+
+/** `jest --selectProjects unit` needs no broker or database; any other run might. */
+function infraProjectsSelected(): boolean {
+  const argv = process.argv;
+  const at = argv.findIndex((a) => a === '--selectProjects' || a.startsWith('--selectProjects='));
+  if (at < 0) return true;
+  let selected: string[];
+  if (argv[at].includes('=')) {
+    selected = argv[at].slice(argv[at].indexOf('=') + 1).split(',');
+  } else {
+    const rest = argv.slice(at + 1);
+    const end = rest.findIndex((a) => a.startsWith('-'));
+    selected = end < 0 ? rest : rest.slice(0, end);
+  }
+  return selected.some((p) => INFRA_PROJECTS.includes(p));
+}
