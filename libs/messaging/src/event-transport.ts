@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
 import { SchemaViolationError, parseEvent } from './event-codec';
+import { IDEMPOTENT_PRODUCER } from './outbox.relay';
 
 /**
  * What a handler receives beside the event: the EntityManager of the transaction in which the inbox row is
@@ -84,7 +85,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     }
     if (topics.length === 0) return;
     const { kafka, groupId } = this.options;
-    this.dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.dlqProducer = kafka.producer(IDEMPOTENT_PRODUCER);
     await this.dlqProducer.connect();
     this.consumer = kafka.consumer({
       groupId,

@@ -1,6 +1,18 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { CompressionTypes, Kafka, Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, Producer, ProducerConfig } from 'kafkajs';
+
+/**
+ * acks=all with broker-side deduplication of producer retries. kafkajs wants unbounded retries for an idempotent
+ * producer (bounded ones can break its sequence numbers); a broker outage therefore stalls the relay rather than
+ * failing it, and the rows simply wait in the outbox.
+ */
+export const IDEMPOTENT_PRODUCER: ProducerConfig = {
+  idempotent: true,
+  maxInFlightRequests: 1,
+  allowAutoTopicCreation: false,
+  retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
+};
 
 interface OutboxRow {
   seq: string;
@@ -46,7 +58,7 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     if (this.running) return;
-    this.producer = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.producer = this.kafka.producer(IDEMPOTENT_PRODUCER);
     await this.producer.connect();
     this.running = true;
     this.loop = this.run();
