@@ -220,6 +220,90 @@ describe('messaging on the real broker and Postgres', () => {
   });
 });
 
+describe('batch handlers on the real broker and Postgres', () => {
+  const topic = Topics.TreatmentsRejected;
+  let ds: DataSource;
+  let kafka: Kafka;
+  let transport: KafkaEventTransport;
+  const callSizes: number[] = [];
+  const poisonClaims = new Set<string>();
+
+  const rejected = (claimId = uuidv4()) =>
+    buildEvent(topic, {
+      source: 'test/batch',
+      subject: claimId,
+      data: {
+        claimId,
+        confirmationId: uuidv4(),
+        providerId: 'provider-test',
+        reasons: [{ sequence: 1, code: 'NOT_PERFORMED', message: 'not performed' }],
+        rejectedAt: new Date().toISOString(),
+      },
+    });
+
+  beforeAll(async () => {
+    ds = await migratedDataSource('claimchain_test_messaging_batch', {
+      type: 'postgres',
+      migrations: [MessagingTables1732400000000, Effects1732400000099],
+    });
+    kafka = createKafka('messaging-batch-int-spec', process.env.KAFKA_BROKERS!.split(','));
+  });
+
+  afterAll(async () => {
+    await transport?.close();
+    await ds.destroy();
+  });
+
+  it('hands a batch handler many events in one call, each with exactly one effect, and isolates a poison event', async () => {
+    const claimId = uuidv4(); // one key: one partition, one ordered batch
+    const events = Array.from({ length: 50 }, () => rejected(claimId));
+    const poison = rejected(claimId);
+    poisonClaims.add(poison.id);
+    const producer = kafka.producer();
+    await producer.connect();
+    const messages = [...events.slice(0, 25), poison, ...events.slice(25)].map((e) => ({
+      key: claimId,
+      value: JSON.stringify(e),
+    }));
+    await producer.send({ topic, messages: [...messages, messages[0], messages[1]] }); // two redeliveries
+    await producer.disconnect();
+
+    transport = new KafkaEventTransport({ kafka, dataSource: ds, groupId: `batch-int-${uuidv4()}`, retryBaseMs: 10 });
+    transport.addHandler(
+      topic,
+      async (batch: CloudEvent[], ctx: EventContext) => {
+        callSizes.push(batch.length);
+        if (batch.some((e) => poisonClaims.has(e.id))) throw new Error('poison in batch');
+        await ctx.em.query(`INSERT INTO effects (event_id, subject) SELECT unnest($1::uuid[]), $2`, [
+          batch.map((e) => e.id),
+          claimId,
+        ]);
+      },
+      true,
+      { batch: true },
+    );
+    const dlq = await dlqReader(kafka, dlqTopicOf(topic));
+    try {
+      await new Promise<void>((resolve, reject) => void transport.listen((e) => (e ? reject(e) : resolve())));
+      await waitFor('every good event handled', async () => {
+        const [{ n }] = await ds.query(`SELECT count(DISTINCT event_id)::int AS n FROM effects WHERE subject = $1`, [
+          claimId,
+        ]);
+        return n === 50;
+      });
+      const dead = await waitFor('the poison event in the DLQ', () =>
+        dlq.messages.find((m) => m.value?.includes(poison.id)),
+      );
+      expect(dead.headers['x-dlq-reason']).toBe('handler');
+      const [{ total }] = await ds.query(`SELECT count(*)::int AS total FROM effects WHERE subject = $1`, [claimId]);
+      expect(total).toBe(50); // the two redelivered copies had no second effect
+      expect(Math.max(...callSizes)).toBeGreaterThan(1);
+    } finally {
+      await dlq.stop();
+    }
+  });
+});
+
 interface DeadLetter {
   key: string | undefined;
   value: string | undefined;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
-import { BaseRpcContext, CustomTransportStrategy, Server } from '@nestjs/microservices';
-import { Consumer, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
+import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
 import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
@@ -104,42 +104,128 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     await this.consumer.subscribe({ topics, fromBeginning: true });
     await this.consumer.run({
       autoCommit: true,
+      eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
-      eachMessage: async ({ topic, partition, message }) => this.process(topic as TopicName, partition, message),
+      eachBatch: async (payload) => this.processBatch(payload),
     });
   }
 
-  private async process(topic: TopicName, partition: number, message: KafkaMessage): Promise<void> {
+  private isBatchHandler(handler: MessageHandler | null): boolean {
+    return (handler?.extras as { batch?: boolean } | undefined)?.batch === true;
+  }
+
+  /**
+   * A batch handler gets every new event of a Kafka batch in one transaction (one inbox INSERT, one handler call);
+   * if the batch keeps failing it is replayed message by message, so only the poison message is dead-lettered.
+   * Other handlers get one event per transaction.
+   */
+  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const topic = batch.topic as TopicName;
+    const handler = this.getHandlerByPattern(topic);
+    if (!this.isBatchHandler(handler) || batch.messages.length === 1) {
+      for (const message of batch.messages) {
+        if (!isRunning() || isStale()) return;
+        await this.processOne(topic, batch.partition, message);
+        resolveOffset(message.offset);
+        await heartbeat();
+      }
+      return;
+    }
+    const valid: { message: KafkaMessage; event: CloudEvent }[] = [];
+    for (const message of batch.messages) {
+      const event = await this.parseOrDeadLetter(topic, batch.partition, message);
+      if (event) valid.push({ message, event });
+    }
+    const origin = { topic, partition: batch.partition, offset: batch.firstOffset() ?? '0' };
+    const events = valid.map((v) => v.event);
+    const outcome = await this.withRetries(`${topic}[${batch.partition}] batch of ${events.length}`, () =>
+      this.runInInbox(topic, handler!, events, origin, true),
+    );
+    if (!outcome.ok) {
+      this.log.warn(`${topic}[${batch.partition}]: batch failed, replaying its messages one by one`);
+      for (const { message, event } of valid) {
+        if (!isRunning() || isStale()) return;
+        await this.handleOne(topic, batch.partition, message, event);
+        resolveOffset(message.offset);
+        await heartbeat();
+      }
+    }
+    resolveOffset(batch.lastOffset());
+    await heartbeat();
+  }
+
+  private async processOne(topic: TopicName, partition: number, message: KafkaMessage): Promise<void> {
+    const event = await this.parseOrDeadLetter(topic, partition, message);
+    if (event) await this.handleOne(topic, partition, message, event);
+  }
+
+  private async handleOne(
+    topic: TopicName,
+    partition: number,
+    message: KafkaMessage,
+    event: CloudEvent,
+  ): Promise<void> {
+    const handler = this.getHandlerByPattern(topic);
+    if (!handler) return;
     const origin = { topic, partition, offset: message.offset };
-    let event: CloudEvent;
+    const batch = this.isBatchHandler(handler);
+    const outcome = await this.withRetries(`${topic}[${partition}]@${message.offset}`, () =>
+      this.runInInbox(topic, handler, [event], origin, batch),
+    );
+    if (!outcome.ok) await this.deadLetter(topic, partition, message, 'handler', outcome.error, outcome.attempts);
+  }
+
+  private async parseOrDeadLetter(
+    topic: TopicName,
+    partition: number,
+    message: KafkaMessage,
+  ): Promise<CloudEvent | undefined> {
     try {
-      event = parseEvent(topic, message.value);
+      return parseEvent(topic, message.value);
     } catch (error) {
       if (!(error instanceof SchemaViolationError)) throw error;
       await this.deadLetter(topic, partition, message, 'schema', error, 0);
-      return;
+      return undefined;
     }
-    const handler = this.getHandlerByPattern(topic);
-    if (!handler) return;
+  }
+
+  /** The inbox and the handler's effects commit together; events already in the inbox are skipped. */
+  private async runInInbox(
+    topic: TopicName,
+    handler: MessageHandler,
+    events: CloudEvent[],
+    origin: { topic: string; partition: number; offset: string },
+    batch: boolean,
+  ): Promise<void> {
+    await this.options.dataSource.transaction(async (em) => {
+      const inserted: { event_id: string }[] = await em.query(
+        `INSERT INTO inbox (event_id, topic) SELECT id, $2 FROM unnest($1::uuid[]) AS id
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+        [events.map((e) => e.id), topic],
+      );
+      if (inserted.length === 0) return; // all already processed: a redelivery has no second effect
+      const fresh = new Set(inserted.map((r) => r.event_id));
+      const todo = events.filter((e) => fresh.delete(e.id));
+      const ctx = new EventContext([em, origin]);
+      const result = batch ? await handler(todo, ctx) : await handler(todo[0], ctx);
+      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+    });
+  }
+
+  /** Runs `work` up to maxAttempts times with exponential backoff; a PermanentEventError stops at once. */
+  private async withRetries(
+    what: string,
+    work: () => Promise<void>,
+  ): Promise<{ ok: true } | { ok: false; error: unknown; attempts: number }> {
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await this.options.dataSource.transaction(async (em) => {
-          const inserted: unknown[] = await em.query(
-            `INSERT INTO inbox (event_id, topic) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-            [event.id, topic],
-          );
-          if (inserted.length === 0) return; // already processed: a redelivery has no second effect
-          const result = await handler(event, new EventContext([em, origin]));
-          await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
-        });
-        return;
+        await work();
+        return { ok: true };
       } catch (error) {
-        const permanent = error instanceof PermanentEventError;
-        if (permanent || attempt >= this.maxAttempts) {
-          await this.deadLetter(topic, partition, message, 'handler', error, attempt);
-          return;
+        if (error instanceof PermanentEventError || attempt >= this.maxAttempts) {
+          return { ok: false, error, attempts: attempt };
         }
-        this.log.warn(`${topic}[${partition}]@${message.offset} attempt ${attempt} failed: ${String(error)}`);
+        this.log.warn(`${what} attempt ${attempt} failed: ${String(error)}`);
         await new Promise((resolve) => setTimeout(resolve, this.retryBaseMs * 2 ** (attempt - 1)));
       }
     }
