@@ -5,7 +5,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig, ServiceName, SERVICE_NAMES } from '@claimchain/config';
-import { CloudEvent } from '@claimchain/contracts';
+import { CloudEvent, Topics } from '@claimchain/contracts';
 import {
   generateNoteKey,
   leafHashOfEvent,
@@ -14,7 +14,7 @@ import {
   parseVerifierKey,
   verifyInclusion,
 } from '@claimchain/ledger';
-import { startHybridApp } from '@claimchain/messaging';
+import { buildEvent, createKafka, startHybridApp } from '@claimchain/messaging';
 import { waitFor } from '@claimchain/testing';
 import { ClaimIntakeModule } from '../../apps/claim-intake/src/app.module';
 import { TreatmentVerificationModule } from '../../apps/treatment-verification/src/app.module';
@@ -103,6 +103,25 @@ describe('one claim, end to end, on the real broker', () => {
     }
   }, 120_000);
 
+  async function submit(claim: object): Promise<{ id: string }> {
+    const res = await fetch(url('claim-intake', '/v1/claims'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json' },
+      body: JSON.stringify(claim),
+    });
+    expect(res.status).toBe(202);
+    return (await res.json()) as { id: string };
+  }
+
+  async function confirm(claimId: string, performed: object[]): Promise<{ status: number; location: string }> {
+    const res = await fetch(url('treatment-verification', '/v1/confirmations'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ claimId, performed }),
+    });
+    return { status: res.status, location: res.headers.get('location') ?? '' };
+  }
+
   afterAll(async () => {
     for (const app of [...apps.values()].reverse()) await app.close();
   });
@@ -120,22 +139,12 @@ describe('one claim, end to end, on the real broker', () => {
     });
     const { id } = accepted;
 
-    // The provider confirms once treatment-verification has received the claim.
-    const confirmation = await waitFor('the provider confirmation to be accepted', async () => {
-      const res = await fetch(url('treatment-verification', '/v1/confirmations'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          claimId: id,
-          performed: [
-            { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
-            { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
-          ],
-        }),
-      });
-      return res.status === 201 ? ((await res.json()) as { outcome: string }) : undefined;
-    });
-    expect(confirmation.outcome).toBe('verified');
+    // The provider confirms at once: before the claim reaches treatment-verification it is accepted as pending.
+    const confirmed = await confirm(id, [
+      { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
+      { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
+    ]);
+    expect([201, 202]).toContain(confirmed.status);
 
     const claim = await waitFor(
       'the claim to be paid and its payout anchored',
@@ -181,11 +190,87 @@ describe('one claim, end to end, on the real broker', () => {
       ),
     ).not.toThrow();
 
+    const confirmation = (await (await fetch(url('treatment-verification', confirmed.location))).json()) as {
+      outcome: string;
+    };
+    expect(confirmation.outcome).toBe('verified');
+
     // Exactly one payout row for the claim in payout's own database.
     const payoutDb = apps.get('payout')!.get(DataSource);
     const [{ n }] = await payoutDb.query(`SELECT count(*)::int AS n FROM payouts WHERE claim_id = $1`, [id]);
     expect(n).toBe(1);
   }, 120_000);
+
+  it('rejects a confirmation that does not match the claim, and pays nothing', async () => {
+    const { id } = await submit(fhirClaim(`p-${uuidv4()}`));
+    const confirmed = await confirm(id, [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-19' }]);
+    expect([201, 202]).toContain(confirmed.status);
+    const claim = await waitFor('the claim to be rejected', async () => {
+      const body = (await (await fetch(url('claim-intake', `/v1/claims/${id}`))).json()) as { status: string };
+      return body.status === 'rejected' ? body : undefined;
+    });
+    expect(claim).toMatchObject({ status: 'rejected' });
+    const confirmation = (await (await fetch(url('treatment-verification', confirmed.location))).json()) as {
+      outcome: string;
+      reasons: { sequence: number; code: string }[];
+    };
+    expect(confirmation.outcome).toBe('rejected');
+    expect(confirmation.reasons).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ sequence: 1, code: 'DATE_MISMATCH' }),
+        expect.objectContaining({ sequence: 2, code: 'NOT_PERFORMED' }),
+      ]),
+    );
+    const second = await confirm(id, [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' }]);
+    expect(second.status).toBe(409);
+  });
+
+  it('keeps a confirmation that arrives before its claim pending, and decides it when the claim arrives', async () => {
+    const claimId = uuidv4();
+    const early = await confirm(claimId, [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' }]);
+    expect(early.status).toBe(202);
+    const pending = (await (await fetch(url('treatment-verification', early.location))).json()) as { outcome: string };
+    expect(pending.outcome).toBe('pending');
+
+    // The claim event arrives late (published here straight to the topic, as claim-intake's relay would).
+    const kafka = createKafka('e2e-late-claim', process.env.KAFKA_BROKERS!.split(','));
+    const producer = kafka.producer();
+    await producer.connect();
+    const event = buildEvent(Topics.ClaimsSubmitted, {
+      source: 'claimchain/claim-intake',
+      subject: claimId,
+      tenantid: 'insurer-e2e',
+      data: {
+        claimId,
+        insurerId: 'insurer-e2e',
+        providerId: 'clinic-e2e',
+        patientPseudonym: 'b'.repeat(64),
+        coverage: 'policy-e2e',
+        currency: 'EUR',
+        total: '120.00',
+        items: [
+          {
+            sequence: 1,
+            system: CPT,
+            code: '99213',
+            servicedDate: '2026-11-20',
+            quantity: 1,
+            unitPrice: '120.00',
+            net: '120.00',
+          },
+        ],
+        submittedAt: new Date().toISOString(),
+      },
+    });
+    await producer.send({ topic: Topics.ClaimsSubmitted, messages: [{ key: claimId, value: JSON.stringify(event) }] });
+    await producer.disconnect();
+
+    const decided = await waitFor('the pending confirmation to be decided', async () => {
+      const body = (await (await fetch(url('treatment-verification', early.location))).json()) as { outcome: string };
+      return body.outcome !== 'pending' ? body : undefined;
+    });
+    expect(decided.outcome).toBe('verified');
+  });
 
   it('answers an invalid claim with problem+json naming each offending field', async () => {
     const bad = fhirClaim('p-1') as Record<string, unknown>;

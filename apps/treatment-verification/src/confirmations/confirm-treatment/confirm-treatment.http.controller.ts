@@ -1,4 +1,6 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
+import { z } from 'zod';
 import { ZodPipe } from '@claimchain/http';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
 import { ConfirmationResult, ConfirmTreatmentService } from './confirm-treatment.service';
@@ -7,12 +9,23 @@ import { ConfirmationResult, ConfirmTreatmentService } from './confirm-treatment
 export class ConfirmTreatmentHttpController {
   constructor(private readonly service: ConfirmTreatmentService) {}
 
-  /** 201 with the outcome: `verified` (the claim moves on to the ledger and payout) or `rejected` with reasons. */
+  /**
+   * 201 with the outcome (`verified`: the claim moves on to the ledger and payout; `rejected` with reasons), or 202
+   * `pending` when the claim has not reached this service yet: it is decided as soon as it does.
+   */
   @Post()
-  @HttpCode(201)
-  confirm(
+  async confirm(
     @Body(new ZodPipe(ConfirmTreatmentRequest, 'CONFIRMATION.INVALID')) body: ConfirmTreatmentRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ConfirmationResult> {
-    return this.service.confirm(body);
+    const result = await this.service.confirm(body);
+    void reply.status(result.outcome === 'pending' ? 202 : 201);
+    void reply.header('location', `/v1/confirmations/${result.confirmationId}`);
+    return result;
+  }
+
+  @Get(':id')
+  get(@Param('id', new ZodPipe(z.string().uuid(), 'CONFIRMATION.ID_INVALID')) id: string): Promise<ConfirmationResult> {
+    return this.service.get(id);
   }
 }

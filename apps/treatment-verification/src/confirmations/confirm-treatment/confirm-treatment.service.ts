@@ -1,25 +1,40 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
 import { DomainError } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
-import { ConfirmationsRepository } from '../../persistence/confirmations.repository';
+import {
+  ConfirmationOutcome,
+  ConfirmationRow,
+  ConfirmationsRepository,
+  KnownClaim,
+} from '../../persistence/confirmations.repository';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
-import { MatchReason, matchTreatments } from './treatment-matcher';
+import { MatchReason, matchTreatments, PerformedTreatment } from './treatment-matcher';
 
 export const TREATMENT_VERIFICATION_SOURCE = 'claimchain/treatment-verification';
 
 export interface ConfirmationResult {
   confirmationId: string;
   claimId: string;
-  outcome: 'verified' | 'rejected';
+  outcome: ConfirmationOutcome;
   reasons: MatchReason[];
+}
+
+function toResult(row: ConfirmationRow): ConfirmationResult {
+  return {
+    confirmationId: row.id,
+    claimId: row.claim_id,
+    outcome: row.outcome,
+    reasons: row.reasons as MatchReason[],
+  };
 }
 
 /**
  * Matches a provider's confirmation against the claim and records the outcome with its event in one transaction.
- * A claim has one outcome: a second confirmation is a conflict, not a second verification.
+ * A claim has one confirmation: a second is a conflict, not a second verification. A confirmation that arrives
+ * before the claim is kept `pending` and decided the moment the claim arrives (`decidePendingFor`).
  */
 @Injectable()
 export class ConfirmTreatmentService {
@@ -31,62 +46,79 @@ export class ConfirmTreatmentService {
 
   async confirm(request: ConfirmTreatmentRequest): Promise<ConfirmationResult> {
     return this.dataSource.transaction(async (em) => {
-      const claim = await this.repo.lockClaim(em, request.claimId);
-      if (!claim) {
-        throw new DomainError(
-          'CLAIM.NOT_FOUND',
-          'not-found',
-          `Claim ${request.claimId} is not known here (yet): claims arrive from claim-intake within moments of submission`,
-        );
-      }
-      if (await this.repo.hasConfirmation(em, request.claimId)) {
+      await this.repo.lockClaimId(em, request.claimId);
+      if (await this.repo.confirmationForClaim(em, request.claimId)) {
         throw new DomainError(
           'CONFIRMATION.ALREADY_RECORDED',
           'conflict',
-          `Claim ${request.claimId} is already confirmed`,
+          `Claim ${request.claimId} already has a confirmation`,
         );
       }
-      const match = matchTreatments(claim.items, request.performed);
-      const confirmationId = uuidv7();
-      const now = new Date();
-      const reasons = match.outcome === 'rejected' ? match.reasons : [];
-      await this.repo.insertConfirmation(em, {
-        id: confirmationId,
-        claimId: claim.claim_id,
-        outcome: match.outcome,
-        performed: request.performed,
-        reasons,
-      });
-      const common = {
-        source: TREATMENT_VERIFICATION_SOURCE,
-        subject: claim.claim_id,
-        tenantid: claim.insurer_id,
-        time: now,
-      };
-      if (match.outcome === 'verified') {
-        await this.outbox.add(em, Topics.TreatmentsVerified, {
-          ...common,
-          data: {
-            claimId: claim.claim_id,
-            confirmationId,
-            providerId: claim.provider_id,
-            items: match.items,
-            verifiedAt: now.toISOString(),
-          },
+      const id = uuidv7();
+      const claim = await this.repo.findClaim(em, request.claimId);
+      if (!claim) {
+        await this.repo.insertConfirmation(em, {
+          id,
+          claimId: request.claimId,
+          outcome: 'pending',
+          performed: request.performed,
+          reasons: [],
         });
-      } else {
-        await this.outbox.add(em, Topics.TreatmentsRejected, {
-          ...common,
-          data: {
-            claimId: claim.claim_id,
-            confirmationId,
-            providerId: claim.provider_id,
-            reasons: match.reasons,
-            rejectedAt: now.toISOString(),
-          },
-        });
+        return { confirmationId: id, claimId: request.claimId, outcome: 'pending', reasons: [] };
       }
-      return { confirmationId, claimId: claim.claim_id, outcome: match.outcome, reasons };
+      const decided = await this.decide(em, claim, id, request.performed);
+      await this.repo.insertConfirmation(em, {
+        id,
+        claimId: claim.claim_id,
+        outcome: decided.outcome,
+        performed: request.performed,
+        reasons: decided.reasons,
+      });
+      return decided;
     });
+  }
+
+  async get(id: string): Promise<ConfirmationResult> {
+    const row = await this.repo.findConfirmation(this.dataSource.manager, id);
+    if (!row) throw new DomainError('CONFIRMATION.NOT_FOUND', 'not-found', `No confirmation ${id}`);
+    return toResult(row);
+  }
+
+  /** Called when a claim arrives: decides a confirmation that was waiting for it. */
+  async decidePendingFor(em: EntityManager, claim: KnownClaim): Promise<void> {
+    const pending = await this.repo.confirmationForClaim(em, claim.claim_id);
+    if (pending?.outcome !== 'pending') return;
+    const decided = await this.decide(em, claim, pending.id, pending.performed);
+    await this.repo.decidePending(em, pending.id, decided.outcome as 'verified' | 'rejected', decided.reasons);
+  }
+
+  /** Matches and writes the outcome event to the outbox; the caller records the confirmation row. */
+  private async decide(
+    em: EntityManager,
+    claim: KnownClaim,
+    confirmationId: string,
+    performed: PerformedTreatment[],
+  ): Promise<ConfirmationResult> {
+    const match = matchTreatments(claim.items, performed);
+    const now = new Date();
+    const common = {
+      source: TREATMENT_VERIFICATION_SOURCE,
+      subject: claim.claim_id,
+      tenantid: claim.insurer_id,
+      time: now,
+    };
+    const base = { claimId: claim.claim_id, confirmationId, providerId: claim.provider_id };
+    if (match.outcome === 'verified') {
+      await this.outbox.add(em, Topics.TreatmentsVerified, {
+        ...common,
+        data: { ...base, items: match.items, verifiedAt: now.toISOString() },
+      });
+      return { confirmationId, claimId: claim.claim_id, outcome: 'verified', reasons: [] };
+    }
+    await this.outbox.add(em, Topics.TreatmentsRejected, {
+      ...common,
+      data: { ...base, reasons: match.reasons, rejectedAt: now.toISOString() },
+    });
+    return { confirmationId, claimId: claim.claim_id, outcome: 'rejected', reasons: match.reasons };
   }
 }
