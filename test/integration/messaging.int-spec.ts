@@ -8,7 +8,9 @@ import {
   EventContext,
   EventDraft,
   KafkaEventTransport,
+  listDeadLetters,
   MessagingTables1732400000000,
+  replayDeadLetters,
   OutboxRelay,
   OutboxWriter,
 } from '@claimchain/messaging';
@@ -212,6 +214,13 @@ describe('messaging on the real broker and Postgres', () => {
         const after = claimEvent(key);
         await producer.send({ topic, messages: [{ key, value: JSON.stringify(after) }] });
         await waitFor('the next message on that key', async () => (await effectsOf(ds, after.id)) === 1);
+
+        // Ops fixed the cause: listing shows the letter with its error, replaying processes it, once.
+        const listed = await listDeadLetters(kafka, dlqTopicOf(topic));
+        expect(listed.find((l) => l.key === key)?.headers['x-dlq-error']).toContain('handler refuses');
+        expect(await replayDeadLetters(kafka, dlqTopicOf(topic))).toBeGreaterThanOrEqual(1);
+        await waitFor('the replayed poison message to be handled', async () => (await effectsOf(ds, poison.id)) === 1);
+        expect(await replayDeadLetters(kafka, dlqTopicOf(topic))).toBe(0); // nothing new to replay
       } finally {
         failingSubjects.clear();
         await dlq.stop();

@@ -6,3 +6,4 @@ export * from './event-transport';
 export * from './messaging.module';
 export * from './messaging-tables.migration';
 export * from './hybrid-app';
+export * from './dead-letters';
