@@ -19,6 +19,8 @@ import { cachePath, repoRoot } from './infra/paths';
 import { ensureDatabases, redactUrl, serviceDatabaseNames } from './infra/postgres';
 import { ServiceProcess, label, startService, useColour, waitForHttp200 } from './infra/service-process';
 import { ensureSigningKey } from './infra/signing-key';
+import { DEV_AUTH_KEY_FILE, DEV_JWKS_FILE } from './infra/paths';
+import { ensureDevKeys } from '@claimchain/http';
 import { ensureTopics } from './infra/topics';
 import { migrateAll } from './migrate';
 
@@ -118,12 +120,20 @@ async function main(): Promise<void> {
   const ledgerOrigin = process.env.LEDGER_ORIGIN ?? DEFAULT_LEDGER_ORIGIN;
   const signingKeyFile = process.env.LEDGER_SIGNING_KEY_FILE ?? cachePath('ledger', 'signing.key');
   if (ensureSigningKey(signingKeyFile, ledgerOrigin)) say(`created ledger signing key ${signingKeyFile}`);
+  // The local identity provider: unless AUTH_JWKS_URL/AUTH_JWKS_FILE name a real one, services trust a dev key
+  // pair, and `npm run token` signs bearer tokens with it.
+  const jwksFile = process.env.AUTH_JWKS_FILE ?? DEV_JWKS_FILE;
+  if (!process.env.AUTH_JWKS_URL && !process.env.AUTH_JWKS_FILE) {
+    if (await ensureDevKeys(DEV_AUTH_KEY_FILE, DEV_JWKS_FILE))
+      say(`created dev token signing key ${DEV_AUTH_KEY_FILE}`);
+  }
 
   if (infraOnly) {
     printTable([
       ['Kafka', broker!.brokers.join(',')],
       ['Postgres', `${redactUrl(databaseUrl)} (databases ${databasePrefix}_*)`],
       ['Ledger key', signingKeyFile],
+      ['Token JWKS', process.env.AUTH_JWKS_URL ?? jwksFile],
     ]);
     say(`infrastructure is up in ${((Date.now() - started) / 1000).toFixed(1)} s; Ctrl-C stops it`);
     return untilSignalled();
@@ -135,6 +145,7 @@ async function main(): Promise<void> {
     DATABASE_PREFIX: databasePrefix,
     KAFKA_BROKERS: broker!.brokers.join(','),
     LEDGER_ORIGIN: ledgerOrigin,
+    ...(!process.env.AUTH_JWKS_URL && { AUTH_JWKS_FILE: jwksFile }),
   };
   // A bare PORT would give all four services the same port; <SERVICE>_PORT still overrides per service.
   delete shared.PORT;

@@ -14,9 +14,12 @@ import { dropDatabases, ensureDatabases, serviceDatabaseNames } from '../scripts
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateAll } from '../scripts/migrate';
 
-const TEST_DATABASE_PREFIX = 'claimchain_test';
-/** Apart from the dev broker (9092) so `npm start` and `npm test` can run side by side. */
-const TEST_KAFKA_PORT = 19092;
+/**
+ * Apart from the dev broker (9092) and databases so `npm start` and `npm test` can run side by side. Two test runs
+ * on one machine must differ in both: set CLAIMCHAIN_TEST_KAFKA_PORT and CLAIMCHAIN_TEST_DB_PREFIX for the second.
+ */
+const TEST_DATABASE_PREFIX = process.env.CLAIMCHAIN_TEST_DB_PREFIX ?? 'claimchain_test';
+const TEST_KAFKA_PORT = Number(process.env.CLAIMCHAIN_TEST_KAFKA_PORT ?? 19092);
 const INFRA_PROJECTS = ['integration', 'e2e'];
 
 declare global {
@@ -49,7 +52,7 @@ async function prepareKafka(): Promise<{ broker?: KafkaBrokerHandle; note: strin
   const broker = await ensureKafkaBroker({
     port: TEST_KAFKA_PORT,
     controllerPort: TEST_KAFKA_PORT + 1,
-    dataDir: cachePath('kafka-test', 'data'),
+    dataDir: cachePath(`kafka-test-${TEST_KAFKA_PORT}`, 'data'),
     cacheDir: cachePath('kafka'),
     fresh: true,
     // Only the slow first-time download earns a line of its own; the summary says the rest.

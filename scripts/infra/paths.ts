@@ -24,3 +24,7 @@ export function repoRoot(): string {
 export function cachePath(...parts: string[]): string {
   return join(repoRoot(), '.cache', ...parts);
 }
+
+/** The local identity provider's key pair (npm start creates it; `npm run token` signs with the private half). */
+export const DEV_AUTH_KEY_FILE = cachePath('auth', 'dev-signing.jwk');
+export const DEV_JWKS_FILE = cachePath('auth', 'jwks.json');

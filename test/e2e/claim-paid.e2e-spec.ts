@@ -1,69 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { loadServiceConfig, ServiceName, SERVICE_NAMES } from '@claimchain/config';
 import { CloudEvent, Topics } from '@claimchain/contracts';
-import {
-  generateNoteKey,
-  leafHashOfEvent,
-  openNote,
-  parseCheckpoint,
-  parseVerifierKey,
-  verifyInclusion,
-} from '@claimchain/ledger';
-import { buildEvent, createKafka, startHybridApp } from '@claimchain/messaging';
+import { leafHashOfEvent, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion } from '@claimchain/ledger';
+import { buildEvent, createKafka } from '@claimchain/messaging';
 import { waitFor } from '@claimchain/testing';
-import { ClaimIntakeModule } from '../../apps/claim-intake/src/app.module';
-import { TreatmentVerificationModule } from '../../apps/treatment-verification/src/app.module';
-import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
-import { PayoutModule } from '../../apps/payout/src/app.module';
-
-const MODULES = {
-  'claim-intake': ClaimIntakeModule,
-  'treatment-verification': TreatmentVerificationModule,
-  'ledger-anchoring': LedgerAnchoringModule,
-  payout: PayoutModule,
-} as const;
-
-const CPT = 'http://www.ama-assn.org/go/cpt';
-
-/** The FHIR R4 Claim an insurer's system would send: one office visit and one lab test. */
-function fhirClaim(patient: string) {
-  return {
-    resourceType: 'Claim',
-    status: 'active',
-    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
-    use: 'claim',
-    patient: { reference: `Patient/${patient}` },
-    created: '2026-11-20',
-    insurer: { reference: 'Organization/insurer-e2e' },
-    provider: { reference: 'Organization/clinic-e2e' },
-    priority: { coding: [{ code: 'normal' }] },
-    insurance: [{ sequence: 1, focal: true, coverage: { reference: 'Coverage/policy-e2e' } }],
-    item: [
-      {
-        sequence: 1,
-        productOrService: { coding: [{ system: CPT, code: '99213' }] },
-        servicedDate: '2026-11-20',
-        quantity: { value: 1 },
-        unitPrice: { value: 120.0, currency: 'EUR' },
-        net: { value: 120.0, currency: 'EUR' },
-      },
-      {
-        sequence: 2,
-        productOrService: { coding: [{ system: CPT, code: '85025' }] },
-        servicedDate: '2026-11-20',
-        quantity: { value: 2 },
-        unitPrice: { value: 15.25, currency: 'EUR' },
-        net: { value: 30.5, currency: 'EUR' },
-      },
-    ],
-    total: { value: 150.5, currency: 'EUR' },
-  };
-}
+import { CPT, fhirClaim, RunningSystem, startSystem } from './system';
 
 interface TimelineEntry {
   eventId: string;
@@ -73,40 +14,23 @@ interface TimelineEntry {
 }
 
 describe('one claim, end to end, on the real broker', () => {
-  const apps = new Map<ServiceName, NestFastifyApplication>();
-  const bases = new Map<ServiceName, string>();
-  const url = (service: ServiceName, path: string) => `${bases.get(service)}${path}`;
+  let system: RunningSystem;
+  let insurer: { authorization: string };
+  let provider: { authorization: string };
+  const url: RunningSystem['url'] = (service, path) => system.url(service, path);
+  const asInsurer = () => insurer;
+  const asProvider = () => provider;
 
   beforeAll(async () => {
-    const keyDir = mkdtempSync(join(tmpdir(), 'claimchain-e2e-'));
-    const origin = 'claimchain.e2e/ledger';
-    writeFileSync(join(keyDir, 'signing.key'), generateNoteKey(origin).signerKey, { mode: 0o600 });
-    const env = {
-      ...process.env,
-      PORT: '0',
-      KAFKA_GROUP_PREFIX: `e2e-${uuidv4()}`,
-      LEDGER_ORIGIN: origin,
-      LEDGER_SIGNING_KEY_FILE: join(keyDir, 'signing.key'),
-      LEDGER_CHECKPOINT_INTERVAL_MS: '100',
-      LOG_LEVEL: 'warn',
-    };
-    for (const service of SERVICE_NAMES) {
-      const config = loadServiceConfig(service, env);
-      const app = await startHybridApp(MODULES[service].forRoot(config), config);
-      apps.set(service, app);
-      bases.set(service, await app.getUrl());
-    }
-    for (const service of SERVICE_NAMES) {
-      await waitFor(`${service} to be ready`, async () => (await fetch(url(service, '/health/ready'))).ok, {
-        timeoutMs: 60_000,
-      });
-    }
+    system = await startSystem();
+    insurer = await system.as('insurer', 'insurer-e2e');
+    provider = await system.as('provider', 'clinic-e2e');
   }, 120_000);
 
   async function submit(claim: object): Promise<{ id: string }> {
     const res = await fetch(url('claim-intake', '/v1/claims'), {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json' },
+      headers: { 'content-type': 'application/fhir+json', ...asInsurer() },
       body: JSON.stringify(claim),
     });
     expect(res.status).toBe(202);
@@ -116,20 +40,20 @@ describe('one claim, end to end, on the real broker', () => {
   async function confirm(claimId: string, performed: object[]): Promise<{ status: number; location: string }> {
     const res = await fetch(url('treatment-verification', '/v1/confirmations'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...asProvider() },
       body: JSON.stringify({ claimId, performed }),
     });
     return { status: res.status, location: res.headers.get('location') ?? '' };
   }
 
   afterAll(async () => {
-    for (const app of [...apps.values()].reverse()) await app.close();
+    await system?.stop();
   });
 
   it('pays a verified claim exactly once, with a ledger receipt that verifies against the signed checkpoint', async () => {
     const submitted = await fetch(url('claim-intake', '/v1/claims'), {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json' },
+      headers: { 'content-type': 'application/fhir+json', ...asInsurer() },
       body: JSON.stringify(fhirClaim(`p-${uuidv4()}`)),
     });
     const accepted = (await submitted.json()) as { id: string; status: string };
@@ -149,7 +73,9 @@ describe('one claim, end to end, on the real broker', () => {
     const claim = await waitFor(
       'the claim to be paid and its payout anchored',
       async () => {
-        const body = (await (await fetch(url('claim-intake', `/v1/claims/${id}`))).json()) as {
+        const body = (await (
+          await fetch(url('claim-intake', `/v1/claims/${id}`), { headers: asInsurer() })
+        ).json()) as {
           status: string;
           paid: string | null;
           timeline: TimelineEntry[];
@@ -190,13 +116,15 @@ describe('one claim, end to end, on the real broker', () => {
       ),
     ).not.toThrow();
 
-    const confirmation = (await (await fetch(url('treatment-verification', confirmed.location))).json()) as {
+    const confirmation = (await (
+      await fetch(url('treatment-verification', confirmed.location), { headers: asProvider() })
+    ).json()) as {
       outcome: string;
     };
     expect(confirmation.outcome).toBe('verified');
 
     // Exactly one payout row for the claim in payout's own database.
-    const payoutDb = apps.get('payout')!.get(DataSource);
+    const payoutDb = system.app('payout').get(DataSource);
     const [{ n }] = await payoutDb.query(`SELECT count(*)::int AS n FROM payouts WHERE claim_id = $1`, [id]);
     expect(n).toBe(1);
   }, 120_000);
@@ -206,11 +134,15 @@ describe('one claim, end to end, on the real broker', () => {
     const confirmed = await confirm(id, [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-19' }]);
     expect([201, 202]).toContain(confirmed.status);
     const claim = await waitFor('the claim to be rejected', async () => {
-      const body = (await (await fetch(url('claim-intake', `/v1/claims/${id}`))).json()) as { status: string };
+      const body = (await (await fetch(url('claim-intake', `/v1/claims/${id}`), { headers: asInsurer() })).json()) as {
+        status: string;
+      };
       return body.status === 'rejected' ? body : undefined;
     });
     expect(claim).toMatchObject({ status: 'rejected' });
-    const confirmation = (await (await fetch(url('treatment-verification', confirmed.location))).json()) as {
+    const confirmation = (await (
+      await fetch(url('treatment-verification', confirmed.location), { headers: asProvider() })
+    ).json()) as {
       outcome: string;
       reasons: { sequence: number; code: string }[];
     };
@@ -229,7 +161,9 @@ describe('one claim, end to end, on the real broker', () => {
     const claimId = uuidv4();
     const early = await confirm(claimId, [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' }]);
     expect(early.status).toBe(202);
-    const pending = (await (await fetch(url('treatment-verification', early.location))).json()) as { outcome: string };
+    const pending = (await (
+      await fetch(url('treatment-verification', early.location), { headers: asProvider() })
+    ).json()) as { outcome: string };
     expect(pending.outcome).toBe('pending');
 
     // The claim event arrives late (published here straight to the topic, as claim-intake's relay would).
@@ -266,7 +200,9 @@ describe('one claim, end to end, on the real broker', () => {
     await producer.disconnect();
 
     const decided = await waitFor('the pending confirmation to be decided', async () => {
-      const body = (await (await fetch(url('treatment-verification', early.location))).json()) as { outcome: string };
+      const body = (await (
+        await fetch(url('treatment-verification', early.location), { headers: asProvider() })
+      ).json()) as { outcome: string };
       return body.outcome !== 'pending' ? body : undefined;
     });
     expect(decided.outcome).toBe('verified');
@@ -278,7 +214,7 @@ describe('one claim, end to end, on the real broker', () => {
     (bad.item as { quantity: unknown }[])[0].quantity = { value: -1 };
     const res = await fetch(url('claim-intake', '/v1/claims'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...asInsurer() },
       body: JSON.stringify(bad),
     });
     expect(res.status).toBe(400);

@@ -75,7 +75,7 @@ describe('messaging on the real broker and Postgres', () => {
   const failingSubjects = new Set<string>();
 
   beforeAll(async () => {
-    ds = await migratedDataSource('claimchain_test_messaging', {
+    ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_messaging`, {
       type: 'postgres',
       migrations: [MessagingTables1732400000000, Effects1732400000099],
     });
@@ -251,7 +251,7 @@ describe('batch handlers on the real broker and Postgres', () => {
     });
 
   beforeAll(async () => {
-    ds = await migratedDataSource('claimchain_test_messaging_batch', {
+    ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_messaging_batch`, {
       type: 'postgres',
       migrations: [MessagingTables1732400000000, Effects1732400000099],
     });

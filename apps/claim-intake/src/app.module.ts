@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfig } from '@claimchain/config';
-import { HealthModule } from '@claimchain/http';
+import { AuthModule, HealthModule } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule, OutboxWriter } from '@claimchain/messaging';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './persistence/data-source.options';
@@ -21,6 +21,7 @@ export class ClaimIntakeModule {
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
         MessagingModule.forRoot(config),
         HealthModule.forRoot(MESSAGING_PROBES),
+        AuthModule.forRoot(config.auth),
       ],
       controllers: [SubmitClaimHttpController, GetClaimHttpController, ClaimStatusConsumer],
       providers: [

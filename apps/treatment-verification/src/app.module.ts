@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfig } from '@claimchain/config';
-import { HealthModule } from '@claimchain/http';
+import { AuthModule, HealthModule } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { dataSourceOptions } from './persistence/data-source.options';
 import { ConfirmationsRepository } from './persistence/confirmations.repository';
@@ -19,6 +19,7 @@ export class TreatmentVerificationModule {
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
         MessagingModule.forRoot(config),
         HealthModule.forRoot(MESSAGING_PROBES),
+        AuthModule.forRoot(config.auth),
       ],
       controllers: [ConfirmTreatmentHttpController, ClaimsSubmittedConsumer],
       providers: [ConfirmationsRepository, ConfirmTreatmentService],

@@ -8,6 +8,9 @@ import { SERVICES, ServiceName, envPrefixOf } from './services';
  */
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
+/** The local identity provider's issuer and audience (npm start); production sets its own. */
+export const DEV_AUTH_ISSUER = 'https://auth.claimchain.local';
+export const DEV_AUTH_AUDIENCE = 'claimchain';
 
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
@@ -25,7 +28,10 @@ const Env = z.object({
   LEDGER_SIGNING_KEY_FILE: z.string().optional(),
   LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().positive().default(200),
   LEDGER_CHECKPOINT_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
-  LEDGER_PUBLIC_KEY_URL: z.string().url().optional(),
+  AUTH_JWKS_URL: z.string().url().optional(),
+  AUTH_JWKS_FILE: z.string().min(1).optional(),
+  AUTH_ISSUER: z.string().min(1).default(DEV_AUTH_ISSUER),
+  AUTH_AUDIENCE: z.string().min(1).default(DEV_AUTH_AUDIENCE),
 });
 
 export type ServiceConfig = {
@@ -38,6 +44,7 @@ export type ServiceConfig = {
   kafkaGroupId: string;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   pseudonymKey: string;
+  auth: { jwksUrl?: string; jwksFile?: string; issuer: string; audience: string };
   ledger: {
     origin: string;
     signingKeyFile?: string;
@@ -78,6 +85,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     kafkaGroupId: `${e.KAFKA_GROUP_PREFIX}.${service}`,
     logLevel: e.LOG_LEVEL,
     pseudonymKey: e.PSEUDONYM_KEY,
+    auth: { jwksUrl: e.AUTH_JWKS_URL, jwksFile: e.AUTH_JWKS_FILE, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE },
     ledger: {
       origin: e.LEDGER_ORIGIN,
       signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,

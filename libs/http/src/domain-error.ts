@@ -2,7 +2,8 @@
  * Expected outcomes a use case reports, with a stable code (`CLAIM.NOT_FOUND`). The kind decides the HTTP status,
  * and only the problem-details filter knows that mapping.
  */
-export type DomainErrorKind = 'not-found' | 'conflict' | 'invalid' | 'unprocessable' | 'unavailable';
+export type DomainErrorKind =
+  'unauthenticated' | 'forbidden' | 'not-found' | 'conflict' | 'invalid' | 'unprocessable' | 'unavailable';
 
 export class DomainError extends Error {
   constructor(

@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Module, DynamicModule } from '@nestjs/common';
+import { Public } from './auth/auth.guard';
 import {
   HealthCheck,
   HealthCheckService,
@@ -14,6 +15,7 @@ export interface ReadinessProbe {
 }
 export const READINESS_PROBES = Symbol('READINESS_PROBES');
 
+@Public()
 @Controller('health')
 class HealthController {
   constructor(

@@ -3,3 +3,4 @@ export * from './problem-details.filter';
 export * from './zod-body.pipe';
 export * from './health.module';
 export * from './http-app.factory';
+export * from './auth';

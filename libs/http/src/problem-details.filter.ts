@@ -4,6 +4,8 @@ import { Observable, throwError } from 'rxjs';
 import { DomainError, DomainErrorKind, ProblemFieldError } from './domain-error';
 
 const STATUS_OF: Record<DomainErrorKind, number> = {
+  unauthenticated: HttpStatus.UNAUTHORIZED,
+  forbidden: HttpStatus.FORBIDDEN,
   'not-found': HttpStatus.NOT_FOUND,
   conflict: HttpStatus.CONFLICT,
   invalid: HttpStatus.BAD_REQUEST,
@@ -45,6 +47,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception);
     problem.instance = request.url;
+    if (problem.status === 401) void reply.header('www-authenticate', 'Bearer');
     void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
   }
 

@@ -15,6 +15,7 @@ export type ConfirmationOutcome = 'pending' | 'verified' | 'rejected';
 export interface ConfirmationRow {
   id: string;
   claim_id: string;
+  provider_id: string;
   outcome: ConfirmationOutcome;
   performed: PerformedTreatment[];
   reasons: unknown[];
@@ -49,7 +50,7 @@ export class ConfirmationsRepository {
 
   async confirmationForClaim(em: EntityManager, claimId: string): Promise<ConfirmationRow | undefined> {
     const rows: ConfirmationRow[] = await em.query(
-      `SELECT id, claim_id, outcome, performed, reasons FROM confirmations WHERE claim_id = $1`,
+      `SELECT id, claim_id, provider_id, outcome, performed, reasons FROM confirmations WHERE claim_id = $1`,
       [claimId],
     );
     return rows[0];
@@ -57,7 +58,7 @@ export class ConfirmationsRepository {
 
   async findConfirmation(em: EntityManager, id: string): Promise<ConfirmationRow | undefined> {
     const rows: ConfirmationRow[] = await em.query(
-      `SELECT id, claim_id, outcome, performed, reasons FROM confirmations WHERE id = $1`,
+      `SELECT id, claim_id, provider_id, outcome, performed, reasons FROM confirmations WHERE id = $1`,
       [id],
     );
     return rows[0];
@@ -65,13 +66,24 @@ export class ConfirmationsRepository {
 
   async insertConfirmation(
     em: EntityManager,
-    c: { id: string; claimId: string; outcome: ConfirmationOutcome; performed: unknown; reasons: unknown },
+    c: {
+      id: string;
+      claimId: string;
+      providerId: string;
+      outcome: ConfirmationOutcome;
+      performed: unknown;
+      reasons: unknown;
+    },
   ): Promise<void> {
     await em.query(
-      `INSERT INTO confirmations (id, claim_id, outcome, performed, reasons, decided_at)
-       VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, CASE WHEN $3 = 'pending' THEN NULL ELSE now() END)`,
-      [c.id, c.claimId, c.outcome, JSON.stringify(c.performed), JSON.stringify(c.reasons)],
+      `INSERT INTO confirmations (id, claim_id, provider_id, outcome, performed, reasons, decided_at)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, CASE WHEN $4 = 'pending' THEN NULL ELSE now() END)`,
+      [c.id, c.claimId, c.providerId, c.outcome, JSON.stringify(c.performed), JSON.stringify(c.reasons)],
     );
+  }
+
+  async deleteConfirmation(em: EntityManager, id: string): Promise<void> {
+    await em.query(`DELETE FROM confirmations WHERE id = $1`, [id]);
   }
 
   async decidePending(

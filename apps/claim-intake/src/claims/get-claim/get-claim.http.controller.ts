@@ -1,7 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { z } from 'zod';
 import { CloudEvent } from '@claimchain/contracts';
-import { DomainError, ZodPipe } from '@claimchain/http';
+import { CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { ClaimEventRow, ClaimRow, ClaimsRepository } from '../../persistence/claims.repository';
 
 export interface ClaimResponseDto {
@@ -55,11 +55,20 @@ function toDto(claim: ClaimRow, events: ClaimEventRow[]): ClaimResponseDto {
 export class GetClaimHttpController {
   constructor(private readonly claims: ClaimsRepository) {}
 
-  /** Status, amounts and the timeline of every event with its ledger position once anchored. */
+  /**
+   * Status, amounts and the timeline of every event with its ledger position once anchored. Another insurer's claim
+   * is a 404, exactly like a claim that does not exist.
+   */
   @Get(':id')
-  async get(@Param('id', new ZodPipe(z.string().uuid(), 'CLAIM.ID_INVALID')) id: string): Promise<ClaimResponseDto> {
+  @Roles('insurer')
+  async get(
+    @Param('id', new ZodPipe(z.string().uuid(), 'CLAIM.ID_INVALID')) id: string,
+    @CurrentPrincipal() insurer: Principal,
+  ): Promise<ClaimResponseDto> {
     const claim = await this.claims.find(id);
-    if (!claim) throw new DomainError('CLAIM.NOT_FOUND', 'not-found', `No claim ${id}`);
+    if (!claim || claim.insurer_id !== insurer.tenant) {
+      throw new DomainError('CLAIM.NOT_FOUND', 'not-found', `No claim ${id}`);
+    }
     return toDto(claim, await this.claims.timeline(id));
   }
 }

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
-import { ZodPipe } from '@claimchain/http';
+import { CurrentPrincipal, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { FhirClaimRequest } from './fhir-claim.request';
 import { SubmitClaimService } from './submit-claim.service';
 
@@ -11,11 +11,13 @@ export class SubmitClaimHttpController {
   /** 202: the claim is durably stored; verification and payment follow asynchronously. */
   @Post()
   @HttpCode(202)
+  @Roles('insurer')
   async submit(
     @Body(new ZodPipe(FhirClaimRequest, 'CLAIM.INVALID')) claim: FhirClaimRequest,
+    @CurrentPrincipal() insurer: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<{ id: string; status: 'submitted' }> {
-    const result = await this.service.submit(claim);
+    const result = await this.service.submit(claim, insurer);
     void reply.header('location', `/v1/claims/${result.id}`);
     return result;
   }

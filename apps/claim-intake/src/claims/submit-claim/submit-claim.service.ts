@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
+import { DomainError, Principal } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
 import { ClaimsRepository } from '../../persistence/claims.repository';
 import { FhirClaimRequest, referenceId } from './fhir-claim.request';
@@ -31,9 +32,14 @@ export class SubmitClaimService {
     return createHmac('sha256', this.pseudonymKey).update(`${insurerId}\n${patientReference}`).digest('hex');
   }
 
-  async submit(claim: FhirClaimRequest): Promise<{ id: string; status: 'submitted' }> {
-    const id = uuidv7();
+  async submit(claim: FhirClaimRequest, caller: Principal): Promise<{ id: string; status: 'submitted' }> {
     const insurerId = referenceId(claim.insurer);
+    if (insurerId !== caller.tenant) {
+      throw new DomainError('CLAIM.INSURER_NOT_CALLER', 'unprocessable', 'The claim names another insurer', [
+        { pointer: '/insurer/reference', detail: `must be Organization/${caller.tenant}, the calling insurer` },
+      ]);
+    }
+    const id = uuidv7();
     const providerId = referenceId(claim.provider);
     const patientPseudonym = this.pseudonymise(insurerId, claim.patient.reference);
     const focal = claim.insurance.find((i) => i.focal) ?? claim.insurance[0];

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Inject, Query } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { DomainError, ZodPipe } from '@claimchain/http';
+import { DomainError, Public, ZodPipe } from '@claimchain/http';
 import { inclusionProof, NoteSigner } from '@claimchain/ledger';
 import { LedgerRepository, PostgresSubtreeReader } from '../../persistence/ledger.repository';
 import { NOTE_SIGNER } from '../checkpoint/note-signer.provider';
@@ -23,6 +23,7 @@ export interface InclusionProofDto {
  * The public, PHI-free read side of the log for auditors: the latest signed checkpoint, the key that verifies it,
  * and inclusion proofs (hashes base64, as in C2SP).
  */
+@Public()
 @Controller('v1/ledger')
 export class LedgerReadHttpController {
   constructor(

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ZodPipe } from '@claimchain/http';
+import { CurrentPrincipal, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
 import { ConfirmationResult, ConfirmTreatmentService } from './confirm-treatment.service';
 
@@ -14,18 +14,24 @@ export class ConfirmTreatmentHttpController {
    * `pending` when the claim has not reached this service yet: it is decided as soon as it does.
    */
   @Post()
+  @Roles('provider')
   async confirm(
     @Body(new ZodPipe(ConfirmTreatmentRequest, 'CONFIRMATION.INVALID')) body: ConfirmTreatmentRequest,
+    @CurrentPrincipal() provider: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ConfirmationResult> {
-    const result = await this.service.confirm(body);
+    const result = await this.service.confirm(body, provider);
     void reply.status(result.outcome === 'pending' ? 202 : 201);
     void reply.header('location', `/v1/confirmations/${result.confirmationId}`);
     return result;
   }
 
   @Get(':id')
-  get(@Param('id', new ZodPipe(z.string().uuid(), 'CONFIRMATION.ID_INVALID')) id: string): Promise<ConfirmationResult> {
-    return this.service.get(id);
+  @Roles('provider')
+  get(
+    @Param('id', new ZodPipe(z.string().uuid(), 'CONFIRMATION.ID_INVALID')) id: string,
+    @CurrentPrincipal() provider: Principal,
+  ): Promise<ConfirmationResult> {
+    return this.service.get(id, provider);
   }
 }

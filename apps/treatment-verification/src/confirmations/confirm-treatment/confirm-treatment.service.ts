@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
-import { DomainError } from '@claimchain/http';
+import { DomainError, Principal } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
 import {
   ConfirmationOutcome,
@@ -38,15 +38,19 @@ function toResult(row: ConfirmationRow): ConfirmationResult {
  */
 @Injectable()
 export class ConfirmTreatmentService {
+  private readonly logger = new Logger(ConfirmTreatmentService.name);
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly repo: ConfirmationsRepository,
     private readonly outbox: OutboxWriter,
   ) {}
 
-  async confirm(request: ConfirmTreatmentRequest): Promise<ConfirmationResult> {
+  async confirm(request: ConfirmTreatmentRequest, provider: Principal): Promise<ConfirmationResult> {
     return this.dataSource.transaction(async (em) => {
       await this.repo.lockClaimId(em, request.claimId);
+      const claim = await this.repo.findClaim(em, request.claimId);
+      if (claim && claim.provider_id !== provider.tenant) throw this.claimNotFound(request.claimId);
       if (await this.repo.confirmationForClaim(em, request.claimId)) {
         throw new DomainError(
           'CONFIRMATION.ALREADY_RECORDED',
@@ -55,11 +59,11 @@ export class ConfirmTreatmentService {
         );
       }
       const id = uuidv7();
-      const claim = await this.repo.findClaim(em, request.claimId);
       if (!claim) {
         await this.repo.insertConfirmation(em, {
           id,
           claimId: request.claimId,
+          providerId: provider.tenant,
           outcome: 'pending',
           performed: request.performed,
           reasons: [],
@@ -70,6 +74,7 @@ export class ConfirmTreatmentService {
       await this.repo.insertConfirmation(em, {
         id,
         claimId: claim.claim_id,
+        providerId: provider.tenant,
         outcome: decided.outcome,
         performed: request.performed,
         reasons: decided.reasons,
@@ -78,18 +83,33 @@ export class ConfirmTreatmentService {
     });
   }
 
-  async get(id: string): Promise<ConfirmationResult> {
+  /** A provider sees only its own confirmations; anyone else's is a 404, as if it did not exist. */
+  async get(id: string, provider: Principal): Promise<ConfirmationResult> {
     const row = await this.repo.findConfirmation(this.dataSource.manager, id);
-    if (!row) throw new DomainError('CONFIRMATION.NOT_FOUND', 'not-found', `No confirmation ${id}`);
+    if (!row || row.provider_id !== provider.tenant) {
+      throw new DomainError('CONFIRMATION.NOT_FOUND', 'not-found', `No confirmation ${id}`);
+    }
     return toResult(row);
   }
 
-  /** Called when a claim arrives: decides a confirmation that was waiting for it. */
+  /**
+   * Called when a claim arrives: decides a confirmation that was waiting for it. One posted by a provider the claim
+   * does not name is discarded without an event, so nobody can decide another provider's claim early.
+   */
   async decidePendingFor(em: EntityManager, claim: KnownClaim): Promise<void> {
     const pending = await this.repo.confirmationForClaim(em, claim.claim_id);
     if (pending?.outcome !== 'pending') return;
+    if (pending.provider_id !== claim.provider_id) {
+      this.logger.warn(`discarding confirmation ${pending.id}: ${pending.provider_id} is not the claim's provider`);
+      await this.repo.deleteConfirmation(em, pending.id);
+      return;
+    }
     const decided = await this.decide(em, claim, pending.id, pending.performed);
     await this.repo.decidePending(em, pending.id, decided.outcome as 'verified' | 'rejected', decided.reasons);
+  }
+
+  private claimNotFound(claimId: string): DomainError {
+    return new DomainError('CLAIM.NOT_FOUND', 'not-found', `No claim ${claimId} names this provider`);
   }
 
   /** Matches and writes the outcome event to the outbox; the caller records the confirmation row. */

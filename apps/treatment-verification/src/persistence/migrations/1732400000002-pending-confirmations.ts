@@ -2,7 +2,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * A provider may confirm before claim-intake's event has reached this service: such a confirmation is stored as
- * `pending` (no claim row to reference yet) and decided when the claim arrives.
+ * `pending` (no claim row to reference yet) and decided when the claim arrives, if the confirming provider is the
+ * claim's provider.
  */
 export class PendingConfirmations1732400000002 implements MigrationInterface {
   name = 'PendingConfirmations1732400000002';
@@ -16,10 +17,15 @@ export class PendingConfirmations1732400000002 implements MigrationInterface {
     );
     await q.query(`ALTER TABLE confirmations ADD COLUMN decided_at timestamptz`);
     await q.query(`UPDATE confirmations SET decided_at = created_at`);
+    // Who confirmed: only the claim's own provider may decide it.
+    await q.query(`ALTER TABLE confirmations ADD COLUMN provider_id text`);
+    await q.query(`UPDATE confirmations f SET provider_id = c.provider_id FROM claims c WHERE c.claim_id = f.claim_id`);
+    await q.query(`ALTER TABLE confirmations ALTER COLUMN provider_id SET NOT NULL`);
   }
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DELETE FROM confirmations WHERE outcome = 'pending'`);
+    await q.query(`ALTER TABLE confirmations DROP COLUMN provider_id`);
     await q.query(`ALTER TABLE confirmations DROP COLUMN decided_at`);
     await q.query(`ALTER TABLE confirmations DROP CONSTRAINT confirmations_outcome_check`);
     await q.query(

@@ -1,0 +1,197 @@
+import { SignJWT, importJWK, JWK } from 'jose';
+import { readFileSync } from 'node:fs';
+import { ServiceName } from '@claimchain/config';
+import { Role } from '@claimchain/http';
+import { waitFor } from '@claimchain/testing';
+import { CPT, fhirClaim, RunningSystem, startSystem } from './system';
+
+type Caller = 'none' | 'garbage' | `${Role}:${string}`;
+
+interface Case {
+  name: string;
+  service: ServiceName;
+  method: 'GET' | 'POST';
+  path: () => string;
+  body?: () => unknown;
+  /** Expected status per caller; callers not listed must get 403 (role) or 401 (no/bad token). */
+  allowed: Partial<Record<Caller, number>>;
+}
+
+const ROLE_CALLERS: Caller[] = [
+  'insurer:insurer-a',
+  'insurer:insurer-b',
+  'provider:clinic-a',
+  'provider:clinic-b',
+  'ops:ops-1',
+  'auditor:audit-1',
+];
+
+/**
+ * The whole matrix of role × endpoint × tenant: every endpoint declares its roles, another tenant's resource is a
+ * 404 (never a 403 that would confirm it exists), and a missing or bad token is a 401 problem.
+ */
+describe('authorization matrix', () => {
+  let system: RunningSystem;
+  let claimId: string;
+  let confirmationLocation: string;
+
+  const call = async (c: Case, caller: Caller) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (caller === 'garbage') headers.authorization = 'Bearer not.a.jwt';
+    else if (caller !== 'none') {
+      const [role, tenant] = caller.split(':') as [Role, string];
+      Object.assign(headers, await system.as(role, tenant));
+    }
+    const res = await fetch(system.url(c.service, c.path()), {
+      method: c.method,
+      headers,
+      body: c.body ? JSON.stringify(c.body()) : undefined,
+    });
+    return res;
+  };
+
+  beforeAll(async () => {
+    system = await startSystem();
+    const insurerA = await system.as('insurer', 'insurer-a');
+    const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...insurerA },
+      body: JSON.stringify(fhirClaim('p-matrix', 'insurer-a', 'clinic-a')),
+    });
+    expect(submitted.status).toBe(202);
+    claimId = ((await submitted.json()) as { id: string }).id;
+    const clinicA = await system.as('provider', 'clinic-a');
+    // Wait until the claim reached treatment-verification so tenancy (not "pending") decides the answers below.
+    confirmationLocation = await waitFor('clinic-a to confirm its claim', async () => {
+      const res = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...clinicA },
+        body: JSON.stringify({
+          claimId,
+          performed: [
+            { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
+            { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
+          ],
+        }),
+      });
+      return res.status === 201 ? (res.headers.get('location') ?? undefined) : undefined;
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const cases: Case[] = [
+    {
+      name: 'submit a claim',
+      service: 'claim-intake',
+      method: 'POST',
+      path: () => '/v1/claims',
+      body: () => fhirClaim('p-x', 'insurer-a', 'clinic-a'),
+      allowed: { 'insurer:insurer-a': 202, 'insurer:insurer-b': 422 },
+    },
+    {
+      name: 'read a claim',
+      service: 'claim-intake',
+      method: 'GET',
+      path: () => `/v1/claims/${claimId}`,
+      allowed: { 'insurer:insurer-a': 200, 'insurer:insurer-b': 404 },
+    },
+    {
+      name: 'confirm a treatment',
+      service: 'treatment-verification',
+      method: 'POST',
+      path: () => '/v1/confirmations',
+      body: () => ({ claimId, performed: [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' }] }),
+      allowed: { 'provider:clinic-a': 409, 'provider:clinic-b': 404 },
+    },
+    {
+      name: 'read a confirmation',
+      service: 'treatment-verification',
+      method: 'GET',
+      path: () => confirmationLocation,
+      allowed: { 'provider:clinic-a': 200, 'provider:clinic-b': 404 },
+    },
+  ];
+
+  for (const c of cases) {
+    describe(c.name, () => {
+      it.each(ROLE_CALLERS)(`answers %s as the matrix says`, async (caller) => {
+        const res = await call(c, caller);
+        expect(res.status).toBe(c.allowed[caller] ?? 403);
+        if (res.status >= 400) expect(res.headers.get('content-type')).toContain('application/problem+json');
+      });
+
+      it.each(['none', 'garbage'] as Caller[])(
+        'refuses a request with %s token as 401 problem+json',
+        async (caller) => {
+          const res = await call(c, caller);
+          expect(res.status).toBe(401);
+          expect(res.headers.get('www-authenticate')).toBe('Bearer');
+          expect(((await res.json()) as { code: string }).code).toMatch(/^AUTH\.TOKEN_(MISSING|INVALID)$/);
+        },
+      );
+    });
+  }
+
+  it.each([
+    ['ledger-anchoring', '/v1/ledger/checkpoint'],
+    ['ledger-anchoring', '/v1/ledger/public-key'],
+    ['claim-intake', '/health/ready'],
+    ['payout', '/health/live'],
+  ] as [ServiceName, string][])('serves %s %s without a token', async (service, path) => {
+    const res = await fetch(system.url(service, path));
+    expect(res.status).toBe(200);
+  });
+
+  describe('token checks', () => {
+    const forge = async (
+      claims: Record<string, unknown>,
+      opts: { expired?: boolean; audience?: string; issuer?: string },
+    ) => {
+      const jwk = JSON.parse(readFileSync(system.authKeyFile, 'utf8')) as JWK;
+      const jwt = new SignJWT(claims)
+        .setProtectedHeader({ alg: 'ES256', kid: jwk.kid })
+        .setSubject('x')
+        .setIssuer(opts.issuer ?? 'https://auth.claimchain.local')
+        .setAudience(opts.audience ?? 'claimchain')
+        .setIssuedAt(opts.expired ? Math.floor(Date.now() / 1000) - 7200 : undefined)
+        .setExpirationTime(opts.expired ? Math.floor(Date.now() / 1000) - 3600 : '1h');
+      return jwt.sign(await importJWK(jwk, 'ES256'));
+    };
+    const read = (token: string) =>
+      fetch(system.url('claim-intake', `/v1/claims/${claimId}`), { headers: { authorization: `Bearer ${token}` } });
+
+    it('accepts a well-formed token (control)', async () => {
+      expect((await read(await forge({ role: 'insurer', tenant: 'insurer-a' }, {}))).status).toBe(200);
+    });
+
+    it.each([
+      ['expired', { role: 'insurer', tenant: 'insurer-a' }, { expired: true }],
+      ['for another audience', { role: 'insurer', tenant: 'insurer-a' }, { audience: 'someone-else' }],
+      ['from another issuer', { role: 'insurer', tenant: 'insurer-a' }, { issuer: 'https://evil.example' }],
+      ['with an unknown role', { role: 'admin', tenant: 'insurer-a' }, {}],
+      ['without a tenant', { role: 'insurer' }, {}],
+    ] as [string, Record<string, unknown>, { expired?: boolean; audience?: string; issuer?: string }][])(
+      'refuses a token %s with 401',
+      async (_what, claims, opts) => {
+        const res = await read(await forge(claims, opts));
+        expect(res.status).toBe(401);
+      },
+    );
+
+    it('refuses a token signed by a key the service does not trust', async () => {
+      const { generateKeyPair } = await import('jose');
+      const { privateKey } = await generateKeyPair('ES256');
+      const token = await new SignJWT({ role: 'insurer', tenant: 'insurer-a' })
+        .setProtectedHeader({ alg: 'ES256', kid: 'claimchain-dev-1' })
+        .setSubject('x')
+        .setIssuer('https://auth.claimchain.local')
+        .setAudience('claimchain')
+        .setExpirationTime('1h')
+        .sign(privateKey);
+      expect((await read(token)).status).toBe(401);
+    });
+  });
+});

@@ -1,0 +1,113 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { v4 as uuidv4 } from 'uuid';
+import { loadServiceConfig, ServiceName, SERVICE_NAMES } from '@claimchain/config';
+import { ensureDevKeys, Role, signDevToken } from '@claimchain/http';
+import { generateNoteKey } from '@claimchain/ledger';
+import { startHybridApp } from '@claimchain/messaging';
+import { waitFor } from '@claimchain/testing';
+import { ClaimIntakeModule } from '../../apps/claim-intake/src/app.module';
+import { TreatmentVerificationModule } from '../../apps/treatment-verification/src/app.module';
+import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
+import { PayoutModule } from '../../apps/payout/src/app.module';
+
+const MODULES = {
+  'claim-intake': ClaimIntakeModule,
+  'treatment-verification': TreatmentVerificationModule,
+  'ledger-anchoring': LedgerAnchoringModule,
+  payout: PayoutModule,
+} as const;
+
+export interface RunningSystem {
+  url(service: ServiceName, path: string): string;
+  app(service: ServiceName): NestFastifyApplication;
+  /** A bearer header from the system's identity provider. */
+  as(role: Role, tenant: string): Promise<{ authorization: string }>;
+  /** The dev identity provider's private key file, for forging-style tests. */
+  authKeyFile: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts all four services in this process against the test broker and databases (jest's global setup), each on a
+ * free port, with their own ledger signing key and identity provider. Consumer groups are fresh per run.
+ */
+export async function startSystem(): Promise<RunningSystem> {
+  const keyDir = mkdtempSync(join(tmpdir(), 'claimchain-e2e-'));
+  const origin = 'claimchain.e2e/ledger';
+  writeFileSync(join(keyDir, 'signing.key'), generateNoteKey(origin).signerKey, { mode: 0o600 });
+  const authKeyFile = join(keyDir, 'auth.jwk');
+  await ensureDevKeys(authKeyFile, join(keyDir, 'jwks.json'));
+  const env = {
+    ...process.env,
+    PORT: '0',
+    KAFKA_GROUP_PREFIX: `e2e-${uuidv4()}`,
+    LEDGER_ORIGIN: origin,
+    LEDGER_SIGNING_KEY_FILE: join(keyDir, 'signing.key'),
+    AUTH_JWKS_FILE: join(keyDir, 'jwks.json'),
+    LEDGER_CHECKPOINT_INTERVAL_MS: '100',
+    LOG_LEVEL: 'warn',
+  };
+  const apps = new Map<ServiceName, NestFastifyApplication>();
+  const bases = new Map<ServiceName, string>();
+  const url = (service: ServiceName, path: string) => `${bases.get(service)}${path}`;
+  for (const service of SERVICE_NAMES) {
+    const config = loadServiceConfig(service, env);
+    const app = await startHybridApp(MODULES[service].forRoot(config), config);
+    apps.set(service, app);
+    bases.set(service, await app.getUrl());
+  }
+  for (const service of SERVICE_NAMES) {
+    await waitFor(`${service} to be ready`, async () => (await fetch(url(service, '/health/ready'))).ok, {
+      timeoutMs: 60_000,
+    });
+  }
+  return {
+    url,
+    app: (service) => apps.get(service)!,
+    as: async (role, tenant) => ({ authorization: `Bearer ${await signDevToken(authKeyFile, { role, tenant })}` }),
+    authKeyFile,
+    stop: async () => {
+      for (const app of [...apps.values()].reverse()) await app.close();
+    },
+  };
+}
+
+export const CPT = 'http://www.ama-assn.org/go/cpt';
+
+/** The FHIR R4 Claim an insurer's system would send: one office visit and one lab test. */
+export function fhirClaim(patient: string, insurer = 'insurer-e2e', provider = 'clinic-e2e') {
+  return {
+    resourceType: 'Claim',
+    status: 'active',
+    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
+    use: 'claim',
+    patient: { reference: `Patient/${patient}` },
+    created: '2026-11-20',
+    insurer: { reference: `Organization/${insurer}` },
+    provider: { reference: `Organization/${provider}` },
+    priority: { coding: [{ code: 'normal' }] },
+    insurance: [{ sequence: 1, focal: true, coverage: { reference: 'Coverage/policy-e2e' } }],
+    item: [
+      {
+        sequence: 1,
+        productOrService: { coding: [{ system: CPT, code: '99213' }] },
+        servicedDate: '2026-11-20',
+        quantity: { value: 1 },
+        unitPrice: { value: 120.0, currency: 'EUR' },
+        net: { value: 120.0, currency: 'EUR' },
+      },
+      {
+        sequence: 2,
+        productOrService: { coding: [{ system: CPT, code: '85025' }] },
+        servicedDate: '2026-11-20',
+        quantity: { value: 2 },
+        unitPrice: { value: 15.25, currency: 'EUR' },
+        net: { value: 30.5, currency: 'EUR' },
+      },
+    ],
+    total: { value: 150.5, currency: 'EUR' },
+  };
+}
