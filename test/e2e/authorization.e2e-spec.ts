@@ -61,20 +61,25 @@ describe('authorization matrix', () => {
     expect(submitted.status).toBe(202);
     claimId = ((await submitted.json()) as { id: string }).id;
     const clinicA = await system.as('provider', 'clinic-a');
-    // Wait until the claim reached treatment-verification so tenancy (not "pending") decides the answers below.
-    confirmationLocation = await waitFor('clinic-a to confirm its claim', async () => {
-      const res = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...clinicA },
-        body: JSON.stringify({
-          claimId,
-          performed: [
-            { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
-            { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
-          ],
-        }),
-      });
-      return res.status === 201 ? (res.headers.get('location') ?? undefined) : undefined;
+    // clinic-a confirms its claim (pending first if the claim is still on its way), and it is verified.
+    const res = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...clinicA },
+      body: JSON.stringify({
+        claimId,
+        performed: [
+          { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
+          { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
+        ],
+      }),
+    });
+    expect([201, 202]).toContain(res.status);
+    confirmationLocation = res.headers.get('location')!;
+    await waitFor('the confirmation to be verified', async () => {
+      const body = (await (
+        await fetch(system.url('treatment-verification', confirmationLocation), { headers: clinicA })
+      ).json()) as { outcome: string };
+      return body.outcome === 'verified';
     });
   }, 120_000);
 

@@ -220,7 +220,12 @@ describe('messaging on the real broker and Postgres', () => {
         expect(listed.find((l) => l.key === key)?.headers['x-dlq-error']).toContain('handler refuses');
         expect(await replayDeadLetters(kafka, dlqTopicOf(topic))).toBeGreaterThanOrEqual(1);
         await waitFor('the replayed poison message to be handled', async () => (await effectsOf(ds, poison.id)) === 1);
-        expect(await replayDeadLetters(kafka, dlqTopicOf(topic))).toBe(0); // nothing new to replay
+        // A second replay does not send the poison message again (earlier schema-broken letters, replayed above and
+        // dead-lettered again because they are still broken, may be replayed: that is what replay means).
+        await replayDeadLetters(kafka, dlqTopicOf(topic));
+        const poisonLetters = (await listDeadLetters(kafka, dlqTopicOf(topic))).filter((l) => l.key === key);
+        expect(poisonLetters).toHaveLength(1);
+        expect(await effectsOf(ds, poison.id)).toBe(1);
       } finally {
         failingSubjects.clear();
         await dlq.stop();
@@ -283,9 +288,9 @@ describe('batch handlers on the real broker and Postgres', () => {
       async (batch: CloudEvent[], ctx: EventContext) => {
         callSizes.push(batch.length);
         if (batch.some((e) => poisonClaims.has(e.id))) throw new Error('poison in batch');
-        await ctx.em.query(`INSERT INTO effects (event_id, subject) SELECT unnest($1::uuid[]), $2`, [
+        await ctx.em.query(`INSERT INTO effects (event_id, subject) SELECT * FROM unnest($1::uuid[], $2::text[])`, [
           batch.map((e) => e.id),
-          claimId,
+          batch.map((e) => e.subject),
         ]);
       },
       true,
