@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ServiceName } from '@claimchain/config';
 import { Role } from '@claimchain/http';
 import { waitFor } from '@claimchain/testing';
-import { CPT, fhirClaim, RunningSystem, startSystem } from './system';
+import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
 
 type Caller = 'none' | 'garbage' | `${Role}:${string}`;
 
@@ -33,10 +33,11 @@ const ROLE_CALLERS: Caller[] = [
 describe('authorization matrix', () => {
   let system: RunningSystem;
   let claimId: string;
+  let openClaimId: string;
   let confirmationLocation: string;
 
   const call = async (c: Case, caller: Caller) => {
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...newKey() };
     if (caller === 'garbage') headers.authorization = 'Bearer not.a.jwt';
     else if (caller !== 'none') {
       const [role, tenant] = caller.split(':') as [Role, string];
@@ -55,11 +56,17 @@ describe('authorization matrix', () => {
     const insurerA = await system.as('insurer', 'insurer-a');
     const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...insurerA },
+      headers: { 'content-type': 'application/json', ...insurerA, ...newKey() },
       body: JSON.stringify(fhirClaim('p-matrix', 'insurer-a', 'clinic-a')),
     });
     expect(submitted.status).toBe(202);
     claimId = ((await submitted.json()) as { id: string }).id;
+    const open = await fetch(system.url('claim-intake', '/v1/claims'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...insurerA, ...newKey() },
+      body: JSON.stringify(fhirClaim('p-matrix-open', 'insurer-a', 'clinic-a')),
+    });
+    openClaimId = ((await open.json()) as { id: string }).id;
     const clinicA = await system.as('provider', 'clinic-a');
     // clinic-a confirms its claim (pending first if the claim is still on its way), and it is verified.
     const res = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
@@ -101,6 +108,21 @@ describe('authorization matrix', () => {
       service: 'claim-intake',
       method: 'GET',
       path: () => `/v1/claims/${claimId}`,
+      allowed: { 'insurer:insurer-a': 200, 'insurer:insurer-b': 404 },
+    },
+    {
+      name: 'list claims',
+      service: 'claim-intake',
+      method: 'GET',
+      path: () => '/v1/claims',
+      allowed: { 'insurer:insurer-a': 200, 'insurer:insurer-b': 200 },
+    },
+    {
+      name: 'cancel a claim',
+      service: 'claim-intake',
+      method: 'POST',
+      path: () => `/v1/claims/${openClaimId}/cancel`,
+      body: () => ({ reason: 'matrix' }),
       allowed: { 'insurer:insurer-a': 200, 'insurer:insurer-b': 404 },
     },
     {

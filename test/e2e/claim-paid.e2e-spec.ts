@@ -4,7 +4,7 @@ import { CloudEvent, Topics } from '@claimchain/contracts';
 import { leafHashOfEvent, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion } from '@claimchain/ledger';
 import { buildEvent, createKafka } from '@claimchain/messaging';
 import { waitFor } from '@claimchain/testing';
-import { CPT, fhirClaim, RunningSystem, startSystem } from './system';
+import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
 
 interface TimelineEntry {
   eventId: string;
@@ -30,7 +30,7 @@ describe('one claim, end to end, on the real broker', () => {
   async function submit(claim: object): Promise<{ id: string }> {
     const res = await fetch(url('claim-intake', '/v1/claims'), {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', ...asInsurer() },
+      headers: { 'content-type': 'application/fhir+json', ...asInsurer(), ...newKey() },
       body: JSON.stringify(claim),
     });
     expect(res.status).toBe(202);
@@ -53,7 +53,7 @@ describe('one claim, end to end, on the real broker', () => {
   it('pays a verified claim exactly once, with a ledger receipt that verifies against the signed checkpoint', async () => {
     const submitted = await fetch(url('claim-intake', '/v1/claims'), {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', ...asInsurer() },
+      headers: { 'content-type': 'application/fhir+json', ...asInsurer(), ...newKey() },
       body: JSON.stringify(fhirClaim(`p-${uuidv4()}`)),
     });
     const accepted = (await submitted.json()) as { id: string; status: string };
@@ -137,9 +137,9 @@ describe('one claim, end to end, on the real broker', () => {
       const body = (await (await fetch(url('claim-intake', `/v1/claims/${id}`), { headers: asInsurer() })).json()) as {
         status: string;
       };
-      return body.status === 'rejected' ? body : undefined;
+      return body.status === 'verification-rejected' ? body : undefined;
     });
-    expect(claim).toMatchObject({ status: 'rejected' });
+    expect(claim).toMatchObject({ status: 'verification-rejected' });
     const confirmation = (await (
       await fetch(url('treatment-verification', confirmed.location), { headers: asProvider() })
     ).json()) as {
@@ -214,7 +214,7 @@ describe('one claim, end to end, on the real broker', () => {
     (bad.item as { quantity: unknown }[])[0].quantity = { value: -1 };
     const res = await fetch(url('claim-intake', '/v1/claims'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...asInsurer() },
+      headers: { 'content-type': 'application/json', ...asInsurer(), ...newKey() },
       body: JSON.stringify(bad),
     });
     expect(res.status).toBe(400);

@@ -75,6 +75,11 @@ export async function startSystem(): Promise<RunningSystem> {
   };
 }
 
+/** A fresh Idempotency-Key header, as a client generates one per create request. */
+export function newKey(): { 'idempotency-key': string } {
+  return { 'idempotency-key': uuidv4() };
+}
+
 export const CPT = 'http://www.ama-assn.org/go/cpt';
 
 /** The FHIR R4 Claim an insurer's system would send: one office visit and one lab test. */

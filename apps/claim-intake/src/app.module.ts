@@ -10,6 +10,9 @@ import { SubmitClaimService } from './claims/submit-claim/submit-claim.service';
 import { SubmitClaimHttpController } from './claims/submit-claim/submit-claim.http.controller';
 import { GetClaimHttpController } from './claims/get-claim/get-claim.http.controller';
 import { ClaimStatusConsumer } from './claims/track-status/claim-status.consumer';
+import { CancelClaimService } from './claims/cancel-claim/cancel-claim.service';
+import { CancelClaimHttpController } from './claims/cancel-claim/cancel-claim.http.controller';
+import { ListClaimsHttpController } from './claims/list-claims/list-claims.http.controller';
 
 /** claim-intake: the insurer-facing claims API and the claim status read model. */
 @Module({})
@@ -23,9 +26,16 @@ export class ClaimIntakeModule {
         HealthModule.forRoot(MESSAGING_PROBES),
         AuthModule.forRoot(config.auth),
       ],
-      controllers: [SubmitClaimHttpController, GetClaimHttpController, ClaimStatusConsumer],
+      controllers: [
+        SubmitClaimHttpController,
+        ListClaimsHttpController,
+        GetClaimHttpController,
+        CancelClaimHttpController,
+        ClaimStatusConsumer,
+      ],
       providers: [
         ClaimsRepository,
+        CancelClaimService,
         {
           provide: SubmitClaimService,
           inject: [DataSource, ClaimsRepository, OutboxWriter],

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Topics, TopicName } from './topics';
-import { ClaimSubmittedV1 } from './events/claim-submitted.event';
+import { ClaimCancelledV1, ClaimSubmittedV1 } from './events/claim-submitted.event';
 import { TreatmentRejectedV1, TreatmentVerifiedV1 } from './events/treatment.events';
 import { LedgerAnchoredV1, LedgerCheckpointV1 } from './events/ledger.events';
 import { ClaimAdjudicatedV1, ContractPublishedV1, PayoutReleasedV1 } from './events/payout.events';
@@ -11,6 +11,7 @@ import { ClaimAdjudicatedV1, ContractPublishedV1, PayoutReleasedV1 } from './eve
  */
 export const EventCatalog = {
   [Topics.ClaimsSubmitted]: { type: 'claim.submitted', schema: ClaimSubmittedV1 },
+  [Topics.ClaimsCancelled]: { type: 'claim.cancelled', schema: ClaimCancelledV1 },
   [Topics.TreatmentsVerified]: { type: 'treatment.verified', schema: TreatmentVerifiedV1 },
   [Topics.TreatmentsRejected]: { type: 'treatment.rejected', schema: TreatmentRejectedV1 },
   [Topics.LedgerAnchored]: { type: 'ledger.anchored', schema: LedgerAnchoredV1 },
@@ -32,6 +33,7 @@ export function dataschemaOf(topic: TopicName): string {
 /** Domain topics the ledger records: everything except the ledger's own output. */
 export const LEDGER_RECORDED_TOPICS: readonly TopicName[] = [
   Topics.ClaimsSubmitted,
+  Topics.ClaimsCancelled,
   Topics.TreatmentsVerified,
   Topics.TreatmentsRejected,
   Topics.ContractsPublished,

@@ -5,6 +5,7 @@
  */
 export const Topics = {
   ClaimsSubmitted: 'claims.submitted.v1',
+  ClaimsCancelled: 'claims.cancelled.v1',
   TreatmentsVerified: 'treatments.verified.v1',
   TreatmentsRejected: 'treatments.rejected.v1',
   LedgerAnchored: 'ledger.anchored.v1',

@@ -4,3 +4,4 @@ export * from './zod-body.pipe';
 export * from './health.module';
 export * from './http-app.factory';
 export * from './auth';
+export * from './idempotency';

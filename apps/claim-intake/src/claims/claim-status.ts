@@ -1,15 +1,32 @@
 /**
- * A claim's status only moves forward. Downstream events arrive on different topics and so in any order (a payout
- * may be consumed before its adjudication); ranking statuses keeps the read model from going backwards.
+ * The claim lifecycle: submitted → verified | verification-rejected → adjudicated (decision approved | partial |
+ * pended) or denied → paid; cancelled by the insurer before payout. Downstream events arrive on different topics
+ * and so in any order (a payout may be consumed before its adjudication); a status only ever moves to a higher
+ * rank, so the read model never goes backwards.
  */
-export const CLAIM_STATUSES = ['submitted', 'verified', 'rejected', 'adjudicated', 'denied', 'paid'] as const;
+export const CLAIM_STATUSES = [
+  'submitted',
+  'verified',
+  'verification-rejected',
+  'cancelled',
+  'adjudicated',
+  'denied',
+  'paid',
+] as const;
 export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
 
 export const STATUS_RANK: Record<ClaimStatus, number> = {
   submitted: 0,
   verified: 1,
-  rejected: 1,
+  'verification-rejected': 1,
+  cancelled: 2,
   adjudicated: 2,
   denied: 2,
   paid: 3,
 };
+
+/** A claim in one of these can still be cancelled: nothing has been decided for payment yet. */
+export const CANCELLABLE: readonly ClaimStatus[] = ['submitted', 'verified'];
+
+/** Claims in these states will never be paid, so a new claim for the same service is not a duplicate of them. */
+export const NEVER_PAID: readonly ClaimStatus[] = ['cancelled', 'verification-rejected', 'denied'];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent } from '@claimchain/contracts';
-import { ClaimStatus, STATUS_RANK } from '../claims/claim-status';
+import { ClaimStatus, NEVER_PAID, STATUS_RANK } from '../claims/claim-status';
 
 export interface ClaimRow {
   id: string;
@@ -9,10 +9,13 @@ export interface ClaimRow {
   provider_id: string;
   coverage: string;
   status: ClaimStatus;
+  decision: string | null;
   currency: string;
   total: string;
   payable: string | null;
   paid: string | null;
+  cancel_reason: string | null;
+  resubmission_of: string | null;
   submitted_at: Date;
   updated_at: Date;
 }
@@ -36,8 +39,23 @@ export interface NewClaim {
   currency: string;
   total: string;
   resource: unknown;
+  resubmissionOf?: string;
+  lines: { sequence: number; system: string; code: string; servicedDate: string }[];
   submittedAt: Date;
 }
+
+export interface ClaimListFilter {
+  insurerId: string;
+  statuses?: ClaimStatus[];
+  submittedFrom?: Date;
+  submittedTo?: Date;
+  after?: { submittedAt: Date; id: string };
+  limit: number;
+}
+
+const CLAIM_COLUMNS = `c.id, c.insurer_id, c.provider_id, c.coverage, c.status, c.decision, c.currency,
+  c.total::text AS total, c.payable::text AS payable, c.paid::text AS paid, c.cancel_reason, c.resubmission_of,
+  c.submitted_at, c.updated_at`;
 
 /** All SQL on claim-intake's tables. Plain SQL: these are hot paths, and rows never leave this class unmapped. */
 @Injectable()
@@ -47,8 +65,8 @@ export class ClaimsRepository {
   async insert(em: EntityManager, claim: NewClaim): Promise<void> {
     await em.query(
       `INSERT INTO claims (id, insurer_id, provider_id, patient_pseudonym, coverage, status, currency, total, resource,
-                           submitted_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8::jsonb, $9, $9)`,
+                           resubmission_of, submitted_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8::jsonb, $9, $10, $10)`,
       [
         claim.id,
         claim.insurerId,
@@ -58,19 +76,92 @@ export class ClaimsRepository {
         claim.currency,
         claim.total,
         JSON.stringify(claim.resource),
+        claim.resubmissionOf ?? null,
         claim.submittedAt,
+      ],
+    );
+    await em.query(
+      `INSERT INTO claim_lines (claim_id, sequence, patient_pseudonym, provider_id, system, code, serviced_date)
+       SELECT $1, s, $2, $3, sy, co, d::date FROM unnest($4::int[], $5::text[], $6::text[], $7::text[]) AS t(s, sy, co, d)`,
+      [
+        claim.id,
+        claim.patientPseudonym,
+        claim.providerId,
+        claim.lines.map((l) => l.sequence),
+        claim.lines.map((l) => l.system),
+        claim.lines.map((l) => l.code),
+        claim.lines.map((l) => l.servicedDate),
       ],
     );
   }
 
-  async find(id: string): Promise<ClaimRow | undefined> {
-    const rows: ClaimRow[] = await this.dataSource.query(
-      `SELECT id, insurer_id, provider_id, coverage, status, currency, total::text, payable::text, paid::text,
-              submitted_at, updated_at
-         FROM claims WHERE id = $1`,
+  /** Serialises submissions for one patient of one insurer, so two concurrent duplicates cannot both get in. */
+  async lockPatient(em: EntityManager, insurerId: string, patientPseudonym: string): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`patient:${insurerId}:${patientPseudonym}`]);
+  }
+
+  /**
+   * Earlier claims that may still be paid for the same patient, provider, service and date. `except` is the claim
+   * a resubmission replaces.
+   */
+  async findDuplicates(
+    em: EntityManager,
+    c: { patientPseudonym: string; providerId: string; except?: string },
+    lines: { sequence: number; system: string; code: string; servicedDate: string }[],
+  ): Promise<{ sequence: number; claim_id: string }[]> {
+    return em.query(
+      `SELECT t.s AS sequence, l.claim_id
+         FROM unnest($3::int[], $4::text[], $5::text[], $6::text[]) AS t(s, sy, co, d)
+         JOIN claim_lines l ON l.patient_pseudonym = $1 AND l.provider_id = $2
+                           AND l.code = t.co AND l.system = t.sy AND l.serviced_date = t.d::date
+         JOIN claims c ON c.id = l.claim_id
+        WHERE c.status <> ALL($7::text[]) AND ($8::uuid IS NULL OR c.id <> $8::uuid)
+        ORDER BY t.s`,
+      [
+        c.patientPseudonym,
+        c.providerId,
+        lines.map((l) => l.sequence),
+        lines.map((l) => l.system),
+        lines.map((l) => l.code),
+        lines.map((l) => l.servicedDate),
+        NEVER_PAID,
+        c.except ?? null,
+      ],
+    );
+  }
+
+  async find(
+    id: string,
+    em: EntityManager = this.dataSource.manager,
+    forUpdate = false,
+  ): Promise<ClaimRow | undefined> {
+    const rows: ClaimRow[] = await em.query(
+      `SELECT ${CLAIM_COLUMNS} FROM claims c WHERE c.id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`,
       [id],
     );
     return rows[0];
+  }
+
+  async list(f: ClaimListFilter): Promise<ClaimRow[]> {
+    return this.dataSource.query(
+      `SELECT ${CLAIM_COLUMNS} FROM claims c
+        WHERE c.insurer_id = $1
+          AND ($2::text[] IS NULL OR c.status = ANY($2::text[]))
+          AND ($3::timestamptz IS NULL OR c.submitted_at >= $3)
+          AND ($4::timestamptz IS NULL OR c.submitted_at < $4)
+          AND ($5::timestamptz IS NULL OR (c.submitted_at, c.id) < ($5, $6::uuid))
+        ORDER BY c.submitted_at DESC, c.id DESC
+        LIMIT $7`,
+      [
+        f.insurerId,
+        f.statuses ?? null,
+        f.submittedFrom ?? null,
+        f.submittedTo ?? null,
+        f.after?.submittedAt ?? null,
+        f.after?.id ?? null,
+        f.limit,
+      ],
+    );
   }
 
   async exists(em: EntityManager, id: string): Promise<boolean> {
@@ -80,8 +171,9 @@ export class ClaimsRepository {
 
   async timeline(claimId: string): Promise<ClaimEventRow[]> {
     return this.dataSource.query(
-      `SELECT event_id, type, time, envelope, ledger_index::text, leaf_hash, tree_size::text
-         FROM claim_events WHERE claim_id = $1 ORDER BY time NULLS LAST, event_id`,
+      `SELECT e.event_id, e.type, e.time, e.envelope, e.ledger_index::text AS ledger_index, e.leaf_hash,
+              e.tree_size::text AS tree_size
+         FROM claim_events e WHERE e.claim_id = $1 ORDER BY e.time NULLS LAST, e.event_id`,
       [claimId],
     );
   }
@@ -108,12 +200,12 @@ export class ClaimsRepository {
     );
   }
 
-  /** Moves the status forward only (see STATUS_RANK); amounts are set when given. */
+  /** Moves the status forward only (see STATUS_RANK); amounts, decision and reason are set when given. */
   async advance(
     em: EntityManager,
     claimId: string,
     status: ClaimStatus,
-    amounts: { payable?: string; paid?: string } = {},
+    extra: { payable?: string; paid?: string; decision?: string; cancelReason?: string } = {},
   ): Promise<void> {
     const lowerRanks = Object.entries(STATUS_RANK)
       .filter(([, rank]) => rank < STATUS_RANK[status])
@@ -123,9 +215,19 @@ export class ClaimsRepository {
           SET status = CASE WHEN status = ANY($3::text[]) THEN $2 ELSE status END,
               payable = COALESCE($4::numeric, payable),
               paid = COALESCE($5::numeric, paid),
+              decision = COALESCE($6, decision),
+              cancel_reason = COALESCE($7, cancel_reason),
               updated_at = now()
         WHERE id = $1`,
-      [claimId, status, lowerRanks, amounts.payable ?? null, amounts.paid ?? null],
+      [
+        claimId,
+        status,
+        lowerRanks,
+        extra.payable ?? null,
+        extra.paid ?? null,
+        extra.decision ?? null,
+        extra.cancelReason ?? null,
+      ],
     );
   }
 }

@@ -1,6 +1,8 @@
 import { DataSourceOptions } from 'typeorm';
+import { IdempotencyKeys1732400000010 } from '@claimchain/http';
 import { MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Claims1732400000001 } from './migrations/1732400000001-claims';
+import { ClaimLifecycle1732400000002 } from './migrations/1732400000002-claim-lifecycle';
 
 /** claim-intake's own database. Schema changes only through these migrations, never `synchronize`. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -9,7 +11,12 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     url,
     synchronize: false,
     entities: [],
-    migrations: [MessagingTables1732400000000, Claims1732400000001],
+    migrations: [
+      MessagingTables1732400000000,
+      Claims1732400000001,
+      ClaimLifecycle1732400000002,
+      IdempotencyKeys1732400000010,
+    ],
     extra: { max: 20 },
   };
 }

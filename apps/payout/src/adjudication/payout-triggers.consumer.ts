@@ -1,13 +1,20 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { ClaimSubmittedV1, CloudEvent, LedgerAnchoredV1, Topics, TreatmentVerifiedV1 } from '@claimchain/contracts';
+import {
+  ClaimCancelledV1,
+  ClaimSubmittedV1,
+  CloudEvent,
+  LedgerAnchoredV1,
+  Topics,
+  TreatmentVerifiedV1,
+} from '@claimchain/contracts';
 import { EventContext } from '@claimchain/messaging';
 import { PayoutRepository } from '../persistence/payout.repository';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
 
 /**
  * Collects the claim, its verification and the verification's anchor (three topics, any order); whichever
- * arrives last triggers adjudication.
+ * arrives last triggers adjudication. A cancellation that arrives first stops it.
  */
 @Controller()
 export class PayoutTriggersConsumer {
@@ -28,6 +35,13 @@ export class PayoutTriggersConsumer {
     await this.repo.lockClaim(ctx.em, event.subject);
     await this.repo.rememberVerification(ctx.em, event);
     await this.adjudication.tryAdjudicate(ctx.em, event.subject);
+  }
+
+  /** Under the claim's lock: either this lands before adjudication (nothing is paid) or after (the payout stands). */
+  @EventPattern(Topics.ClaimsCancelled)
+  async cancelled(@Payload() event: CloudEvent<ClaimCancelledV1>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.repo.lockClaim(ctx.em, event.subject);
+    await this.repo.rememberCancellation(ctx.em, event);
   }
 
   @EventPattern(Topics.LedgerAnchored)

@@ -1,6 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ClaimSubmittedV1, CloudEvent, LedgerAnchoredV1, TreatmentVerifiedV1 } from '@claimchain/contracts';
+import {
+  ClaimCancelledV1,
+  ClaimSubmittedV1,
+  CloudEvent,
+  LedgerAnchoredV1,
+  TreatmentVerifiedV1,
+} from '@claimchain/contracts';
 import { ContractDefinition } from '../contracts/contract.definition';
 
 export interface PendingClaim {
@@ -62,7 +68,14 @@ export class PayoutRepository {
     );
   }
 
-  /** Everything adjudication needs, or undefined while a fact is still missing or the claim is already decided. */
+  async rememberCancellation(em: EntityManager, event: CloudEvent<ClaimCancelledV1>): Promise<void> {
+    await em.query(
+      `INSERT INTO cancellations (claim_id, event_id, cancelled_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [event.data.claimId, event.id, event.data.cancelledAt],
+    );
+  }
+
+  /** Everything adjudication needs, or undefined while a fact is still missing or the claim is already decided or cancelled. */
   async pending(em: EntityManager, claimId: string): Promise<PendingClaim | undefined> {
     const rows: (PendingClaim['claim'] & { envelope: PendingClaim['verification'] } & PendingClaim['anchor'])[] =
       await em.query(
@@ -72,7 +85,8 @@ export class PayoutRepository {
            JOIN verifications v ON v.claim_id = c.claim_id
            JOIN verification_anchors a ON a.event_id = v.event_id
           WHERE c.claim_id = $1
-            AND NOT EXISTS (SELECT 1 FROM adjudications d WHERE d.claim_id = c.claim_id)`,
+            AND NOT EXISTS (SELECT 1 FROM adjudications d WHERE d.claim_id = c.claim_id)
+            AND NOT EXISTS (SELECT 1 FROM cancellations x WHERE x.claim_id = c.claim_id)`,
         [claimId],
       );
     const r = rows[0];

@@ -24,3 +24,12 @@ export const ClaimSubmittedV1 = z.object({
   submittedAt: z.string().datetime({ offset: true }),
 });
 export type ClaimSubmittedV1 = z.infer<typeof ClaimSubmittedV1>;
+
+/** The insurer withdrew the claim before payout. Payout pays nothing for it unless it already had. */
+export const ClaimCancelledV1 = z.object({
+  claimId: z.string().uuid(),
+  insurerId: z.string().min(1),
+  reason: z.string().min(1).max(500),
+  cancelledAt: z.string().datetime({ offset: true }),
+});
+export type ClaimCancelledV1 = z.infer<typeof ClaimCancelledV1>;

@@ -42,6 +42,15 @@ export const FhirClaimRequest = z
       )
       .min(1),
     total: Money,
+    /** A resubmission names the claim it replaces: `{claim: {reference: "Claim/<id>"}, relationship: prior}`. */
+    related: z
+      .array(
+        z.object({
+          claim: Reference.optional(),
+          relationship: z.object({ coding: z.array(z.object({ code: z.string() })).min(1) }).optional(),
+        }),
+      )
+      .optional(),
   })
   .passthrough()
   .superRefine((claim, ctx) => {
@@ -66,4 +75,10 @@ export type FhirClaimRequest = z.infer<typeof FhirClaimRequest>;
 export function referenceId(ref: { reference: string }): string {
   const parts = ref.reference.split('/');
   return parts[parts.length - 1];
+}
+
+/** The id of the claim this one resubmits (`related[]` with relationship `prior`), if any. */
+export function resubmissionOf(claim: FhirClaimRequest): string | undefined {
+  const prior = claim.related?.find((r) => r.relationship?.coding.some((c) => c.code === 'prior') && r.claim);
+  return prior?.claim ? referenceId(prior.claim) : undefined;
 }

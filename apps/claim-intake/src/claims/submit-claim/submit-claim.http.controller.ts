@@ -1,24 +1,36 @@
-import { Body, Controller, HttpCode, Post, Res } from '@nestjs/common';
+import { Body, Controller, Headers, Post, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
-import { CurrentPrincipal, Principal, Roles, ZodPipe } from '@claimchain/http';
+import {
+  CurrentPrincipal,
+  IDEMPOTENCY_HEADER,
+  Principal,
+  requireIdempotencyKey,
+  Roles,
+  ZodPipe,
+} from '@claimchain/http';
 import { FhirClaimRequest } from './fhir-claim.request';
-import { SubmitClaimService } from './submit-claim.service';
+import { SubmitClaimService, SubmittedClaimDto } from './submit-claim.service';
 
 @Controller('v1/claims')
 export class SubmitClaimHttpController {
   constructor(private readonly service: SubmitClaimService) {}
 
-  /** 202: the claim is durably stored; verification and payment follow asynchronously. */
+  /**
+   * 202: the claim is durably stored; verification and payment follow asynchronously. A retry with the same
+   * Idempotency-Key and body answers the original response again (`Idempotent-Replayed: true`).
+   */
   @Post()
-  @HttpCode(202)
   @Roles('insurer')
   async submit(
+    @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string | undefined,
     @Body(new ZodPipe(FhirClaimRequest, 'CLAIM.INVALID')) claim: FhirClaimRequest,
     @CurrentPrincipal() insurer: Principal,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<{ id: string; status: 'submitted' }> {
-    const result = await this.service.submit(claim, insurer);
-    void reply.header('location', `/v1/claims/${result.id}`);
-    return result;
+  ): Promise<SubmittedClaimDto> {
+    const key = requireIdempotencyKey(idempotencyKey);
+    const result = await this.service.submit(claim, insurer, key);
+    void reply.status(result.status).header('location', `/v1/claims/${result.body.id}`);
+    if (result.replayed) void reply.header('idempotent-replayed', 'true');
+    return result.body;
   }
 }

@@ -28,7 +28,7 @@ export class ClaimStatusConsumer {
 
   @EventPattern(Topics.TreatmentsRejected)
   async rejected(@Payload() event: CloudEvent<TreatmentRejectedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'rejected'));
+    await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'verification-rejected'));
   }
 
   @EventPattern(Topics.ClaimsAdjudicated)

@@ -1,0 +1,99 @@
+import { createHash } from 'node:crypto';
+import { canonicalize } from 'json-canonicalize';
+import { EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
+import { DomainError } from './domain-error';
+
+/**
+ * `Idempotency-Key` for every POST that creates something: the first request with a key stores its response in the
+ * same transaction as what it created; a retry with the same key and body gets that response again, with a
+ * different body a 422. Concurrent requests with one key serialise on the key's row, so exactly one creates.
+ */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+export interface StoredResponse<T> {
+  status: number;
+  body: T;
+  replayed: boolean;
+}
+
+/** The key's format: what clients generate (a UUID or similar opaque token). */
+const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
+
+export function requireIdempotencyKey(header: string | string[] | undefined): string {
+  const key = Array.isArray(header) ? header[0] : header;
+  if (!key || !KEY_PATTERN.test(key)) {
+    throw new DomainError('IDEMPOTENCY.KEY_REQUIRED', 'invalid', 'An Idempotency-Key header is required', [
+      { pointer: '/headers/idempotency-key', detail: '8 to 128 characters of A-Z a-z 0-9 _ . : -' },
+    ]);
+  }
+  return key;
+}
+
+function fingerprint(body: unknown): string {
+  return createHash('sha256').update(canonicalize(body ?? null)).digest('hex');
+}
+
+/**
+ * Runs `create` at most once per (scope, key), inside `em`'s transaction. `scope` is the caller (tenant) plus the
+ * operation, so two tenants never collide on a key.
+ */
+export async function oncePerKey<T>(
+  em: EntityManager,
+  scope: string,
+  key: string,
+  requestBody: unknown,
+  create: () => Promise<{ status: number; body: T }>,
+): Promise<StoredResponse<T>> {
+  const hash = fingerprint(requestBody);
+  // Blocks behind a concurrent transaction holding the same key until it commits, then sees its row.
+  const claimed: unknown[] = await em.query(
+    `INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3)
+     ON CONFLICT (scope, key) DO NOTHING RETURNING key`,
+    [scope, key, hash],
+  );
+  if (claimed.length === 0) {
+    const [row]: { request_hash: string; status: number; body: T }[] = await em.query(
+      `SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2`,
+      [scope, key],
+    );
+    if (row.request_hash !== hash) {
+      throw new DomainError(
+        'IDEMPOTENCY.KEY_REUSED',
+        'unprocessable',
+        'This Idempotency-Key was used with a different request body',
+        [{ pointer: '/headers/idempotency-key', detail: 'use a new key for a different request' }],
+      );
+    }
+    return { status: row.status, body: row.body, replayed: true };
+  }
+  const response = await create();
+  await em.query(`UPDATE idempotency_keys SET status = $3, body = $4::jsonb WHERE scope = $1 AND key = $2`, [
+    scope,
+    key,
+    response.status,
+    JSON.stringify(response.body),
+  ]);
+  return { ...response, replayed: false };
+}
+
+/** The table behind oncePerKey; services that take Idempotency-Key list this migration. */
+export class IdempotencyKeys1732400000010 implements MigrationInterface {
+  name = 'IdempotencyKeys1732400000010';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`
+      CREATE TABLE idempotency_keys (
+        scope        text NOT NULL,
+        key          text NOT NULL,
+        request_hash char(64) NOT NULL,
+        status       int,
+        body         jsonb,
+        created_at   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (scope, key)
+      )`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP TABLE idempotency_keys`);
+  }
+}

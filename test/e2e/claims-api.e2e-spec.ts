@@ -1,0 +1,210 @@
+import { DataSource } from 'typeorm';
+import { v4 as uuidv4 } from 'uuid';
+import { waitFor } from '@claimchain/testing';
+import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
+
+/** Claim intake as an insurer's integration meets it: retries, duplicates, cancellation, listing. */
+describe('claims API', () => {
+  let system: RunningSystem;
+  let insurer: { authorization: string };
+  let clinic: { authorization: string };
+  const tenant = `insurer-${uuidv4().slice(0, 8)}`;
+
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(system.url('claim-intake', path), {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', ...insurer, ...headers },
+      body: JSON.stringify(body),
+    });
+  const get = async <T>(path: string) =>
+    (await (await fetch(system.url('claim-intake', path), { headers: insurer })).json()) as T;
+  const claimFor = (patient: string) => fhirClaim(patient, tenant, 'clinic-api');
+
+  beforeAll(async () => {
+    system = await startSystem();
+    insurer = await system.as('insurer', tenant);
+    clinic = await system.as('provider', 'clinic-api');
+  }, 120_000);
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  describe('Idempotency-Key', () => {
+    it('answers a retry with the same key and body with the original response', async () => {
+      const key = newKey();
+      const claim = claimFor(`p-${uuidv4()}`);
+      const first = await post('/v1/claims', claim, key);
+      const again = await post('/v1/claims', claim, key);
+      expect(first.status).toBe(202);
+      expect(again.status).toBe(202);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(await again.json()).toEqual(await first.json());
+    });
+
+    it('refuses the same key with a different body (422, naming the header)', async () => {
+      const key = newKey();
+      expect((await post('/v1/claims', claimFor(`p-${uuidv4()}`), key)).status).toBe(202);
+      const res = await post('/v1/claims', claimFor(`p-${uuidv4()}`), key);
+      expect(res.status).toBe(422);
+      const problem = (await res.json()) as { code: string; errors: { pointer: string }[] };
+      expect(problem.code).toBe('IDEMPOTENCY.KEY_REUSED');
+      expect(problem.errors[0].pointer).toBe('/headers/idempotency-key');
+    });
+
+    it('requires the header on create', async () => {
+      const res = await post('/v1/claims', claimFor(`p-${uuidv4()}`));
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { code: string }).code).toBe('IDEMPOTENCY.KEY_REQUIRED');
+    });
+
+    it('creates exactly one claim when concurrent requests share a key', async () => {
+      const key = newKey();
+      const patient = `p-${uuidv4()}`;
+      const responses = await Promise.all(Array.from({ length: 12 }, () => post('/v1/claims', claimFor(patient), key)));
+      expect(responses.map((r) => r.status)).toEqual(Array(12).fill(202));
+      const ids = new Set(await Promise.all(responses.map(async (r) => ((await r.json()) as { id: string }).id)));
+      expect(ids.size).toBe(1);
+      const db = system.app('claim-intake').get(DataSource);
+      const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM claims WHERE id = ANY($1::uuid[])`, [[...ids]]);
+      expect(n).toBe(1);
+    });
+  });
+
+  describe('duplicate claims', () => {
+    it('refuses a second claim for the same patient, provider, service and date, naming the line and the claim', async () => {
+      const patient = `p-${uuidv4()}`;
+      const first = (await (await post('/v1/claims', claimFor(patient), newKey())).json()) as { id: string };
+      const res = await post('/v1/claims', claimFor(patient), newKey());
+      expect(res.status).toBe(409);
+      const problem = (await res.json()) as { code: string; errors: { pointer: string; detail: string }[] };
+      expect(problem.code).toBe('CLAIM.DUPLICATE');
+      expect(problem.errors).toEqual([
+        { pointer: '/item/0', detail: `already claimed in claim ${first.id}` },
+        { pointer: '/item/1', detail: `already claimed in claim ${first.id}` },
+      ]);
+    });
+
+    it('accepts a resubmission of a cancelled claim, and refuses one of a claim that may still be paid', async () => {
+      const patient = `p-${uuidv4()}`;
+      const first = (await (await post('/v1/claims', claimFor(patient), newKey())).json()) as { id: string };
+      const related = [{ claim: { reference: `Claim/${first.id}` }, relationship: { coding: [{ code: 'prior' }] } }];
+
+      const early = await post('/v1/claims', { ...claimFor(patient), related }, newKey());
+      expect(early.status).toBe(409);
+      expect(((await early.json()) as { code: string }).code).toBe('CLAIM.PRIOR_STILL_ACTIVE');
+
+      const cancel = await post(`/v1/claims/${first.id}/cancel`, { reason: 'wrong coverage' });
+      expect(cancel.status).toBe(200);
+      const resubmitted = await post('/v1/claims', { ...claimFor(patient), related }, newKey());
+      expect(resubmitted.status).toBe(202);
+      const { id } = (await resubmitted.json()) as { id: string };
+      expect(await get<{ resubmissionOf: string }>(`/v1/claims/${id}`)).toMatchObject({ resubmissionOf: first.id });
+    });
+  });
+
+  describe('cancellation', () => {
+    it('stops a cancelled claim from being paid even when the provider then confirms it', async () => {
+      const { id } = (await (await post('/v1/claims', claimFor(`p-${uuidv4()}`), newKey())).json()) as { id: string };
+      const cancelled = await post(`/v1/claims/${id}/cancel`, { reason: 'patient withdrew' });
+      expect(await cancelled.json()).toEqual({ id, status: 'cancelled' });
+
+      const confirm = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...clinic },
+        body: JSON.stringify({
+          claimId: id,
+          performed: [
+            { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
+            { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
+          ],
+        }),
+      });
+      expect([201, 202]).toContain(confirm.status);
+
+      // Once payout has seen the anchored verification it would have paid by now; it must not have.
+      const payoutDb = system.app('payout').get(DataSource);
+      await waitFor('payout to see the anchored verification', async () => {
+        const rows: unknown[] = await payoutDb.query(`SELECT 1 FROM verification_anchors WHERE claim_id = $1`, [id]);
+        return rows.length === 1;
+      });
+      const [{ n }] = await payoutDb.query(`SELECT count(*)::int AS n FROM payouts WHERE claim_id = $1`, [id]);
+      expect(n).toBe(0);
+      const claim = await get<{ status: string; cancelReason: string; timeline: { type: string }[] }>(
+        `/v1/claims/${id}`,
+      );
+      expect(claim.status).toBe('cancelled');
+      expect(claim.cancelReason).toBe('patient withdrew');
+      expect(claim.timeline.map((e) => e.type)).toContain('claim.cancelled');
+    });
+
+    it('refuses to cancel a paid claim', async () => {
+      const { id } = (await (await post('/v1/claims', claimFor(`p-${uuidv4()}`), newKey())).json()) as { id: string };
+      await fetch(system.url('treatment-verification', '/v1/confirmations'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...clinic },
+        body: JSON.stringify({
+          claimId: id,
+          performed: [
+            { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
+            { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
+          ],
+        }),
+      });
+      await waitFor(
+        'the claim to be paid',
+        async () => (await get<{ status: string }>(`/v1/claims/${id}`)).status === 'paid',
+      );
+      const res = await post(`/v1/claims/${id}/cancel`, { reason: 'too late' });
+      expect(res.status).toBe(409);
+      expect(((await res.json()) as { code: string }).code).toBe('CLAIM.NOT_CANCELLABLE');
+    });
+  });
+
+  describe('listing', () => {
+    it('pages through the caller’s claims newest first and filters by status', async () => {
+      const lister = `insurer-${uuidv4().slice(0, 8)}`;
+      const auth = await system.as('insurer', lister);
+      const created: string[] = [];
+      for (let i = 0; i < 5; i += 1) {
+        const res = await fetch(system.url('claim-intake', '/v1/claims'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...auth, ...newKey() },
+          body: JSON.stringify(fhirClaim(`p-list-${i}`, lister, 'clinic-api')),
+        });
+        created.push(((await res.json()) as { id: string }).id);
+      }
+      await fetch(system.url('claim-intake', `/v1/claims/${created[0]}/cancel`), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify({ reason: 'test' }),
+      });
+
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const query: string = `/v1/claims?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+        const page = (await (await fetch(system.url('claim-intake', query), { headers: auth })).json()) as {
+          items: { id: string }[];
+          nextCursor: string | null;
+        };
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.items.map((c) => c.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual([...created].reverse());
+
+      const cancelled = (await (
+        await fetch(system.url('claim-intake', '/v1/claims?status=cancelled'), { headers: auth })
+      ).json()) as { items: { id: string }[] };
+      expect(cancelled.items.map((c) => c.id)).toEqual([created[0]]);
+    });
+
+    it('answers a bad filter or cursor with problem+json naming the parameter', async () => {
+      const bad = await fetch(system.url('claim-intake', '/v1/claims?status=lost&cursor=zzz'), { headers: insurer });
+      expect(bad.status).toBe(400);
+      const problem = (await bad.json()) as { errors: { pointer: string }[] };
+      expect(problem.errors.map((e) => e.pointer)).toContain('/status/0');
+    });
+  });
+});
