@@ -31,10 +31,13 @@ export interface RunningSystem {
 }
 
 /**
- * Starts all four services in this process against the test broker and databases (jest's global setup), each on a
+ * Starts the four services (or the ones named) in this process against the test broker and databases (jest's global setup), each on a
  * free port, with their own ledger signing key and identity provider. Consumer groups are fresh per run.
  */
-export async function startSystem(): Promise<RunningSystem> {
+export async function startSystem(
+  options: { services?: ServiceName[]; env?: Record<string, string> } = {},
+): Promise<RunningSystem> {
+  const services = options.services ?? SERVICE_NAMES;
   const keyDir = mkdtempSync(join(tmpdir(), 'claimchain-e2e-'));
   const origin = 'claimchain.e2e/ledger';
   writeFileSync(join(keyDir, 'signing.key'), generateNoteKey(origin).signerKey, { mode: 0o600 });
@@ -49,17 +52,18 @@ export async function startSystem(): Promise<RunningSystem> {
     AUTH_JWKS_FILE: join(keyDir, 'jwks.json'),
     LEDGER_CHECKPOINT_INTERVAL_MS: '100',
     LOG_LEVEL: 'warn',
+    ...options.env,
   };
   const apps = new Map<ServiceName, NestFastifyApplication>();
   const bases = new Map<ServiceName, string>();
   const url = (service: ServiceName, path: string) => `${bases.get(service)}${path}`;
-  for (const service of SERVICE_NAMES) {
+  for (const service of services) {
     const config = loadServiceConfig(service, env);
     const app = await startHybridApp(MODULES[service].forRoot(config), config);
     apps.set(service, app);
     bases.set(service, await app.getUrl());
   }
-  for (const service of SERVICE_NAMES) {
+  for (const service of services) {
     await waitFor(`${service} to be ready`, async () => (await fetch(url(service, '/health/ready'))).ok, {
       timeoutMs: 60_000,
     });

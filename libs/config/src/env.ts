@@ -32,6 +32,7 @@ const Env = z.object({
   AUTH_JWKS_FILE: z.string().min(1).optional(),
   AUTH_ISSUER: z.string().min(1).default(DEV_AUTH_ISSUER),
   AUTH_AUDIENCE: z.string().min(1).default(DEV_AUTH_AUDIENCE),
+  RATE_LIMIT_PER_SECOND: z.coerce.number().int().positive().default(500),
 });
 
 export type ServiceConfig = {
@@ -44,7 +45,7 @@ export type ServiceConfig = {
   kafkaGroupId: string;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   pseudonymKey: string;
-  auth: { jwksUrl?: string; jwksFile?: string; issuer: string; audience: string };
+  auth: { jwksUrl?: string; jwksFile?: string; issuer: string; audience: string; rateLimitPerSecond: number };
   ledger: {
     origin: string;
     signingKeyFile?: string;
@@ -85,7 +86,13 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     kafkaGroupId: `${e.KAFKA_GROUP_PREFIX}.${service}`,
     logLevel: e.LOG_LEVEL,
     pseudonymKey: e.PSEUDONYM_KEY,
-    auth: { jwksUrl: e.AUTH_JWKS_URL, jwksFile: e.AUTH_JWKS_FILE, issuer: e.AUTH_ISSUER, audience: e.AUTH_AUDIENCE },
+    auth: {
+      jwksUrl: e.AUTH_JWKS_URL,
+      jwksFile: e.AUTH_JWKS_FILE,
+      issuer: e.AUTH_ISSUER,
+      audience: e.AUTH_AUDIENCE,
+      rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
+    },
     ledger: {
       origin: e.LEDGER_ORIGIN,
       signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,

@@ -3,10 +3,26 @@
  * bootstrap read this table.
  */
 export const SERVICES = {
-  'claim-intake': { port: 3001, database: 'claim_intake' },
-  'treatment-verification': { port: 3002, database: 'treatment_verification' },
-  'ledger-anchoring': { port: 3003, database: 'ledger_anchoring' },
-  payout: { port: 3004, database: 'payout' },
+  'claim-intake': {
+    port: 3001,
+    database: 'claim_intake',
+    description: 'Insurers submit FHIR R4 claims and follow their status, amounts and ledger receipts.',
+  },
+  'treatment-verification': {
+    port: 3002,
+    database: 'treatment_verification',
+    description: 'Providers confirm the treatments they performed; matched claims become verified.',
+  },
+  'ledger-anchoring': {
+    port: 3003,
+    database: 'ledger_anchoring',
+    description: 'The public RFC 9162 transparency log of every domain event: checkpoints, entries and proofs.',
+  },
+  payout: {
+    port: 3004,
+    database: 'payout',
+    description: 'Smart contracts adjudicate anchored, verified claims and release each payment exactly once.',
+  },
 } as const;
 
 export type ServiceName = keyof typeof SERVICES;

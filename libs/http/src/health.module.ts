@@ -1,4 +1,6 @@
 import { Controller, Get, Inject, Module, DynamicModule } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
 import { Public } from './auth/auth.guard';
 import {
   HealthCheck,
@@ -16,6 +18,8 @@ export interface ReadinessProbe {
 export const READINESS_PROBES = Symbol('READINESS_PROBES');
 
 @Public()
+@SkipThrottle()
+@ApiExcludeController()
 @Controller('health')
 class HealthController {
   constructor(

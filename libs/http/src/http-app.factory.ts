@@ -1,7 +1,9 @@
 import { DynamicModule, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import helmet from '@fastify/helmet';
 import { ProblemDetailsFilter } from './problem-details.filter';
+import { setupOpenApi } from './openapi';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -10,11 +12,11 @@ const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
 /**
  * One way to build a service's HTTP side: Fastify, problem+json errors, FHIR JSON accepted as JSON, bounded
- * bodies, and shutdown hooks so SIGTERM drains the consumer and relay.
+ * bodies, security headers, OpenAPI at /docs, and shutdown hooks so SIGTERM drains the consumer and relay.
  */
 export async function createHttpApp(
   module: DynamicModule,
-  options: { logLevel: LogLevel },
+  options: { logLevel: LogLevel; title?: string; description?: string },
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
@@ -29,6 +31,18 @@ export async function createHttpApp(
     fastify.getDefaultJsonParser('error', 'error'),
   );
   app.useGlobalFilters(new ProblemDetailsFilter());
+  // Security headers on every response; the CSP admits the OpenAPI UI's own inline script and styles at /docs.
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'", "'unsafe-inline'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+      },
+    },
+  });
+  setupOpenApi(app, options.title ?? 'service', options.description ?? '');
   app.enableShutdownHooks();
   return app;
 }

@@ -30,7 +30,9 @@ export function requireIdempotencyKey(header: string | string[] | undefined): st
 }
 
 function fingerprint(body: unknown): string {
-  return createHash('sha256').update(canonicalize(body ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(canonicalize(body ?? null))
+    .digest('hex');
 }
 
 /**

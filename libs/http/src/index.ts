@@ -5,3 +5,4 @@ export * from './health.module';
 export * from './http-app.factory';
 export * from './auth';
 export * from './idempotency';
+export * from './openapi';

@@ -12,3 +12,4 @@ export * from './proof.verifier';
 export * from './event-leaf.commitment';
 export * from './signed-note.codec';
 export * from './checkpoint.codec';
+export * from './log.auditor';

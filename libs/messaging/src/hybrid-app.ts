@@ -1,6 +1,6 @@
 import { DynamicModule } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ServiceConfig } from '@claimchain/config';
+import { SERVICES, ServiceConfig } from '@claimchain/config';
 import { createHttpApp } from '@claimchain/http';
 import { connectEventTransport } from './messaging.module';
 
@@ -9,7 +9,11 @@ import { connectEventTransport } from './messaging.module';
  * Each app's main.ts and the end-to-end test both start services through this.
  */
 export async function startHybridApp(module: DynamicModule, config: ServiceConfig): Promise<NestFastifyApplication> {
-  const app = await createHttpApp(module, { logLevel: config.logLevel });
+  const app = await createHttpApp(module, {
+    logLevel: config.logLevel,
+    title: config.service,
+    description: SERVICES[config.service].description,
+  });
   connectEventTransport(app);
   await app.startAllMicroservices();
   await app.listen(config.port, config.host);

@@ -1,4 +1,12 @@
-import { CanActivate, ExecutionContext, Injectable, SetMetadata, createParamDecorator } from '@nestjs/common';
+import {
+  applyDecorators,
+  CanActivate,
+  ExecutionContext,
+  Injectable,
+  SetMetadata,
+  createParamDecorator,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiResponse } from '@nestjs/swagger';
 import { Reflector } from '@nestjs/core';
 import { FastifyRequest } from 'fastify';
 import { DomainError } from '../domain-error';
@@ -9,7 +17,13 @@ const ROLES_KEY = 'claimchain:roles';
 const PUBLIC_KEY = 'claimchain:public';
 
 /** The roles allowed to call an endpoint. Every endpoint declares its roles or is marked @Public(). */
-export const Roles = (...roles: Role[]) => SetMetadata(ROLES_KEY, roles);
+export const Roles = (...roles: Role[]) =>
+  applyDecorators(
+    SetMetadata(ROLES_KEY, roles),
+    ApiBearerAuth(),
+    ApiResponse({ status: 401, description: 'missing or invalid bearer token (problem+json)' }),
+    ApiResponse({ status: 403, description: `for roles: ${roles.join(', ')} (problem+json)` }),
+  );
 
 /** Reachable without a token: health probes, the ledger's PHI-free public read API. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);

@@ -1,17 +1,42 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, ExecutionContext, Injectable, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { AuthGuard } from './auth.guard';
+import { Principal } from './principal';
 import { AuthConfig, TokenVerifier } from './token-verifier';
 
-/** Bearer-token authentication and role checks for every HTTP endpoint of a service. */
+/**
+ * Rate limits per principal (role, tenant, subject) once authenticated, per client address before. Runs after the
+ * AuthGuard, which sets the principal. Kafka handlers are not rate limited.
+ */
+@Injectable()
+class PrincipalThrottlerGuard extends ThrottlerGuard {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    return context.getType() !== 'http' || super.canActivate(context);
+  }
+
+  protected override async getTracker(req: { principal?: Principal; ip: string }): Promise<string> {
+    const p = req.principal;
+    return p ? `${p.role}:${p.tenant}:${p.subject}` : `ip:${req.ip}`;
+  }
+}
+
+/**
+ * Who may call a service's HTTP endpoints, and how often: bearer-token authentication and role checks on every
+ * endpoint, then a per-principal rate limit (429 problem+json with Retry-After). Guards run in this order.
+ */
 @Module({})
 export class AuthModule {
-  static forRoot(config: AuthConfig): DynamicModule {
+  static forRoot(config: AuthConfig & { rateLimitPerSecond: number }): DynamicModule {
     return {
       module: AuthModule,
+      imports: [
+        ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 1000, limit: config.rateLimitPerSecond }] }),
+      ],
       providers: [
         { provide: TokenVerifier, useFactory: () => new TokenVerifier(config) },
         { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_GUARD, useClass: PrincipalThrottlerGuard },
       ],
       exports: [TokenVerifier],
     };

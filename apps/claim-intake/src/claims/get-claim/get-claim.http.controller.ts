@@ -1,9 +1,11 @@
 import { Controller, Get, Param } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { ClaimsRepository } from '../../persistence/claims.repository';
 import { ClaimResponseDto, toResponseDto } from '../claim.mapper';
 
+@ApiTags('claims')
 @Controller('v1/claims')
 export class GetClaimHttpController {
   constructor(private readonly claims: ClaimsRepository) {}

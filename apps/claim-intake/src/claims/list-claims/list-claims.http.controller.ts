@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { z } from 'zod';
-import { CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiZodQuery, CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { ClaimsRepository } from '../../persistence/claims.repository';
 import { CLAIM_STATUSES } from '../claim-status';
 import { ClaimSummaryDto, toSummaryDto } from '../claim.mapper';
@@ -36,6 +37,7 @@ function decodeCursor(cursor: string): { submittedAt: Date; id: string } {
   }
 }
 
+@ApiTags('claims')
 @Controller('v1/claims')
 export class ListClaimsHttpController {
   constructor(private readonly claims: ClaimsRepository) {}
@@ -43,6 +45,7 @@ export class ListClaimsHttpController {
   /** The caller's claims, newest first, filtered by status and submission time, one page at a time. */
   @Get()
   @Roles('insurer')
+  @ApiZodQuery(ListClaimsQuery)
   async list(
     @Query(new ZodPipe(ListClaimsQuery, 'CLAIM.QUERY_INVALID')) q: ListClaimsQuery,
     @CurrentPrincipal() insurer: Principal,

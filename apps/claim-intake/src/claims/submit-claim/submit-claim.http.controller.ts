@@ -1,6 +1,8 @@
 import { Body, Controller, Headers, Post, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
+import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
+  ApiZodBody,
   CurrentPrincipal,
   IDEMPOTENCY_HEADER,
   Principal,
@@ -11,6 +13,7 @@ import {
 import { FhirClaimRequest } from './fhir-claim.request';
 import { SubmitClaimService, SubmittedClaimDto } from './submit-claim.service';
 
+@ApiTags('claims')
 @Controller('v1/claims')
 export class SubmitClaimHttpController {
   constructor(private readonly service: SubmitClaimService) {}
@@ -21,6 +24,10 @@ export class SubmitClaimHttpController {
    */
   @Post()
   @Roles('insurer')
+  @ApiZodBody(FhirClaimRequest, 'an HL7 FHIR R4 Claim (application/fhir+json or application/json)')
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a fresh key per claim; retries reuse it' })
+  @ApiResponse({ status: 202, description: '{id, status: "submitted"}; Location: /v1/claims/{id}' })
+  @ApiResponse({ status: 409, description: 'CLAIM.DUPLICATE: these services were already claimed' })
   async submit(
     @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string | undefined,
     @Body(new ZodPipe(FhirClaimRequest, 'CLAIM.INVALID')) claim: FhirClaimRequest,

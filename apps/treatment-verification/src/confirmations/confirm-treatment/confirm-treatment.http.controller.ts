@@ -1,10 +1,12 @@
 import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { CurrentPrincipal, Principal, Roles, ZodPipe } from '@claimchain/http';
+import { ApiTags } from '@nestjs/swagger';
+import { ApiZodBody, CurrentPrincipal, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
 import { ConfirmationResult, ConfirmTreatmentService } from './confirm-treatment.service';
 
+@ApiTags('confirmations')
 @Controller('v1/confirmations')
 export class ConfirmTreatmentHttpController {
   constructor(private readonly service: ConfirmTreatmentService) {}
@@ -15,6 +17,7 @@ export class ConfirmTreatmentHttpController {
    */
   @Post()
   @Roles('provider')
+  @ApiZodBody(ConfirmTreatmentRequest)
   async confirm(
     @Body(new ZodPipe(ConfirmTreatmentRequest, 'CONFIRMATION.INVALID')) body: ConfirmTreatmentRequest,
     @CurrentPrincipal() provider: Principal,
