@@ -3,7 +3,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { CloudEvent, Topics } from '@claimchain/contracts';
 import { leafHashOfEvent, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion } from '@claimchain/ledger';
 import { buildEvent, createKafka } from '@claimchain/messaging';
-import { waitFor } from '@claimchain/testing';
+import { claimSubmittedDraft, waitFor } from '@claimchain/testing';
 import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
 
 interface TimelineEntry {
@@ -170,32 +170,14 @@ describe('one claim, end to end, on the real broker', () => {
     const kafka = createKafka('e2e-late-claim', process.env.KAFKA_BROKERS!.split(','));
     const producer = kafka.producer();
     await producer.connect();
-    const event = buildEvent(Topics.ClaimsSubmitted, {
-      source: 'claimchain/claim-intake',
-      subject: claimId,
-      tenantid: 'insurer-e2e',
-      data: {
-        claimId,
+    const event = buildEvent(
+      Topics.ClaimsSubmitted,
+      claimSubmittedDraft(claimId, {
         insurerId: 'insurer-e2e',
         providerId: 'clinic-e2e',
-        patientPseudonym: 'b'.repeat(64),
-        coverage: 'policy-e2e',
-        currency: 'EUR',
-        total: '120.00',
-        items: [
-          {
-            sequence: 1,
-            system: CPT,
-            code: '99213',
-            servicedDate: '2026-11-20',
-            quantity: 1,
-            unitPrice: '120.00',
-            net: '120.00',
-          },
-        ],
-        submittedAt: new Date().toISOString(),
-      },
-    });
+        source: 'claimchain/claim-intake',
+      }),
+    );
     await producer.send({ topic: Topics.ClaimsSubmitted, messages: [{ key: claimId, value: JSON.stringify(event) }] });
     await producer.disconnect();
 

@@ -84,39 +84,4 @@ export function newKey(): { 'idempotency-key': string } {
   return { 'idempotency-key': uuidv4() };
 }
 
-export const CPT = 'http://www.ama-assn.org/go/cpt';
-
-/** The FHIR R4 Claim an insurer's system would send: one office visit and one lab test. */
-export function fhirClaim(patient: string, insurer = 'insurer-e2e', provider = 'clinic-e2e') {
-  return {
-    resourceType: 'Claim',
-    status: 'active',
-    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
-    use: 'claim',
-    patient: { reference: `Patient/${patient}` },
-    created: '2026-11-20',
-    insurer: { reference: `Organization/${insurer}` },
-    provider: { reference: `Organization/${provider}` },
-    priority: { coding: [{ code: 'normal' }] },
-    insurance: [{ sequence: 1, focal: true, coverage: { reference: 'Coverage/policy-e2e' } }],
-    item: [
-      {
-        sequence: 1,
-        productOrService: { coding: [{ system: CPT, code: '99213' }] },
-        servicedDate: '2026-11-20',
-        quantity: { value: 1 },
-        unitPrice: { value: 120.0, currency: 'EUR' },
-        net: { value: 120.0, currency: 'EUR' },
-      },
-      {
-        sequence: 2,
-        productOrService: { coding: [{ system: CPT, code: '85025' }] },
-        servicedDate: '2026-11-20',
-        quantity: { value: 2 },
-        unitPrice: { value: 15.25, currency: 'EUR' },
-        net: { value: 30.5, currency: 'EUR' },
-      },
-    ],
-    total: { value: 150.5, currency: 'EUR' },
-  };
-}
+export { CPT, fhirClaim } from '@claimchain/testing';

@@ -14,7 +14,7 @@ import {
   OutboxRelay,
   OutboxWriter,
 } from '@claimchain/messaging';
-import { migratedDataSource, waitFor } from '@claimchain/testing';
+import { claimSubmittedDraft, migratedDataSource, waitFor } from '@claimchain/testing';
 
 /** A table the test handler writes to: one row per handled delivery, so duplicates would show. */
 class Effects1732400000099 implements MigrationInterface {
@@ -30,32 +30,7 @@ class Effects1732400000099 implements MigrationInterface {
 const topic = Topics.ClaimsSubmitted;
 
 function claimDraft(claimId = uuidv4()): EventDraft<typeof topic> {
-  return {
-    source: 'test/messaging',
-    subject: claimId,
-    tenantid: 'insurer-test',
-    data: {
-      claimId,
-      insurerId: 'insurer-test',
-      providerId: 'provider-test',
-      patientPseudonym: 'a'.repeat(64),
-      coverage: 'policy-1',
-      currency: 'EUR',
-      total: '10.00',
-      items: [
-        {
-          sequence: 1,
-          system: 'http://www.ama-assn.org/go/cpt',
-          code: '99213',
-          servicedDate: '2026-11-20',
-          quantity: 1,
-          unitPrice: '10.00',
-          net: '10.00',
-        },
-      ],
-      submittedAt: new Date().toISOString(),
-    },
-  };
+  return claimSubmittedDraft(claimId, { source: 'test/messaging' });
 }
 
 function claimEvent(claimId = uuidv4()): CloudEvent<ClaimSubmittedV1> {
