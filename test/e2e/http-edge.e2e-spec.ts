@@ -26,7 +26,7 @@ describe('HTTP edge', () => {
     const body = doc.paths['/v1/claims'].post.requestBody!.content['application/json'].schema as {
       required: string[];
     };
-    expect(body.required).toEqual(expect.arrayContaining(['resourceType', 'patient', 'item', 'total']));
+    expect(body.required).toEqual(expect.arrayContaining(['resourceType', 'status', 'use', 'patient', 'provider']));
     expect((await fetch(system.url('claim-intake', '/docs'))).status).toBe(200);
   });
 

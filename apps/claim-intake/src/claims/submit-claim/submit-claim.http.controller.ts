@@ -11,6 +11,7 @@ import {
   ZodPipe,
 } from '@claimchain/http';
 import { FhirClaimRequest } from './fhir-claim.request';
+import { FhirR4Claim } from './fhir-r4-claim.schema';
 import { SubmitClaimService, SubmittedClaimDto } from './submit-claim.service';
 
 @ApiTags('claims')
@@ -24,7 +25,7 @@ export class SubmitClaimHttpController {
    */
   @Post()
   @Roles('insurer')
-  @ApiZodBody(FhirClaimRequest, 'an HL7 FHIR R4 Claim (application/fhir+json or application/json)')
+  @ApiZodBody(FhirR4Claim, 'an HL7 FHIR R4 Claim (application/fhir+json or application/json)')
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a fresh key per claim; retries reuse it' })
   @ApiResponse({ status: 202, description: '{id, status: "submitted"}; Location: /v1/claims/{id}' })
   @ApiResponse({ status: 409, description: 'CLAIM.DUPLICATE: these services were already claimed' })
