@@ -18,9 +18,11 @@ import { KafkaBrokerHandle, ensureKafkaBroker } from './infra/kafka-broker';
 import { cachePath, repoRoot } from './infra/paths';
 import { ensureDatabases, redactUrl, serviceDatabaseNames } from './infra/postgres';
 import { ServiceProcess, label, startService, useColour, waitForHttp200 } from './infra/service-process';
+import { readFileSync } from 'node:fs';
 import { ensureSigningKey } from './infra/signing-key';
 import { DEV_AUTH_KEY_FILE, DEV_JWKS_FILE } from './infra/paths';
 import { ensureDevKeys } from '@claimchain/http';
+import { parseSignerKey } from '@claimchain/ledger';
 import { ensureTopics } from './infra/topics';
 import { migrateAll } from './migrate';
 
@@ -145,6 +147,8 @@ async function main(): Promise<void> {
     DATABASE_PREFIX: databasePrefix,
     KAFKA_BROKERS: broker!.brokers.join(','),
     LEDGER_ORIGIN: ledgerOrigin,
+    // Public: printed into claim receipts so their holder knows which key to verify them with.
+    LEDGER_VERIFIER_KEY: parseSignerKey(readFileSync(signingKeyFile, 'utf8').trim()).verifierKey,
     ...(!process.env.AUTH_JWKS_URL && { AUTH_JWKS_FILE: jwksFile }),
   };
   // A bare PORT would give all four services the same port; <SERVICE>_PORT still overrides per service.

@@ -40,7 +40,8 @@ export async function startSystem(
   const services = options.services ?? SERVICE_NAMES;
   const keyDir = mkdtempSync(join(tmpdir(), 'claimchain-e2e-'));
   const origin = 'claimchain.e2e/ledger';
-  writeFileSync(join(keyDir, 'signing.key'), generateNoteKey(origin).signerKey, { mode: 0o600 });
+  const ledgerKey = generateNoteKey(origin);
+  writeFileSync(join(keyDir, 'signing.key'), ledgerKey.signerKey, { mode: 0o600 });
   const authKeyFile = join(keyDir, 'auth.jwk');
   await ensureDevKeys(authKeyFile, join(keyDir, 'jwks.json'));
   const env = {
@@ -49,6 +50,7 @@ export async function startSystem(
     KAFKA_GROUP_PREFIX: `e2e-${uuidv4()}`,
     LEDGER_ORIGIN: origin,
     LEDGER_SIGNING_KEY_FILE: join(keyDir, 'signing.key'),
+    LEDGER_VERIFIER_KEY: ledgerKey.verifierKey,
     AUTH_JWKS_FILE: join(keyDir, 'jwks.json'),
     LEDGER_CHECKPOINT_INTERVAL_MS: '100',
     LOG_LEVEL: 'warn',

@@ -13,6 +13,7 @@ import { ClaimStatusConsumer } from './claims/track-status/claim-status.consumer
 import { CancelClaimService } from './claims/cancel-claim/cancel-claim.service';
 import { CancelClaimHttpController } from './claims/cancel-claim/cancel-claim.http.controller';
 import { ListClaimsHttpController } from './claims/list-claims/list-claims.http.controller';
+import { GetReceiptHttpController, LEDGER_VERIFIER_KEY } from './claims/get-receipt/get-receipt.http.controller';
 
 /** claim-intake: the insurer-facing claims API and the claim status read model. */
 @Module({})
@@ -31,10 +32,12 @@ export class ClaimIntakeModule {
         ListClaimsHttpController,
         GetClaimHttpController,
         CancelClaimHttpController,
+        GetReceiptHttpController,
         ClaimStatusConsumer,
       ],
       providers: [
         ClaimsRepository,
+        { provide: LEDGER_VERIFIER_KEY, useValue: config.ledger.verifierKey ?? '' },
         CancelClaimService,
         {
           provide: SubmitClaimService,

@@ -28,6 +28,10 @@ const Env = z.object({
   LEDGER_SIGNING_KEY_FILE: z.string().optional(),
   LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().positive().default(200),
   LEDGER_CHECKPOINT_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
+  LEDGER_VERIFIER_KEY: z
+    .string()
+    .regex(/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/, 'a note verifier key <name>+<keyid>+<key>')
+    .optional(),
   AUTH_JWKS_URL: z.string().url().optional(),
   AUTH_JWKS_FILE: z.string().min(1).optional(),
   AUTH_ISSUER: z.string().min(1).default(DEV_AUTH_ISSUER),
@@ -49,6 +53,8 @@ export type ServiceConfig = {
   ledger: {
     origin: string;
     signingKeyFile?: string;
+    /** The ledger's public note verifier key, printed into claim receipts for their reader's information. */
+    verifierKey?: string;
     checkpointIntervalMs: number;
     checkpointMaxEntries: number;
   };
@@ -96,6 +102,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     ledger: {
       origin: e.LEDGER_ORIGIN,
       signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
+      verifierKey: e.LEDGER_VERIFIER_KEY,
       checkpointIntervalMs: e.LEDGER_CHECKPOINT_INTERVAL_MS,
       checkpointMaxEntries: e.LEDGER_CHECKPOINT_MAX_ENTRIES,
     },

@@ -3,7 +3,13 @@ import { Topics, TopicName } from './topics';
 import { ClaimCancelledV1, ClaimSubmittedV1 } from './events/claim-submitted.event';
 import { TreatmentRejectedV1, TreatmentVerifiedV1 } from './events/treatment.events';
 import { LedgerAnchoredV1, LedgerCheckpointV1 } from './events/ledger.events';
-import { ClaimAdjudicatedV1, ContractPublishedV1, PayoutReleasedV1 } from './events/payout.events';
+import {
+  ClaimAdjudicatedV1,
+  ClaimPendedV1,
+  ContractPublishedV1,
+  PayoutReleasedV1,
+  PayoutSettledV1,
+} from './events/payout.events';
 
 /**
  * The one place that ties a topic to its CloudEvents type and data schema. Producers and consumers both validate
@@ -19,6 +25,8 @@ export const EventCatalog = {
   [Topics.ContractsPublished]: { type: 'contract.published', schema: ContractPublishedV1 },
   [Topics.ClaimsAdjudicated]: { type: 'claim.adjudicated', schema: ClaimAdjudicatedV1 },
   [Topics.PayoutsReleased]: { type: 'payout.released', schema: PayoutReleasedV1 },
+  [Topics.ClaimsPended]: { type: 'claim.pended', schema: ClaimPendedV1 },
+  [Topics.PayoutsSettled]: { type: 'payout.settled', schema: PayoutSettledV1 },
 } as const satisfies Record<TopicName, { type: string; schema: z.ZodTypeAny }>;
 
 export type EventCatalog = typeof EventCatalog;
@@ -39,4 +47,6 @@ export const LEDGER_RECORDED_TOPICS: readonly TopicName[] = [
   Topics.ContractsPublished,
   Topics.ClaimsAdjudicated,
   Topics.PayoutsReleased,
+  Topics.ClaimsPended,
+  Topics.PayoutsSettled,
 ];

@@ -6,3 +6,4 @@ export * from './events/claim-submitted.event';
 export * from './events/treatment.events';
 export * from './events/ledger.events';
 export * from './events/payout.events';
+export * from './receipt';

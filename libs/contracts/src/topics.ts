@@ -13,6 +13,8 @@ export const Topics = {
   ContractsPublished: 'contracts.published.v1',
   ClaimsAdjudicated: 'claims.adjudicated.v1',
   PayoutsReleased: 'payouts.released.v1',
+  ClaimsPended: 'claims.pended.v1',
+  PayoutsSettled: 'payouts.settled.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

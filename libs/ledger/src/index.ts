@@ -13,3 +13,4 @@ export * from './event-leaf.commitment';
 export * from './signed-note.codec';
 export * from './checkpoint.codec';
 export * from './log.auditor';
+export * from './batch-proofs.reader';

@@ -4,43 +4,11 @@
  * only (JSON types); whether the contents verify is the verifier's job, so a well-formed but forged receipt fails
  * verification (exit 1) rather than parsing (exit 2).
  */
-import { z } from 'zod';
+import { ClaimReceiptV1, RECEIPT_FORMAT_V1 } from '@claimchain/contracts';
 import { VerifierError } from './verifier.errors';
 
-export const RECEIPT_FORMAT_V1 = 'claimchain.receipt.v1';
-
-/** The CloudEvent attributes the ledger commits to; the rest of the event is carried along untouched. */
-export const ReceiptEvent = z
-  .object({
-    id: z.string().min(1),
-    type: z.string().min(1),
-    subject: z.string().min(1),
-    time: z.string().min(1),
-    source: z.string().min(1),
-    tenantid: z.string().nullish(),
-    data: z.unknown(),
-  })
-  .passthrough()
-  // z.unknown() lets a missing key through; an event without data has nothing for datahash to commit to.
-  .refine((event) => event.data !== undefined, { message: 'Required', path: ['data'] });
-
-export const ReceiptEntry = z.object({
-  event: ReceiptEvent,
-  leafIndex: z.number().int().nonnegative().safe(),
-  treeSize: z.number().int().positive().safe(),
-  inclusionProof: z.array(z.string()),
-  checkpoint: z.string(),
-});
-
-export const ClaimReceiptV1 = z.object({
-  format: z.literal(RECEIPT_FORMAT_V1),
-  claimId: z.string().min(1),
-  verifierKey: z.string(),
-  entries: z.array(ReceiptEntry).min(1),
-});
-
-export type ClaimReceiptV1 = z.infer<typeof ClaimReceiptV1>;
-export type ReceiptEntry = z.infer<typeof ReceiptEntry>;
+// The schema is the contract between claim-intake (the producer) and this verifier, so it lives in libs/contracts.
+export { ClaimReceiptV1, RECEIPT_FORMAT_V1, ReceiptEntry, ReceiptEvent } from '@claimchain/contracts';
 
 /** Parses the receipt file's text; `source` names it in messages. */
 export function parseClaimReceipt(text: string, source: string): ClaimReceiptV1 {

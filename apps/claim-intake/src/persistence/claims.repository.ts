@@ -28,6 +28,8 @@ export interface ClaimEventRow {
   ledger_index: string | null;
   leaf_hash: string | null;
   tree_size: string | null;
+  inclusion_proof: string[] | null;
+  checkpoint: string | null;
 }
 
 export interface NewClaim {
@@ -172,7 +174,7 @@ export class ClaimsRepository {
   async timeline(claimId: string): Promise<ClaimEventRow[]> {
     return this.dataSource.query(
       `SELECT e.event_id, e.type, e.time, e.envelope, e.ledger_index::text AS ledger_index, e.leaf_hash,
-              e.tree_size::text AS tree_size
+              e.tree_size::text AS tree_size, e.inclusion_proof, e.checkpoint
          FROM claim_events e WHERE e.claim_id = $1 ORDER BY e.time NULLS LAST, e.event_id`,
       [claimId],
     );
@@ -189,14 +191,33 @@ export class ClaimsRepository {
 
   async recordAnchor(
     em: EntityManager,
-    a: { eventId: string; claimId: string; eventType: string; leafIndex: number; leafHash: string; treeSize: number },
+    a: {
+      eventId: string;
+      claimId: string;
+      eventType: string;
+      leafIndex: number;
+      leafHash: string;
+      treeSize: number;
+      inclusionProof?: string[];
+      checkpoint: string;
+    },
   ): Promise<void> {
     await em.query(
-      `INSERT INTO claim_events (event_id, claim_id, type, ledger_index, leaf_hash, tree_size)
-       VALUES ($1, $2, $3, $4, $5, $6)
+      `INSERT INTO claim_events (event_id, claim_id, type, ledger_index, leaf_hash, tree_size, inclusion_proof, checkpoint)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
        ON CONFLICT (event_id) DO UPDATE
-         SET ledger_index = EXCLUDED.ledger_index, leaf_hash = EXCLUDED.leaf_hash, tree_size = EXCLUDED.tree_size`,
-      [a.eventId, a.claimId, a.eventType, a.leafIndex, a.leafHash, a.treeSize],
+         SET ledger_index = EXCLUDED.ledger_index, leaf_hash = EXCLUDED.leaf_hash, tree_size = EXCLUDED.tree_size,
+             inclusion_proof = EXCLUDED.inclusion_proof, checkpoint = EXCLUDED.checkpoint`,
+      [
+        a.eventId,
+        a.claimId,
+        a.eventType,
+        a.leafIndex,
+        a.leafHash,
+        a.treeSize,
+        a.inclusionProof ? JSON.stringify(a.inclusionProof) : null,
+        a.checkpoint,
+      ],
     );
   }
 

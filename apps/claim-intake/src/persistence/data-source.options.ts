@@ -3,6 +3,7 @@ import { IdempotencyKeys1732400000010 } from '@claimchain/http';
 import { MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Claims1732400000001 } from './migrations/1732400000001-claims';
 import { ClaimLifecycle1732400000002 } from './migrations/1732400000002-claim-lifecycle';
+import { Receipts1732400000003 } from './migrations/1732400000003-receipts';
 
 /** claim-intake's own database. Schema changes only through these migrations, never `synchronize`. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -16,6 +17,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       Claims1732400000001,
       ClaimLifecycle1732400000002,
       IdempotencyKeys1732400000010,
+      Receipts1732400000003,
     ],
     extra: { max: 20 },
   };

@@ -12,6 +12,8 @@ export const LedgerAnchoredV1 = z.object({
   treeSize: z.number().int().positive(),
   rootHash: Base64Hash,
   checkpoint: z.string().min(1),
+  /** RFC 9162 PATH(leafIndex, D[0:treeSize]), leaf end first: with the checkpoint, a self-contained receipt. */
+  inclusionProof: z.array(Base64Hash).optional(),
 });
 export type LedgerAnchoredV1 = z.infer<typeof LedgerAnchoredV1>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CodingRef, CurrencyCode, MoneyAmount } from '../money';
+import { CodingRef, CurrencyCode, IsoDate, MoneyAmount } from '../money';
 
 /** A contract became available for adjudication; its id is the SHA-256 of its canonical JSON. */
 export const ContractPublishedV1 = z.object({
@@ -14,11 +14,46 @@ export type ContractPublishedV1 = z.infer<typeof ContractPublishedV1>;
 
 export const AdjudicationDecision = z.enum(['approved', 'partial', 'denied']);
 
+/**
+ * The contract's final decision on a claim (a pended claim is announced by ClaimPendedV1 and adjudicated once
+ * reviewed). Line amounts beyond `benefit` and the policy are optional so v1 consumers and events stay valid.
+ */
 export const ClaimAdjudicatedV1 = z.object({
   claimId: z.string().uuid(),
   contractId: z.string().regex(/^[0-9a-f]{64}$/),
+  policyId: z.string().uuid().nullable().optional(),
   verifiedEventId: z.string().uuid(),
   decision: AdjudicationDecision,
+  /** Set when a reviewer decided a pended claim: who, why, and what (approve, or deny with a CARC-style code). */
+  review: z
+    .object({
+      reviewer: z.string().min(1),
+      reason: z.string().min(1),
+      outcome: z.discriminatedUnion('decision', [
+        z.object({ decision: z.literal('approve') }),
+        z.object({ decision: z.literal('deny'), code: z.string().min(1) }),
+      ]),
+    })
+    .optional(),
+  /**
+   * What a replay needs beside the claim.submitted and contract.published events: the policy terms and plan-year
+   * accumulators the decision started from, and the SHA-256 (hex) of the RFC 8785 JSON of the full result.
+   */
+  replay: z
+    .object({
+      algorithm: z.string().min(1),
+      policy: z
+        .object({
+          id: z.string().uuid(),
+          memberPseudonym: z.string().nullable(),
+          start: IsoDate,
+          end: IsoDate,
+        })
+        .nullable(),
+      accumulatorsBefore: z.record(IsoDate, z.object({ deductibleMet: MoneyAmount, benefitPaid: MoneyAmount })),
+      resultHash: z.string().regex(/^[0-9a-f]{64}$/),
+    })
+    .optional(),
   currency: CurrencyCode,
   submitted: MoneyAmount,
   payable: MoneyAmount,
@@ -26,6 +61,9 @@ export const ClaimAdjudicatedV1 = z.object({
     CodingRef.extend({
       sequence: z.number().int().positive(),
       submitted: MoneyAmount,
+      eligible: MoneyAmount.optional(),
+      deductible: MoneyAmount.optional(),
+      coinsurance: MoneyAmount.optional(),
       benefit: MoneyAmount,
       reasons: z.array(z.string()),
     }),
@@ -33,6 +71,25 @@ export const ClaimAdjudicatedV1 = z.object({
   adjudicatedAt: z.string().datetime({ offset: true }),
 });
 export type ClaimAdjudicatedV1 = z.infer<typeof ClaimAdjudicatedV1>;
+
+/** The contract sent the claim to human review (CO-133 on the pended lines); nothing is paid until it is decided. */
+export const ClaimPendedV1 = z.object({
+  claimId: z.string().uuid(),
+  contractId: z.string().regex(/^[0-9a-f]{64}$/),
+  policyId: z.string().uuid().nullable(),
+  verifiedEventId: z.string().uuid(),
+  lines: z
+    .array(
+      CodingRef.extend({
+        sequence: z.number().int().positive(),
+        reasons: z.array(z.string()),
+        pendReasons: z.array(z.string()),
+      }),
+    )
+    .min(1),
+  pendedAt: z.string().datetime({ offset: true }),
+});
+export type ClaimPendedV1 = z.infer<typeof ClaimPendedV1>;
 
 export const PayoutReleasedV1 = z.object({
   claimId: z.string().uuid(),
@@ -44,3 +101,15 @@ export const PayoutReleasedV1 = z.object({
   releasedAt: z.string().datetime({ offset: true }),
 });
 export type PayoutReleasedV1 = z.infer<typeof PayoutReleasedV1>;
+
+/** The payment rail reported that a released payout's money moved. */
+export const PayoutSettledV1 = z.object({
+  claimId: z.string().uuid(),
+  payoutId: z.string().uuid(),
+  rail: z.string().min(1),
+  reference: z.string().min(1),
+  amount: MoneyAmount,
+  currency: CurrencyCode,
+  settledAt: z.string().datetime({ offset: true }),
+});
+export type PayoutSettledV1 = z.infer<typeof PayoutSettledV1>;

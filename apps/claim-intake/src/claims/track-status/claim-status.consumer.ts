@@ -56,6 +56,8 @@ export class ClaimStatusConsumer {
       leafIndex: a.leafIndex,
       leafHash: a.leafHash,
       treeSize: a.treeSize,
+      inclusionProof: a.inclusionProof,
+      checkpoint: a.checkpoint,
     });
   }
 
