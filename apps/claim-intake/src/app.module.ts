@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './persistence/data-source.options';
 import { ClaimsRepository } from './persistence/claims.repository';
 import { SubmitClaimService } from './claims/submit-claim/submit-claim.service';
+import { ClaimSubmissionBatcher } from './claims/submit-claim/claim-submission.batcher';
 import { SubmitClaimHttpController } from './claims/submit-claim/submit-claim.http.controller';
 import { GetClaimHttpController } from './claims/get-claim/get-claim.http.controller';
 import { ClaimStatusConsumer } from './claims/track-status/claim-status.consumer';
@@ -40,10 +41,15 @@ export class ClaimIntakeModule {
         { provide: LEDGER_VERIFIER_KEY, useValue: config.ledger.verifierKey ?? '' },
         CancelClaimService,
         {
-          provide: SubmitClaimService,
+          provide: ClaimSubmissionBatcher,
           inject: [DataSource, ClaimsRepository, OutboxWriter],
           useFactory: (ds: DataSource, claims: ClaimsRepository, outbox: OutboxWriter) =>
-            new SubmitClaimService(ds, claims, outbox, config.pseudonymKey),
+            new ClaimSubmissionBatcher(ds, claims, outbox),
+        },
+        {
+          provide: SubmitClaimService,
+          inject: [ClaimSubmissionBatcher],
+          useFactory: (batcher: ClaimSubmissionBatcher) => new SubmitClaimService(batcher, config.pseudonymKey),
         },
       ],
     };

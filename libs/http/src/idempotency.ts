@@ -29,7 +29,8 @@ export function requireIdempotencyKey(header: string | string[] | undefined): st
   return key;
 }
 
-function fingerprint(body: unknown): string {
+/** SHA-256 of the request body's canonical JSON (RFC 8785): equal for equal requests whatever the key order. */
+export function requestFingerprint(body: unknown): string {
   return createHash('sha256')
     .update(canonicalize(body ?? null))
     .digest('hex');
@@ -46,7 +47,7 @@ export async function oncePerKey<T>(
   requestBody: unknown,
   create: () => Promise<{ status: number; body: T }>,
 ): Promise<StoredResponse<T>> {
-  const hash = fingerprint(requestBody);
+  const hash = requestFingerprint(requestBody);
   // Blocks behind a concurrent transaction holding the same key until it commits, then sees its row.
   const claimed: unknown[] = await em.query(
     `INSERT INTO idempotency_keys (scope, key, request_hash) VALUES ($1, $2, $3)
@@ -98,4 +99,71 @@ export class IdempotencyKeys1732400000010 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE idempotency_keys`);
   }
+}
+
+/**
+ * The same contract as oncePerKey for many requests at once (group commit): claim every key in one statement, in a
+ * fixed order so concurrent batches cannot deadlock on each other's keys. Returns the keys this transaction claimed;
+ * the others were already used, and `storedResponses` says with what.
+ */
+export async function claimKeys(
+  em: EntityManager,
+  rows: readonly { scope: string; key: string; body: unknown }[],
+): Promise<Set<string>> {
+  const sorted = [...rows].sort((a, b) => (a.scope + '\0' + a.key < b.scope + '\0' + b.key ? -1 : 1));
+  const claimed: { scope: string; key: string }[] = await em.query(
+    `INSERT INTO idempotency_keys (scope, key, request_hash)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+     ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key`,
+    [sorted.map((r) => r.scope), sorted.map((r) => r.key), sorted.map((r) => requestFingerprint(r.body))],
+  );
+  return new Set(claimed.map((c) => `${c.scope}\0${c.key}`));
+}
+
+export async function storedResponses<T>(
+  em: EntityManager,
+  keys: readonly { scope: string; key: string }[],
+): Promise<Map<string, { requestHash: string; status: number; body: T }>> {
+  if (keys.length === 0) return new Map();
+  const rows: { scope: string; key: string; request_hash: string; status: number; body: T }[] = await em.query(
+    `SELECT k.scope, k.key, k.request_hash, k.status, k.body
+       FROM idempotency_keys k JOIN unnest($1::text[], $2::text[]) AS r(scope, key) USING (scope, key)`,
+    [keys.map((k) => k.scope), keys.map((k) => k.key)],
+  );
+  return new Map(
+    rows.map((r) => [`${r.scope}\0${r.key}`, { requestHash: r.request_hash, status: r.status, body: r.body }]),
+  );
+}
+
+export async function storeResponses(
+  em: EntityManager,
+  rows: readonly { scope: string; key: string; status: number; body: unknown }[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  await em.query(
+    `UPDATE idempotency_keys k SET status = r.status, body = r.body::jsonb
+       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS r(scope, key, status, body)
+      WHERE k.scope = r.scope AND k.key = r.key`,
+    [
+      rows.map((r) => r.scope),
+      rows.map((r) => r.key),
+      rows.map((r) => r.status),
+      rows.map((r) => JSON.stringify(r.body)),
+    ],
+  );
+}
+
+/** Gives keys back when their request failed, so a retry is evaluated afresh (as oncePerKey's rollback does). */
+export async function releaseKeys(em: EntityManager, keys: readonly { scope: string; key: string }[]): Promise<void> {
+  if (keys.length === 0) return;
+  await em.query(
+    `DELETE FROM idempotency_keys k USING unnest($1::text[], $2::text[]) AS r(scope, key)
+      WHERE k.scope = r.scope AND k.key = r.key`,
+    [keys.map((k) => k.scope), keys.map((k) => k.key)],
+  );
+}
+
+/** Whether a replayed request carries the same body as the one that used the key first. */
+export function sameRequest(requestHash: string, body: unknown): boolean {
+  return requestHash === requestFingerprint(body);
 }

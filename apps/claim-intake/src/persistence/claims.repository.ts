@@ -64,70 +64,106 @@ const CLAIM_COLUMNS = `c.id, c.insurer_id, c.provider_id, c.coverage, c.status, 
 export class ClaimsRepository {
   constructor(private readonly dataSource: DataSource) {}
 
-  async insert(em: EntityManager, claim: NewClaim): Promise<void> {
+  /** Many claims in three statements (group commit: one transaction for a whole batch of submissions). */
+  async insertMany(em: EntityManager, claims: readonly NewClaim[]): Promise<void> {
+    if (claims.length === 0) return;
     await em.query(
       `INSERT INTO claims (id, insurer_id, provider_id, patient_pseudonym, coverage, status, currency, total, resource,
                            resubmission_of, submitted_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8::jsonb, $9, $10, $10)`,
+       SELECT id, ins, prov, pat, cov, 'submitted', cur, tot::numeric, res::jsonb, prior, at, at
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::uuid[], $10::timestamptz[]) AS t(id, ins, prov, pat, cov, cur, tot, res, prior, at)`,
       [
-        claim.id,
-        claim.insurerId,
-        claim.providerId,
-        claim.patientPseudonym,
-        claim.coverage,
-        claim.currency,
-        claim.total,
-        JSON.stringify(claim.resource),
-        claim.resubmissionOf ?? null,
-        claim.submittedAt,
+        claims.map((c) => c.id),
+        claims.map((c) => c.insurerId),
+        claims.map((c) => c.providerId),
+        claims.map((c) => c.patientPseudonym),
+        claims.map((c) => c.coverage),
+        claims.map((c) => c.currency),
+        claims.map((c) => c.total),
+        claims.map((c) => JSON.stringify(c.resource)),
+        claims.map((c) => c.resubmissionOf ?? null),
+        claims.map((c) => c.submittedAt),
       ],
     );
+    const lines = claims.flatMap((c) => c.lines.map((l) => ({ ...l, c })));
     await em.query(
       `INSERT INTO claim_lines (claim_id, sequence, patient_pseudonym, provider_id, system, code, serviced_date)
-       SELECT $1, s, $2, $3, sy, co, d::date FROM unnest($4::int[], $5::text[], $6::text[], $7::text[]) AS t(s, sy, co, d)`,
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[])`,
       [
-        claim.id,
-        claim.patientPseudonym,
-        claim.providerId,
-        claim.lines.map((l) => l.sequence),
-        claim.lines.map((l) => l.system),
-        claim.lines.map((l) => l.code),
-        claim.lines.map((l) => l.servicedDate),
-      ],
-    );
-  }
-
-  /** Serialises submissions for one patient of one insurer, so two concurrent duplicates cannot both get in. */
-  async lockPatient(em: EntityManager, insurerId: string, patientPseudonym: string): Promise<void> {
-    await em.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`patient:${insurerId}:${patientPseudonym}`]);
-  }
-
-  /**
-   * Earlier claims that may still be paid for the same patient, provider, service and date. `except` is the claim
-   * a resubmission replaces.
-   */
-  async findDuplicates(
-    em: EntityManager,
-    c: { patientPseudonym: string; providerId: string; except?: string },
-    lines: { sequence: number; system: string; code: string; servicedDate: string }[],
-  ): Promise<{ sequence: number; claim_id: string }[]> {
-    return em.query(
-      `SELECT t.s AS sequence, l.claim_id
-         FROM unnest($3::int[], $4::text[], $5::text[], $6::text[]) AS t(s, sy, co, d)
-         JOIN claim_lines l ON l.patient_pseudonym = $1 AND l.provider_id = $2
-                           AND l.code = t.co AND l.system = t.sy AND l.serviced_date = t.d::date
-         JOIN claims c ON c.id = l.claim_id
-        WHERE c.status <> ALL($7::text[]) AND ($8::uuid IS NULL OR c.id <> $8::uuid)
-        ORDER BY t.s`,
-      [
-        c.patientPseudonym,
-        c.providerId,
+        lines.map((l) => l.c.id),
         lines.map((l) => l.sequence),
+        lines.map((l) => l.c.patientPseudonym),
+        lines.map((l) => l.c.providerId),
         lines.map((l) => l.system),
         lines.map((l) => l.code),
         lines.map((l) => l.servicedDate),
+      ],
+    );
+  }
+
+  /** Serialises submissions for these patients (sorted, so concurrent batches never deadlock on each other). */
+  async lockPatients(em: EntityManager, keys: readonly string[]): Promise<void> {
+    const sorted = [...new Set(keys)].sort();
+    await em.query(
+      `SELECT pg_advisory_xact_lock(hashtext(k)) FROM unnest($1::text[]) WITH ORDINALITY AS t(k, n) ORDER BY n`,
+      [sorted],
+    );
+  }
+
+  /**
+   * For many candidate claims at once: each earlier claim line that may still be paid for the same patient,
+   * provider, service and date. `candidate` is the caller's index; `except` the claim a resubmission replaces.
+   */
+  async findDuplicatesMany(
+    em: EntityManager,
+    rows: readonly {
+      candidate: number;
+      sequence: number;
+      patientPseudonym: string;
+      providerId: string;
+      system: string;
+      code: string;
+      servicedDate: string;
+      except?: string;
+    }[],
+  ): Promise<{ candidate: number; sequence: number; claim_id: string }[]> {
+    if (rows.length === 0) return [];
+    return em.query(
+      `SELECT t.cand AS candidate, t.s AS sequence, l.claim_id
+         FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::uuid[])
+              AS t(cand, s, pat, prov, sy, co, d, ex)
+         JOIN claim_lines l ON l.patient_pseudonym = t.pat AND l.provider_id = t.prov
+                           AND l.code = t.co AND l.system = t.sy AND l.serviced_date = t.d
+         JOIN claims c ON c.id = l.claim_id
+        WHERE c.status <> ALL($9::text[]) AND (t.ex IS NULL OR c.id <> t.ex)
+        ORDER BY t.cand, t.s`,
+      [
+        rows.map((r) => r.candidate),
+        rows.map((r) => r.sequence),
+        rows.map((r) => r.patientPseudonym),
+        rows.map((r) => r.providerId),
+        rows.map((r) => r.system),
+        rows.map((r) => r.code),
+        rows.map((r) => r.servicedDate),
+        rows.map((r) => r.except ?? null),
         NEVER_PAID,
-        c.except ?? null,
+      ],
+    );
+  }
+
+  async recordEvents(em: EntityManager, events: readonly CloudEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await em.query(
+      `INSERT INTO claim_events (event_id, claim_id, type, time, envelope)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::jsonb[])
+       ON CONFLICT (event_id) DO UPDATE SET type = EXCLUDED.type, time = EXCLUDED.time, envelope = EXCLUDED.envelope`,
+      [
+        events.map((e) => e.id),
+        events.map((e) => e.subject),
+        events.map((e) => e.type),
+        events.map((e) => e.time),
+        events.map((e) => JSON.stringify(e)),
       ],
     );
   }

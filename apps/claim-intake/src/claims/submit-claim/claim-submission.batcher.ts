@@ -1,0 +1,269 @@
+import { Logger } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { validate as isUuid } from 'uuid';
+import { CloudEvent, Topics } from '@claimchain/contracts';
+import {
+  claimKeys,
+  DomainError,
+  releaseKeys,
+  requestFingerprint,
+  sameRequest,
+  StoredResponse,
+  storedResponses,
+  storeResponses,
+} from '@claimchain/http';
+import { OutboxWriter } from '@claimchain/messaging';
+import { ClaimsRepository, NewClaim } from '../../persistence/claims.repository';
+import { NEVER_PAID } from '../claim-status';
+
+export interface SubmittedClaimDto {
+  id: string;
+  status: 'submitted';
+}
+
+/** A claim ready to store: validated, pseudonymised, its event built. Only the database decides the rest. */
+export interface PreparedClaim {
+  scope: string;
+  idempotencyKey: string;
+  body: unknown;
+  claim: NewClaim;
+  event: CloudEvent;
+  /** The claim this one resubmits, and the JSON pointer naming it in the request. */
+  prior?: { id: string; pointer: string };
+  /** item index per line sequence, for error pointers */
+  itemIndexOf: Map<number, number>;
+}
+
+type Outcome = { ok: true; response: StoredResponse<SubmittedClaimDto> } | { ok: false; error: unknown };
+
+interface Pending {
+  prepared: PreparedClaim;
+  resolve: (r: StoredResponse<SubmittedClaimDto>) => void;
+  reject: (e: unknown) => void;
+}
+
+const MAX_BATCH = 256;
+const MAX_CONCURRENT_BATCHES = 3;
+const DEADLOCK = '40P01';
+
+const keyOf = (p: PreparedClaim) => `${p.scope}\0${p.idempotencyKey}`;
+
+/**
+ * Group commit for claim intake. Every accepted claim must be durable before its 202, and a commit (an fsync) per
+ * request caps a 2-core machine far below the intake target; so submissions that arrive while a transaction is in
+ * flight wait for the next one, and each transaction stores the whole batch with a handful of set-based statements.
+ * Semantics per request are exactly those of storing it alone: its Idempotency-Key is honoured (including two
+ * requests with one key in the same batch), duplicates are refused against stored claims and against earlier claims
+ * of the same batch, and one request's refusal never fails another's.
+ */
+export class ClaimSubmissionBatcher {
+  private readonly logger = new Logger(ClaimSubmissionBatcher.name);
+  private queue: Pending[] = [];
+  private running = 0;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly claims: ClaimsRepository,
+    private readonly outbox: OutboxWriter,
+  ) {}
+
+  submit(prepared: PreparedClaim): Promise<StoredResponse<SubmittedClaimDto>> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ prepared, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.running < MAX_CONCURRENT_BATCHES && this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      this.running += 1;
+      void this.flush(batch).finally(() => {
+        this.running -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async flush(batch: Pending[]): Promise<void> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.storeWithRetry(batch.map((p) => p.prepared));
+    } catch (error) {
+      this.logger.error(`a batch of ${batch.length} claims failed: ${String(error)}`);
+      outcomes = batch.map(() => ({ ok: false, error }));
+    }
+    batch.forEach((p, i) => {
+      const o = outcomes[i];
+      if (o.ok) p.resolve(o.response);
+      else p.reject(o.error);
+    });
+  }
+
+  private async storeWithRetry(items: PreparedClaim[]): Promise<Outcome[]> {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await this.dataSource.transaction((em) => this.store(em, items));
+      } catch (error) {
+        if ((error as { driverError?: { code?: string } }).driverError?.code !== DEADLOCK || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  /** One transaction for the batch; returns one outcome per item, in order. */
+  private async store(em: EntityManager, items: PreparedClaim[]): Promise<Outcome[]> {
+    const outcomes: (Outcome | undefined)[] = items.map(() => undefined);
+    // One leader per key; later items with the same key follow its outcome.
+    const leaderOf = new Map<string, number>();
+    items.forEach((p, i) => {
+      if (!leaderOf.has(keyOf(p))) leaderOf.set(keyOf(p), i);
+    });
+    const leaders = [...leaderOf.values()];
+    const claimed = await claimKeys(
+      em,
+      leaders.map((i) => ({ scope: items[i].scope, key: items[i].idempotencyKey, body: items[i].body })),
+    );
+
+    // Keys used before: replay the stored response, or refuse a different body.
+    const used = leaders.filter((i) => !claimed.has(keyOf(items[i])));
+    const stored = await storedResponses<SubmittedClaimDto>(
+      em,
+      used.map((i) => ({ scope: items[i].scope, key: items[i].idempotencyKey })),
+    );
+    for (const i of used) {
+      const row = stored.get(keyOf(items[i]))!;
+      outcomes[i] = sameRequest(row.requestHash, items[i].body)
+        ? { ok: true, response: { status: row.status, body: row.body, replayed: true } }
+        : { ok: false, error: keyReused() };
+    }
+
+    // New keys: check resubmissions and duplicates, then store what passes.
+    const fresh = leaders.filter((i) => claimed.has(keyOf(items[i])));
+    for (const i of fresh) {
+      const error = await this.checkPrior(em, items[i]);
+      if (error) outcomes[i] = { ok: false, error };
+    }
+    const candidates = fresh.filter((i) => !outcomes[i]);
+    await this.claims.lockPatients(
+      em,
+      candidates.map((i) => `patient:${items[i].claim.insurerId}:${items[i].claim.patientPseudonym}`),
+    );
+    const storedDups = await this.claims.findDuplicatesMany(
+      em,
+      candidates.flatMap((i) =>
+        items[i].claim.lines.map((l) => ({
+          candidate: i,
+          ...l,
+          patientPseudonym: items[i].claim.patientPseudonym,
+          providerId: items[i].claim.providerId,
+          except: items[i].prior?.id,
+        })),
+      ),
+    );
+    const dupsOf = new Map<number, { sequence: number; claimId: string }[]>();
+    for (const d of storedDups) {
+      dupsOf.set(d.candidate, [...(dupsOf.get(d.candidate) ?? []), { sequence: d.sequence, claimId: d.claim_id }]);
+    }
+    // Within the batch, the earlier claim of a service wins, exactly as if it had been stored first.
+    const claimedInBatch = new Map<string, string>();
+    const accepted: number[] = [];
+    for (const i of candidates) {
+      const c = items[i].claim;
+      const lineKey = (l: NewClaim['lines'][number]) =>
+        [c.patientPseudonym, c.providerId, l.system, l.code, l.servicedDate].join('\0');
+      const dups = [...(dupsOf.get(i) ?? [])];
+      for (const l of c.lines) {
+        const earlier = claimedInBatch.get(lineKey(l));
+        if (earlier) dups.push({ sequence: l.sequence, claimId: earlier });
+      }
+      if (dups.length > 0) {
+        outcomes[i] = { ok: false, error: duplicate(dups, items[i].itemIndexOf) };
+        continue;
+      }
+      for (const l of c.lines) claimedInBatch.set(lineKey(l), c.id);
+      accepted.push(i);
+      outcomes[i] = { ok: true, response: { status: 202, body: { id: c.id, status: 'submitted' }, replayed: false } };
+    }
+
+    await this.claims.insertMany(
+      em,
+      accepted.map((i) => items[i].claim),
+    );
+    await this.outbox.addBuilt(
+      em,
+      accepted.map((i) => ({ topic: Topics.ClaimsSubmitted, event: items[i].event })),
+    );
+    await this.claims.recordEvents(
+      em,
+      accepted.map((i) => items[i].event),
+    );
+    await storeResponses(
+      em,
+      accepted.map((i) => ({
+        scope: items[i].scope,
+        key: items[i].idempotencyKey,
+        status: 202,
+        body: { id: items[i].claim.id, status: 'submitted' },
+      })),
+    );
+    // A refused request leaves its key unused, so a corrected retry with the same key is evaluated afresh.
+    await releaseKeys(
+      em,
+      fresh.filter((i) => !outcomes[i]!.ok).map((i) => ({ scope: items[i].scope, key: items[i].idempotencyKey })),
+    );
+
+    return items.map((p, i) => {
+      if (outcomes[i]) return outcomes[i]!;
+      const leader = leaderOf.get(keyOf(p))!;
+      const lead = outcomes[leader]!;
+      if (!sameRequestBody(items[leader].body, p.body)) return { ok: false, error: keyReused() };
+      return lead.ok ? { ok: true, response: { ...lead.response, replayed: true } } : lead;
+    });
+  }
+
+  /** A resubmission may only replace this insurer's claim that will never be paid. */
+  private async checkPrior(em: EntityManager, p: PreparedClaim): Promise<DomainError | undefined> {
+    if (!p.prior) return undefined;
+    const { id, pointer } = p.prior;
+    const found = isUuid(id) ? await this.claims.find(id, em) : undefined;
+    if (!found || found.insurer_id !== p.claim.insurerId) {
+      return new DomainError('CLAIM.PRIOR_NOT_FOUND', 'unprocessable', 'The claim being resubmitted does not exist', [
+        { pointer, detail: `no claim ${id} of this insurer` },
+      ]);
+    }
+    if (!NEVER_PAID.includes(found.status)) {
+      return new DomainError('CLAIM.PRIOR_STILL_ACTIVE', 'conflict', 'The claim being resubmitted may still be paid', [
+        { pointer, detail: `claim ${id} is ${found.status}; cancel it first` },
+      ]);
+    }
+    return undefined;
+  }
+}
+
+function sameRequestBody(a: unknown, b: unknown): boolean {
+  return requestFingerprint(a) === requestFingerprint(b);
+}
+
+function keyReused(): DomainError {
+  return new DomainError(
+    'IDEMPOTENCY.KEY_REUSED',
+    'unprocessable',
+    'This Idempotency-Key was used with a different request body',
+    [{ pointer: '/headers/idempotency-key', detail: 'use a new key for a different request' }],
+  );
+}
+
+function duplicate(dups: { sequence: number; claimId: string }[], itemIndexOf: Map<number, number>): DomainError {
+  return new DomainError(
+    'CLAIM.DUPLICATE',
+    'conflict',
+    'These services were already claimed for this patient; resubmit with related[].relationship "prior" if ' +
+      'the earlier claim was cancelled, rejected or denied',
+    dups
+      .sort((a, b) => a.sequence - b.sequence)
+      .map((d) => ({
+        pointer: `/item/${itemIndexOf.get(d.sequence)}`,
+        detail: `already claimed in claim ${d.claimId}`,
+      })),
+  );
+}
