@@ -2,14 +2,34 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfig } from '@claimchain/config';
 import { AuthModule, HealthModule } from '@claimchain/http';
-import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
+import { MESSAGING_PROBES, MessagingModule, OutboxWriter } from '@claimchain/messaging';
+import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './persistence/data-source.options';
 import { PayoutRepository } from './persistence/payout.repository';
 import { AdjudicateClaimService } from './adjudication/adjudicate-claim.service';
 import { PayoutTriggersConsumer } from './adjudication/payout-triggers.consumer';
 import { ContractSeederService } from './contracts/contract-seeder.service';
+import { PublishContractService } from './contracts/publish-contract/publish-contract.service';
+import { PublishContractHttpController } from './contracts/publish-contract/publish-contract.http.controller';
+import { ReadContractsHttpController } from './contracts/read-contracts/read-contracts.http.controller';
+import { SimulateContractHttpController } from './contracts/simulate-contract/simulate-contract.http.controller';
+import { EnrolPolicyService } from './policies/enrol-policy/enrol-policy.service';
+import { EnrolPolicyHttpController } from './policies/enrol-policy/enrol-policy.http.controller';
+import { GetPolicyHttpController } from './policies/get-policy/get-policy.http.controller';
+import { ListReviewsHttpController } from './reviews/list-reviews/list-reviews.http.controller';
+import { DecideReviewService } from './reviews/decide-review/decide-review.service';
+import { DecideReviewHttpController } from './reviews/decide-review/decide-review.http.controller';
+import { GetRemittanceHttpController } from './remittance/get-remittance/get-remittance.http.controller';
+import { LedgerCircuitBreakerService } from './ledger-trust/ledger-circuit-breaker.service';
+import { LedgerCircuitHttpController } from './ledger-trust/ledger-circuit.http.controller';
+import { PAYMENT_RAIL, PaymentRail } from './payments/payment-rail';
+import { SimulatedBankRail } from './payments/simulated-bank.rail';
+import { PayoutDispatcherService } from './payments/payout-dispatcher.service';
 
-/** payout: the smart contract (json-rules-engine) adjudicates anchored, verified claims and pays exactly once. */
+/**
+ * payout: insurers publish contracts (json-rules-engine rule sets plus parameters) and enrol policies; the contract
+ * adjudicates anchored, verified claims line by line against the policy's accumulators and pays exactly once.
+ */
 @Module({})
 export class PayoutModule {
   static forRoot(config: ServiceConfig): DynamicModule {
@@ -21,8 +41,40 @@ export class PayoutModule {
         HealthModule.forRoot(MESSAGING_PROBES),
         AuthModule.forRoot(config.auth),
       ],
-      controllers: [PayoutTriggersConsumer],
-      providers: [PayoutRepository, AdjudicateClaimService, ContractSeederService],
+      controllers: [
+        PublishContractHttpController,
+        ReadContractsHttpController,
+        SimulateContractHttpController,
+        EnrolPolicyHttpController,
+        GetPolicyHttpController,
+        ListReviewsHttpController,
+        DecideReviewHttpController,
+        GetRemittanceHttpController,
+        LedgerCircuitHttpController,
+        PayoutTriggersConsumer,
+      ],
+      providers: [
+        PayoutRepository,
+        AdjudicateClaimService,
+        PublishContractService,
+        EnrolPolicyService,
+        DecideReviewService,
+        ContractSeederService,
+        {
+          provide: LedgerCircuitBreakerService,
+          inject: [DataSource, PayoutRepository],
+          useFactory: (ds: DataSource, repo: PayoutRepository) =>
+            new LedgerCircuitBreakerService(ds, repo, config.ledger.verifierKey || undefined),
+        },
+        // The simulated bank until an insurer-facing rail (signed webhooks) is configured.
+        { provide: PAYMENT_RAIL, useFactory: () => new SimulatedBankRail() },
+        {
+          provide: PayoutDispatcherService,
+          inject: [DataSource, PayoutRepository, OutboxWriter, PAYMENT_RAIL],
+          useFactory: (ds: DataSource, repo: PayoutRepository, outbox: OutboxWriter, rail: PaymentRail) =>
+            new PayoutDispatcherService(ds, repo, outbox, rail),
+        },
+      ],
     };
   }
 }

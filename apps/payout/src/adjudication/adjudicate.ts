@@ -1,73 +1,312 @@
 import Decimal from 'decimal.js';
-import { Engine } from 'json-rules-engine';
+import { Engine, RuleProperties } from 'json-rules-engine';
 import { ClaimSubmittedV1 } from '@claimchain/contracts';
 import { ContractDefinition } from '../contracts/contract.definition';
+import { planYearOf, PolicyTerms } from '../policies/plan-year';
+
+/**
+ * Adjudication v2: a pure, deterministic function of (contract, claim, policy accumulators). No clock, no I/O, no
+ * randomness: the same inputs give the same result, byte for byte, so a decision can be replayed from the ledger.
+ *
+ * Money: every input amount has at most two decimals and is handled as decimal.js values; the only division is
+ * coinsurance, rounded half-even (banker's rounding) to the cent per line; the benefit is what remains, so a line's
+ * amounts always add up exactly: submitted = denied/reduced (CO) + deductible (PR-1) + coinsurance (PR-2) + benefit.
+ *
+ * Per line, in sequence order (the order deductible and limits are consumed in):
+ * 1. eligibility: member (CO-31), contract window and policy period (CO-26 before, CO-27 after), excluded code
+ *    (CO-204), out-of-network denial (CO-242), then the rules: deny-line, pend-line, pay-line or none (CO-96);
+ * 2. per-code limit: cap the eligible amount (CO-45) or pend the line;
+ * 3. deductible (PR-1) from what is left of the plan year's, coinsurance (PR-2) on the rest, and the benefit capped
+ *    by what is left of the plan year's annual limit (CO-119). The coinsurance percent is the out-of-network one
+ *    for an out-of-network provider, else the one the pay-line rule names, else the contract's.
+ * A pended line pends the whole claim: it pays nothing and consumes no accumulator until reviewed.
+ */
+export const ADJUDICATION_ALGORITHM = 'claimchain/adjudication/2';
+
+/** Review reason when no policy exists for the claim but the contract needs plan-year accumulators. */
+export const PEND_NO_POLICY = 'no-policy-for-accumulators';
+export const PEND_CURRENCY = 'currency-mismatch';
+
+export type ClaimLine = ClaimSubmittedV1['items'][number];
+
+export interface ClaimToAdjudicate {
+  providerId: string;
+  currency: string;
+  patientPseudonym: string | null;
+  items: ClaimLine[];
+}
+
+export interface AccumulatorValues {
+  deductibleMet: string;
+  benefitPaid: string;
+}
+
+/** Keyed by plan-year start date; a missing plan year starts at zero. */
+export type Accumulators = Record<string, AccumulatorValues>;
+
+export interface PolicyContext {
+  policy: PolicyTerms;
+  accumulators: Accumulators;
+}
+
+export type LineStatus = 'approved' | 'partial' | 'denied' | 'pended';
+export type Decision = 'approved' | 'partial' | 'denied' | 'pended';
+
+export interface Adjustment {
+  reason: string;
+  amount: string;
+}
 
 export interface AdjudicatedLine {
   sequence: number;
   system: string;
   code: string;
+  servicedDate: string;
+  status: LineStatus;
+  planYear: string | null;
+  inNetwork: boolean;
   submitted: string;
+  eligible: string;
+  deductible: string;
+  coinsurance: string;
   benefit: string;
+  /** CARC-style codes of the adjustments and pend reasons, in the order applied. */
   reasons: string[];
+  adjustments: Adjustment[];
+  pendReasons: string[];
+  /** Pend reasons a reviewer settled (see ReviewOutcome). */
+  reviewedPendReasons: string[];
+  /** The rules that fired for this line, highest priority first: the engine's own account of the decision. */
+  rules: { name: string; priority: number; event: { type: string; params?: Record<string, unknown> } }[];
 }
 
 export interface Adjudication {
-  decision: 'approved' | 'partial' | 'denied';
+  algorithm: typeof ADJUDICATION_ALGORITHM;
+  decision: Decision;
+  review: ReviewOutcome | null;
+  currency: string;
+  policyId: string | null;
   submitted: string;
+  eligible: string;
+  deductible: string;
+  coinsurance: string;
   payable: string;
   lines: AdjudicatedLine[];
-  /** What the engine said per line, kept so every decision can be explained. */
-  engine: { sequence: number; events: { type: string; params?: Record<string, unknown> }[] }[];
+  /** Plan-year accumulators before and after this claim (after = before when nothing is paid). */
+  accumulators: { before: Accumulators; after: Accumulators };
 }
 
-const toCents = (d: Decimal) => d.toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN);
+const ZERO = new Decimal(0);
+const cents = (d: Decimal) => d.toDecimalPlaces(2, Decimal.ROUND_HALF_EVEN);
+const money = (d: Decimal) => d.toFixed(2);
+const min = (a: Decimal, b: Decimal) => (a.lte(b) ? a : b);
 
-/**
- * Pure and deterministic: the same contract and claim give the same result, byte for byte. Money is decimal,
- * rounded half-even to cents per line.
- */
+interface FiredRule {
+  name: string;
+  priority: number;
+  event: { type: string; params?: Record<string, unknown> };
+}
+
+async function fireRules(engine: Engine, facts: Record<string, unknown>): Promise<FiredRule[]> {
+  const { results } = await engine.run(facts);
+  // Rules of one priority run concurrently inside the engine: sort so the record never depends on that.
+  return results
+    .map((r) => ({
+      name: r.name,
+      priority: r.priority ?? 1,
+      event: { type: r.event!.type, ...(r.event!.params ? { params: r.event!.params } : {}) },
+    }))
+    .sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** A reviewer's decision on a pended claim: approve prices the pended lines as submitted, deny denies them. */
+export type ReviewOutcome = { decision: 'approve' } | { decision: 'deny'; code: string };
+
 export async function adjudicate(
   contract: ContractDefinition,
-  items: ClaimSubmittedV1['items'],
+  claim: ClaimToAdjudicate,
+  coverage: PolicyContext | null,
+  review: ReviewOutcome | null = null,
 ): Promise<Adjudication> {
-  const engine = new Engine(contract.rules, { allowUndefinedFacts: false });
-  const excluded = new Set(contract.parameters.excludedCodes);
+  const p = contract.parameters;
+  const engine = new Engine(contract.rules as RuleProperties[], { allowUndefinedFacts: false });
+  const excluded = new Set(p.excludedCodes);
+  const inNetwork = !p.network || p.network.providers.includes(claim.providerId);
+  const needsAccumulators = p.deductible !== undefined || p.annualLimit !== undefined;
+  const currencyMismatch = p.currency !== undefined && p.currency !== claim.currency;
+  const running: Record<string, { deductibleMet: Decimal; benefitPaid: Decimal }> = {};
+  const accumulatorOf = (planYear: string) =>
+    (running[planYear] ??= {
+      deductibleMet: new Decimal(coverage?.accumulators[planYear]?.deductibleMet ?? 0),
+      benefitPaid: new Decimal(coverage?.accumulators[planYear]?.benefitPaid ?? 0),
+    });
+
   const lines: AdjudicatedLine[] = [];
-  const trace: Adjudication['engine'] = [];
-  for (const item of items) {
-    const { events } = await engine.run({
+  for (const item of [...claim.items].sort((a, b) => a.sequence - b.sequence)) {
+    const key = `${item.system}|${item.code}`;
+    const submitted = new Decimal(item.net);
+    const adjustments: Adjustment[] = [];
+    const pendReasons: string[] = [];
+    const policy = coverage?.policy;
+    const planYear = policy ? planYearOf(policy.start, item.servicedDate) : null;
+    const rules = await fireRules(engine, {
       system: item.system,
       code: item.code,
       quantity: item.quantity,
+      // Rules compare amounts; they never compute money, so a number is safe here.
+      unitPrice: Number(item.unitPrice),
       net: Number(item.net),
-      excluded: excluded.has(`${item.system}|${item.code}`),
+      servicedDate: item.servicedDate,
+      providerId: claim.providerId,
+      inNetwork,
+      excluded: excluded.has(key),
     });
-    trace.push({ sequence: item.sequence, events: events.map((e) => ({ type: e.type, params: e.params })) });
-    const submitted = new Decimal(item.net);
-    const deny = events.find((e) => e.type === 'deny-line');
-    const pay = events.find((e) => e.type === 'pay-line');
-    let benefit = new Decimal(0);
-    const reasons: string[] = [];
-    if (deny) reasons.push(String(deny.params?.reason ?? 'CO-96'));
-    else if (!pay) reasons.push('CO-96');
-    else {
-      const coinsurance = new Decimal(Number(pay.params?.coinsurancePercent ?? 0));
-      benefit = toCents(submitted.mul(new Decimal(100).minus(coinsurance)).div(100));
-      if (coinsurance.gt(0)) reasons.push('PR-2');
+    const ruleOf = (type: string) => rules.find((r) => r.event.type === type);
+
+    let denial: string | undefined;
+    if (policy?.memberPseudonym && policy.memberPseudonym !== claim.patientPseudonym) denial = 'CO-31';
+    else if (p.validFrom && item.servicedDate < p.validFrom) denial = 'CO-26';
+    else if (p.validTo && item.servicedDate > p.validTo) denial = 'CO-27';
+    else if (policy && item.servicedDate < policy.start) denial = 'CO-26';
+    else if (policy && item.servicedDate > policy.end) denial = 'CO-27';
+    else if (excluded.has(key)) denial = 'CO-204';
+    else if (!inNetwork && p.network?.outOfNetwork.action === 'deny') denial = 'CO-242';
+    else if (ruleOf('deny-line')) denial = String(ruleOf('deny-line')!.event.params?.reason);
+    else if (!ruleOf('pend-line') && !ruleOf('pay-line')) denial = 'CO-96';
+
+    let eligible = denial ? ZERO : submitted;
+    if (denial) adjustments.push({ reason: denial, amount: money(submitted) });
+    if (!denial) {
+      const pend = ruleOf('pend-line');
+      if (pend) pendReasons.push(`rule:${pend.name}:${String(pend.event.params?.reason)}`);
+      if (currencyMismatch) pendReasons.push(PEND_CURRENCY);
+      if (needsAccumulators && !coverage) pendReasons.push(PEND_NO_POLICY);
+      const limit = p.perCodeLimits?.find((l) => l.code === key);
+      if (limit && submitted.gt(limit.maxAmount)) {
+        if (limit.action === 'pend') pendReasons.push(`per-code-limit:${limit.maxAmount}`);
+        else {
+          eligible = new Decimal(limit.maxAmount);
+          adjustments.push({ reason: 'CO-45', amount: money(submitted.minus(eligible)) });
+        }
+      }
     }
+
+    // A review settles every pend reason: the line is then priced as submitted, or denied with the reviewer's code.
+    const reviewedPendReasons = review ? pendReasons.splice(0) : [];
+    if (review?.decision === 'deny' && reviewedPendReasons.length > 0) {
+      eligible = ZERO;
+      adjustments.splice(0, adjustments.length, { reason: review.code, amount: money(submitted) });
+    }
+
+    let deductible = ZERO;
+    let coinsurance = ZERO;
+    let benefit = ZERO;
+    // A pended line is priced only once reviewed: it consumes no deductible or limit now.
+    if (eligible.gt(0) && pendReasons.length === 0) {
+      // Without a policy (a reviewer approved it, or the contract has no deductible or limit) the claim is its own
+      // plan year: its lines share one running total, which is not stored.
+      const acc = accumulatorOf(planYear ?? 'claim');
+      if (p.deductible !== undefined) {
+        deductible = Decimal.max(ZERO, min(eligible, new Decimal(p.deductible).minus(acc.deductibleMet)));
+        acc.deductibleMet = acc.deductibleMet.plus(deductible);
+      }
+      const rest = eligible.minus(deductible);
+      const percent =
+        !inNetwork && p.network?.outOfNetwork.action === 'coinsurance'
+          ? p.network.outOfNetwork.coinsurancePercent
+          : Number(ruleOf('pay-line')?.event.params?.coinsurancePercent ?? p.coinsurancePercent);
+      coinsurance = cents(rest.mul(new Decimal(percent)).div(100));
+      benefit = rest.minus(coinsurance);
+      if (p.annualLimit !== undefined) {
+        const left = Decimal.max(ZERO, new Decimal(p.annualLimit).minus(acc.benefitPaid));
+        if (benefit.gt(left)) {
+          adjustments.push({ reason: 'CO-119', amount: money(benefit.minus(left)) });
+          benefit = left;
+        }
+      }
+      acc.benefitPaid = acc.benefitPaid.plus(benefit);
+      if (deductible.gt(0)) adjustments.push({ reason: 'PR-1', amount: money(deductible) });
+      if (coinsurance.gt(0)) adjustments.push({ reason: 'PR-2', amount: money(coinsurance) });
+    }
+
+    const status: LineStatus =
+      pendReasons.length > 0
+        ? 'pended'
+        : benefit.isZero() && deductible.isZero() && coinsurance.isZero()
+          ? 'denied'
+          : adjustments.some((a) => a.reason.startsWith('CO-'))
+            ? 'partial'
+            : 'approved';
     lines.push({
       sequence: item.sequence,
       system: item.system,
       code: item.code,
-      submitted: submitted.toFixed(2),
-      benefit: benefit.toFixed(2),
-      reasons,
+      servicedDate: item.servicedDate,
+      status,
+      planYear,
+      inNetwork,
+      submitted: money(submitted),
+      eligible: money(eligible),
+      deductible: money(deductible),
+      coinsurance: money(coinsurance),
+      benefit: money(benefit),
+      reasons: [...adjustments.map((a) => a.reason), ...(pendReasons.length > 0 ? ['CO-133'] : [])],
+      adjustments,
+      pendReasons,
+      reviewedPendReasons,
+      rules,
     });
   }
-  const payable = lines.reduce((sum, l) => sum.plus(l.benefit), new Decimal(0));
-  const anyDenied = lines.some((l) => new Decimal(l.benefit).isZero());
-  const decision = payable.isZero() ? 'denied' : anyDenied ? 'partial' : 'approved';
-  const submitted = lines.reduce((sum, l) => sum.plus(l.submitted), new Decimal(0));
-  return { decision, submitted: submitted.toFixed(2), payable: payable.toFixed(2), lines, engine: trace };
+
+  const decision = decide(lines.map((l) => l.status));
+  const sum = (field: 'submitted' | 'eligible' | 'deductible' | 'coinsurance' | 'benefit') =>
+    money(lines.reduce((total, l) => total.plus(l[field]), ZERO));
+  const before = coverage ? sortedAccumulators(coverage.accumulators) : {};
+  const after =
+    coverage && decision !== 'pended'
+      ? sortedAccumulators({
+          ...coverage.accumulators,
+          ...Object.fromEntries(
+            Object.entries(running).map(([year, a]) => [
+              year,
+              { deductibleMet: money(a.deductibleMet), benefitPaid: money(a.benefitPaid) },
+            ]),
+          ),
+        })
+      : before;
+  return {
+    algorithm: ADJUDICATION_ALGORITHM,
+    decision,
+    review,
+    currency: claim.currency,
+    policyId: coverage?.policy.id ?? null,
+    submitted: sum('submitted'),
+    eligible: sum('eligible'),
+    deductible: sum('deductible'),
+    coinsurance: sum('coinsurance'),
+    payable: decision === 'pended' ? '0.00' : sum('benefit'),
+    lines,
+    accumulators: { before, after },
+  };
+}
+
+function decide(statuses: LineStatus[]): Decision {
+  if (statuses.includes('pended')) return 'pended';
+  if (statuses.every((s) => s === 'denied')) return 'denied';
+  if (statuses.every((s) => s === 'approved')) return 'approved';
+  return 'partial';
+}
+
+function sortedAccumulators(a: Accumulators): Accumulators {
+  return Object.fromEntries(
+    Object.keys(a)
+      .sort()
+      .map((year) => [
+        year,
+        {
+          deductibleMet: money(new Decimal(a[year].deductibleMet)),
+          benefitPaid: money(new Decimal(a[year].benefitPaid)),
+        },
+      ]),
+  );
 }

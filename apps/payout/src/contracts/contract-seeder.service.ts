@@ -1,14 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Topics } from '@claimchain/contracts';
-import { OutboxWriter } from '@claimchain/messaging';
-import { PayoutRepository } from '../persistence/payout.repository';
-import { contractIdOf, DEMO_CONTRACT } from './contract.definition';
-import { PAYOUT_SOURCE } from '../adjudication/adjudicate-claim.service';
+import { DEMO_CONTRACT } from './contract.definition';
+import { PublishContractService } from './publish-contract/publish-contract.service';
 
 /**
  * Publishes the demo contract once (idempotent by its content hash), with its `contracts.published.v1` event so the
- * ledger proves which rules were in force. Contract management replaces this with an insurer API.
+ * ledger proves which rules were in force. It pays for insurers that have published no contract of their own.
  */
 @Injectable()
 export class ContractSeederService implements OnApplicationBootstrap {
@@ -16,27 +13,13 @@ export class ContractSeederService implements OnApplicationBootstrap {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
-    private readonly outbox: OutboxWriter,
+    private readonly contracts: PublishContractService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const id = contractIdOf(DEMO_CONTRACT);
     await this.dataSource.transaction(async (em) => {
-      if (!(await this.repo.insertContract(em, { id, definition: DEMO_CONTRACT }))) return;
-      await this.outbox.add(em, Topics.ContractsPublished, {
-        source: PAYOUT_SOURCE,
-        subject: id,
-        data: {
-          contractId: id,
-          insurerId: DEMO_CONTRACT.insurerId,
-          name: DEMO_CONTRACT.name,
-          version: DEMO_CONTRACT.version,
-          definition: DEMO_CONTRACT as unknown as Record<string, unknown>,
-          publishedAt: new Date().toISOString(),
-        },
-      });
-      this.logger.log(`published demo contract ${id}`);
+      const { status, body } = await this.contracts.create(em, DEMO_CONTRACT);
+      if (status === 201) this.logger.log(`published demo contract ${body.id}`);
     });
   }
 }

@@ -1,7 +1,12 @@
 import { DataSourceOptions } from 'typeorm';
+import { IdempotencyKeys1732400000010 } from '@claimchain/http';
 import { MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Payout1732400000001 } from './migrations/1732400000001-payout';
 import { Cancellations1732400000002 } from './migrations/1732400000002-cancellations';
+import { Policies1732400000003 } from './migrations/1732400000003-policies';
+import { Reviews1732400000004 } from './migrations/1732400000004-reviews';
+import { PaymentRail1732400000005 } from './migrations/1732400000005-payment-rail';
+import { LedgerTrust1732400000006 } from './migrations/1732400000006-ledger-trust';
 
 /** payout's own database. Schema changes only through these migrations. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -10,7 +15,16 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     url,
     synchronize: false,
     entities: [],
-    migrations: [MessagingTables1732400000000, Payout1732400000001, Cancellations1732400000002],
+    migrations: [
+      MessagingTables1732400000000,
+      Payout1732400000001,
+      Cancellations1732400000002,
+      Policies1732400000003,
+      Reviews1732400000004,
+      PaymentRail1732400000005,
+      LedgerTrust1732400000006,
+      IdempotencyKeys1732400000010,
+    ],
     extra: { max: 20 },
   };
 }

@@ -8,12 +8,89 @@ import {
   TreatmentVerifiedV1,
 } from '@claimchain/contracts';
 import { ContractDefinition } from '../contracts/contract.definition';
+import { PolicyTerms } from '../policies/plan-year';
+import { Accumulators, Adjudication } from '../adjudication/adjudicate';
 
 export interface PendingClaim {
-  claim: { insurer_id: string; provider_id: string; currency: string; items: ClaimSubmittedV1['items'] };
+  claim: {
+    insurer_id: string;
+    provider_id: string;
+    currency: string;
+    items: ClaimSubmittedV1['items'];
+    coverage: string | null;
+    patient_pseudonym: string | null;
+  };
   verification: CloudEvent<TreatmentVerifiedV1>;
-  anchor: { leaf_hash: string; leaf_index: string; tree_size: string };
+  anchor: {
+    leaf_hash: string;
+    leaf_index: string;
+    tree_size: string;
+    root_hash: string | null;
+    inclusion_proof: string[] | null;
+    checkpoint: string;
+  };
 }
+
+export interface ContractRow {
+  id: string;
+  insurer_id: string;
+  definition: ContractDefinition;
+  published_at: Date;
+}
+
+export interface PolicyRow extends PolicyTerms {
+  insurerId: string;
+  coverageId: string;
+  enrolledAt: Date;
+}
+
+export interface PendedClaimRow {
+  claimId: string;
+  insurerId: string;
+  contractId: string;
+  policyId: string | null;
+  result: Adjudication & { verifiedEventId: string };
+  pendedAt: Date;
+  claim: PendingClaim['claim'];
+  decided: boolean;
+  cancelled: boolean;
+}
+
+export interface PaymentInstructionRow {
+  payoutId: string;
+  claimId: string;
+  insurerId: string;
+  payeeId: string;
+  amount: string;
+  currency: string;
+}
+
+export interface RemittanceRow {
+  insurerId: string;
+  providerId: string;
+  patientPseudonym: string | null;
+  result: Adjudication;
+  decidedAt: Date;
+  paidAmount: string | null;
+  paidAt: Date | null;
+}
+
+export interface CircuitRow {
+  open: boolean;
+  reason: string | null;
+  changedBy: string | null;
+  changedAt: Date;
+}
+
+export interface AccumulatorRow {
+  planYear: string;
+  deductibleMet: string;
+  benefitPaid: string;
+}
+
+const POLICY_COLUMNS = `p.id, p.insurer_id AS "insurerId", p.coverage_id AS "coverageId", p.contract_id AS "contractId",
+  p.member_pseudonym AS "memberPseudonym", to_char(p.period_start, 'YYYY-MM-DD') AS "start",
+  to_char(p.period_end, 'YYYY-MM-DD') AS "end", p.enrolled_at AS "enrolledAt"`;
 
 /** All SQL on payout's tables. */
 @Injectable()
@@ -32,6 +109,24 @@ export class PayoutRepository {
     return rows.length > 0;
   }
 
+  /** A contract the insurer may see: its own or the catch-all (`*`) one. */
+  async findContract(em: EntityManager, id: string, insurerId: string): Promise<ContractRow | undefined> {
+    const rows: ContractRow[] = await em.query(
+      `SELECT id, insurer_id, definition, published_at FROM contracts WHERE id = $1 AND insurer_id IN ($2, '*')`,
+      [id, insurerId],
+    );
+    return rows[0];
+  }
+
+  /** The insurer's own contracts, newest first. */
+  async listContracts(em: EntityManager, insurerId: string, limit: number): Promise<ContractRow[]> {
+    return em.query(
+      `SELECT id, insurer_id, definition, published_at FROM contracts WHERE insurer_id = $1
+        ORDER BY published_at DESC, id LIMIT $2`,
+      [insurerId, limit],
+    );
+  }
+
   /** The insurer's newest contract, else the catch-all (`*`) one. */
   async contractFor(
     em: EntityManager,
@@ -47,9 +142,9 @@ export class PayoutRepository {
 
   async rememberClaim(em: EntityManager, c: ClaimSubmittedV1): Promise<void> {
     await em.query(
-      `INSERT INTO claims (claim_id, insurer_id, provider_id, currency, items) VALUES ($1, $2, $3, $4, $5::jsonb)
-       ON CONFLICT (claim_id) DO NOTHING`,
-      [c.claimId, c.insurerId, c.providerId, c.currency, JSON.stringify(c.items)],
+      `INSERT INTO claims (claim_id, insurer_id, provider_id, currency, items, coverage, patient_pseudonym)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT (claim_id) DO NOTHING`,
+      [c.claimId, c.insurerId, c.providerId, c.currency, JSON.stringify(c.items), c.coverage, c.patientPseudonym],
     );
   }
 
@@ -62,9 +157,19 @@ export class PayoutRepository {
 
   async rememberAnchor(em: EntityManager, a: LedgerAnchoredV1): Promise<void> {
     await em.query(
-      `INSERT INTO verification_anchors (event_id, claim_id, leaf_index, leaf_hash, tree_size, checkpoint)
-       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-      [a.eventId, a.eventSubject, a.leafIndex, a.leafHash, a.treeSize, a.checkpoint],
+      `INSERT INTO verification_anchors
+         (event_id, claim_id, leaf_index, leaf_hash, tree_size, checkpoint, root_hash, inclusion_proof)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) ON CONFLICT DO NOTHING`,
+      [
+        a.eventId,
+        a.eventSubject,
+        a.leafIndex,
+        a.leafHash,
+        a.treeSize,
+        a.checkpoint,
+        a.rootHash,
+        a.inclusionProof ? JSON.stringify(a.inclusionProof) : null,
+      ],
     );
   }
 
@@ -79,8 +184,8 @@ export class PayoutRepository {
   async pending(em: EntityManager, claimId: string): Promise<PendingClaim | undefined> {
     const rows: (PendingClaim['claim'] & { envelope: PendingClaim['verification'] } & PendingClaim['anchor'])[] =
       await em.query(
-        `SELECT c.insurer_id, c.provider_id, c.currency, c.items, v.envelope,
-                a.leaf_hash, a.leaf_index::text, a.tree_size::text
+        `SELECT c.insurer_id, c.provider_id, c.currency, c.items, c.coverage, c.patient_pseudonym, v.envelope,
+                a.leaf_hash, a.leaf_index::text, a.tree_size::text, a.root_hash, a.inclusion_proof, a.checkpoint
            FROM claims c
            JOIN verifications v ON v.claim_id = c.claim_id
            JOIN verification_anchors a ON a.event_id = v.event_id
@@ -92,19 +197,109 @@ export class PayoutRepository {
     const r = rows[0];
     if (!r) return undefined;
     return {
-      claim: { insurer_id: r.insurer_id, provider_id: r.provider_id, currency: r.currency, items: r.items },
+      claim: {
+        insurer_id: r.insurer_id,
+        provider_id: r.provider_id,
+        currency: r.currency,
+        items: r.items,
+        coverage: r.coverage,
+        patient_pseudonym: r.patient_pseudonym,
+      },
       verification: r.envelope,
-      anchor: { leaf_hash: r.leaf_hash, leaf_index: r.leaf_index, tree_size: r.tree_size },
+      anchor: {
+        leaf_hash: r.leaf_hash,
+        leaf_index: r.leaf_index,
+        tree_size: r.tree_size,
+        root_hash: r.root_hash,
+        inclusion_proof: r.inclusion_proof,
+        checkpoint: r.checkpoint,
+      },
     };
   }
 
   async insertAdjudication(
     em: EntityManager,
-    a: { claimId: string; contractId: string; decision: string; payable: string; result: unknown },
+    a: {
+      claimId: string;
+      contractId: string;
+      policyId: string | null;
+      decision: string;
+      payable: string;
+      result: unknown;
+    },
   ): Promise<void> {
     await em.query(
-      `INSERT INTO adjudications (claim_id, contract_id, decision, payable, result) VALUES ($1, $2, $3, $4, $5::jsonb)`,
-      [a.claimId, a.contractId, a.decision, a.payable, JSON.stringify(a.result)],
+      `INSERT INTO adjudications (claim_id, contract_id, policy_id, decision, payable, result)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb)`,
+      [a.claimId, a.contractId, a.policyId, a.decision, a.payable, JSON.stringify(a.result)],
+    );
+  }
+
+  /** Serialises enrolments on one coverage, so two overlapping policies cannot both be created. */
+  async lockCoverage(em: EntityManager, insurerId: string, coverageId: string): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`coverage:${insurerId}\n${coverageId}`]);
+  }
+
+  async overlappingPolicy(
+    em: EntityManager,
+    p: { insurerId: string; coverageId: string; start: string; end: string },
+  ): Promise<string | undefined> {
+    const rows: { id: string }[] = await em.query(
+      `SELECT id FROM policies WHERE insurer_id = $1 AND coverage_id = $2 AND period_start <= $4 AND period_end >= $3
+        LIMIT 1`,
+      [p.insurerId, p.coverageId, p.start, p.end],
+    );
+    return rows[0]?.id;
+  }
+
+  async insertPolicy(em: EntityManager, p: Omit<PolicyRow, 'enrolledAt'>): Promise<void> {
+    await em.query(
+      `INSERT INTO policies (id, insurer_id, coverage_id, contract_id, member_pseudonym, period_start, period_end)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [p.id, p.insurerId, p.coverageId, p.contractId, p.memberPseudonym, p.start, p.end],
+    );
+  }
+
+  async findPolicy(em: EntityManager, id: string): Promise<PolicyRow | undefined> {
+    const rows: PolicyRow[] = await em.query(`SELECT ${POLICY_COLUMNS} FROM policies p WHERE p.id = $1`, [id]);
+    return rows[0];
+  }
+
+  async policiesForCoverage(em: EntityManager, insurerId: string, coverageId: string): Promise<PolicyRow[]> {
+    return em.query(
+      `SELECT ${POLICY_COLUMNS} FROM policies p WHERE p.insurer_id = $1 AND p.coverage_id = $2
+        ORDER BY p.period_start`,
+      [insurerId, coverageId],
+    );
+  }
+
+  /**
+   * Serialises adjudication per policy: the row lock is held until the transaction that updates the policy's
+   * accumulators commits, so two claims never both spend what is left of a deductible or annual limit.
+   */
+  async lockPolicy(em: EntityManager, policyId: string): Promise<void> {
+    await em.query(`SELECT id FROM policies WHERE id = $1 FOR UPDATE`, [policyId]);
+  }
+
+  async accumulators(em: EntityManager, policyId: string): Promise<AccumulatorRow[]> {
+    return em.query(
+      `SELECT to_char(a.plan_year_start, 'YYYY-MM-DD') AS "planYear", a.deductible_met::text AS "deductibleMet",
+              a.benefit_paid::text AS "benefitPaid"
+         FROM policy_accumulators a WHERE a.policy_id = $1 ORDER BY a.plan_year_start`,
+      [policyId],
+    );
+  }
+
+  /** Writes the plan years' new totals; call only under lockPolicy. */
+  async saveAccumulators(em: EntityManager, policyId: string, accumulators: Accumulators): Promise<void> {
+    const years = Object.keys(accumulators);
+    if (years.length === 0) return;
+    await em.query(
+      `INSERT INTO policy_accumulators (policy_id, plan_year_start, deductible_met, benefit_paid)
+       SELECT $1, y, d, b FROM unnest($2::date[], $3::numeric[], $4::numeric[]) AS t(y, d, b)
+       ON CONFLICT (policy_id, plan_year_start) DO UPDATE
+         SET deductible_met = EXCLUDED.deductible_met, benefit_paid = EXCLUDED.benefit_paid, updated_at = now()`,
+      [policyId, years, years.map((y) => accumulators[y].deductibleMet), years.map((y) => accumulators[y].benefitPaid)],
     );
   }
 
@@ -120,4 +315,146 @@ export class PayoutRepository {
       p.currency,
     ]);
   }
+
+  /** Pended claims of an insurer awaiting review, oldest first. */
+  async pendedClaims(em: EntityManager, insurerId: string, limit: number): Promise<PendedClaimRow[]> {
+    return em.query(
+      `${PENDED_SELECT} WHERE a.decision = 'pended' AND c.insurer_id = $1 AND r.claim_id IS NULL
+          AND NOT EXISTS (SELECT 1 FROM cancellations x WHERE x.claim_id = a.claim_id)
+        ORDER BY a.created_at, a.claim_id LIMIT $2`,
+      [insurerId, limit],
+    );
+  }
+
+  async pendedClaim(em: EntityManager, claimId: string): Promise<PendedClaimRow | undefined> {
+    const rows: PendedClaimRow[] = await em.query(`${PENDED_SELECT} WHERE a.decision = 'pended' AND a.claim_id = $1`, [
+      claimId,
+    ]);
+    return rows[0];
+  }
+
+  async insertReviewDecision(
+    em: EntityManager,
+    d: { claimId: string; decision: string; reason: string; reviewer: string; result: Adjudication },
+  ): Promise<void> {
+    await em.query(
+      `INSERT INTO review_decisions (claim_id, decision, reason, reviewer, outcome, payable, result)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+      [d.claimId, d.decision, d.reason, d.reviewer, d.result.decision, d.result.payable, JSON.stringify(d.result)],
+    );
+  }
+
+  /**
+   * Payouts due to (re)submission to the rail, locked for this transaction and skipped by concurrent dispatchers:
+   * released ones, and sent ones the rail has not reported settled by their next check.
+   */
+  async duePayouts(em: EntityManager, limit: number): Promise<(PaymentInstructionRow & { attempts: number })[]> {
+    return em.query(
+      `SELECT p.id AS "payoutId", p.claim_id AS "claimId", c.insurer_id AS "insurerId", p.payee_id AS "payeeId",
+              p.amount::text AS amount, p.currency, p.attempts
+         FROM payouts p JOIN claims c ON c.claim_id = p.claim_id
+        WHERE p.status IN ('released', 'sent') AND p.next_attempt_at <= now()
+        ORDER BY p.next_attempt_at LIMIT $1
+          FOR UPDATE OF p SKIP LOCKED`,
+      [limit],
+    );
+  }
+
+  async markSent(
+    em: EntityManager,
+    payoutId: string,
+    rail: string,
+    reference: string,
+    recheckMs: number,
+  ): Promise<void> {
+    await em.query(
+      `UPDATE payouts SET status = 'sent', rail = $2, rail_reference = $3, attempts = attempts + 1, last_error = NULL,
+              next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
+        WHERE id = $1 AND status IN ('released', 'sent')`,
+      [payoutId, rail, reference, recheckMs],
+    );
+  }
+
+  async markFailed(em: EntityManager, payoutId: string, error: string, retryInMs: number): Promise<void> {
+    await em.query(
+      `UPDATE payouts SET attempts = attempts + 1, last_error = $2,
+              next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE id = $1`,
+      [payoutId, error.slice(0, 1000), retryInMs],
+    );
+  }
+
+  /**
+   * Moves a payout to settled, once; undefined if it is settled already. A rail may report before the submitting
+   * transaction committed `sent`: the row is still `released` in this statement's snapshot, so it waits for that
+   * transaction's row lock and then settles the committed row (matching on `sent` alone would miss it).
+   */
+  async markSettled(
+    em: EntityManager,
+    s: { payoutId: string; reference: string; settledAt: Date },
+  ): Promise<(PaymentInstructionRow & { rail: string }) | undefined> {
+    // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
+    const [rows]: [(PaymentInstructionRow & { rail: string })[], number] = await em.query(
+      `UPDATE payouts p SET status = 'settled', settled_at = $3, rail_reference = coalesce(p.rail_reference, $2)
+         FROM claims c
+        WHERE p.id = $1 AND p.status IN ('released', 'sent') AND c.claim_id = p.claim_id
+        RETURNING p.id AS "payoutId", p.claim_id AS "claimId", c.insurer_id AS "insurerId", p.payee_id AS "payeeId",
+                  p.amount::text AS amount, p.currency, coalesce(p.rail, 'unknown') AS rail`,
+      [s.payoutId, s.reference, s.settledAt],
+    );
+    return rows[0];
+  }
+
+  /** What the remittance of a decided (or pended) claim is built from; the reviewer's result wins over the engine's. */
+  async remittance(em: EntityManager, claimId: string): Promise<RemittanceRow | undefined> {
+    const rows: RemittanceRow[] = await em.query(
+      `SELECT c.insurer_id AS "insurerId", c.provider_id AS "providerId", c.patient_pseudonym AS "patientPseudonym",
+              coalesce(r.result, a.result) AS result, coalesce(r.decided_at, a.created_at) AS "decidedAt",
+              p.amount::text AS "paidAmount", p.released_at AS "paidAt"
+         FROM adjudications a
+         JOIN claims c ON c.claim_id = a.claim_id
+         LEFT JOIN review_decisions r ON r.claim_id = a.claim_id
+         LEFT JOIN payouts p ON p.claim_id = a.claim_id
+        WHERE a.claim_id = $1`,
+      [claimId],
+    );
+    return rows[0];
+  }
+
+  /** The one root seen for a tree size, recording it if it is the first; a different root means the log forked. */
+  async rememberCheckpoint(em: EntityManager, size: number, root: string): Promise<string> {
+    await em.query(
+      `INSERT INTO ledger_checkpoints_seen (tree_size, root_hash) VALUES ($1, $2) ON CONFLICT (tree_size) DO NOTHING`,
+      [size, root],
+    );
+    const [row]: { root_hash: string }[] = await em.query(
+      `SELECT root_hash FROM ledger_checkpoints_seen WHERE tree_size = $1`,
+      [size],
+    );
+    return row.root_hash;
+  }
+
+  async circuit(em: EntityManager): Promise<CircuitRow> {
+    const [row]: CircuitRow[] = await em.query(
+      `SELECT open, reason, changed_by AS "changedBy", changed_at AS "changedAt" FROM ledger_circuit WHERE id = 1`,
+    );
+    return row;
+  }
+
+  async setCircuit(em: EntityManager, open: boolean, reason: string, by: string): Promise<void> {
+    await em.query(
+      `UPDATE ledger_circuit SET open = $1, reason = $2, changed_by = $3, changed_at = now() WHERE id = 1`,
+      [open, reason, by],
+    );
+  }
 }
+
+const PENDED_SELECT = `
+  SELECT a.claim_id AS "claimId", c.insurer_id AS "insurerId", a.contract_id AS "contractId",
+         a.policy_id AS "policyId", a.result, a.created_at AS "pendedAt", (r.claim_id IS NOT NULL) AS decided,
+         EXISTS (SELECT 1 FROM cancellations x WHERE x.claim_id = a.claim_id) AS cancelled,
+         json_build_object('insurer_id', c.insurer_id, 'provider_id', c.provider_id, 'currency', c.currency,
+                           'items', c.items, 'coverage', c.coverage, 'patient_pseudonym', c.patient_pseudonym) AS claim
+    FROM adjudications a
+    JOIN claims c ON c.claim_id = a.claim_id
+    LEFT JOIN review_decisions r ON r.claim_id = a.claim_id`;

@@ -1,0 +1,87 @@
+import { ClaimAdjudicatedV1, ClaimSubmittedV1, ContractPublishedV1 } from '@claimchain/contracts';
+import { contractIdOf, DEMO_CONTRACT } from '../contracts/contract.definition';
+import { adjudicate } from './adjudicate';
+import { replayAdjudication, ReplayInputError, resultHashOf } from './replay';
+
+const CPT = 'http://www.ama-assn.org/go/cpt';
+const claimId = '018f0000-0000-7000-8000-0000000000aa';
+const claim: ClaimSubmittedV1 = {
+  claimId,
+  insurerId: 'insurer-1',
+  providerId: 'clinic-1',
+  patientPseudonym: 'e'.repeat(64),
+  coverage: 'cov-1',
+  currency: 'EUR',
+  total: '150.50',
+  items: [
+    {
+      sequence: 1,
+      system: CPT,
+      code: '99213',
+      servicedDate: '2026-11-20',
+      quantity: 1,
+      unitPrice: '120.00',
+      net: '120.00',
+    },
+    {
+      sequence: 2,
+      system: CPT,
+      code: '15780',
+      servicedDate: '2026-11-20',
+      quantity: 1,
+      unitPrice: '30.50',
+      net: '30.50',
+    },
+  ],
+  submittedAt: '2026-11-20T10:00:00Z',
+};
+const contractId = contractIdOf(DEMO_CONTRACT);
+const published: ContractPublishedV1 = {
+  contractId,
+  insurerId: '*',
+  name: DEMO_CONTRACT.name,
+  version: DEMO_CONTRACT.version,
+  definition: DEMO_CONTRACT as unknown as Record<string, unknown>,
+  publishedAt: '2026-11-01T00:00:00Z',
+};
+
+async function decision(): Promise<ClaimAdjudicatedV1> {
+  const result = await adjudicate(
+    DEMO_CONTRACT,
+    { providerId: 'clinic-1', currency: 'EUR', patientPseudonym: claim.patientPseudonym, items: claim.items },
+    null,
+  );
+  return {
+    claimId,
+    contractId,
+    policyId: null,
+    verifiedEventId: '018f0000-0000-7000-8000-0000000000bb',
+    decision: 'partial',
+    currency: 'EUR',
+    submitted: result.submitted,
+    payable: result.payable,
+    lines: [],
+    replay: { algorithm: result.algorithm, policy: null, accumulatorsBefore: {}, resultHash: resultHashOf(result) },
+    adjudicatedAt: '2026-11-20T10:01:00Z',
+  };
+}
+
+describe(replayAdjudication.name, () => {
+  it('reproduces the recorded result hash from the three events', async () => {
+    const replayed = await replayAdjudication(published, claim, await decision());
+    expect(replayed.matches).toBe(true);
+    expect(replayed.result.payable).toBe('96.00');
+  });
+
+  it('reports a mismatch when the claim differs from what was decided', async () => {
+    const changed = { ...claim, items: [{ ...claim.items[0], net: '121.00' }, claim.items[1]] };
+    expect((await replayAdjudication(published, changed, await decision())).matches).toBe(false);
+  });
+
+  it('refuses a contract that is not the one the decision names, or does not hash to its id', async () => {
+    const other = { ...published, contractId: 'f'.repeat(64) };
+    await expect(replayAdjudication(other, claim, await decision())).rejects.toBeInstanceOf(ReplayInputError);
+    const forged = { ...published, definition: { ...published.definition, name: 'forged' } };
+    await expect(replayAdjudication(forged, claim, await decision())).rejects.toBeInstanceOf(ReplayInputError);
+  });
+});

@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+import { canonicalize } from 'json-canonicalize';
+import { ClaimAdjudicatedV1, ClaimSubmittedV1, ContractPublishedV1 } from '@claimchain/contracts';
+import { ContractDefinition, contractIdOf } from '../contracts/contract.definition';
+import { Adjudication, adjudicate } from './adjudicate';
+
+/** SHA-256 (hex) of the RFC 8785 JSON of a result: what claims.adjudicated.v1 records as `replay.resultHash`. */
+export function resultHashOf(result: Adjudication): string {
+  return createHash('sha256').update(canonicalize(result), 'utf8').digest('hex');
+}
+
+export class ReplayInputError extends Error {}
+
+/**
+ * Re-adjudicates a claim from the three events the ledger recorded (the claim, the contract, the decision) and
+ * says whether the result hashes to what was recorded. Pure: an auditor can run it offline on receipt data.
+ */
+export async function replayAdjudication(
+  contract: ContractPublishedV1,
+  claim: ClaimSubmittedV1,
+  adjudicated: ClaimAdjudicatedV1,
+): Promise<{ result: Adjudication; resultHash: string; matches: boolean }> {
+  const definition = contract.definition as unknown as ContractDefinition;
+  if (contract.contractId !== adjudicated.contractId || contractIdOf(definition) !== contract.contractId) {
+    throw new ReplayInputError(`the contract is not the one ${adjudicated.claimId} was adjudicated by`);
+  }
+  if (claim.claimId !== adjudicated.claimId) throw new ReplayInputError('the claim and the decision differ');
+  if (!adjudicated.replay)
+    throw new ReplayInputError(`the decision on ${adjudicated.claimId} records no replay inputs`);
+  const { policy, accumulatorsBefore, resultHash } = adjudicated.replay;
+  const result = await adjudicate(
+    definition,
+    {
+      providerId: claim.providerId,
+      currency: claim.currency,
+      patientPseudonym: claim.patientPseudonym,
+      items: claim.items,
+    },
+    policy ? { policy: { ...policy, contractId: contract.contractId }, accumulators: accumulatorsBefore } : null,
+    adjudicated.review?.outcome ?? null,
+  );
+  const actual = resultHashOf(result);
+  return { result, resultHash: actual, matches: actual === resultHash };
+}

@@ -1,0 +1,52 @@
+import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { ApiZodBody, CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
+import { PayoutRepository } from '../../persistence/payout.repository';
+import { Adjudication, adjudicate } from '../../adjudication/adjudicate';
+import { SimulateContractRequest } from './simulate-contract.request';
+
+const SIMULATED_POLICY_ID = '00000000-0000-0000-0000-000000000000';
+
+@ApiTags('contracts')
+@Controller('v1/contracts')
+export class SimulateContractHttpController {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repo: PayoutRepository,
+  ) {}
+
+  /**
+   * Runs a claim through one of the caller's contracts (or the demo contract) exactly as adjudication would, and
+   * returns the full result. Nothing is stored, paid or announced.
+   */
+  @Post(':id/simulate')
+  @HttpCode(200)
+  @Roles('insurer')
+  @ApiZodBody(SimulateContractRequest, 'a claim, and optionally a hypothetical policy with its accumulators')
+  async simulate(
+    @Param('id', new ZodPipe(z.string().regex(/^[0-9a-f]{64}$/), 'CONTRACT.ID_INVALID')) id: string,
+    @Body(new ZodPipe(SimulateContractRequest, 'SIMULATION.INVALID')) request: SimulateContractRequest,
+    @CurrentPrincipal() insurer: Principal,
+  ): Promise<Adjudication> {
+    const contract = await this.repo.findContract(this.dataSource.manager, id, insurer.tenant);
+    if (!contract) throw new DomainError('CONTRACT.NOT_FOUND', 'not-found', `No contract ${id}`);
+    const { claim, policy } = request;
+    return adjudicate(
+      contract.definition,
+      { ...claim, patientPseudonym: claim.patientPseudonym ?? null },
+      policy
+        ? {
+            policy: {
+              id: SIMULATED_POLICY_ID,
+              contractId: id,
+              memberPseudonym: policy.memberPseudonym ?? null,
+              ...policy.period,
+            },
+            accumulators: policy.accumulators ?? {},
+          }
+        : null,
+    );
+  }
+}

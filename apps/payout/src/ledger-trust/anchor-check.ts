@@ -1,0 +1,49 @@
+import { openNote, parseCheckpoint, parseVerifierKey, verifyInclusion } from '@claimchain/ledger';
+
+/**
+ * What payout checks before paying on the ledger's word that a verification is recorded: the checkpoint names the
+ * tree size and root of the anchor (signed by the ledger's key when one is configured), and the inclusion proof
+ * leads from the verification's leaf to that root (RFC 9162). Pure; answers the problem or undefined.
+ */
+export interface AnchorEvidence {
+  leafHash: string;
+  leafIndex: number;
+  treeSize: number;
+  rootHash: string | null;
+  inclusionProof: string[] | null;
+  checkpoint: string;
+}
+
+export function checkpointOf(note: string, verifierKey?: string): { size: number; root: string } {
+  // Without a key only the note's text is read; with one, a note the key did not sign is refused.
+  const text = verifierKey
+    ? openNote(note, [parseVerifierKey(verifierKey)]).text
+    : note.slice(0, note.indexOf('\n\n') + 1);
+  const checkpoint = parseCheckpoint(text);
+  return { size: checkpoint.size, root: checkpoint.root.toString('base64') };
+}
+
+export function checkAnchor(e: AnchorEvidence, verifierKey?: string): string | undefined {
+  let checkpoint: { size: number; root: string };
+  try {
+    checkpoint = checkpointOf(e.checkpoint, verifierKey);
+  } catch (error) {
+    return `checkpoint does not verify: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  if (checkpoint.size !== e.treeSize) return `checkpoint size ${checkpoint.size} is not the anchor's ${e.treeSize}`;
+  if (e.rootHash !== null && checkpoint.root !== e.rootHash) return 'checkpoint root is not the anchor root';
+  // Anchors recorded before the ledger sent proofs carry none: only the leaf hash check applies to them.
+  if (e.inclusionProof === null) return undefined;
+  try {
+    verifyInclusion(
+      Buffer.from(e.leafHash, 'base64'),
+      e.leafIndex,
+      e.treeSize,
+      e.inclusionProof.map((h) => Buffer.from(h, 'base64')),
+      Buffer.from(checkpoint.root, 'base64'),
+    );
+  } catch (error) {
+    return `inclusion proof does not verify: ${error instanceof Error ? error.message : String(error)}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,84 @@
+import { createServer, IncomingMessage, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Settlement } from './payment-rail';
+import { SIGNATURE_HEADER, signWebhook, verifyWebhook, WebhookRail } from './webhook.rail';
+
+const SECRET = 'whsec-test';
+const instruction = {
+  payoutId: '018f0000-0000-7000-8000-000000000001',
+  claimId: '018f0000-0000-7000-8000-000000000002',
+  insurerId: 'insurer-1',
+  payeeId: 'clinic-1',
+  amount: '96.00',
+  currency: 'EUR',
+};
+
+interface Received {
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+describe(WebhookRail.name, () => {
+  let server: Server;
+  let url: string;
+  let answers: number[];
+  let received: Received[];
+
+  beforeEach(async () => {
+    answers = [];
+    received = [];
+    server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.statusCode = answers.shift() ?? 204;
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/payouts`;
+  });
+
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('posts the instruction signed with the shared secret and reports the settlement once accepted', async () => {
+    const settlements: Settlement[] = [];
+    const rail = new WebhookRail({ url, secret: SECRET });
+    const { reference } = await rail.submit(instruction, async (s) => {
+      settlements.push(s);
+    });
+    await rail.close();
+    expect(received).toHaveLength(1);
+    const [{ headers, body }] = received;
+    expect(JSON.parse(body)).toEqual({ type: 'payout.instruction', ...instruction });
+    expect(headers['idempotency-key']).toBe(instruction.payoutId);
+    expect(verifyWebhook(SECRET, body, String(headers[SIGNATURE_HEADER]), new Date())).toBe(true);
+    expect(verifyWebhook('another-secret', body, String(headers[SIGNATURE_HEADER]), new Date())).toBe(false);
+    expect(verifyWebhook(SECRET, body.replace('96.00', '960.00'), String(headers[SIGNATURE_HEADER]), new Date())).toBe(
+      false,
+    );
+    expect(settlements).toEqual([{ payoutId: instruction.payoutId, reference, settledAt: expect.any(Date) }]);
+  });
+
+  it('throws on a non-2xx answer so the dispatcher retries, and reports nothing', async () => {
+    answers = [503];
+    const listener = jest.fn(async () => undefined);
+    const rail = new WebhookRail({ url, secret: SECRET });
+    await expect(rail.submit(instruction, listener)).rejects.toThrow('webhook answered 503');
+    await rail.close();
+    expect(listener).not.toHaveBeenCalled();
+  });
+});
+
+describe(verifyWebhook.name, () => {
+  it('refuses a signature older than the tolerance (a replayed delivery)', () => {
+    const at = new Date('2026-11-24T12:00:00Z');
+    const header = signWebhook(SECRET, '{}', at);
+    expect(verifyWebhook(SECRET, '{}', header, new Date('2026-11-24T12:04:59Z'))).toBe(true);
+    expect(verifyWebhook(SECRET, '{}', header, new Date('2026-11-24T12:05:01Z'))).toBe(false);
+    expect(verifyWebhook(SECRET, '{}', 'garbage', at)).toBe(false);
+  });
+});

@@ -1,0 +1,71 @@
+import { DEMO_CONTRACT } from '../contracts/contract.definition';
+import { adjudicate } from '../adjudication/adjudicate';
+import { CARC_SYSTEM, toClaimResponse } from './claim-response.mapper';
+
+const CPT = 'http://www.ama-assn.org/go/cpt';
+
+describe(toClaimResponse.name, () => {
+  it('reports each line with its adjudication categories and a CARC reason per adjustment', async () => {
+    const result = await adjudicate(
+      DEMO_CONTRACT,
+      {
+        providerId: 'clinic-1',
+        currency: 'EUR',
+        patientPseudonym: 'a'.repeat(64),
+        items: [
+          {
+            sequence: 1,
+            system: CPT,
+            code: '99213',
+            servicedDate: '2026-11-20',
+            quantity: 1,
+            unitPrice: '120.00',
+            net: '120.00',
+          },
+          {
+            sequence: 2,
+            system: CPT,
+            code: '15780',
+            servicedDate: '2026-11-20',
+            quantity: 1,
+            unitPrice: '50.00',
+            net: '50.00',
+          },
+        ],
+      },
+      null,
+    );
+    const response = toClaimResponse({
+      claimId: '018f0000-0000-7000-8000-0000000000cc',
+      insurerId: 'insurer-1',
+      providerId: 'clinic-1',
+      patientPseudonym: 'a'.repeat(64),
+      decidedAt: '2026-11-20T10:00:00Z',
+      result,
+      payment: { amount: '96.00', date: '2026-11-20' },
+    }) as {
+      resourceType: string;
+      outcome: string;
+      patient: unknown;
+      item: {
+        itemSequence: number;
+        adjudication: { category: { coding: { code: string }[] }; reason?: unknown; amount: { value: number } }[];
+      }[];
+      payment: { amount: { value: number; currency: string } };
+    };
+    expect(response).toMatchObject({
+      resourceType: 'ClaimResponse',
+      outcome: 'partial',
+      status: 'active',
+      use: 'claim',
+    });
+    expect(JSON.stringify(response.patient)).not.toContain('Patient/');
+    const benefitOf = (i: number) =>
+      response.item[i].adjudication.find((a) => a.category.coding[0].code === 'benefit')!.amount.value;
+    expect([benefitOf(0), benefitOf(1)]).toEqual([96, 0]);
+    expect(response.item[1].adjudication.filter((a) => a.reason)).toEqual([
+      expect.objectContaining({ reason: { coding: [{ system: CARC_SYSTEM, code: '204', display: 'CO-204' }] } }),
+    ]);
+    expect(response.payment.amount).toEqual({ value: 96, currency: 'EUR' });
+  });
+});

@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError, oncePerKey, Principal, StoredResponse } from '@claimchain/http';
+import { PayoutRepository } from '../../persistence/payout.repository';
+import { adjudicate } from '../../adjudication/adjudicate';
+import { AdjudicateClaimService, toAdjudicationInput } from '../../adjudication/adjudicate-claim.service';
+import { DecideReviewRequest } from './decide-review.request';
+
+export interface ReviewDecisionDto {
+  claimId: string;
+  decision: 'approved' | 'partial' | 'denied';
+  payable: string;
+  currency: string;
+}
+
+/**
+ * A reviewer decides a pended claim once: the contract adjudicates it again with the pend reasons settled by that
+ * decision, against the policy's accumulators as they are now (under the policy lock), and the outcome is paid and
+ * announced exactly like an automatic one, carrying the reviewer and reason so the ledger records them. A claim
+ * the insurer cancelled while it was pended is never paid (the cancellation takes the same claim lock).
+ */
+@Injectable()
+export class DecideReviewService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly repo: PayoutRepository,
+    private readonly adjudication: AdjudicateClaimService,
+  ) {}
+
+  async decide(
+    claimId: string,
+    request: DecideReviewRequest,
+    caller: Principal,
+    idempotencyKey: string,
+  ): Promise<StoredResponse<ReviewDecisionDto>> {
+    return this.dataSource.transaction((em) =>
+      oncePerKey(em, `${caller.tenant}:decide-review`, idempotencyKey, { claimId, request }, async () => ({
+        status: 200,
+        body: await this.apply(em, claimId, request, caller),
+      })),
+    );
+  }
+
+  private async apply(
+    em: EntityManager,
+    claimId: string,
+    request: DecideReviewRequest,
+    caller: Principal,
+  ): Promise<ReviewDecisionDto> {
+    await this.repo.lockClaim(em, claimId);
+    const pended = await this.repo.pendedClaim(em, claimId);
+    if (!pended || pended.insurerId !== caller.tenant) {
+      throw new DomainError('REVIEW.NOT_FOUND', 'not-found', `No pended claim ${claimId}`);
+    }
+    if (pended.decided) {
+      throw new DomainError('REVIEW.ALREADY_DECIDED', 'conflict', `Claim ${claimId} was already decided`);
+    }
+    if (pended.cancelled) {
+      throw new DomainError('REVIEW.CLAIM_CANCELLED', 'conflict', `Claim ${claimId} was cancelled while pended`);
+    }
+    const contract = (await this.repo.findContract(em, pended.contractId, caller.tenant))!;
+    const policy = pended.policyId ? await this.repo.findPolicy(em, pended.policyId) : undefined;
+    const coverage = policy ? await this.adjudication.lockCoverage(em, policy) : null;
+    const result = await adjudicate(
+      contract.definition,
+      toAdjudicationInput(pended.claim),
+      coverage,
+      request.decision === 'approve' ? { decision: 'approve' } : { decision: 'deny', code: request.denialCode },
+    );
+    if (result.decision === 'pended') throw new Error(`claim ${claimId} still pended after review`);
+    await this.repo.insertReviewDecision(em, {
+      claimId,
+      decision: request.decision,
+      reason: request.reason,
+      reviewer: caller.subject,
+      result,
+    });
+    await this.adjudication.settle(em, {
+      claimId,
+      claim: pended.claim,
+      contractId: pended.contractId,
+      verifiedEventId: pended.result.verifiedEventId,
+      policy: coverage?.policy ?? null,
+      result,
+      review: { reviewer: caller.subject, reason: request.reason },
+    });
+    return { claimId, decision: result.decision, payable: result.payable, currency: result.currency };
+  }
+}

@@ -1,0 +1,321 @@
+import { DataSource } from 'typeorm';
+import { v4 as uuidv4 } from 'uuid';
+import { Topics } from '@claimchain/contracts';
+import { waitFor } from '@claimchain/testing';
+import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
+
+const covered = {
+  name: 'covered',
+  conditions: { all: [{ fact: 'quantity', operator: 'greaterThan', value: 0 }] },
+  event: { type: 'pay-line' },
+};
+
+/** A contract with a 50.00 deductible, 10% coinsurance and a 1,000.00 annual limit. */
+const contractBody = (name = 'gold') => ({
+  name,
+  version: '2026',
+  parameters: {
+    currency: 'EUR',
+    coinsurancePercent: 10,
+    deductible: '50.00',
+    annualLimit: '1000.00',
+    excludedCodes: [`${CPT}|15780`],
+  },
+  rules: [covered],
+});
+
+describe('payout contracts, policies and adjudication v2', () => {
+  let system: RunningSystem;
+  const tenant = `insurer-${uuidv4()}`;
+  let insurer: { authorization: string };
+  let otherInsurer: { authorization: string };
+  let provider: { authorization: string };
+  const url = (path: string) => system.url('payout', path);
+
+  beforeAll(async () => {
+    system = await startSystem();
+    insurer = await system.as('insurer', tenant);
+    otherInsurer = await system.as('insurer', `other-${uuidv4()}`);
+    provider = await system.as('provider', 'clinic-e2e');
+  }, 120_000);
+
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  const post = (path: string, body: unknown, auth = insurer, headers: Record<string, string> = newKey()) =>
+    fetch(url(path), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth, ...headers },
+      body: JSON.stringify(body),
+    });
+  const get = (path: string, auth = insurer) => fetch(url(path), { headers: auth });
+
+  async function publish(body: unknown): Promise<{ id: string }> {
+    const res = await post('/v1/contracts', body);
+    expect([200, 201]).toContain(res.status);
+    return (await res.json()) as { id: string };
+  }
+
+  describe('POST /v1/contracts', () => {
+    it('publishes an immutable contract whose id is its content hash, once, with its event', async () => {
+      const first = await post('/v1/contracts', contractBody('publish-once'));
+      expect(first.status).toBe(201);
+      const contract = (await first.json()) as { id: string; insurerId: string; publishedAt: string };
+      expect(contract).toMatchObject({ id: expect.stringMatching(/^[0-9a-f]{64}$/), insurerId: tenant });
+      expect(first.headers.get('location')).toBe(`/v1/contracts/${contract.id}`);
+
+      const again = await post('/v1/contracts', contractBody('publish-once'));
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual(contract);
+
+      expect(await (await get(`/v1/contracts/${contract.id}`)).json()).toEqual(contract);
+      const list = (await (await get('/v1/contracts')).json()) as { items: { id: string }[] };
+      expect(list.items.map((c) => c.id)).toContain(contract.id);
+
+      const payoutDb = system.app('payout').get(DataSource);
+      const [{ n }] = await payoutDb.query(
+        `SELECT count(*)::int AS n FROM outbox WHERE topic = $1 AND message_key = $2`,
+        [Topics.ContractsPublished, contract.id],
+      );
+      expect(n).toBe(1);
+    });
+
+    it('answers an invalid contract with problem+json naming each offending field', async () => {
+      const body = contractBody();
+      const res = await post('/v1/contracts', {
+        ...body,
+        parameters: { ...body.parameters, coinsurancePercent: 101, currency: undefined },
+        rules: [{ ...covered, event: { type: 'deny-line', params: { reason: 'nope' } } }],
+      });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      const problem = (await res.json()) as { code: string; errors: { pointer: string }[] };
+      expect(problem.code).toBe('CONTRACT.INVALID');
+      expect(problem.errors.map((e) => e.pointer)).toEqual(
+        expect.arrayContaining([
+          '/parameters/coinsurancePercent',
+          '/parameters/currency',
+          '/rules/0/event/params/reason',
+        ]),
+      );
+    });
+
+    it('requires an Idempotency-Key and the insurer role', async () => {
+      expect((await post('/v1/contracts', contractBody(), insurer, {})).status).toBe(400);
+      expect((await post('/v1/contracts', contractBody(), provider)).status).toBe(403);
+    });
+
+    it("hides another insurer's contract (404) but shows everyone the demo contract", async () => {
+      const { id } = await publish(contractBody('private'));
+      expect((await get(`/v1/contracts/${id}`, otherInsurer)).status).toBe(404);
+      const list = (await (await get('/v1/contracts', otherInsurer)).json()) as { items: unknown[] };
+      expect(list.items).toEqual([]);
+      const demo = 'dedd2b09f1d77335493571f7e29e76731a005f5941f2ae32dfd8c94a49c13004';
+      expect(await (await get(`/v1/contracts/${demo}`, otherInsurer)).json()).toMatchObject({ insurerId: '*' });
+    });
+  });
+
+  describe('POST /v1/contracts/:id/simulate', () => {
+    it('adjudicates a hypothetical claim under a hypothetical policy, storing and sending nothing', async () => {
+      const { id } = await publish(contractBody('simulate'));
+      const payoutDb = system.app('payout').get(DataSource);
+      const counts = async () =>
+        (await payoutDb.query(`SELECT (SELECT count(*) FROM adjudications) + (SELECT count(*) FROM outbox) AS n`))[0]
+          .n as string;
+      const before = await counts();
+      const body = {
+        claim: {
+          providerId: 'clinic-1',
+          currency: 'EUR',
+          items: [
+            {
+              sequence: 1,
+              system: CPT,
+              code: '99213',
+              servicedDate: '2026-11-20',
+              quantity: 1,
+              unitPrice: '120.00',
+              net: '120.00',
+            },
+            {
+              sequence: 2,
+              system: CPT,
+              code: '15780',
+              servicedDate: '2026-11-20',
+              quantity: 1,
+              unitPrice: '900.00',
+              net: '900.00',
+            },
+          ],
+        },
+        policy: {
+          period: { start: '2026-01-01', end: '2026-12-31' },
+          accumulators: { '2026-01-01': { deductibleMet: '30.00', benefitPaid: '0.00' } },
+        },
+      };
+      const res = await post(`/v1/contracts/${id}/simulate`, body, insurer, {});
+      expect(res.status).toBe(200);
+      const result = (await res.json()) as { decision: string; payable: string; lines: { reasons: string[] }[] };
+      // 120.00: 20.00 deductible left, 10% of 100.00, benefit 90.00; 15780 is excluded.
+      expect(result).toMatchObject({ decision: 'partial', payable: '90.00' });
+      expect(result.lines.map((l) => l.reasons)).toEqual([['PR-1', 'PR-2'], ['CO-204']]);
+      const again = await post(`/v1/contracts/${id}/simulate`, body, insurer, {});
+      expect(await again.text()).toBe(JSON.stringify(result));
+      expect(await counts()).toBe(before);
+      expect((await post(`/v1/contracts/${id}/simulate`, body, otherInsurer, {})).status).toBe(404);
+    });
+  });
+
+  it('shows ops the ledger circuit breaker, closed while the ledger checks out', async () => {
+    const ops = await system.as('ops', 'ops');
+    const res = await get('/v1/ops/ledger-circuit', ops);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ state: 'closed' });
+    expect((await get('/v1/ops/ledger-circuit')).status).toBe(403);
+  });
+
+  it('documents the contracts and policies API in OpenAPI', async () => {
+    const doc = (await (await fetch(url('/docs-json'))).json()) as {
+      paths: Record<
+        string,
+        Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>
+      >;
+    };
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/contracts', '/v1/contracts/{id}', '/v1/policies', '/v1/policies/{id}']),
+    );
+    const contract = doc.paths['/v1/contracts'].post.requestBody!.content['application/json'].schema;
+    expect(contract.required).toEqual(['name', 'version', 'parameters', 'rules']);
+  });
+
+  describe('POST /v1/policies', () => {
+    it('enrols a coverage on a contract, refuses an overlapping period, and hides it from other insurers', async () => {
+      const { id: contractId } = await publish(contractBody('policies'));
+      const coverageId = `cov-${uuidv4()}`;
+      const period = { start: '2026-01-01', end: '2026-12-31' };
+      const created = await post('/v1/policies', { coverageId, contractId, period });
+      expect(created.status).toBe(201);
+      const policy = (await created.json()) as { id: string };
+      expect(policy).toMatchObject({ coverageId, contractId, period, memberPseudonym: null, accumulators: [] });
+
+      const overlap = await post('/v1/policies', {
+        coverageId,
+        contractId,
+        period: { start: '2026-12-01', end: '2027-11-30' },
+      });
+      expect(overlap.status).toBe(409);
+      expect(((await overlap.json()) as { code: string }).code).toBe('POLICY.OVERLAP');
+      const next = await post('/v1/policies', {
+        coverageId,
+        contractId,
+        period: { start: '2027-01-01', end: '2027-12-31' },
+      });
+      expect(next.status).toBe(201);
+
+      expect((await get(`/v1/policies/${policy.id}`)).status).toBe(200);
+      expect((await get(`/v1/policies/${policy.id}`, otherInsurer)).status).toBe(404);
+    });
+
+    it("refuses another insurer's contract (422) and an invalid body (400)", async () => {
+      const { id: contractId } = await publish(contractBody('not-yours'));
+      const res = await post(
+        '/v1/policies',
+        { coverageId: 'c-1', contractId, period: { start: '2026-01-01', end: '2026-12-31' } },
+        otherInsurer,
+      );
+      expect(res.status).toBe(422);
+      expect(((await res.json()) as { errors: { pointer: string }[] }).errors[0].pointer).toBe('/contractId');
+      const bad = await post('/v1/policies', {
+        coverageId: 'c 1',
+        contractId: 'x',
+        period: { start: '2026-02-01', end: '2026-01-01' },
+      });
+      expect(bad.status).toBe(400);
+      expect(((await bad.json()) as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toEqual(
+        expect.arrayContaining(['/coverageId', '/contractId', '/period/end']),
+      );
+    });
+  });
+
+  it("pays a verified claim by its policy's contract and updates the plan-year accumulators", async () => {
+    const { id: contractId } = await publish(contractBody('end-to-end'));
+    // fhirClaim names Coverage/policy-e2e; the tenant is unique to this run, so the coverage is too.
+    const enrolled = await post('/v1/policies', {
+      coverageId: 'policy-e2e',
+      contractId,
+      period: { start: '2026-01-01', end: '2026-12-31' },
+    });
+    expect(enrolled.status).toBe(201);
+    const policy = (await enrolled.json()) as { id: string };
+
+    const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
+      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, tenant)),
+    });
+    expect(submitted.status).toBe(202);
+    const { id: claimId } = (await submitted.json()) as { id: string };
+    const confirmed = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...provider },
+      body: JSON.stringify({
+        claimId,
+        performed: [
+          { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
+          { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
+        ],
+      }),
+    });
+    expect([201, 202]).toContain(confirmed.status);
+
+    const claim = await waitFor(
+      'the claim to be paid',
+      async () => {
+        const body = (await (
+          await fetch(system.url('claim-intake', `/v1/claims/${claimId}`), { headers: insurer })
+        ).json()) as { status: string; paid: string | null };
+        return body.status === 'paid' ? body : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    // 120.00: 50.00 deductible, 10% of 70.00 = 7.00, benefit 63.00; 30.50: 3.05 coinsurance, benefit 27.45.
+    expect(claim.paid).toBe('90.45');
+    const after = (await (await get(`/v1/policies/${policy.id}`)).json()) as { accumulators: unknown[] };
+    expect(after.accumulators).toEqual([
+      {
+        planYearStart: '2026-01-01',
+        deductibleMet: '50.00',
+        deductibleRemaining: '0.00',
+        benefitPaid: '90.45',
+        benefitRemaining: '909.55',
+      },
+    ]);
+    const payoutDb = system.app('payout').get(DataSource);
+    const [row] = await payoutDb.query(
+      `SELECT contract_id, policy_id, decision FROM adjudications WHERE claim_id = $1`,
+      [claimId],
+    );
+    expect(row).toEqual({ contract_id: contractId, policy_id: policy.id, decision: 'approved' });
+    // The remittance is a FHIR R4 ClaimResponse with the line-level categories and the payment.
+    const remittance = await get(`/v1/remittances/${claimId}`);
+    expect(remittance.headers.get('content-type')).toContain('application/fhir+json');
+    expect(await remittance.json()).toMatchObject({
+      resourceType: 'ClaimResponse',
+      outcome: 'complete',
+      request: { reference: `Claim/${claimId}` },
+      payment: { amount: { value: 90.45, currency: 'EUR' } },
+    });
+    expect((await get(`/v1/remittances/${claimId}`, otherInsurer)).status).toBe(404);
+    // The simulated bank settles the payout, and payout announces it.
+    await waitFor('the payout to settle', async () => {
+      const [p] = await payoutDb.query(`SELECT status FROM payouts WHERE claim_id = $1`, [claimId]);
+      return p?.status === 'settled';
+    });
+    const [{ n }] = await payoutDb.query(
+      `SELECT count(*)::int AS n FROM outbox WHERE topic = $1 AND message_key = $2`,
+      [Topics.PayoutsSettled, claimId],
+    );
+    expect(n).toBe(1);
+  }, 120_000);
+});

@@ -1,0 +1,386 @@
+import { canonicalize } from 'json-canonicalize';
+import { DataSource, EntityManager } from 'typeorm';
+import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
+import { ClaimAdjudicatedV1, ClaimSubmittedV1, CloudEvent, Topics, TreatmentVerifiedV1 } from '@claimchain/contracts';
+import {
+  formatCheckpoint,
+  generateNoteKey,
+  hashChildren,
+  hashLeaf,
+  leafHashOfEvent,
+  parseSignerKey,
+  signNote,
+} from '@claimchain/ledger';
+import { buildEvent, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
+import { migratedDataSource } from '@claimchain/testing';
+import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
+import { PayoutRepository } from '../../apps/payout/src/persistence/payout.repository';
+import { AdjudicateClaimService } from '../../apps/payout/src/adjudication/adjudicate-claim.service';
+import { DecideReviewService } from '../../apps/payout/src/reviews/decide-review/decide-review.service';
+import {
+  LedgerCircuitBreakerService,
+  LedgerCircuitOpenError,
+} from '../../apps/payout/src/ledger-trust/ledger-circuit-breaker.service';
+import { ContractDefinition, contractIdOf } from '../../apps/payout/src/contracts/contract.definition';
+import { Adjudication, adjudicate } from '../../apps/payout/src/adjudication/adjudicate';
+import { replayAdjudication } from '../../apps/payout/src/adjudication/replay';
+
+const CPT = 'http://www.ama-assn.org/go/cpt';
+const INSURER = 'insurer-race';
+const PROVIDER = 'clinic-race';
+const MEMBER = 'd'.repeat(64);
+
+/** 100.00 a plan year, no deductible or coinsurance: a claim's benefit is its net until the limit runs out. */
+const CONTRACT: ContractDefinition = {
+  insurerId: INSURER,
+  name: 'race',
+  version: '1',
+  parameters: {
+    currency: 'EUR',
+    coinsurancePercent: 0,
+    annualLimit: '100.00',
+    excludedCodes: [],
+    perCodeLimits: [{ code: `${CPT}|REVIEW`, maxAmount: '1.00', action: 'pend' }],
+  },
+  rules: [
+    {
+      name: 'covered',
+      conditions: { all: [{ fact: 'quantity', operator: 'greaterThan', value: 0 }] },
+      event: { type: 'pay-line' },
+    },
+  ],
+};
+const CONTRACT_ID = contractIdOf(CONTRACT);
+
+describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
+  let ds: DataSource;
+  const repo = new PayoutRepository();
+  let service: AdjudicateClaimService;
+  const signer = parseSignerKey(generateNoteKey('claimchain.int/payout').signerKey);
+  let treeSize = 0;
+
+  /**
+   * A signed checkpoint proving the leaf, as the ledger anchors it: each claim's leaf is the last of a tree of its
+   * own odd size (so no two checkpoints share a size), proven by the roots of the perfect subtrees to its left.
+   * `tamper` breaks the proof.
+   */
+  function anchorOf(leaf: Buffer, tamper: boolean) {
+    treeSize += 2;
+    const size = treeSize + 1;
+    const subtrees = size.toString(2).replace(/0/g, '').length - 1;
+    const proof = Array.from({ length: subtrees }, (_, i) => hashLeaf(Buffer.from(`subtree ${size} ${i}`)));
+    const root = proof.reduce((r, p) => hashChildren(p, r), leaf);
+    if (tamper) proof[0] = leaf;
+    return {
+      leafIndex: size - 1,
+      leafHash: leaf.toString('base64'),
+      treeSize: size,
+      rootHash: root.toString('base64'),
+      inclusionProof: proof.map((h) => h.toString('base64')),
+      checkpoint: signNote(formatCheckpoint({ origin: 'claimchain.int/payout', size, root }), signer),
+    };
+  }
+
+  const submittedClaims = new Map<string, ClaimSubmittedV1>();
+
+  /** What the three consumers would have stored for a claim: the claim, its verification and the anchor. */
+  async function pendingClaim(coverage: string, net: string, code = '99213', tamper = false): Promise<string> {
+    const claimId = uuidv4();
+    const verification: CloudEvent<TreatmentVerifiedV1> = buildEvent(Topics.TreatmentsVerified, {
+      source: 'test/payout-race',
+      subject: claimId,
+      data: {
+        claimId,
+        confirmationId: uuidv4(),
+        providerId: PROVIDER,
+        items: [{ sequence: 1, system: CPT, code, quantity: 1, performedAt: '2026-06-01' }],
+        verifiedAt: new Date().toISOString(),
+      },
+    });
+    const submitted: ClaimSubmittedV1 = {
+      claimId,
+      insurerId: INSURER,
+      providerId: PROVIDER,
+      patientPseudonym: MEMBER,
+      coverage,
+      currency: 'EUR',
+      total: net,
+      items: [{ sequence: 1, system: CPT, code, servicedDate: '2026-06-01', quantity: 1, unitPrice: net, net }],
+      submittedAt: new Date().toISOString(),
+    };
+    submittedClaims.set(claimId, submitted);
+    await ds.transaction(async (em) => {
+      await repo.rememberClaim(em, submitted);
+      await repo.rememberVerification(em, verification);
+      await repo.rememberAnchor(em, {
+        eventId: verification.id,
+        eventType: 'treatment.verified',
+        eventSubject: claimId,
+        ...anchorOf(leafHashOfEvent(verification), tamper),
+      });
+    });
+    return claimId;
+  }
+
+  /** A policy whose 2026 plan year has `benefitPaid` of its 100.00 limit used already. */
+  async function policy(benefitPaid: string): Promise<{ id: string; coverage: string }> {
+    const id = uuidv7();
+    const coverage = `cov-${id}`;
+    await ds.transaction(async (em) => {
+      await repo.insertPolicy(em, {
+        id,
+        insurerId: INSURER,
+        coverageId: coverage,
+        contractId: CONTRACT_ID,
+        memberPseudonym: MEMBER,
+        start: '2026-01-01',
+        end: '2026-12-31',
+      });
+      await repo.saveAccumulators(em, id, { '2026-01-01': { deductibleMet: '0.00', benefitPaid } });
+    });
+    return { id, coverage };
+  }
+
+  /** As the consumers run it: in its own transaction, under the claim's lock. */
+  const trigger = (claimId: string) =>
+    ds.transaction(async (em: EntityManager) => {
+      await repo.lockClaim(em, claimId);
+      await service.tryAdjudicate(em, claimId);
+    });
+
+  const paidFor = async (claimIds: string[]): Promise<string> =>
+    (
+      await ds.query(
+        `SELECT coalesce(sum(amount), 0)::numeric(17,2)::text AS s FROM payouts WHERE claim_id = ANY($1)`,
+        [claimIds],
+      )
+    )[0].s;
+
+  const benefitPaid = async (policyId: string): Promise<string> =>
+    (await repo.accumulators(ds.manager, policyId))[0].benefitPaid;
+
+  beforeAll(async () => {
+    ds = await migratedDataSource(
+      `${process.env.DATABASE_PREFIX ?? 'claimchain_test'}_payout_race`,
+      dataSourceOptions(''),
+    );
+    await ds.transaction((em) => repo.insertContract(em, { id: CONTRACT_ID, definition: CONTRACT }));
+    service = new AdjudicateClaimService(
+      repo,
+      new OutboxWriter(),
+      new LedgerCircuitBreakerService(ds, repo, undefined),
+    );
+  });
+
+  afterAll(async () => {
+    await ds?.destroy();
+  });
+
+  it('lets only one of two racing claims spend the last of an annual limit', async () => {
+    // Ten policies with 40.00 left, two 30.00 claims each, all twenty adjudicated at once.
+    const pairs = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const p = await policy('60.00');
+        return {
+          policy: p,
+          claims: [await pendingClaim(p.coverage, '30.00'), await pendingClaim(p.coverage, '30.00')],
+        };
+      }),
+    );
+    await Promise.all(pairs.flatMap((pair) => pair.claims.map(trigger)));
+
+    for (const { policy: p, claims } of pairs) {
+      expect(await paidFor(claims)).toBe('40.00');
+      expect(await benefitPaid(p.id)).toBe('100.00');
+      const decisions: { decision: string; payable: string }[] = await ds.query(
+        `SELECT decision, payable::text FROM adjudications WHERE claim_id = ANY($1) ORDER BY payable DESC`,
+        [claims],
+      );
+      expect(decisions).toEqual([
+        { decision: 'approved', payable: '30.00' },
+        { decision: 'partial', payable: '10.00' },
+      ]);
+    }
+  });
+
+  it('replays every stored decision from its recorded inputs to the same canonical JSON', async () => {
+    const rows: { claim_id: string; result: Adjudication & { contractId: string; verifiedEventId: string } }[] =
+      await ds.query(`SELECT claim_id, result FROM adjudications`);
+    expect(rows.length).toBeGreaterThan(0);
+    for (const { claim_id, result } of rows) {
+      const { contractId: _c, verifiedEventId: _v, ...stored } = result;
+      const [pending] = await ds.query(
+        `SELECT provider_id, currency, patient_pseudonym, items FROM claims WHERE claim_id = $1`,
+        [claim_id],
+      );
+      const policy = (await repo.findPolicy(ds.manager, result.policyId!))!;
+      const replayed = await adjudicate(
+        CONTRACT,
+        {
+          providerId: pending.provider_id,
+          currency: pending.currency,
+          patientPseudonym: pending.patient_pseudonym,
+          items: pending.items,
+        },
+        {
+          policy: {
+            id: policy.id,
+            contractId: policy.contractId,
+            memberPseudonym: policy.memberPseudonym,
+            start: policy.start,
+            end: policy.end,
+          },
+          accumulators: result.accumulators.before,
+        },
+      );
+      expect(canonicalize(replayed)).toBe(canonicalize(stored));
+    }
+  });
+
+  it('replays each announced decision from the claim, contract and decision events alone', async () => {
+    const rows: { payload: CloudEvent<ClaimAdjudicatedV1> }[] = await ds.query(
+      `SELECT payload FROM outbox WHERE topic = $1`,
+      [Topics.ClaimsAdjudicated],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    const published = {
+      contractId: CONTRACT_ID,
+      insurerId: INSURER,
+      name: CONTRACT.name,
+      version: CONTRACT.version,
+      definition: CONTRACT as unknown as Record<string, unknown>,
+      publishedAt: new Date().toISOString(),
+    };
+    for (const { payload } of rows) {
+      const claim = submittedClaims.get(payload.subject)!;
+      expect((await replayAdjudication(published, claim, payload.data)).matches).toBe(true);
+      // A decision that claims other starting accumulators no longer replays to its hash.
+      const year = Object.keys(payload.data.replay!.accumulatorsBefore)[0];
+      const tampered = structuredClone(payload.data);
+      tampered.replay!.accumulatorsBefore[year] = { deductibleMet: '0.00', benefitPaid: '1.00' };
+      expect((await replayAdjudication(published, claim, tampered)).matches).toBe(false);
+    }
+  });
+
+  it('adjudicates and pays a claim once however often it is triggered', async () => {
+    const p = await policy('0.00');
+    const claimId = await pendingClaim(p.coverage, '25.00');
+    await Promise.all([trigger(claimId), trigger(claimId), trigger(claimId)]);
+    await trigger(claimId);
+    expect(await paidFor([claimId])).toBe('25.00');
+    expect(await benefitPaid(p.id)).toBe('25.00');
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM outbox WHERE message_key = $1 AND topic = $2`, [
+      claimId,
+      Topics.PayoutsReleased,
+    ]);
+    expect(n).toBe(1);
+  });
+
+  it('stores the full result and announces the decision in the same transaction as the payout', async () => {
+    const p = await policy('90.00');
+    const claimId = await pendingClaim(p.coverage, '30.00');
+    await trigger(claimId);
+    const [row] = await ds.query(`SELECT policy_id, result FROM adjudications WHERE claim_id = $1`, [claimId]);
+    expect(row.policy_id).toBe(p.id);
+    expect(row.result).toMatchObject({
+      contractId: CONTRACT_ID,
+      policyId: p.id,
+      decision: 'partial',
+      payable: '10.00',
+      accumulators: {
+        before: { '2026-01-01': { benefitPaid: '90.00' } },
+        after: { '2026-01-01': { benefitPaid: '100.00' } },
+      },
+    });
+    expect(row.result.lines[0].adjustments).toEqual([{ reason: 'CO-119', amount: '20.00' }]);
+    const topics: { topic: string }[] = await ds.query(`SELECT topic FROM outbox WHERE message_key = $1 ORDER BY seq`, [
+      claimId,
+    ]);
+    expect(topics.map((t) => t.topic)).toEqual([Topics.ClaimsAdjudicated, Topics.PayoutsReleased]);
+  });
+
+  it('pays nothing and spends no limit when the policy is used up', async () => {
+    const p = await policy('100.00');
+    const claimId = await pendingClaim(p.coverage, '30.00');
+    await trigger(claimId);
+    expect(await paidFor([claimId])).toBe('0.00');
+    const [{ decision }] = await ds.query(`SELECT decision FROM adjudications WHERE claim_id = $1`, [claimId]);
+    expect(decision).toBe('denied');
+    expect(await benefitPaid(p.id)).toBe('100.00');
+  });
+
+  describe(DecideReviewService.name, () => {
+    const reviews = () => new DecideReviewService(ds, repo, service);
+    const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
+    const approve = (claimId: string) =>
+      reviews().decide(claimId, { decision: 'approve', reason: 'checked' }, reviewer, `key-${uuidv4()}`);
+
+    it('serialises a review with automatic claims on the same policy', async () => {
+      const p = await policy('60.00');
+      const pended = await pendingClaim(p.coverage, '30.00', 'REVIEW');
+      await trigger(pended);
+      const [{ decision }] = await ds.query(`SELECT decision FROM adjudications WHERE claim_id = $1`, [pended]);
+      expect(decision).toBe('pended');
+      expect(await benefitPaid(p.id)).toBe('60.00');
+
+      const automatic = await pendingClaim(p.coverage, '30.00');
+      const [review] = await Promise.all([approve(pended), trigger(automatic)]);
+      expect(['30.00', '10.00']).toContain(review.body.payable);
+      expect(await paidFor([pended, automatic])).toBe('40.00');
+      expect(await benefitPaid(p.id)).toBe('100.00');
+    });
+
+    it('never pays a claim cancelled while pended', async () => {
+      const p = await policy('0.00');
+      const pended = await pendingClaim(p.coverage, '30.00', 'REVIEW');
+      await trigger(pended);
+      await ds.query(`INSERT INTO cancellations (claim_id, event_id, cancelled_at) VALUES ($1, $2, now())`, [
+        pended,
+        uuidv4(),
+      ]);
+      await expect(approve(pended)).rejects.toMatchObject({ code: 'REVIEW.CLAIM_CANCELLED' });
+      expect(await paidFor([pended])).toBe('0.00');
+      expect((await repo.pendedClaims(ds.manager, INSURER, 200)).map((r) => r.claimId)).not.toContain(pended);
+    });
+  });
+
+  describe(LedgerCircuitBreakerService.name, () => {
+    const adjudicated = async (claimId: string): Promise<number> =>
+      (await ds.query(`SELECT count(*)::int AS n FROM adjudications WHERE claim_id = $1`, [claimId]))[0].n;
+
+    it('stops paying when an inclusion proof fails, until ops reset the breaker', async () => {
+      const p = await policy('0.00');
+      const tampered = await pendingClaim(p.coverage, '10.00', '99213', true);
+      await expect(trigger(tampered)).rejects.toBeInstanceOf(PermanentEventError);
+      expect(await repo.circuit(ds.manager)).toMatchObject({
+        open: true,
+        reason: expect.stringMatching(/inclusion proof/),
+      });
+      expect(await adjudicated(tampered)).toBe(0);
+
+      // While open, even a claim whose anchor verifies is not paid; its event fails and waits (DLQ) for a replay.
+      const sound = await pendingClaim(p.coverage, '10.00');
+      await expect(trigger(sound)).rejects.toBeInstanceOf(LedgerCircuitOpenError);
+      expect(await paidFor([sound])).toBe('0.00');
+
+      await ds.transaction((em) => repo.setCircuit(em, false, 'investigated', 'ops-1'));
+      await trigger(sound);
+      expect(await paidFor([sound])).toBe('10.00');
+    });
+
+    it('opens when two checkpoints of one tree size have different roots', async () => {
+      const p = await policy('0.00');
+      const first = await pendingClaim(p.coverage, '10.00');
+      await trigger(first);
+      const [{ tree_size }] = await ds.query(`SELECT tree_size::int FROM verification_anchors WHERE claim_id = $1`, [
+        first,
+      ]);
+      // Another claim anchored by a checkpoint of the same size but another root: a forked log.
+      treeSize = tree_size - 3;
+      const forked = await pendingClaim(p.coverage, '10.00');
+      await expect(trigger(forked)).rejects.toBeInstanceOf(PermanentEventError);
+      expect(await repo.circuit(ds.manager)).toMatchObject({ open: true, reason: expect.stringMatching(/forked/) });
+      await ds.transaction((em) => repo.setCircuit(em, false, 'test over', 'ops-1'));
+    });
+  });
+});
