@@ -1,9 +1,13 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { CloudEvent, Topics } from '@claimchain/contracts';
 import { leafHashOfEvent, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion } from '@claimchain/ledger';
 import { buildEvent, createKafka } from '@claimchain/messaging';
 import { claimSubmittedDraft, waitFor } from '@claimchain/testing';
+import { runCli } from '../../tools/verifier/src/verifier.cli';
 import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
 
 interface TimelineEntry {
@@ -122,6 +126,25 @@ describe('one claim, end to end, on the real broker', () => {
       outcome: string;
     };
     expect(confirmation.outcome).toBe('verified');
+
+    // The claim's receipt verifies offline with the verifier CLI, given only the ledger's published key; a tampered
+    // copy does not.
+    const receipt = await waitFor('a receipt covering all four events', async () => {
+      const res = await fetch(url('claim-intake', `/v1/claims/${id}/receipt`), { headers: asInsurer() });
+      if (res.status !== 200) return undefined;
+      const body = (await res.json()) as { entries: { event: { type: string } }[] };
+      return body.entries.length >= 4 ? body : undefined;
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'receipt-'));
+    writeFileSync(join(dir, 'receipt.json'), JSON.stringify(receipt));
+    const out: string[] = [];
+    const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } };
+    expect(await runCli(['receipt', join(dir, 'receipt.json'), '--key', vkey], io)).toBe(0);
+    const tampered = JSON.parse(JSON.stringify(receipt)) as { entries: { event: { data: { amount?: string } } }[] };
+    const payoutEntry = tampered.entries.find((e) => e.event.data.amount !== undefined)!;
+    payoutEntry.event.data.amount = '9999.00';
+    writeFileSync(join(dir, 'tampered.json'), JSON.stringify(tampered));
+    expect(await runCli(['receipt', join(dir, 'tampered.json'), '--key', vkey], io)).toBe(1);
 
     // Exactly one payout row for the claim in payout's own database.
     const payoutDb = system.app('payout').get(DataSource);

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfig } from '@claimchain/config';
-import { AuthModule, HealthModule } from '@claimchain/http';
+import { HealthModule } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { dataSourceOptions } from './persistence/data-source.options';
 import { LedgerRepository } from './persistence/ledger.repository';
@@ -9,9 +9,15 @@ import { LedgerAppenderService } from './log/append/ledger-appender.service';
 import { DomainEventsConsumer } from './log/append/domain-events.consumer';
 import { CheckpointService, SERVICE_CONFIG } from './log/checkpoint/checkpoint.service';
 import { loadNoteSigner, NOTE_SIGNER } from './log/checkpoint/note-signer.provider';
+import { LatestCheckpointCache } from './log/checkpoint/latest-checkpoint.cache';
+import { ANCHOR_SINKS } from './log/anchor/anchor-sink';
+import { anchorSinksFromEnv } from './log/anchor/anchor-sinks.config';
+import { AnchorPublisher } from './log/anchor/anchor-publisher.service';
+import { LedgerReadService } from './log/read/ledger-read.service';
 import { LedgerReadHttpController } from './log/read/ledger-read.http.controller';
+import { LedgerAuditService } from './log/audit/ledger-audit.service';
 
-/** ledger-anchoring: the RFC 9162 Merkle log of every domain event, signed checkpoints, proofs. */
+/** ledger-anchoring: the RFC 9162 Merkle log of every domain event, signed checkpoints, anchors, proofs. */
 @Module({})
 export class LedgerAnchoringModule {
   static forRoot(config: ServiceConfig): DynamicModule {
@@ -21,15 +27,19 @@ export class LedgerAnchoringModule {
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
         MessagingModule.forRoot(config),
         HealthModule.forRoot(MESSAGING_PROBES),
-        AuthModule.forRoot(config.auth),
       ],
       controllers: [DomainEventsConsumer, LedgerReadHttpController],
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
         { provide: NOTE_SIGNER, useFactory: () => loadNoteSigner(config) },
+        { provide: ANCHOR_SINKS, useFactory: () => anchorSinksFromEnv() },
         LedgerRepository,
         LedgerAppenderService,
+        AnchorPublisher,
+        LatestCheckpointCache,
         CheckpointService,
+        LedgerReadService,
+        LedgerAuditService,
       ],
     };
   }

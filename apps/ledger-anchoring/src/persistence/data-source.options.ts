@@ -1,6 +1,7 @@
 import { DataSourceOptions } from 'typeorm';
 import { MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Ledger1732400000001 } from './migrations/1732400000001-ledger';
+import { LedgerLookupsAndAnchors1732400000002 } from './migrations/1732400000002-ledger-lookups-and-anchors';
 
 /** ledger-anchoring's own database. Schema changes only through these migrations. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -9,7 +10,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
     url,
     synchronize: false,
     entities: [],
-    migrations: [MessagingTables1732400000000, Ledger1732400000001],
+    migrations: [MessagingTables1732400000000, Ledger1732400000001, LedgerLookupsAndAnchors1732400000002],
     extra: { max: 20 },
   };
 }

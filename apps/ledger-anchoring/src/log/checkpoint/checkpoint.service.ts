@@ -2,34 +2,80 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { DataSource } from 'typeorm';
 import { CloudEvent, Topics } from '@claimchain/contracts';
 import { ServiceConfig } from '@claimchain/config';
-import { formatCheckpoint, NoteSigner, rootHash, signNote } from '@claimchain/ledger';
+import { formatCheckpoint, inclusionProofsForRange, NoteSigner, rootHash, signNote } from '@claimchain/ledger';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';
-import { LedgerRepository, PostgresSubtreeReader } from '../../persistence/ledger.repository';
+import { APPENDED_CHANNEL, LedgerRepository, PostgresSubtreeReader } from '../../persistence/ledger.repository';
+import { AnchorPublisher } from '../anchor/anchor-publisher.service';
+import { LatestCheckpointCache } from './latest-checkpoint.cache';
+import { LeaderLease } from './leader.lease';
 import { NOTE_SIGNER } from './note-signer.provider';
 
 export const LEDGER_SOURCE = 'claimchain/ledger-anchoring';
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
 
+/** Session-level advisory lock held by the checkpoint leader's own connection. */
+export const LEADER_LOCK_ID = 0x6c65616472; // "leadr"
+/** Outbox rows per INSERT: 4 parameters each, well under Postgres' 65,535. */
+const OUTBOX_CHUNK = 2000;
 /**
- * Signs a C2SP checkpoint over the log at most every T ms or N entries, and only then announces each newly
- * covered event as `ledger.anchored.v1` ("recorded" means a signed checkpoint covers it). The checkpoint, its
- * announcement and the anchored notices commit in one transaction under the sequencer lock.
+ * Leaves one checkpoint covers at most. After an outage the backlog is worked off in checkpoints of this many (each
+ * a transaction of bounded size and memory), back to back, rather than in one giant transaction.
+ */
+export const MAX_LEAVES_PER_CHECKPOINT = 50_000;
+
+type LedgerOutput = { topic: typeof Topics.LedgerAnchored | typeof Topics.LedgerCheckpoints; event: CloudEvent };
+
+/** A leader with nothing to do still looks every max(T, this), in case a notification was missed. */
+const IDLE_POLL_MS = 1000;
+
+/**
+ * Signs a C2SP checkpoint over the log and only then announces each newly covered event as `ledger.anchored.v1`
+ * ("recorded" means a signed checkpoint covers it). The checkpoint, its announcement and the anchored notices commit
+ * in one transaction; the anchor sinks get it after that commit.
+ *
+ * When: appends wake the checkpointer (Postgres NOTIFY), at most once every T ms, or at once when N entries are
+ * pending. So an event waits at most about T for its checkpoint, a burst is covered every N entries, and an idle log
+ * costs a look every max(T, 1 s).
+ *
+ * Who: one replica, the leader, elected by a session advisory lock (LeaderLease). The others try for the lock every
+ * 5·T and take over when the leader's session ends. The leader hears every replica's appends through LISTEN.
+ * Appends never wait for a checkpoint: it reads a committed prefix of the log and serialises only with other
+ * checkpoints.
  */
 @Injectable()
 export class CheckpointService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(CheckpointService.name);
+  private readonly lease: LeaderLease;
   private running = false;
   private loop?: Promise<void>;
+  private wakeRequested = false;
   private wake?: () => void;
   private lastCheckpointed = 0;
+  private lastRoundAt = 0;
+  private wakeTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly repo: LedgerRepository,
     private readonly outbox: OutboxWriter,
+    private readonly anchors: AnchorPublisher,
+    private readonly latest: LatestCheckpointCache,
     @Inject(NOTE_SIGNER) private readonly signer: NoteSigner,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
-  ) {}
+  ) {
+    this.lease = new LeaderLease(config.databaseUrl, LEADER_LOCK_ID, [APPENDED_CHANNEL], (_channel, payload) =>
+      this.noteAppended(Number(payload)),
+    );
+  }
+
+  get isLeader(): boolean {
+    return this.lease.isLeader;
+  }
+
+  /** The leader's lease, so a test can end its session as a crash would. */
+  get leaderLease(): LeaderLease {
+    return this.lease;
+  }
 
   onApplicationBootstrap(): void {
     this.running = true;
@@ -39,49 +85,66 @@ export class CheckpointService implements OnApplicationBootstrap, BeforeApplicat
   /** Before TypeORM closes the database (its onApplicationShutdown), so a checkpoint in flight can commit. */
   async beforeApplicationShutdown(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.requestWake();
     await this.loop;
+    await this.anchors.stop();
+    await this.lease.release();
   }
 
-  /** Called after an append: with N entries pending, checkpoint now rather than at the next tick. */
+  /** An append committed (on any replica): checkpoint now if N entries are pending or T ms have passed, else at T. */
   noteAppended(size: number): void {
-    if (size - this.lastCheckpointed >= this.config.ledger.checkpointMaxEntries) this.wake?.();
+    if (!this.lease.isLeader) return;
+    const { checkpointIntervalMs, checkpointMaxEntries } = this.config.ledger;
+    const due = size - this.lastCheckpointed >= checkpointMaxEntries ? 0 : this.lastRoundAt + checkpointIntervalMs;
+    if (due <= Date.now()) {
+      this.requestWake();
+    } else if (!this.wakeTimer) {
+      this.wakeTimer = setTimeout(() => {
+        this.wakeTimer = undefined;
+        this.requestWake();
+      }, due - Date.now());
+      this.wakeTimer.unref();
+    }
   }
 
   /** Signs a checkpoint if the log grew; returns the checkpointed size, or undefined when nothing was new. */
   async checkpointNow(): Promise<number | undefined> {
-    return this.dataSource.transaction(async (em) => {
-      await this.repo.lockSequencer(em);
-      const size = await this.repo.size(em);
+    const size = await this.dataSource.transaction(async (em) => {
+      await this.repo.lockCheckpointer(em);
       const previous = await this.repo.latestCheckpoint(em);
       const from = previous ? Number(previous.tree_size) : 0;
       this.lastCheckpointed = from;
-      if (size <= from) return undefined;
+      const logSize = await this.repo.size(em);
+      if (logSize <= from) return undefined;
+      const size = Math.min(logSize, from + MAX_LEAVES_PER_CHECKPOINT);
+      if (size < logSize) this.requestWake(); // more to cover: go again at once
       const root = await rootHash(new PostgresSubtreeReader(em), size);
       const origin = this.config.ledger.origin;
       const note = signNote(formatCheckpoint({ origin, size, root }), this.signer);
       await this.repo.insertCheckpoint(em, { size, root, note });
       const rootB64 = root.toString('base64');
       const leaves = await this.repo.leavesBetween(em, from, size);
-      const events: { topic: typeof Topics.LedgerAnchored | typeof Topics.LedgerCheckpoints; event: CloudEvent }[] =
-        leaves.map((leaf) => ({
-          topic: Topics.LedgerAnchored,
-          event: buildEvent(Topics.LedgerAnchored, {
-            source: LEDGER_SOURCE,
-            subject: leaf.subject,
-            causationid: leaf.event_id,
-            data: {
-              eventId: leaf.event_id,
-              eventType: leaf.event_type,
-              eventSubject: leaf.subject,
-              leafIndex: Number(leaf.leaf_index),
-              leafHash: leaf.leaf_hash.toString('base64'),
-              treeSize: size,
-              rootHash: rootB64,
-              checkpoint: note,
-            },
-          }),
-        }));
+      // Each notice carries its leaf's proof against this checkpoint: with the note, a self-contained receipt.
+      const proofs = await inclusionProofsForRange(new PostgresSubtreeReader(em), from, size, size);
+      const events: LedgerOutput[] = leaves.map((leaf, i) => ({
+        topic: Topics.LedgerAnchored,
+        event: buildEvent(Topics.LedgerAnchored, {
+          source: LEDGER_SOURCE,
+          subject: leaf.subject,
+          causationid: leaf.event_id,
+          data: {
+            eventId: leaf.event_id,
+            eventType: leaf.event_type,
+            eventSubject: leaf.subject,
+            leafIndex: Number(leaf.leaf_index),
+            leafHash: leaf.leaf_hash.toString('base64'),
+            treeSize: size,
+            rootHash: rootB64,
+            checkpoint: note,
+            inclusionProof: proofs[i].map((h) => h.toString('base64')),
+          },
+        }),
+      }));
       events.push({
         topic: Topics.LedgerCheckpoints,
         event: buildEvent(Topics.LedgerCheckpoints, {
@@ -90,26 +153,52 @@ export class CheckpointService implements OnApplicationBootstrap, BeforeApplicat
           data: { origin, treeSize: size, rootHash: rootB64, checkpoint: note },
         }),
       });
-      await this.outbox.addBuilt(em, events);
+      for (let i = 0; i < events.length; i += OUTBOX_CHUNK) {
+        await this.outbox.addBuilt(em, events.slice(i, i + OUTBOX_CHUNK));
+      }
       this.lastCheckpointed = size;
       return size;
     });
+    if (size !== undefined) this.latest.forget();
+    return size;
   }
 
   private async run(): Promise<void> {
     while (this.running) {
+      this.lastRoundAt = Date.now(); // "at most every T" counts from a round's start
       try {
-        await this.checkpointNow();
+        if (await this.lease.tryAcquire()) {
+          await this.checkpointNow();
+          this.anchors.kick(); // after the commit; also resumes a backlog left by an earlier leader
+        }
       } catch (error) {
         this.logger.error(`checkpoint failed: ${String(error)}`);
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.config.ledger.checkpointIntervalMs);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      const interval = this.config.ledger.checkpointIntervalMs;
+      await this.sleep(this.lease.isLeader ? Math.max(interval, IDLE_POLL_MS) : interval * 5);
     }
+    clearTimeout(this.wakeTimer);
+  }
+
+  private requestWake(): void {
+    this.wakeRequested = true;
+    this.wake?.();
+  }
+
+  /** Sleeps `ms` unless woken; a wake requested while a checkpoint was running is not lost. */
+  private async sleep(ms: number): Promise<void> {
+    if (this.wakeRequested) {
+      this.wakeRequested = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
+    this.wakeRequested = false;
   }
 }

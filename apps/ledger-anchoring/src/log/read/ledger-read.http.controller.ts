@@ -1,43 +1,48 @@
-import { Controller, Get, Header, Inject, Query } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { z } from 'zod';
-import { DomainError, Public, ZodPipe } from '@claimchain/http';
-import { inclusionProof, NoteSigner } from '@claimchain/ledger';
-import { LedgerRepository, PostgresSubtreeReader } from '../../persistence/ledger.repository';
+import { Controller, Get, Header, Headers, Inject, Param, Query, Res } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
+import { Public, ZodPipe } from '@claimchain/http';
+import { NoteSigner } from '@claimchain/ledger';
 import { NOTE_SIGNER } from '../checkpoint/note-signer.provider';
+import {
+  CheckpointDto,
+  ConsistencyProofDto,
+  ConsistencyQuery,
+  EntriesDto,
+  EntriesQuery,
+  InclusionProofDto,
+  InclusionQuery,
+  ReceiptDto,
+  ReceiptParams,
+} from './ledger-read.dto';
+import { LedgerReadService } from './ledger-read.service';
 
-const InclusionQuery = z.object({
-  index: z.coerce.number().int().nonnegative(),
-  treeSize: z.coerce.number().int().positive(),
-});
-type InclusionQuery = z.infer<typeof InclusionQuery>;
-
-export interface InclusionProofDto {
-  leafIndex: number;
-  treeSize: number;
-  leafHash: string;
-  hashes: string[];
-}
+const INVALID = 'LEDGER.QUERY_INVALID';
 
 /**
- * The public, PHI-free read side of the log for auditors: the latest signed checkpoint, the key that verifies it,
- * and inclusion proofs (hashes base64, as in C2SP).
+ * The public, PHI-free read side of the log for auditors (no tenant access needed): the latest signed checkpoint,
+ * the key that verifies it, entries, inclusion and consistency proofs, and per-event receipts. Shapes in
+ * ledger-read.dto.ts. Constructor tokens are explicit so the controller also runs without decorator metadata
+ * (the benchmark runs under tsx).
  */
 @Public()
 @Controller('v1/ledger')
 export class LedgerReadHttpController {
   constructor(
-    private readonly dataSource: DataSource,
-    private readonly repo: LedgerRepository,
+    @Inject(LedgerReadService) private readonly reads: LedgerReadService,
     @Inject(NOTE_SIGNER) private readonly signer: NoteSigner,
   ) {}
 
+  /** The C2SP signed note as text/plain; `{origin, treeSize, rootHash, note}` on `Accept: application/json`. */
   @Get('checkpoint')
-  @Header('content-type', 'text/plain; charset=utf-8')
-  async checkpoint(): Promise<string> {
-    const latest = await this.repo.latestCheckpoint(this.dataSource.manager);
-    if (!latest) throw new DomainError('LEDGER.NO_CHECKPOINT', 'not-found', 'No checkpoint has been signed yet');
-    return latest.note;
+  @Header('vary', 'accept')
+  async checkpoint(
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string | CheckpointDto> {
+    const checkpoint = await this.reads.latestCheckpoint();
+    if (accept?.includes('application/json')) return checkpoint;
+    void reply.header('content-type', 'text/plain; charset=utf-8');
+    return checkpoint.note;
   }
 
   /** The note verifier key, `<name>+<keyid>+<base64 key>`. */
@@ -47,33 +52,28 @@ export class LedgerReadHttpController {
     return this.signer.verifierKey + '\n';
   }
 
+  /** Entries [start, end), at most 1000, only those a signed checkpoint covers. */
+  @Get('entries')
+  async entries(@Query(new ZodPipe(EntriesQuery, INVALID)) q: EntriesQuery): Promise<EntriesDto> {
+    return this.reads.entries(q.start, q.end);
+  }
+
+  /** By `index` or `leafHash`, in the tree of `treeSize` (default: the latest checkpoint's). */
   @Get('proofs/inclusion')
-  async inclusion(
-    @Query(new ZodPipe(InclusionQuery, 'LEDGER.QUERY_INVALID')) q: InclusionQuery,
-  ): Promise<InclusionProofDto> {
-    const em = this.dataSource.manager;
-    const latest = await this.repo.latestCheckpoint(em);
-    const checkpointed = latest ? Number(latest.tree_size) : 0;
-    if (q.treeSize > checkpointed) {
-      throw new DomainError(
-        'LEDGER.TREE_SIZE_UNKNOWN',
-        'unprocessable',
-        `No checkpoint covers tree size ${q.treeSize}`,
-        [{ pointer: '/treeSize', detail: `at most ${checkpointed}` }],
-      );
-    }
-    if (q.index >= q.treeSize) {
-      throw new DomainError('LEDGER.INDEX_OUT_OF_RANGE', 'unprocessable', 'index must be below treeSize', [
-        { pointer: '/index', detail: `below ${q.treeSize}` },
-      ]);
-    }
-    const leafHash = await this.repo.leafHash(em, q.index);
-    const hashes = await inclusionProof(new PostgresSubtreeReader(em), q.index, q.treeSize);
-    return {
-      leafIndex: q.index,
-      treeSize: q.treeSize,
-      leafHash: leafHash!.toString('base64'),
-      hashes: hashes.map((h) => h.toString('base64')),
-    };
+  async inclusion(@Query(new ZodPipe(InclusionQuery, INVALID)) q: InclusionQuery): Promise<InclusionProofDto> {
+    return q.leafHash
+      ? this.reads.inclusionByLeafHash(q.leafHash, q.treeSize)
+      : this.reads.inclusionByIndex(q.index!, q.treeSize);
+  }
+
+  @Get('proofs/consistency')
+  async consistency(@Query(new ZodPipe(ConsistencyQuery, INVALID)) q: ConsistencyQuery): Promise<ConsistencyProofDto> {
+    return this.reads.consistency(q.from, q.to);
+  }
+
+  /** The event's leaf, index and inclusion proof against the latest signed checkpoint, with that checkpoint. */
+  @Get('events/:eventId/receipt')
+  async receipt(@Param(new ZodPipe(ReceiptParams, INVALID)) p: ReceiptParams): Promise<ReceiptDto> {
+    return this.reads.receipt(p.eventId);
   }
 }
