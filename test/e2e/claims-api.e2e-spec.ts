@@ -108,6 +108,13 @@ describe('claims API', () => {
       const { id } = (await (await post('/v1/claims', claimFor(`p-${uuidv4()}`), newKey())).json()) as { id: string };
       const cancelled = await post(`/v1/claims/${id}/cancel`, { reason: 'patient withdrew' });
       expect(await cancelled.json()).toEqual({ id, status: 'cancelled' });
+      // The guarantee is "a cancellation payout has seen is never paid"; a cancellation still in flight when payout
+      // adjudicates loses the race (the claim then shows paid). So wait until payout has it, then confirm.
+      const payoutDb = system.app('payout').get(DataSource);
+      await waitFor('payout to record the cancellation', async () => {
+        const rows: unknown[] = await payoutDb.query(`SELECT 1 FROM cancellations WHERE claim_id = $1`, [id]);
+        return rows.length === 1;
+      });
 
       const confirm = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
         method: 'POST',
@@ -123,7 +130,6 @@ describe('claims API', () => {
       expect([201, 202]).toContain(confirm.status);
 
       // Once payout has seen the anchored verification it would have paid by now; it must not have.
-      const payoutDb = system.app('payout').get(DataSource);
       await waitFor('payout to see the anchored verification', async () => {
         const rows: unknown[] = await payoutDb.query(`SELECT 1 FROM verification_anchors WHERE claim_id = $1`, [id]);
         return rows.length === 1;
