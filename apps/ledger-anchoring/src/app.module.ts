@@ -11,7 +11,7 @@ import { CheckpointService, SERVICE_CONFIG } from './log/checkpoint/checkpoint.s
 import { loadNoteSigner, NOTE_SIGNER } from './log/checkpoint/note-signer.provider';
 import { LatestCheckpointCache } from './log/checkpoint/latest-checkpoint.cache';
 import { ANCHOR_SINKS } from './log/anchor/anchor-sink';
-import { anchorSinksFromEnv } from './log/anchor/anchor-sinks.config';
+import { anchorSinksFrom } from './log/anchor/anchor-sinks.config';
 import { AnchorPublisher } from './log/anchor/anchor-publisher.service';
 import { LedgerReadService } from './log/read/ledger-read.service';
 import { LedgerReadHttpController } from './log/read/ledger-read.http.controller';
@@ -32,7 +32,7 @@ export class LedgerAnchoringModule {
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
         { provide: NOTE_SIGNER, useFactory: () => loadNoteSigner(config) },
-        { provide: ANCHOR_SINKS, useFactory: () => anchorSinksFromEnv() },
+        { provide: ANCHOR_SINKS, useFactory: () => anchorSinksFrom(config.ledger) },
         LedgerRepository,
         LedgerAppenderService,
         AnchorPublisher,

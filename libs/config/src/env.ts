@@ -28,6 +28,7 @@ const Env = z.object({
   LEDGER_SIGNING_KEY_FILE: z.string().optional(),
   LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().positive().default(200),
   LEDGER_CHECKPOINT_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
+  LEDGER_ANCHOR_DIR: z.string().min(1).optional(),
   LEDGER_VERIFIER_KEY: z
     .string()
     .regex(/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/, 'a note verifier key <name>+<keyid>+<key>')
@@ -55,6 +56,8 @@ export type ServiceConfig = {
     signingKeyFile?: string;
     /** The ledger's public note verifier key, printed into claim receipts for their reader's information. */
     verifierKey?: string;
+    /** Where the directory anchor sink writes `<treeSize>.checkpoint` files; no directory sink when unset. */
+    anchorDir?: string;
     checkpointIntervalMs: number;
     checkpointMaxEntries: number;
   };
@@ -103,6 +106,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       origin: e.LEDGER_ORIGIN,
       signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
       verifierKey: e.LEDGER_VERIFIER_KEY,
+      anchorDir: e.LEDGER_ANCHOR_DIR,
       checkpointIntervalMs: e.LEDGER_CHECKPOINT_INTERVAL_MS,
       checkpointMaxEntries: e.LEDGER_CHECKPOINT_MAX_ENTRIES,
     },

@@ -1,7 +1,8 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { anchorSinksFromEnv } from './anchor-sinks.config';
+import { loadServiceConfig } from '@claimchain/config';
+import { anchorSinksFrom } from './anchor-sinks.config';
 import { DirectoryAnchorSink } from './directory.anchor-sink';
 
 const checkpoint = (treeSize: number) => ({
@@ -35,17 +36,19 @@ describe(DirectoryAnchorSink.name, () => {
   });
 });
 
-describe(anchorSinksFromEnv.name, () => {
+describe(anchorSinksFrom.name, () => {
+  const ledger = (env: NodeJS.ProcessEnv) => loadServiceConfig('ledger-anchoring', env).ledger;
+
   it('has no sinks when LEDGER_ANCHOR_DIR is unset', () => {
-    expect(anchorSinksFromEnv({})).toEqual([]);
+    expect(anchorSinksFrom(ledger({}))).toEqual([]);
   });
 
   it('adds the directory sink, preferring the service-prefixed variable', () => {
-    const sinks = anchorSinksFromEnv({ LEDGER_ANCHOR_DIR: '/a', LEDGER_ANCHORING_LEDGER_ANCHOR_DIR: '/b' });
+    const sinks = anchorSinksFrom(ledger({ LEDGER_ANCHOR_DIR: '/a', LEDGER_ANCHORING_LEDGER_ANCHOR_DIR: '/b' }));
     expect(sinks.map((s) => s.name)).toEqual(['directory:/b']);
   });
 
   it('refuses an empty directory name', () => {
-    expect(() => anchorSinksFromEnv({ LEDGER_ANCHOR_DIR: '' })).toThrow(/LEDGER_ANCHOR_DIR/);
+    expect(() => ledger({ LEDGER_ANCHOR_DIR: '' })).toThrow(/LEDGER_ANCHOR_DIR/);
   });
 });
