@@ -26,6 +26,7 @@ import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { DEFAULT_DATABASE_URL, loadServiceConfig } from '@claimchain/config';
+import { freshDatabase } from '@claimchain/testing';
 import { CloudEvent, Topics, topicSpecs } from '@claimchain/contracts';
 import {
   appendLeaves,
@@ -104,21 +105,6 @@ function claimEvent(i: number): CloudEvent {
       submittedAt: new Date().toISOString(),
     },
   });
-}
-
-async function recreateDatabase(name: string): Promise<string> {
-  const base = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
-  const admin = new Client({ connectionString: base });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
 }
 
 async function dropDatabase(name: string): Promise<void> {
@@ -330,7 +316,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 async function main(): Promise<void> {
   Logger.overrideLogger(['error', 'warn']);
   const dbName = `${process.env.DATABASE_PREFIX ?? 'claimchain'}_bench_ledger`;
-  const url = await recreateDatabase(dbName);
+  const url = await freshDatabase(dbName);
   await migrateService('ledger-anchoring', url);
   const ds = new DataSource(dataSourceOptions(url));
   await ds.initialize();

@@ -19,7 +19,7 @@ import {
   verifyInclusion,
 } from '@claimchain/ledger';
 import { buildEvent } from '@claimchain/messaging';
-import { freshDatabase, waitFor } from '@claimchain/testing';
+import { freshDatabase, waitFor, claimSubmittedDraft } from '@claimchain/testing';
 import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
 import { LedgerAppenderService } from '../../apps/ledger-anchoring/src/log/append/ledger-appender.service';
 import { CheckpointService } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
@@ -28,33 +28,7 @@ import { migrateService } from '../../scripts/migrate';
 const ORIGIN = 'claimchain.int/ledger-read';
 
 function claimEvent(): CloudEvent {
-  const claimId = uuidv4();
-  return buildEvent(Topics.ClaimsSubmitted, {
-    source: 'test/ledger-read',
-    subject: claimId,
-    tenantid: 'insurer-test',
-    data: {
-      claimId,
-      insurerId: 'insurer-test',
-      providerId: 'provider-test',
-      patientPseudonym: 'b'.repeat(64),
-      coverage: 'policy-1',
-      currency: 'EUR',
-      total: '10.00',
-      items: [
-        {
-          sequence: 1,
-          system: 'http://www.ama-assn.org/go/cpt',
-          code: '99213',
-          servicedDate: '2026-11-20',
-          quantity: 1,
-          unitPrice: '10.00',
-          net: '10.00',
-        },
-      ],
-      submittedAt: new Date().toISOString(),
-    },
-  });
+  return buildEvent(Topics.ClaimsSubmitted, claimSubmittedDraft(uuidv4(), { source: 'test/ledger-read' }));
 }
 
 const b64 = (s: string) => Buffer.from(s, 'base64');
@@ -100,17 +74,13 @@ describe('ledger read API', () => {
         LEDGER_ORIGIN: ORIGIN,
         LEDGER_SIGNING_KEY_FILE: join(dir, 'signing.key'),
         LEDGER_CHECKPOINT_INTERVAL_MS: '60000', // checkpoints only when the test asks
+        LEDGER_ANCHOR_DIR: anchorDir,
         LOG_LEVEL: 'warn',
       }),
       databaseUrl: url,
     };
-    process.env.LEDGER_ANCHOR_DIR = anchorDir;
-    try {
-      app = await createHttpApp(LedgerAnchoringModule.forRoot(config), { logLevel: 'warn' });
-      await app.listen(0, '127.0.0.1');
-    } finally {
-      delete process.env.LEDGER_ANCHOR_DIR;
-    }
+    app = await createHttpApp(LedgerAnchoringModule.forRoot(config), { logLevel: 'warn' });
+    await app.listen(0, '127.0.0.1');
     base = await app.getUrl();
     ds = app.get(DataSource);
   });

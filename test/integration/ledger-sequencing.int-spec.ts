@@ -7,7 +7,7 @@ import { loadServiceConfig, ServiceConfig } from '@claimchain/config';
 import { CloudEvent, Topics } from '@claimchain/contracts';
 import { appendLeaves, generateNoteKey, leafHashOfEvent, parseSignerKey, rootHash } from '@claimchain/ledger';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';
-import { migratedDataSource, waitFor } from '@claimchain/testing';
+import { migratedDataSource, waitFor, claimSubmittedDraft } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/ledger-anchoring/src/persistence/data-source.options';
 import { LedgerRepository, PostgresSubtreeReader } from '../../apps/ledger-anchoring/src/persistence/ledger.repository';
 import { LedgerAppenderService } from '../../apps/ledger-anchoring/src/log/append/ledger-appender.service';
@@ -19,32 +19,7 @@ import { AnchorSink, SignedCheckpoint } from '../../apps/ledger-anchoring/src/lo
 const ORIGIN = 'claimchain.int/ledger-sequencing';
 
 function claimEvent(): CloudEvent {
-  const claimId = uuidv4();
-  return buildEvent(Topics.ClaimsSubmitted, {
-    source: 'test/ledger-sequencing',
-    subject: claimId,
-    data: {
-      claimId,
-      insurerId: 'insurer-test',
-      providerId: 'provider-test',
-      patientPseudonym: 'c'.repeat(64),
-      coverage: 'policy-1',
-      currency: 'EUR',
-      total: '10.00',
-      items: [
-        {
-          sequence: 1,
-          system: 'http://www.ama-assn.org/go/cpt',
-          code: '99213',
-          servicedDate: '2026-11-20',
-          quantity: 1,
-          unitPrice: '10.00',
-          net: '10.00',
-        },
-      ],
-      submittedAt: new Date().toISOString(),
-    },
-  });
+  return buildEvent(Topics.ClaimsSubmitted, claimSubmittedDraft(uuidv4(), { source: 'test/ledger-sequencing' }));
 }
 
 const events = (n: number) => Array.from({ length: n }, claimEvent);

@@ -9,7 +9,7 @@ import { loadServiceConfig, ServiceConfig } from '@claimchain/config';
 import { CloudEvent, LEDGER_RECORDED_TOPICS, Topics } from '@claimchain/contracts';
 import { generateNoteKey, LedgerError } from '@claimchain/ledger';
 import { buildEvent, createKafka, startHybridApp } from '@claimchain/messaging';
-import { freshDatabase, waitFor } from '@claimchain/testing';
+import { freshDatabase, waitFor, claimSubmittedDraft } from '@claimchain/testing';
 import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
 import { LedgerAuditService } from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.service';
 import { migrateService } from '../../scripts/migrate';
@@ -17,33 +17,7 @@ import { migrateService } from '../../scripts/migrate';
 const ORIGIN = 'claimchain.int/ledger-tamper';
 
 function claimEvent(): CloudEvent {
-  const claimId = uuidv4();
-  return buildEvent(Topics.ClaimsSubmitted, {
-    source: 'test/ledger-tamper',
-    subject: claimId,
-    tenantid: 'insurer-test',
-    data: {
-      claimId,
-      insurerId: 'insurer-test',
-      providerId: 'provider-test',
-      patientPseudonym: 'd'.repeat(64),
-      coverage: 'policy-1',
-      currency: 'EUR',
-      total: '10.00',
-      items: [
-        {
-          sequence: 1,
-          system: 'http://www.ama-assn.org/go/cpt',
-          code: '99213',
-          servicedDate: '2026-11-20',
-          quantity: 1,
-          unitPrice: '10.00',
-          net: '10.00',
-        },
-      ],
-      submittedAt: new Date().toISOString(),
-    },
-  });
+  return buildEvent(Topics.ClaimsSubmitted, claimSubmittedDraft(uuidv4(), { source: 'test/ledger-tamper' }));
 }
 
 interface LogSnapshot {

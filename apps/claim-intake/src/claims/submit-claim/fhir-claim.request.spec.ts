@@ -1,45 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CPT, fhirClaim } from '@claimchain/testing';
 import { FhirClaimRequest, referenceId, resubmissionOf } from './fhir-claim.request';
 
 const FIXTURES = join(__dirname, '../../../test-fixtures/fhir');
-const CPT = 'http://www.ama-assn.org/go/cpt';
 
 type Json = Record<string, unknown>;
 
-/** A claim automation pays: two lines in EUR adding up to the total. */
+/** A claim automation pays: two lines in EUR adding up to the total (the fixture the e2e specs submit too). */
 function payableClaim(): Json {
-  return {
-    resourceType: 'Claim',
-    status: 'active',
-    type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }] },
-    use: 'claim',
-    patient: { reference: 'Patient/p-1' },
-    created: '2026-11-20',
-    insurer: { reference: 'Organization/acme-health' },
-    provider: { reference: 'Organization/city-clinic' },
-    priority: { coding: [{ code: 'normal' }] },
-    insurance: [{ sequence: 1, focal: true, coverage: { reference: 'Coverage/policy-7' } }],
-    item: [
-      {
-        sequence: 1,
-        productOrService: { coding: [{ system: CPT, code: '99213' }] },
-        servicedDate: '2026-11-20',
-        quantity: { value: 1 },
-        unitPrice: { value: 120.0, currency: 'EUR' },
-        net: { value: 120.0, currency: 'EUR' },
-      },
-      {
-        sequence: 2,
-        productOrService: { coding: [{ system: CPT, code: '85025' }] },
-        servicedDate: '2026-11-20',
-        quantity: { value: 2 },
-        unitPrice: { value: 15.25, currency: 'EUR' },
-        net: { value: 30.5, currency: 'EUR' },
-      },
-    ],
-    total: { value: 150.5, currency: 'EUR' },
-  };
+  return fhirClaim('p-1', 'acme-health', 'city-clinic') as Json;
 }
 
 /** The payable claim with `change` applied to a deep copy; `undefined` values delete the element. */
@@ -169,7 +139,7 @@ describe('FhirClaimRequest', () => {
         patient: { reference: 'Patient/p-1' },
         insurer: { reference: 'Organization/acme-health' },
         provider: { reference: 'Organization/city-clinic' },
-        insurance: [{ focal: true, coverage: { reference: 'Coverage/policy-7' } }],
+        insurance: [{ focal: true, coverage: { reference: 'Coverage/policy-e2e' } }],
         total: { value: 150.5, currency: 'EUR' },
       });
       expect(claim.item[1]).toMatchObject({
