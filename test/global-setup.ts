@@ -13,6 +13,9 @@ import { cachePath } from '../scripts/infra/paths';
 import { dropDatabases, ensureDatabases, serviceDatabaseNames } from '../scripts/infra/postgres';
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateAll } from '../scripts/migrate';
+import { ensureSigningKey } from '../scripts/infra/signing-key';
+import { readFileSync } from 'node:fs';
+import { parseSignerKey } from '@claimchain/ledger';
 
 /**
  * Apart from the dev broker (9092) and databases so `npm start` and `npm test` can run side by side. Two test runs
@@ -78,6 +81,21 @@ async function prepareDatabases(): Promise<void> {
   await dropDatabases(baseUrl, databases);
   await ensureDatabases(baseUrl, databases);
   await migrateAll(baseUrl, TEST_DATABASE_PREFIX);
+  prepareLedgerKey();
+}
+
+/**
+ * One ledger signing key for the whole run, as in production: every spec's services share the test databases and
+ * topics, so a payout started by a later spec re-reads checkpoints signed by an earlier spec's ledger, and must be
+ * able to verify them (a different key per spec looked like a forged log and tripped payout's circuit breaker).
+ */
+function prepareLedgerKey(): void {
+  const origin = 'claimchain.e2e/ledger';
+  const file = cachePath('test-ledger', `${TEST_DATABASE_PREFIX}.key`);
+  ensureSigningKey(file, origin);
+  process.env.LEDGER_ORIGIN = origin;
+  process.env.LEDGER_SIGNING_KEY_FILE = file;
+  process.env.LEDGER_VERIFIER_KEY = parseSignerKey(readFileSync(file, 'utf8').trim()).verifierKey;
 }
 
 /** `jest --selectProjects unit` needs no broker or database; any other run might. */

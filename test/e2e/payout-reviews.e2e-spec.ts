@@ -113,6 +113,13 @@ describe('payout review queue for pended claims', () => {
       expect.objectContaining({ sequence: 2, status: 'approved', pendReasons: [] }),
     ]);
     expect(await paidOf(claimId)).toBeNull();
+    // The insurer sees it as pended in claim-intake too.
+    await waitFor('claim-intake to show the claim pended', async () => {
+      const claim = (await (
+        await fetch(system.url('claim-intake', `/v1/claims/${claimId}`), { headers: insurer })
+      ).json()) as { status: string; decision: string | null };
+      return claim.status === 'pended' && claim.decision === 'pended';
+    });
     const queued = (await (await fetch(url(`/v1/remittances/${claimId}`), { headers: insurer })).json()) as {
       outcome: string;
     };
@@ -132,6 +139,10 @@ describe('payout review queue for pended claims', () => {
     expect(again.status).toBe(409);
 
     await waitFor('the claim to be paid', async () => (await paidOf(claimId)) === '120.40', { timeoutMs: 60_000 });
+    const paid = (await (
+      await fetch(system.url('claim-intake', `/v1/claims/${claimId}`), { headers: insurer })
+    ).json()) as { status: string };
+    expect(paid.status).toBe('paid');
     expect(await (await fetch(url(`/v1/remittances/${claimId}`), { headers: insurer })).json()).toMatchObject({
       outcome: 'complete',
       disposition: 'approved after review',

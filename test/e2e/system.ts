@@ -39,9 +39,16 @@ export async function startSystem(
 ): Promise<RunningSystem> {
   const services = options.services ?? SERVICE_NAMES;
   const keyDir = mkdtempSync(join(tmpdir(), 'claimchain-e2e-'));
-  const origin = 'claimchain.e2e/ledger';
-  const ledgerKey = generateNoteKey(origin);
-  writeFileSync(join(keyDir, 'signing.key'), ledgerKey.signerKey, { mode: 0o600 });
+  // The run's ledger key (jest's global setup) when there is one, else a key of this system's own.
+  const origin = process.env.LEDGER_ORIGIN ?? 'claimchain.e2e/ledger';
+  let signingKeyFile = process.env.LEDGER_SIGNING_KEY_FILE;
+  let verifierKey = process.env.LEDGER_VERIFIER_KEY;
+  if (!signingKeyFile || !verifierKey) {
+    const ledgerKey = generateNoteKey(origin);
+    signingKeyFile = join(keyDir, 'signing.key');
+    writeFileSync(signingKeyFile, ledgerKey.signerKey, { mode: 0o600 });
+    verifierKey = ledgerKey.verifierKey;
+  }
   const authKeyFile = join(keyDir, 'auth.jwk');
   await ensureDevKeys(authKeyFile, join(keyDir, 'jwks.json'));
   const env = {
@@ -49,8 +56,8 @@ export async function startSystem(
     PORT: '0',
     KAFKA_GROUP_PREFIX: `e2e-${uuidv4()}`,
     LEDGER_ORIGIN: origin,
-    LEDGER_SIGNING_KEY_FILE: join(keyDir, 'signing.key'),
-    LEDGER_VERIFIER_KEY: ledgerKey.verifierKey,
+    LEDGER_SIGNING_KEY_FILE: signingKeyFile,
+    LEDGER_VERIFIER_KEY: verifierKey,
     AUTH_JWKS_FILE: join(keyDir, 'jwks.json'),
     LEDGER_CHECKPOINT_INTERVAL_MS: '100',
     LOG_LEVEL: 'warn',

@@ -1,13 +1,14 @@
 /**
- * The claim lifecycle: submitted → verified | verification-rejected → adjudicated (decision approved | partial |
- * pended) or denied → paid; cancelled by the insurer before payout. Downstream events arrive on different topics
- * and so in any order (a payout may be consumed before its adjudication); a status only ever moves to a higher
- * rank, so the read model never goes backwards.
+ * The claim lifecycle: submitted → verified | verification-rejected → pended (held for review, decision `pended`)
+ * → adjudicated (decision approved | partial) or denied → paid; cancelled by the insurer before payout. Downstream
+ * events arrive on different topics and so in any order (a payout may be consumed before its adjudication); a
+ * status only ever moves to a higher rank, so the read model never goes backwards.
  */
 export const CLAIM_STATUSES = [
   'submitted',
   'verified',
   'verification-rejected',
+  'pended',
   'cancelled',
   'adjudicated',
   'denied',
@@ -19,6 +20,8 @@ export const STATUS_RANK: Record<ClaimStatus, number> = {
   submitted: 0,
   verified: 1,
   'verification-rejected': 1,
+  // Pended for human review: decided later (adjudicated or denied), or cancelled meanwhile.
+  pended: 1.5,
   cancelled: 2,
   adjudicated: 2,
   denied: 2,
@@ -26,7 +29,7 @@ export const STATUS_RANK: Record<ClaimStatus, number> = {
 };
 
 /** A claim in one of these can still be cancelled: nothing has been decided for payment yet. */
-export const CANCELLABLE: readonly ClaimStatus[] = ['submitted', 'verified'];
+export const CANCELLABLE: readonly ClaimStatus[] = ['submitted', 'verified', 'pended'];
 
 /** Claims in these states will never be paid, so a new claim for the same service is not a duplicate of them. */
 export const NEVER_PAID: readonly ClaimStatus[] = ['cancelled', 'verification-rejected', 'denied'];

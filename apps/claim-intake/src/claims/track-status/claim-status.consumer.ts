@@ -2,9 +2,11 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
   ClaimAdjudicatedV1,
+  ClaimPendedV1,
   CloudEvent,
   LedgerAnchoredV1,
   PayoutReleasedV1,
+  PayoutSettledV1,
   Topics,
   TreatmentRejectedV1,
   TreatmentVerifiedV1,
@@ -37,6 +39,17 @@ export class ClaimStatusConsumer {
     await this.track(ctx, event, () =>
       this.claims.advance(ctx.em, event.subject, status, { payable: event.data.payable }),
     );
+  }
+
+  @EventPattern(Topics.ClaimsPended)
+  async pended(@Payload() event: CloudEvent<ClaimPendedV1>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'pended', { decision: 'pended' }));
+  }
+
+  /** Settlement by the payment rail: a timeline entry; the claim is already `paid`. */
+  @EventPattern(Topics.PayoutsSettled)
+  async settled(@Payload() event: CloudEvent<PayoutSettledV1>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.track(ctx, event, async () => undefined);
   }
 
   @EventPattern(Topics.PayoutsReleased)
