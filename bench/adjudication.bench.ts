@@ -1,0 +1,61 @@
+/**
+ * Benchmark of adjudication in isolation (`npm run bench:adjudication`): the pure contract function on a two-line
+ * claim with the demo contract (json-rules-engine rules, coinsurance, an excluded code), no database, one core.
+ * Prints adjudications/s and per-call latency percentiles. Bounded: BENCH_SECONDS (default 5).
+ */
+import { performance } from 'node:perf_hooks';
+import { CPT } from '@claimchain/testing';
+import { adjudicate, ClaimToAdjudicate } from '../apps/payout/src/adjudication/adjudicate';
+import { DEMO_CONTRACT } from '../apps/payout/src/contracts/contract.definition';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+
+const claim: ClaimToAdjudicate = {
+  providerId: 'clinic-1',
+  currency: 'EUR',
+  patientPseudonym: 'a'.repeat(64),
+  items: [
+    {
+      sequence: 1,
+      system: CPT,
+      code: '99213',
+      servicedDate: '2026-11-20',
+      quantity: 1,
+      unitPrice: '120.00',
+      net: '120.00',
+    },
+    {
+      sequence: 2,
+      system: CPT,
+      code: '15780',
+      servicedDate: '2026-11-20',
+      quantity: 1,
+      unitPrice: '30.50',
+      net: '30.50',
+    },
+  ],
+};
+
+async function main(): Promise<void> {
+  for (let i = 0; i < 2_000; i += 1) await adjudicate(DEMO_CONTRACT, claim, null); // warm-up
+  const samples: number[] = [];
+  const end = performance.now() + SECONDS * 1000;
+  const started = performance.now();
+  while (performance.now() < end) {
+    const t = performance.now();
+    await adjudicate(DEMO_CONTRACT, claim, null);
+    samples.push(performance.now() - t);
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  samples.sort((a, b) => a - b);
+  const pct = (p: number) => samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))].toFixed(3);
+  console.log(
+    `adjudication (2 lines, demo contract, one core): ${(samples.length / elapsed).toFixed(0)} adjudications/s ` +
+      `(${samples.length} in ${elapsed.toFixed(1)} s), p50 ${pct(50)} ms, p99 ${pct(99)} ms`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
