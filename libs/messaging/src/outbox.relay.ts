@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CompressionTypes, Kafka, Producer, ProducerConfig } from 'kafkajs';
+import { Pool, PoolClient } from 'pg';
 
 /**
  * acks=all with broker-side deduplication of producer retries. kafkajs wants unbounded retries for an idempotent
@@ -13,6 +14,9 @@ export const IDEMPOTENT_PRODUCER: ProducerConfig = {
   allowAutoTopicCreation: false,
   retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
 };
+
+/** The channel outbox writes NOTIFY on commit. */
+export const OUTBOX_CHANNEL = 'claimchain_outbox';
 
 interface OutboxRow {
   seq: string;
@@ -40,6 +44,9 @@ export class OutboxRelay {
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** Set by a NOTIFY from a committed outbox write; an idle relay drains at once instead of waiting to poll. */
+  private notified = false;
+  private listener?: PoolClient;
   private readonly batchSize: number;
   private readonly idlePollMs: number;
 
@@ -49,7 +56,7 @@ export class OutboxRelay {
     options: OutboxRelayOptions = {},
   ) {
     this.batchSize = options.batchSize ?? 500;
-    this.idlePollMs = options.idlePollMs ?? 20;
+    this.idlePollMs = options.idlePollMs ?? 250;
   }
 
   get isRunning(): boolean {
@@ -60,6 +67,7 @@ export class OutboxRelay {
     if (this.running) return;
     this.producer = this.kafka.producer(IDEMPOTENT_PRODUCER);
     await this.producer.connect();
+    await this.listen();
     this.running = true;
     this.loop = this.run();
   }
@@ -70,6 +78,25 @@ export class OutboxRelay {
     await this.loop;
     await this.producer?.disconnect();
     this.producer = undefined;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.release();
+  }
+
+  /**
+   * Outbox writes NOTIFY on commit (OutboxWriter); listening on a connection of our own turns the relay's latency
+   * from a polling interval into about one round trip. Polling stays as the fallback for a lost connection.
+   */
+  private async listen(): Promise<void> {
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    const client = await pool.connect();
+    client.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
+    client.on('error', (error) => this.logger.warn(`outbox listener lost (${String(error)}); polling only`));
+    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    this.listener = client;
   }
 
   /** Publishes everything pending now; returns how many rows it published. Used by the loop and by tests. */
@@ -104,6 +131,7 @@ export class OutboxRelay {
     let failures = 0;
     while (this.running) {
       try {
+        this.notified = false; // what was notified before this drain is in it
         const published = await this.drainOnce();
         failures = 0;
         if (published < this.batchSize) await this.idle(this.idlePollMs);
@@ -117,6 +145,10 @@ export class OutboxRelay {
   }
 
   private idle(ms: number): Promise<void> {
+    if (this.notified) {
+      this.notified = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { CloudEvent, TopicName } from '@claimchain/contracts';
 import { EventDraft, buildEvent } from './event-codec';
+import { OUTBOX_CHANNEL } from './outbox.relay';
 
 /**
  * Writes events to the transactional outbox. Call it with the EntityManager of the transaction that changes the
@@ -23,6 +24,12 @@ export class OutboxWriter {
       params.push(event.id, topic, event.subject, JSON.stringify(event));
       return `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, $${i * 4 + 4}::jsonb)`;
     });
-    await em.query(`INSERT INTO outbox (event_id, topic, message_key, payload) VALUES ${rows.join(', ')}`, params);
+    // The NOTIFY is delivered when (and only if) the transaction commits: it wakes the relay without waiting for its
+    // next poll, in the same round trip as the insert.
+    await em.query(
+      `WITH ins AS (INSERT INTO outbox (event_id, topic, message_key, payload) VALUES ${rows.join(', ')} RETURNING 1)
+       SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM (SELECT count(*) AS n FROM ins) written`,
+      params,
+    );
   }
 }
