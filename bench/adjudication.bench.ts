@@ -4,7 +4,7 @@
  * Prints adjudications/s and per-call latency percentiles. Bounded: BENCH_SECONDS (default 5).
  */
 import { performance } from 'node:perf_hooks';
-import { CPT } from '@claimchain/testing';
+import { claimItem } from '@claimchain/testing';
 import { adjudicate, ClaimToAdjudicate } from '../apps/payout/src/adjudication/adjudicate';
 import { DEMO_CONTRACT } from '../apps/payout/src/contracts/contract.definition';
 
@@ -14,26 +14,7 @@ const claim: ClaimToAdjudicate = {
   providerId: 'clinic-1',
   currency: 'EUR',
   patientPseudonym: 'a'.repeat(64),
-  items: [
-    {
-      sequence: 1,
-      system: CPT,
-      code: '99213',
-      servicedDate: '2026-11-20',
-      quantity: 1,
-      unitPrice: '120.00',
-      net: '120.00',
-    },
-    {
-      sequence: 2,
-      system: CPT,
-      code: '15780',
-      servicedDate: '2026-11-20',
-      quantity: 1,
-      unitPrice: '30.50',
-      net: '30.50',
-    },
-  ],
+  items: [claimItem(1, '99213', '120.00'), claimItem(2, '15780', '30.50')],
 };
 
 async function main(): Promise<void> {

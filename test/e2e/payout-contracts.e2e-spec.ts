@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
-import { waitFor } from '@claimchain/testing';
+import { claimItem, waitFor } from '@claimchain/testing';
 import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
 
 const covered = {
@@ -128,26 +128,7 @@ describe('payout contracts, policies and adjudication v2', () => {
         claim: {
           providerId: 'clinic-1',
           currency: 'EUR',
-          items: [
-            {
-              sequence: 1,
-              system: CPT,
-              code: '99213',
-              servicedDate: '2026-11-20',
-              quantity: 1,
-              unitPrice: '120.00',
-              net: '120.00',
-            },
-            {
-              sequence: 2,
-              system: CPT,
-              code: '15780',
-              servicedDate: '2026-11-20',
-              quantity: 1,
-              unitPrice: '900.00',
-              net: '900.00',
-            },
-          ],
+          items: [claimItem(1, '99213', '120.00'), claimItem(2, '15780', '900.00')],
         },
         policy: {
           period: { start: '2026-01-01', end: '2026-12-31' },

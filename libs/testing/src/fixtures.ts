@@ -73,3 +73,8 @@ export function claimSubmittedDraft(
     },
   };
 }
+
+/** One CPT line of a `claims.submitted.v1` claim, served on 2026-11-20, quantity 1 at `net`. */
+export function claimItem(sequence: number, code: string, net: string) {
+  return { sequence, system: CPT, code, servicedDate: '2026-11-20', quantity: 1, unitPrice: net, net };
+}

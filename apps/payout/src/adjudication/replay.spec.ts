@@ -1,9 +1,9 @@
+import { claimItem } from '@claimchain/testing';
 import { ClaimAdjudicatedV1, ClaimSubmittedV1, ContractPublishedV1 } from '@claimchain/contracts';
 import { contractIdOf, DEMO_CONTRACT } from '../contracts/contract.definition';
 import { adjudicate } from './adjudicate';
 import { replayAdjudication, ReplayInputError, resultHashOf } from './replay';
 
-const CPT = 'http://www.ama-assn.org/go/cpt';
 const claimId = '018f0000-0000-7000-8000-0000000000aa';
 const claim: ClaimSubmittedV1 = {
   claimId,
@@ -13,26 +13,7 @@ const claim: ClaimSubmittedV1 = {
   coverage: 'cov-1',
   currency: 'EUR',
   total: '150.50',
-  items: [
-    {
-      sequence: 1,
-      system: CPT,
-      code: '99213',
-      servicedDate: '2026-11-20',
-      quantity: 1,
-      unitPrice: '120.00',
-      net: '120.00',
-    },
-    {
-      sequence: 2,
-      system: CPT,
-      code: '15780',
-      servicedDate: '2026-11-20',
-      quantity: 1,
-      unitPrice: '30.50',
-      net: '30.50',
-    },
-  ],
+  items: [claimItem(1, '99213', '120.00'), claimItem(2, '15780', '30.50')],
   submittedAt: '2026-11-20T10:00:00Z',
 };
 const contractId = contractIdOf(DEMO_CONTRACT);

@@ -1,8 +1,7 @@
+import { claimItem } from '@claimchain/testing';
 import { DEMO_CONTRACT } from '../contracts/contract.definition';
 import { adjudicate } from '../adjudication/adjudicate';
 import { CARC_SYSTEM, toClaimResponse } from './claim-response.mapper';
-
-const CPT = 'http://www.ama-assn.org/go/cpt';
 
 describe(toClaimResponse.name, () => {
   it('reports each line with its adjudication categories and a CARC reason per adjustment', async () => {
@@ -12,26 +11,7 @@ describe(toClaimResponse.name, () => {
         providerId: 'clinic-1',
         currency: 'EUR',
         patientPseudonym: 'a'.repeat(64),
-        items: [
-          {
-            sequence: 1,
-            system: CPT,
-            code: '99213',
-            servicedDate: '2026-11-20',
-            quantity: 1,
-            unitPrice: '120.00',
-            net: '120.00',
-          },
-          {
-            sequence: 2,
-            system: CPT,
-            code: '15780',
-            servicedDate: '2026-11-20',
-            quantity: 1,
-            unitPrice: '50.00',
-            net: '50.00',
-          },
-        ],
+        items: [claimItem(1, '99213', '120.00'), claimItem(2, '15780', '50.00')],
       },
       null,
     );
