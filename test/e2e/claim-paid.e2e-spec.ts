@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { CloudEvent, Topics } from '@claimchain/contracts';
-import { leafHashOfEvent, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion } from '@claimchain/ledger';
+import {
+  leafHashOfEvent,
+  openNote,
+  parseCheckpoint,
+  parseVerifierKey,
+  verifyConsistency,
+  verifyInclusion,
+} from '@claimchain/ledger';
 import { buildEvent, createKafka } from '@claimchain/messaging';
 import { claimSubmittedDraft, waitFor } from '@claimchain/testing';
 import { runCli } from '../../tools/verifier/src/verifier.cli';
@@ -150,6 +157,56 @@ describe('one claim, end to end, on the real broker', () => {
     const payoutDb = system.app('payout').get(DataSource);
     const [{ n }] = await payoutDb.query(`SELECT count(*)::int AS n FROM payouts WHERE claim_id = $1`, [id]);
     expect(n).toBe(1);
+  }, 120_000);
+
+  it('pays claims anchored by successive checkpoints only after proving each extends the history payout saw', async () => {
+    const ops = await system.as('ops', 'ops-e2e');
+    const circuit = async () =>
+      (await (await fetch(url('payout', '/v1/ops/ledger-circuit'), { headers: ops })).json()) as {
+        state: string;
+        latestCheckpoint: { treeSize: number; rootHash: string } | null;
+      };
+    for (let i = 0; i < 2; i++) {
+      const { id } = await submit(fhirClaim(`p-${uuidv4()}`));
+      await confirm(id, [
+        { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
+        { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
+      ]);
+      await waitFor(`claim ${i + 1} to be paid`, async () => {
+        const res = await fetch(url('claim-intake', `/v1/claims/${id}`), { headers: asInsurer() });
+        return ((await res.json()) as { status: string }).status === 'paid' || undefined;
+      });
+    }
+    // Payout recorded each anchor's checkpoint, the later ones only once the ledger's consistency proof held.
+    const payoutDb = system.app('payout').get(DataSource);
+    const seen: { size: string; root: string }[] = await payoutDb.query(
+      `SELECT tree_size::text AS size, root_hash AS root FROM ledger_checkpoints_seen ORDER BY tree_size`,
+    );
+    expect(seen.length).toBeGreaterThanOrEqual(2);
+    const shown = await circuit();
+    expect(shown).toMatchObject({
+      state: 'closed',
+      latestCheckpoint: { treeSize: Number(seen.at(-1)!.size), rootHash: seen.at(-1)!.root },
+    });
+    // Each recorded root is a prefix of the ledger's current tree: the roots payout holds are the ledger's own.
+    const current = (await (
+      await fetch(url('ledger-anchoring', '/v1/ledger/checkpoint'), { headers: { accept: 'application/json' } })
+    ).json()) as { treeSize: number; rootHash: string };
+    for (const { size, root } of seen.filter((c) => Number(c.size) < current.treeSize)) {
+      const res = await fetch(
+        url('ledger-anchoring', `/v1/ledger/proofs/consistency?from=${size}&to=${current.treeSize}`),
+      );
+      const { hashes } = (await res.json()) as { hashes: string[] };
+      expect(() =>
+        verifyConsistency(
+          Number(size),
+          current.treeSize,
+          hashes.map((h) => Buffer.from(h, 'base64')),
+          Buffer.from(root, 'base64'),
+          Buffer.from(current.rootHash, 'base64'),
+        ),
+      ).not.toThrow();
+    }
   }, 120_000);
 
   it('rejects a confirmation that does not match the claim, and pays nothing', async () => {

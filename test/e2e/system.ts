@@ -67,7 +67,12 @@ export async function startSystem(
   const bases = new Map<ServiceName, string>();
   const url = (service: ServiceName, path: string) => `${bases.get(service)}${path}`;
   for (const service of services) {
-    const config = loadServiceConfig(service, env);
+    // Payout asks the ledger for consistency proofs: point it at this system's ledger when it runs one.
+    const ledger = bases.get('ledger-anchoring');
+    const config = loadServiceConfig(
+      service,
+      ledger && !options.env?.LEDGER_URL ? { ...env, LEDGER_URL: ledger } : env,
+    );
     const app = await startHybridApp(MODULES[service].forRoot(config), config);
     apps.set(service, app);
     bases.set(service, await app.getUrl());

@@ -3,12 +3,14 @@ import { DataSource, EntityManager } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { ClaimAdjudicatedV1, ClaimSubmittedV1, CloudEvent, Topics, TreatmentVerifiedV1 } from '@claimchain/contracts';
 import {
+  consistencyProof,
   formatCheckpoint,
   generateNoteKey,
-  hashChildren,
   hashLeaf,
+  inclusionProof,
   leafHashOfEvent,
   parseSignerKey,
+  rootHash,
   signNote,
 } from '@claimchain/ledger';
 import { buildEvent, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
@@ -21,6 +23,8 @@ import {
   LedgerCircuitBreakerService,
   LedgerCircuitOpenError,
 } from '../../apps/payout/src/ledger-trust/ledger-circuit-breaker.service';
+import { LedgerProofSource, LedgerUnreachableError } from '../../apps/payout/src/ledger-trust/ledger-proof.source';
+import { InMemorySubtreeStore } from '../../libs/ledger/test/in-memory-subtree.store';
 import { ContractDefinition, contractIdOf } from '../../apps/payout/src/contracts/contract.definition';
 import { Adjudication, adjudicate } from '../../apps/payout/src/adjudication/adjudicate';
 import { replayAdjudication } from '../../apps/payout/src/adjudication/replay';
@@ -57,26 +61,43 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
   const repo = new PayoutRepository();
   let service: AdjudicateClaimService;
   const signer = parseSignerKey(generateNoteKey('claimchain.int/payout').signerKey);
-  let treeSize = 0;
+
+  /** The log payout checks, a real RFC 9162 tree; a test may swap in a rewritten history. */
+  const honestLog = new InMemorySubtreeStore();
+  let log = honestLog;
+  let ledgerReachable = true;
+  const b64 = (h: Buffer) => h.toString('base64');
+  const proofs: LedgerProofSource = {
+    consistencyProof: async (from, to) => {
+      if (!ledgerReachable) throw new LedgerUnreachableError('ledger unreachable (test)');
+      return (await consistencyProof(log, from, to)).map(b64);
+    },
+  };
+
+  /** A log of `size` leaves none of which the honest log has: another history. */
+  function rewrittenLog(size: number): InMemorySubtreeStore {
+    const other = new InMemorySubtreeStore();
+    other.append(Array.from({ length: size }, (_, i) => hashLeaf(Buffer.from(`rewritten ${i}`))));
+    return other;
+  }
 
   /**
-   * A signed checkpoint proving the leaf, as the ledger anchors it: each claim's leaf is the last of a tree of its
-   * own odd size (so no two checkpoints share a size), proven by the roots of the perfect subtrees to its left.
-   * `tamper` breaks the proof.
+   * A signed checkpoint proving the leaf, as the ledger anchors it: a filler and then the claim's leaf are appended
+   * to the log (so no two claims share a checkpoint) and the checkpoint covers the log right after them.
+   * `tamper` breaks the inclusion proof.
    */
-  function anchorOf(leaf: Buffer, tamper: boolean) {
-    treeSize += 2;
-    const size = treeSize + 1;
-    const subtrees = size.toString(2).replace(/0/g, '').length - 1;
-    const proof = Array.from({ length: subtrees }, (_, i) => hashLeaf(Buffer.from(`subtree ${size} ${i}`)));
-    const root = proof.reduce((r, p) => hashChildren(p, r), leaf);
+  async function anchorOf(leaf: Buffer, tamper: boolean) {
+    log.append([hashLeaf(Buffer.from(`filler ${log.size}`)), leaf]);
+    const size = log.size;
+    const root = await rootHash(log, size);
+    const proof = await inclusionProof(log, size - 1, size);
     if (tamper) proof[0] = leaf;
     return {
       leafIndex: size - 1,
-      leafHash: leaf.toString('base64'),
+      leafHash: b64(leaf),
       treeSize: size,
-      rootHash: root.toString('base64'),
-      inclusionProof: proof.map((h) => h.toString('base64')),
+      rootHash: b64(root),
+      inclusionProof: proof.map(b64),
       checkpoint: signNote(formatCheckpoint({ origin: 'claimchain.int/payout', size, root }), signer),
     };
   }
@@ -109,6 +130,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       submittedAt: new Date().toISOString(),
     };
     submittedClaims.set(claimId, submitted);
+    const anchor = await anchorOf(leafHashOfEvent(verification), tamper);
     await ds.transaction(async (em) => {
       await repo.rememberClaim(em, submitted);
       await repo.rememberVerification(em, verification);
@@ -116,7 +138,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
         eventId: verification.id,
         eventType: 'treatment.verified',
         eventSubject: claimId,
-        ...anchorOf(leafHashOfEvent(verification), tamper),
+        ...anchor,
       });
     });
     return claimId;
@@ -168,7 +190,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     service = new AdjudicateClaimService(
       repo,
       new OutboxWriter(),
-      new LedgerCircuitBreakerService(ds, repo, undefined),
+      new LedgerCircuitBreakerService(ds, repo, proofs, undefined),
     );
   });
 
@@ -372,15 +394,66 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       const p = await policy('0.00');
       const first = await pendingClaim(p.coverage, '10.00');
       await trigger(first);
-      const [{ tree_size }] = await ds.query(`SELECT tree_size::int FROM verification_anchors WHERE claim_id = $1`, [
-        first,
-      ]);
-      // Another claim anchored by a checkpoint of the same size but another root: a forked log.
-      treeSize = tree_size - 3;
-      const forked = await pendingClaim(p.coverage, '10.00');
-      await expect(trigger(forked)).rejects.toBeInstanceOf(PermanentEventError);
-      expect(await repo.circuit(ds.manager)).toMatchObject({ open: true, reason: expect.stringMatching(/forked/) });
-      await ds.transaction((em) => repo.setCircuit(em, false, 'test over', 'ops-1'));
+      // Another claim anchored by a checkpoint of the same size over another history: a forked log.
+      log = rewrittenLog(honestLog.size - 2);
+      try {
+        const forked = await pendingClaim(p.coverage, '10.00');
+        await expect(trigger(forked)).rejects.toBeInstanceOf(PermanentEventError);
+        expect(await repo.circuit(ds.manager)).toMatchObject({ open: true, reason: expect.stringMatching(/forked/) });
+        expect(await adjudicated(forked)).toBe(0);
+      } finally {
+        log = honestLog;
+        await ds.transaction((em) => repo.setCircuit(em, false, 'test over', 'ops-1'));
+      }
+    });
+
+    it('opens when a new checkpoint does not extend the history it has seen', async () => {
+      const p = await policy('0.00');
+      const before = await pendingClaim(p.coverage, '10.00');
+      await trigger(before);
+      // The ledger now serves a longer log that rewrote its past; its own proofs cannot bridge the two roots.
+      log = rewrittenLog(honestLog.size + 5);
+      try {
+        const rewritten = await pendingClaim(p.coverage, '10.00');
+        await expect(trigger(rewritten)).rejects.toBeInstanceOf(PermanentEventError);
+        expect(await repo.circuit(ds.manager)).toMatchObject({
+          open: true,
+          reason: expect.stringMatching(/is not consistent with tree size \d+: the log was rewritten/),
+        });
+        expect(await adjudicated(rewritten)).toBe(0);
+      } finally {
+        log = honestLog;
+        await ds.transaction((em) => repo.setCircuit(em, false, 'test over', 'ops-1'));
+      }
+    });
+
+    it('checks a checkpoint older than the newest seen against it, even when anchors arrive out of order', async () => {
+      const p = await policy('0.00');
+      const older = await pendingClaim(p.coverage, '10.00');
+      const newer = await pendingClaim(p.coverage, '10.00');
+      await trigger(newer);
+      await trigger(older);
+      expect(await paidFor([older, newer])).toBe('20.00');
+      const largest = await repo.largestSeenCheckpoint(ds.manager);
+      expect(largest?.size).toBe(honestLog.size);
+      expect(await repo.seenCheckpoint(ds.manager, honestLog.size - 2)).toBe(
+        b64(await rootHash(honestLog, honestLog.size - 2)),
+      );
+    });
+
+    it('pays nothing while the ledger cannot be reached for a proof, and does not open the breaker', async () => {
+      const p = await policy('0.00');
+      const claim = await pendingClaim(p.coverage, '10.00');
+      ledgerReachable = false;
+      try {
+        await expect(trigger(claim)).rejects.toBeInstanceOf(LedgerUnreachableError);
+      } finally {
+        ledgerReachable = true;
+      }
+      expect(await repo.circuit(ds.manager)).toMatchObject({ open: false });
+      expect(await paidFor([claim])).toBe('0.00');
+      await trigger(claim);
+      expect(await paidFor([claim])).toBe('10.00');
     });
   });
 });

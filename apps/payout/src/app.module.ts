@@ -22,6 +22,7 @@ import { DecideReviewHttpController } from './reviews/decide-review/decide-revie
 import { GetRemittanceHttpController } from './remittance/get-remittance/get-remittance.http.controller';
 import { LedgerCircuitBreakerService } from './ledger-trust/ledger-circuit-breaker.service';
 import { LedgerCircuitHttpController } from './ledger-trust/ledger-circuit.http.controller';
+import { HttpLedgerProofSource } from './ledger-trust/ledger-proof.source';
 import { PAYMENT_RAIL, PaymentRail } from './payments/payment-rail';
 import { SimulatedBankRail } from './payments/simulated-bank.rail';
 import { PayoutDispatcherService } from './payments/payout-dispatcher.service';
@@ -64,7 +65,12 @@ export class PayoutModule {
           provide: LedgerCircuitBreakerService,
           inject: [DataSource, PayoutRepository],
           useFactory: (ds: DataSource, repo: PayoutRepository) =>
-            new LedgerCircuitBreakerService(ds, repo, config.ledger.verifierKey || undefined),
+            new LedgerCircuitBreakerService(
+              ds,
+              repo,
+              new HttpLedgerProofSource(config.ledger.url),
+              config.ledger.verifierKey || undefined,
+            ),
         },
         // The simulated bank until an insurer-facing rail (signed webhooks) is configured.
         { provide: PAYMENT_RAIL, useFactory: () => new SimulatedBankRail() },

@@ -29,6 +29,7 @@ const Env = z.object({
   LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().positive().default(200),
   LEDGER_CHECKPOINT_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
   LEDGER_ANCHOR_DIR: z.string().min(1).optional(),
+  LEDGER_URL: z.string().url().optional(),
   LEDGER_VERIFIER_KEY: z
     .string()
     .regex(/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/, 'a note verifier key <name>+<keyid>+<key>')
@@ -38,6 +39,15 @@ const Env = z.object({
   AUTH_ISSUER: z.string().min(1).default(DEV_AUTH_ISSUER),
   AUTH_AUDIENCE: z.string().min(1).default(DEV_AUTH_AUDIENCE),
   RATE_LIMIT_PER_SECOND: z.coerce.number().int().positive().default(500),
+  PAYMENT_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
+  PAYMENT_RETRY_BASE_MS: z.coerce.number().int().positive().default(500),
+  PAYMENT_RETRY_MAX_MS: z.coerce.number().int().positive().default(300_000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().positive().default(5000),
+  WEBHOOK_ALLOW_HTTP: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  WEBHOOK_SECRET_KEY: z.string().min(32).default('dev-only-webhook-secret-key-change-me'),
 });
 
 export type ServiceConfig = {
@@ -51,6 +61,19 @@ export type ServiceConfig = {
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   pseudonymKey: string;
   auth: { jwksUrl?: string; jwksFile?: string; issuer: string; audience: string; rateLimitPerSecond: number };
+  /** payout's payment rails: retries of a refused payout, and the insurers' webhooks. */
+  payments: {
+    /** A released payout the rail refused this many times is marked failed (payouts.failed.v1). */
+    maxAttempts: number;
+    /** Backoff after the n-th refusal: min(base · 2^(n-1), max). */
+    retryBaseMs: number;
+    retryMaxMs: number;
+    webhookTimeoutMs: number;
+    /** Accept plain-http webhook URLs beyond loopback (tests, closed networks); https otherwise. */
+    webhookAllowHttp: boolean;
+    /** Encrypts the insurers' webhook signing secrets at rest (AES-256-GCM under a key derived from it). */
+    webhookSecretKey: string;
+  };
   ledger: {
     origin: string;
     signingKeyFile?: string;
@@ -58,6 +81,8 @@ export type ServiceConfig = {
     verifierKey?: string;
     /** Where the directory anchor sink writes `<treeSize>.checkpoint` files; no directory sink when unset. */
     anchorDir?: string;
+    /** ledger-anchoring's public read API, where payout fetches consistency proofs between checkpoints. */
+    url: string;
     checkpointIntervalMs: number;
     checkpointMaxEntries: number;
   };
@@ -102,11 +127,20 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       audience: e.AUTH_AUDIENCE,
       rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
     },
+    payments: {
+      maxAttempts: e.PAYMENT_MAX_ATTEMPTS,
+      retryBaseMs: e.PAYMENT_RETRY_BASE_MS,
+      retryMaxMs: e.PAYMENT_RETRY_MAX_MS,
+      webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      webhookAllowHttp: e.WEBHOOK_ALLOW_HTTP,
+      webhookSecretKey: e.WEBHOOK_SECRET_KEY,
+    },
     ledger: {
       origin: e.LEDGER_ORIGIN,
       signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
       verifierKey: e.LEDGER_VERIFIER_KEY,
       anchorDir: e.LEDGER_ANCHOR_DIR,
+      url: e.LEDGER_URL ?? `http://127.0.0.1:${SERVICES['ledger-anchoring'].port}`,
       checkpointIntervalMs: e.LEDGER_CHECKPOINT_INTERVAL_MS,
       checkpointMaxEntries: e.LEDGER_CHECKPOINT_MAX_ENTRIES,
     },

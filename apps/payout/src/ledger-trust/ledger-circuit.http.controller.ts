@@ -13,6 +13,8 @@ interface CircuitDto {
   reason: string | null;
   changedBy: string | null;
   changedAt: string;
+  /** The largest checkpoint payout has proven every earlier one consistent with; null before the first anchor. */
+  latestCheckpoint: { treeSize: number; rootHash: string } | null;
 }
 
 /** Ops: whether payout trusts the ledger (closed) or has stopped paying (open), and the reset after an incident. */
@@ -45,11 +47,13 @@ export class LedgerCircuitHttpController {
 
   private async show(): Promise<CircuitDto> {
     const c = await this.repo.circuit(this.dataSource.manager);
+    const latest = await this.repo.largestSeenCheckpoint(this.dataSource.manager);
     return {
       state: c.open ? 'open' : 'closed',
       reason: c.reason,
       changedBy: c.changedBy,
       changedAt: new Date(c.changedAt).toISOString(),
+      latestCheckpoint: latest ? { treeSize: latest.size, rootHash: latest.root } : null,
     };
   }
 }

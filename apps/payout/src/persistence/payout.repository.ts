@@ -421,17 +421,33 @@ export class PayoutRepository {
     return rows[0];
   }
 
-  /** The one root seen for a tree size, recording it if it is the first; a different root means the log forked. */
-  async rememberCheckpoint(em: EntityManager, size: number, root: string): Promise<string> {
-    await em.query(
-      `INSERT INTO ledger_checkpoints_seen (tree_size, root_hash) VALUES ($1, $2) ON CONFLICT (tree_size) DO NOTHING`,
-      [size, root],
-    );
+  /** The root recorded for a tree size, if a checkpoint of that size has been seen. */
+  async seenCheckpoint(em: EntityManager, size: number): Promise<string | undefined> {
     const [row]: { root_hash: string }[] = await em.query(
       `SELECT root_hash FROM ledger_checkpoints_seen WHERE tree_size = $1`,
       [size],
     );
-    return row.root_hash;
+    return row?.root_hash;
+  }
+
+  /**
+   * Serialises the recording of new checkpoints (held until commit), so each new one is checked against the
+   * latest recorded before it, never against a sibling recorded concurrently.
+   */
+  async lockCheckpointChain(em: EntityManager): Promise<void> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtext('ledger-checkpoint-chain'))`);
+  }
+
+  /** The largest checkpoint seen: every other one seen has been proven a prefix of it. */
+  async largestSeenCheckpoint(em: EntityManager): Promise<{ size: number; root: string } | undefined> {
+    const [row]: { size: string; root: string }[] = await em.query(
+      `SELECT tree_size::text AS size, root_hash AS root FROM ledger_checkpoints_seen ORDER BY tree_size DESC LIMIT 1`,
+    );
+    return row && { size: Number(row.size), root: row.root };
+  }
+
+  async recordCheckpoint(em: EntityManager, size: number, root: string): Promise<void> {
+    await em.query(`INSERT INTO ledger_checkpoints_seen (tree_size, root_hash) VALUES ($1, $2)`, [size, root]);
   }
 
   async circuit(em: EntityManager): Promise<CircuitRow> {
