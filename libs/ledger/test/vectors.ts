@@ -1,4 +1,9 @@
 /** Typed access to the published vectors in ../test-vectors (see the README there for where each came from). */
+import cctvConsistencyInvalidJson from '../test-vectors/cctv-merkle/consistency-invalid.json';
+import cctvConsistencyValidJson from '../test-vectors/cctv-merkle/consistency-valid.json';
+import cctvInclusionInvalidJson from '../test-vectors/cctv-merkle/inclusion-invalid.json';
+import cctvInclusionValidJson from '../test-vectors/cctv-merkle/inclusion-valid.json';
+import cctvTreeJson from '../test-vectors/cctv-merkle/merkle_tree.json';
 import consistencyJson from '../test-vectors/consistency-proofs.json';
 import hasherJson from '../test-vectors/rfc6962-hasher.json';
 import inclusionJson from '../test-vectors/inclusion-proofs.json';
@@ -63,6 +68,46 @@ export const validInclusion = inclusionJson.valid.map(inclusion);
 export const tamperedInclusion = inclusionJson.tampered.map(inclusion);
 export const validConsistency = consistencyJson.valid.map(consistency);
 export const tamperedConsistency = consistencyJson.tampered.map(consistency);
+
+/** C2SP CCTV `merkle/testdata` (see ../test-vectors/cctv-merkle/README.md): leaves "a" to "p", appended in order. */
+export const cctvTree = cctvTreeJson.map((v, i) => ({
+  size: i + 1,
+  leaf: Buffer.from(v.leaf_data),
+  leafHash: b64(v.leaf_hash),
+  root: b64(v.root_hash),
+}));
+
+type CctvInclusion = (typeof cctvInclusionValidJson)[number] & { comment?: string };
+type CctvConsistency = (typeof cctvConsistencyValidJson)[number] & { comment?: string };
+
+const cctvInclusion =
+  (file: string) =>
+  (v: CctvInclusion, i: number): InclusionVector => ({
+    file: `${file}[${i}]`,
+    desc: v.comment ?? 'valid',
+    leafIndex: v.leaf_index,
+    treeSize: v.tree_size,
+    root: b64(v.root_hash),
+    leafHash: b64(v.leaf_hash),
+    proof: v.inclusion_path.map(b64),
+  });
+
+const cctvConsistency =
+  (file: string) =>
+  (v: CctvConsistency, i: number): ConsistencyVector => ({
+    file: `${file}[${i}]`,
+    desc: v.comment ?? 'valid',
+    size1: v.old_size,
+    size2: v.new_size,
+    root1: b64(v.old_root),
+    root2: b64(v.new_root),
+    proof: v.consistency_path.map(b64),
+  });
+
+export const cctvValidInclusion = cctvInclusionValidJson.map(cctvInclusion('inclusion-valid.json'));
+export const cctvInvalidInclusion = cctvInclusionInvalidJson.map(cctvInclusion('inclusion-invalid.json'));
+export const cctvValidConsistency = cctvConsistencyValidJson.map(cctvConsistency('consistency-valid.json'));
+export const cctvInvalidConsistency = cctvConsistencyInvalidJson.map(cctvConsistency('consistency-invalid.json'));
 
 export const toRefs = (elements: number[][][]) =>
   elements.map((parts) => parts.map(([level, index]) => ({ level, index })));
