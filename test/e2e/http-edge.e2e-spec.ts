@@ -1,25 +1,54 @@
+import { ServiceName } from '@claimchain/config';
 import { RunningSystem, newKey, startSystem } from './system';
 
-/** What every service's HTTP edge promises, checked on claim-intake: OpenAPI, security headers, rate limits. */
+interface OpenApiParameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema: { type?: string; format?: string; pattern?: string; anyOf?: { pattern?: string }[] };
+}
+interface OpenApiOperation {
+  security?: Record<string, string[]>[];
+  parameters?: OpenApiParameter[];
+  requestBody?: { content: Record<string, { schema: unknown }> };
+  responses: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }>;
+}
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, OpenApiOperation>>;
+}
+
+/**
+ * What every service's HTTP edge promises, checked on claim-intake: OpenAPI, security headers, rate limits; and
+ * OpenAPI on ledger-anchoring, whose public read API is the one anyone may call without a token.
+ */
 describe('HTTP edge', () => {
   let system: RunningSystem;
 
   beforeAll(async () => {
-    system = await startSystem({ services: ['claim-intake'], env: { RATE_LIMIT_PER_SECOND: '5' } });
+    system = await startSystem({
+      services: ['claim-intake', 'ledger-anchoring'],
+      env: { RATE_LIMIT_PER_SECOND: '5' },
+    });
   }, 120_000);
+
+  async function openApi(service: ServiceName): Promise<OpenApiDocument> {
+    const res = await fetch(system.url(service, '/docs-json'));
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as OpenApiDocument;
+    expect(doc.openapi).toMatch(/^3\./);
+    return doc;
+  }
+
+  const parameters = (op: OpenApiOperation) =>
+    Object.fromEntries((op.parameters ?? []).map((p) => [`${p.in} ${p.name}`, p.required ?? false]));
 
   afterAll(async () => {
     await system?.stop();
   });
 
   it('publishes an OpenAPI 3 document generated from the controllers and their request schemas', async () => {
-    const res = await fetch(system.url('claim-intake', '/docs-json'));
-    expect(res.status).toBe(200);
-    const doc = (await res.json()) as {
-      openapi: string;
-      paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: unknown }> } }>>;
-    };
-    expect(doc.openapi).toMatch(/^3\./);
+    const doc = await openApi('claim-intake');
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(['/v1/claims', '/v1/claims/{id}', '/v1/claims/{id}/cancel']),
     );
@@ -28,6 +57,54 @@ describe('HTTP edge', () => {
     };
     expect(body.required).toEqual(expect.arrayContaining(['resourceType', 'status', 'use', 'patient', 'provider']));
     expect((await fetch(system.url('claim-intake', '/docs'))).status).toBe(200);
+    expect(doc.paths['/v1/claims'].get.security).toEqual([{ bearer: [] }]);
+  });
+
+  it('documents every endpoint of the ledger read API as public, with its parameters, answers and problems', async () => {
+    const { paths } = await openApi('ledger-anchoring');
+    const ledger = Object.keys(paths).filter((p) => p.startsWith('/v1/ledger/'));
+    expect(ledger.sort()).toEqual([
+      '/v1/ledger/checkpoint',
+      '/v1/ledger/entries',
+      '/v1/ledger/events/{eventId}/receipt',
+      '/v1/ledger/proofs/consistency',
+      '/v1/ledger/proofs/inclusion',
+      '/v1/ledger/public-key',
+    ]);
+    for (const path of ledger) expect({ path, security: paths[path].get.security }).toEqual({ path, security: [] });
+
+    expect(parameters(paths['/v1/ledger/entries'].get)).toEqual({ 'query start': true, 'query end': true });
+    expect(parameters(paths['/v1/ledger/proofs/inclusion'].get)).toEqual({
+      'query index': false,
+      'query leafHash': false,
+      'query treeSize': false,
+    });
+    expect(parameters(paths['/v1/ledger/proofs/consistency'].get)).toEqual({ 'query from': true, 'query to': true });
+    expect(parameters(paths['/v1/ledger/events/{eventId}/receipt'].get)).toEqual({ 'path eventId': true });
+    const start = paths['/v1/ledger/entries'].get.parameters!.find((p) => p.name === 'start')!;
+    expect(start.schema).toMatchObject({ type: 'string', pattern: '^(0|[1-9][0-9]{0,15})$' });
+    const eventId = paths['/v1/ledger/events/{eventId}/receipt'].get.parameters![0];
+    expect(eventId.schema).toMatchObject({ type: 'string', format: 'uuid' });
+
+    const checkpoint = paths['/v1/ledger/checkpoint'].get.responses;
+    expect(Object.keys(checkpoint['200'].content!).sort()).toEqual(['application/json', 'text/plain']);
+    expect(Object.keys(checkpoint['200'].content!['application/json'].schema.properties!)).toEqual([
+      'origin',
+      'treeSize',
+      'rootHash',
+      'note',
+    ]);
+    expect(Object.keys(paths['/v1/ledger/public-key'].get.responses['200'].content!)).toEqual(['text/plain']);
+    const inclusion = paths['/v1/ledger/proofs/inclusion'].get.responses;
+    expect(Object.keys(inclusion['200'].content!['application/json'].schema.properties!)).toEqual([
+      'leafIndex',
+      'treeSize',
+      'leafHash',
+      'hashes',
+    ]);
+    for (const status of ['400', '404', '422']) {
+      expect(inclusion[status].content!['application/problem+json'].schema.properties).toHaveProperty('code');
+    }
   });
 
   it('sends security headers', async () => {

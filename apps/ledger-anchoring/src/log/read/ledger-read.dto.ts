@@ -26,77 +26,100 @@ const Base64Hash = z
   }, 'Expected the standard base64 of a 32-byte hash')
   .transform((s) => Buffer.from(s, 'base64'));
 
-export const EntriesQuery = z
-  .object({ start: Count, end: Count })
-  .refine((q) => q.start <= q.end, { path: ['end'], message: 'Must not be below start' })
-  .refine((q) => q.end - q.start <= MAX_ENTRIES_PER_REQUEST, {
-    path: ['end'],
-    message: `At most ${MAX_ENTRIES_PER_REQUEST} entries per request`,
-  });
+/** The query parameters as OpenAPI documents them; the cross-parameter rules are the refinements below. */
+export const EntriesQueryFields = z.object({
+  start: Count.describe('first index, inclusive'),
+  end: Count.describe(`index after the last; end - start ≤ ${MAX_ENTRIES_PER_REQUEST}, and start ≤ end`),
+});
+export const EntriesQuery = EntriesQueryFields.refine((q) => q.start <= q.end, {
+  path: ['end'],
+  message: 'Must not be below start',
+}).refine((q) => q.end - q.start <= MAX_ENTRIES_PER_REQUEST, {
+  path: ['end'],
+  message: `At most ${MAX_ENTRIES_PER_REQUEST} entries per request`,
+});
 export type EntriesQuery = z.infer<typeof EntriesQuery>;
 
-export const InclusionQuery = z
-  .object({ index: Count.optional(), leafHash: Base64Hash.optional(), treeSize: Count.optional() })
-  .refine((q) => (q.index === undefined) !== (q.leafHash === undefined), {
+export const InclusionQueryFields = z.object({
+  index: Count.optional().describe('the leaf index; give exactly one of index and leafHash'),
+  leafHash: Base64Hash.optional().describe(
+    'the leaf hash, standard base64 of 32 bytes (URL-encode the +, or it is taken back from a space); give exactly one of index and leafHash',
+  ),
+  treeSize: Count.optional().describe("a signed tree size, positive; default: the latest checkpoint's"),
+});
+export const InclusionQuery = InclusionQueryFields.refine(
+  (q) => (q.index === undefined) !== (q.leafHash === undefined),
+  {
     path: ['index'],
     message: 'Give exactly one of index and leafHash',
-  })
-  .refine((q) => q.treeSize === undefined || q.treeSize > 0, { path: ['treeSize'], message: 'Must be positive' });
+  },
+).refine((q) => q.treeSize === undefined || q.treeSize > 0, { path: ['treeSize'], message: 'Must be positive' });
 export type InclusionQuery = z.infer<typeof InclusionQuery>;
 
-export const ConsistencyQuery = z
-  .object({ from: Count, to: Count })
-  .refine((q) => q.from <= q.to, { path: ['from'], message: 'Must not exceed to' });
+export const ConsistencyQueryFields = z.object({
+  from: Count.describe('the earlier tree size, at most to'),
+  to: Count.describe("the later tree size, at most the latest checkpoint's"),
+});
+export const ConsistencyQuery = ConsistencyQueryFields.refine((q) => q.from <= q.to, {
+  path: ['from'],
+  message: 'Must not exceed to',
+});
 export type ConsistencyQuery = z.infer<typeof ConsistencyQuery>;
 
 export const ReceiptParams = z.object({ eventId: z.string().uuid() });
 export type ReceiptParams = z.infer<typeof ReceiptParams>;
 
-export interface CheckpointDto {
-  origin: string;
-  treeSize: number;
-  rootHash: string;
-  /** The C2SP signed note, as served with text/plain. */
-  note: string;
-}
+// Responses: the zod schemas document them in OpenAPI (nothing parses them here); the types are inferred from them.
+const Hash = z.string().describe('standard base64 of a 32-byte SHA-256 hash');
+const Size = z.number().int().nonnegative();
 
-export interface EntryDto {
-  index: number;
-  eventId: string;
-  eventType: string;
-  /** The leaf bytes: the RFC 8785 JSON commitment to the event. */
-  leaf: string;
-  leafHash: string;
-}
+export const CheckpointDto = z.object({
+  origin: z.string(),
+  treeSize: Size,
+  rootHash: Hash,
+  note: z.string().describe('the C2SP signed note, as served with text/plain'),
+});
+export type CheckpointDto = z.infer<typeof CheckpointDto>;
 
-export interface EntriesDto {
-  /** [start, min(end, checkpointed size)): only entries a signed checkpoint covers. */
-  entries: EntryDto[];
-}
+export const EntryDto = z.object({
+  index: Size,
+  eventId: z.string(),
+  eventType: z.string(),
+  leaf: z.string().describe('the leaf bytes, base64: the RFC 8785 JSON commitment to the event'),
+  leafHash: Hash,
+});
+export type EntryDto = z.infer<typeof EntryDto>;
 
-export interface InclusionProofDto {
-  leafIndex: number;
-  treeSize: number;
-  leafHash: string;
-  hashes: string[];
-}
+export const EntriesDto = z.object({
+  entries: z.array(EntryDto).describe('[start, min(end, checkpointed size)): only entries a signed checkpoint covers'),
+});
+export type EntriesDto = z.infer<typeof EntriesDto>;
 
-export interface ConsistencyProofDto {
-  from: number;
-  to: number;
-  hashes: string[];
-}
+export const InclusionProofDto = z.object({
+  leafIndex: Size,
+  treeSize: Size,
+  leafHash: Hash,
+  hashes: z.array(Hash).describe('the RFC 9162 §2.1.3 inclusion path, leaf to root'),
+});
+export type InclusionProofDto = z.infer<typeof InclusionProofDto>;
+
+export const ConsistencyProofDto = z.object({
+  from: Size,
+  to: Size,
+  hashes: z.array(Hash).describe('the RFC 9162 §2.1.4 consistency path; empty when from is 0 or equals to'),
+});
+export type ConsistencyProofDto = z.infer<typeof ConsistencyProofDto>;
 
 /** Everything needed to check offline, with the log's verifier key, that an event is in the log. */
-export interface ReceiptDto {
-  eventId: string;
-  leafIndex: number;
-  leaf: string;
-  leafHash: string;
-  treeSize: number;
-  inclusionProof: string[];
-  /** The signed note of the checkpoint of size treeSize. */
-  checkpoint: string;
-}
+export const ReceiptDto = z.object({
+  eventId: z.string().uuid(),
+  leafIndex: Size,
+  leaf: z.string().describe('the leaf bytes, base64'),
+  leafHash: Hash,
+  treeSize: Size,
+  inclusionProof: z.array(Hash),
+  checkpoint: z.string().describe('the signed note of the checkpoint of size treeSize'),
+});
+export type ReceiptDto = z.infer<typeof ReceiptDto>;
 
 export const b64 = (bytes: Buffer): string => bytes.toString('base64');
