@@ -13,7 +13,7 @@ import {
   verifyInclusion,
 } from '@claimchain/ledger';
 import { buildEvent, createKafka } from '@claimchain/messaging';
-import { claimSubmittedDraft, waitFor } from '@claimchain/testing';
+import { claimSubmittedDraft, fhirR4SchemaErrors, waitFor } from '@claimchain/testing';
 import { runCli } from '../../tools/verifier/src/verifier.cli';
 import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
 
@@ -157,6 +157,46 @@ describe('one claim, end to end, on the real broker', () => {
     const payoutDb = system.app('payout').get(DataSource);
     const [{ n }] = await payoutDb.query(`SELECT count(*)::int AS n FROM payouts WHERE claim_id = $1`, [id]);
     expect(n).toBe(1);
+
+    // The remittance, as served: a ClaimResponse for the insurer and an ExplanationOfBenefit for the member, both
+    // valid against HL7's FHIR R4 JSON schema, and nobody else's to read.
+    const fhir = async (path: string, as = asInsurer()) => {
+      const res = await fetch(url('payout', path), { headers: as });
+      return { status: res.status, type: res.headers.get('content-type') ?? '', body: (await res.json()) as object };
+    };
+    const claimResponse = await fhir(`/v1/remittances/${id}`);
+    const eob = await fhir(`/v1/remittances/${id}/explanation-of-benefit`);
+    for (const served of [claimResponse, eob]) {
+      expect(served).toMatchObject({ status: 200, type: expect.stringContaining('application/fhir+json') });
+      expect(fhirR4SchemaErrors(served.body)).toEqual([]);
+    }
+    expect(claimResponse.body).toMatchObject({
+      resourceType: 'ClaimResponse',
+      outcome: 'complete',
+      payment: { amount: { value: 120.4, currency: 'EUR' } },
+    });
+    expect(eob.body).toMatchObject({
+      resourceType: 'ExplanationOfBenefit',
+      outcome: 'complete',
+      claimResponse: { reference: `ClaimResponse/${id}` },
+      insurance: [{ focal: true, coverage: { reference: 'Coverage/policy-e2e' } }],
+      item: [
+        { sequence: 1, servicedDate: '2026-11-20' },
+        { sequence: 2, servicedDate: '2026-11-20' },
+      ],
+      payment: { amount: { value: 120.4, currency: 'EUR' } },
+    });
+    const otherInsurer = await system.as('insurer', 'insurer-other');
+    for (const unseen of [
+      await fhir(`/v1/remittances/${id}/explanation-of-benefit`, otherInsurer),
+      await fhir(`/v1/remittances/${uuidv4()}/explanation-of-benefit`),
+    ]) {
+      expect(unseen).toMatchObject({
+        status: 404,
+        type: expect.stringContaining('application/problem+json'),
+        body: { code: 'REMITTANCE.NOT_FOUND' },
+      });
+    }
   }, 120_000);
 
   it('pays claims anchored by successive checkpoints only after proving each extends the history payout saw', async () => {

@@ -69,6 +69,8 @@ export interface RemittanceRow {
   insurerId: string;
   providerId: string;
   patientPseudonym: string | null;
+  /** The focal Coverage's id as the claim named it. */
+  coverage: string | null;
   result: Adjudication;
   decidedAt: Date;
   paidAmount: string | null;
@@ -409,7 +411,7 @@ export class PayoutRepository {
   async remittance(em: EntityManager, claimId: string): Promise<RemittanceRow | undefined> {
     const rows: RemittanceRow[] = await em.query(
       `SELECT c.insurer_id AS "insurerId", c.provider_id AS "providerId", c.patient_pseudonym AS "patientPseudonym",
-              coalesce(r.result, a.result) AS result, coalesce(r.decided_at, a.created_at) AS "decidedAt",
+              c.coverage, coalesce(r.result, a.result) AS result, coalesce(r.decided_at, a.created_at) AS "decidedAt",
               p.amount::text AS "paidAmount", p.released_at AS "paidAt"
          FROM adjudications a
          JOIN claims c ON c.claim_id = a.claim_id

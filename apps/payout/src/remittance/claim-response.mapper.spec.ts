@@ -1,7 +1,8 @@
 import { claimItem } from '@claimchain/testing';
 import { DEMO_CONTRACT } from '../contracts/contract.definition';
 import { adjudicate } from '../adjudication/adjudicate';
-import { CARC_SYSTEM, toClaimResponse } from './claim-response.mapper';
+import { toClaimResponse } from './claim-response.mapper';
+import { CARC_SYSTEM } from './fhir-adjudication.mapper';
 
 describe(toClaimResponse.name, () => {
   it('reports each line with its adjudication categories and a CARC reason per adjustment', async () => {
@@ -20,6 +21,7 @@ describe(toClaimResponse.name, () => {
       insurerId: 'insurer-1',
       providerId: 'clinic-1',
       patientPseudonym: 'a'.repeat(64),
+      coverage: 'policy-7',
       decidedAt: '2026-11-20T10:00:00Z',
       result,
       payment: { amount: '96.00', date: '2026-11-20' },
