@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
@@ -10,8 +10,12 @@ import { PayoutRepository } from '../../apps/payout/src/persistence/payout.repos
 import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/contracts/contract.definition';
 import { PayoutDispatcherService } from '../../apps/payout/src/payments/payout-dispatcher.service';
 import { PaymentInstruction, PaymentRail, SettlementListener } from '../../apps/payout/src/payments/payment-rail';
+import { PaymentDispatchRepository } from '../../apps/payout/src/payments/payment-dispatch.repository';
+import { InsurerPaymentRails, singleRail } from '../../apps/payout/src/payments/payment-rails';
 import { SimulatedBankRail } from '../../apps/payout/src/payments/simulated-bank.rail';
-import { SIGNATURE_HEADER, verifyWebhook, WebhookRail } from '../../apps/payout/src/payments/webhook.rail';
+import { SIGNATURE_HEADER, verifyWebhook } from '../../apps/payout/src/payments/webhook.rail';
+import { PayoutEndpointRepository } from '../../apps/payout/src/payments/payout-endpoint/payout-endpoint.repository';
+import { WebhookSecretCipher } from '../../apps/payout/src/payments/payout-endpoint/webhook-secret.cipher';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';
 
@@ -36,18 +40,22 @@ class ScriptedRail implements PaymentRail {
 describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
   let ds: DataSource;
   const repo = new PayoutRepository();
+  const dispatch = new PaymentDispatchRepository();
   const outbox = new OutboxWriter();
   const dispatcher = (rail: PaymentRail, retryBaseMs = 20) =>
-    new PayoutDispatcherService(ds, repo, outbox, rail, { retryBaseMs, recheckMs: 60_000 });
+    new PayoutDispatcherService(ds, dispatch, outbox, singleRail(rail), { retryBaseMs, recheckMs: 60_000 });
 
   /** A claim decided and released for payment, as adjudication leaves it. */
-  async function releasedPayout(amount = '96.00'): Promise<{ payoutId: string; claimId: string }> {
+  async function releasedPayout(
+    amount = '96.00',
+    insurerId = 'insurer-rail',
+  ): Promise<{ payoutId: string; claimId: string }> {
     const claimId = uuidv4();
     const payoutId = uuidv7();
     await ds.transaction(async (em) => {
       await repo.rememberClaim(em, {
         claimId,
-        insurerId: 'insurer-rail',
+        insurerId,
         providerId: 'clinic-rail',
         patientPseudonym: 'f'.repeat(64),
         coverage: 'cov-rail',
@@ -81,22 +89,26 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
 
   const payout = async (id: string) =>
     (
-      await ds.query(`SELECT status, attempts, rail, rail_reference, last_error FROM payouts WHERE id = $1`, [id])
+      await ds.query(
+        `SELECT status, attempts, rail, rail_reference, last_error, next_attempt_at > now() AS waiting
+           FROM payouts WHERE id = $1`,
+        [id],
+      )
     )[0] as {
       status: string;
       attempts: number;
       rail: string | null;
       rail_reference: string | null;
       last_error: string | null;
+      waiting: boolean;
     };
 
-  const settledEvents = async (claimId: string): Promise<number> =>
+  const eventsOf = async (topic: string, claimId: string): Promise<{ data: Record<string, unknown> }[]> =>
     (
-      await ds.query(`SELECT count(*)::int AS n FROM outbox WHERE topic = $1 AND message_key = $2`, [
-        Topics.PayoutsSettled,
-        claimId,
-      ])
-    )[0].n;
+      await ds.query(`SELECT payload FROM outbox WHERE topic = $1 AND message_key = $2 ORDER BY seq`, [topic, claimId])
+    ).map((r: { payload: { data: Record<string, unknown> } }) => r.payload);
+  const settledEvents = async (claimId: string): Promise<number> =>
+    (await eventsOf(Topics.PayoutsSettled, claimId)).length;
 
   beforeAll(async () => {
     ds = await migratedDataSource(
@@ -169,42 +181,187 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
     expect(rail.submitted.map((i) => i.payoutId).sort()).toEqual(ids.map((i) => i.payoutId).sort());
   });
 
-  it('retries a failing insurer webhook with backoff, then settles on its first 2xx', async () => {
-    const answers = [500, 502];
-    const deliveries: { valid: boolean; key: string }[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        const signature = String(req.headers[SIGNATURE_HEADER]);
-        deliveries.push({
-          valid: verifyWebhook('s3cret', body, signature, new Date()),
-          key: String(req.headers['idempotency-key']),
-        });
-        res.statusCode = answers.shift() ?? 200;
-        res.end();
+  describe("through the insurer's registered webhook", () => {
+    const cipher = new WebhookSecretCipher('integration-test-master-key-32-chars!');
+    const endpoints = new PayoutEndpointRepository();
+    let receiver: WebhookReceiver;
+
+    /** The insurer's endpoint as PUT /v1/payout-endpoint leaves it: the URL and the sealed secret. */
+    async function register(insurerId: string, secret: string): Promise<void> {
+      await endpoints.insert(ds.manager, {
+        insurerId,
+        url: receiver.url,
+        secretCiphertext: cipher.seal(insurerId, secret),
       });
+    }
+
+    const insurerDispatcher = (maxAttempts = 8) =>
+      new PayoutDispatcherService(
+        ds,
+        dispatch,
+        outbox,
+        new InsurerPaymentRails(new SimulatedBankRail(10), cipher, 2000),
+        { retryBaseMs: 20, retryMaxMs: 200, recheckMs: 60_000, idlePollMs: 10, maxAttempts },
+      );
+
+    beforeEach(async () => {
+      receiver = await WebhookReceiver.start();
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/payouts`;
-      const rail = new WebhookRail({ url, secret: 's3cret' });
-      const { payoutId, claimId } = await releasedPayout('12.34');
-      const d = dispatcher(rail, 20);
+
+    afterEach(async () => {
+      await receiver.stop();
+    });
+
+    it('retries a failing webhook with backoff, then settles once on its first 2xx', async () => {
+      const insurerId = `insurer-${uuidv4()}`;
+      receiver.secret = 'whsec_retry';
+      receiver.answers = [500, 500];
+      await register(insurerId, receiver.secret);
+      const { payoutId, claimId } = await releasedPayout('12.34', insurerId);
+      const d = insurerDispatcher();
       await waitFor('the payout to settle', async () => {
         await d.dispatchOnce();
         return (await payout(payoutId)).status === 'settled';
       });
-      await rail.close();
-      expect(deliveries).toEqual([
-        { valid: true, key: payoutId },
-        { valid: true, key: payoutId },
-        { valid: true, key: payoutId },
+      expect(receiver.deliveries).toEqual([
+        { status: 500, signatureValid: true, idempotencyKey: payoutId },
+        { status: 500, signatureValid: true, idempotencyKey: payoutId },
+        { status: 200, signatureValid: true, idempotencyKey: payoutId },
       ]);
-      expect(await payout(payoutId)).toMatchObject({ attempts: 3, rail: 'insurer-webhook' });
+      expect(JSON.parse(receiver.bodies[2])).toMatchObject({ type: 'payout.instruction', payoutId, claimId });
+      expect(await payout(payoutId)).toMatchObject({
+        attempts: 3,
+        rail: 'insurer-webhook',
+        rail_reference: `webhook-${payoutId}`,
+      });
+      // Settled with the 2xx, in the same transaction: one settlement event, one payout for the claim.
+      expect((await eventsOf(Topics.PayoutsSettled, claimId)).map((e) => e.data)).toEqual([
+        expect.objectContaining({ payoutId, rail: 'insurer-webhook', amount: '12.34' }),
+      ]);
+      expect((await ds.query(`SELECT count(*)::int AS n FROM payouts WHERE claim_id = $1`, [claimId]))[0].n).toBe(1);
+      expect(await d.dispatchOnce()).toBe(0);
+      expect(receiver.deliveries).toHaveLength(3);
+    });
+
+    it('resumes the retries after a restart from what Postgres recorded, with the same idempotency key', async () => {
+      const insurerId = `insurer-${uuidv4()}`;
+      receiver.secret = 'whsec_restart';
+      receiver.answers = [500, 500, 500, 500, 500, 500];
+      await register(insurerId, receiver.secret);
+      const { payoutId, claimId } = await releasedPayout('50.00', insurerId);
+
+      const before = insurerDispatcher();
+      before.onApplicationBootstrap();
+      await waitFor('two refused attempts', async () => (await payout(payoutId)).attempts >= 2);
+      await before.onModuleDestroy();
+      const stopped = await payout(payoutId);
+      expect(stopped).toMatchObject({
+        status: 'released',
+        rail: 'insurer-webhook',
+        last_error: 'Error: webhook answered 500',
+      });
+      const deliveredBeforeRestart = receiver.deliveries.length;
+      expect(deliveredBeforeRestart).toBe(stopped.attempts);
+
+      // A new process: nothing in memory, the insurer's endpoint now accepts.
+      receiver.answers = [];
+      const after = insurerDispatcher();
+      after.onApplicationBootstrap();
+      try {
+        await waitFor(
+          'the payout to settle after the restart',
+          async () => (await payout(payoutId)).status === 'settled',
+        );
+      } finally {
+        await after.onModuleDestroy();
+      }
+      expect(await payout(payoutId)).toMatchObject({ attempts: stopped.attempts + 1 });
+      expect(receiver.deliveries).toHaveLength(deliveredBeforeRestart + 1);
+      expect(new Set(receiver.deliveries.map((d) => d.idempotencyKey))).toEqual(new Set([payoutId]));
+      expect(receiver.deliveries.every((d) => d.signatureValid)).toBe(true);
       expect(await settledEvents(claimId)).toBe(1);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
+
+    it('marks the payout failed after the last allowed attempt and announces it on payouts.failed.v1', async () => {
+      const insurerId = `insurer-${uuidv4()}`;
+      receiver.secret = 'whsec_fail';
+      receiver.answers = Array.from({ length: 10 }, () => 500);
+      await register(insurerId, receiver.secret);
+      const { payoutId, claimId } = await releasedPayout('20.00', insurerId);
+      const d = insurerDispatcher(3);
+      await waitFor('the payout to fail', async () => {
+        await d.dispatchOnce();
+        return (await payout(payoutId)).status === 'failed';
+      });
+      expect(await payout(payoutId)).toMatchObject({ attempts: 3, last_error: 'Error: webhook answered 500' });
+      expect(receiver.deliveries).toHaveLength(3);
+      expect((await eventsOf(Topics.PayoutsFailed, claimId)).map((e) => e.data)).toEqual([
+        {
+          claimId,
+          payoutId,
+          rail: 'insurer-webhook',
+          amount: '20.00',
+          currency: 'EUR',
+          attempts: 3,
+          lastError: 'Error: webhook answered 500',
+          failedAt: expect.any(String),
+        },
+      ]);
+      // Failed is final: never submitted again, never settled.
+      await ds.query(`UPDATE payouts SET next_attempt_at = now() WHERE id = $1`, [payoutId]);
+      expect(await d.dispatchOnce()).toBe(0);
+      expect(await settledEvents(claimId)).toBe(0);
+    });
+
+    it('pays insurers without a webhook through the bank, and keeps a payout on the rail it started on', async () => {
+      const insurerId = `insurer-${uuidv4()}`;
+      const { payoutId } = await releasedPayout('30.00', insurerId);
+      const d = insurerDispatcher();
+      expect(await d.dispatchOnce()).toBe(1);
+      expect(await payout(payoutId)).toMatchObject({ status: 'sent', rail: 'simulated-bank' });
+      // Registered while the bank transfer is under way: its recheck still goes to the bank, never the webhook.
+      receiver.secret = 'whsec_late';
+      await register(insurerId, receiver.secret);
+      await ds.query(`UPDATE payouts SET next_attempt_at = now() WHERE id = $1`, [payoutId]);
+      await d.dispatchOnce();
+      expect(await payout(payoutId)).toMatchObject({ rail: 'simulated-bank' });
+      expect(receiver.deliveries).toHaveLength(0);
+      await d.onModuleDestroy();
+    });
   });
 });
+
+/** The insurer's side: a loopback HTTP server that checks each delivery's HMAC and answers as scripted (then 200). */
+class WebhookReceiver {
+  secret = '';
+  answers: number[] = [];
+  url = '';
+  readonly deliveries: { status: number; signatureValid: boolean; idempotencyKey: string }[] = [];
+  readonly bodies: string[] = [];
+  private readonly server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      const status = this.answers.shift() ?? 200;
+      this.bodies.push(body);
+      this.deliveries.push({
+        status,
+        signatureValid: verifyWebhook(this.secret, body, String(req.headers[SIGNATURE_HEADER]), new Date()),
+        idempotencyKey: String(req.headers['idempotency-key']),
+      });
+      res.statusCode = status;
+      res.end();
+    });
+  });
+
+  static async start(): Promise<WebhookReceiver> {
+    const receiver = new WebhookReceiver();
+    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+    receiver.url = `http://127.0.0.1:${(receiver.server.address() as AddressInfo).port}/payouts`;
+    return receiver;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}

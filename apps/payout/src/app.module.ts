@@ -20,14 +20,20 @@ import { ListReviewsHttpController } from './reviews/list-reviews/list-reviews.h
 import { DecideReviewService } from './reviews/decide-review/decide-review.service';
 import { DecideReviewHttpController } from './reviews/decide-review/decide-review.http.controller';
 import { GetRemittanceHttpController } from './remittance/get-remittance/get-remittance.http.controller';
-import { GetExplanationOfBenefitHttpController } from './remittance/get-explanation-of-benefit/get-explanation-of-benefit.http.controller';
-import { RemittanceReader } from './remittance/remittance.reader';
 import { LedgerCircuitBreakerService } from './ledger-trust/ledger-circuit-breaker.service';
 import { LedgerCircuitHttpController } from './ledger-trust/ledger-circuit.http.controller';
 import { HttpLedgerProofSource } from './ledger-trust/ledger-proof.source';
-import { PAYMENT_RAIL, PaymentRail } from './payments/payment-rail';
 import { SimulatedBankRail } from './payments/simulated-bank.rail';
 import { PayoutDispatcherService } from './payments/payout-dispatcher.service';
+import { PaymentDispatchRepository } from './payments/payment-dispatch.repository';
+import { InsurerPaymentRails } from './payments/payment-rails';
+import { PayoutEndpointRepository } from './payments/payout-endpoint/payout-endpoint.repository';
+import { PayoutEndpointService } from './payments/payout-endpoint/payout-endpoint.service';
+import {
+  PayoutEndpointHttpController,
+  WEBHOOK_ALLOW_HTTP,
+} from './payments/payout-endpoint/payout-endpoint.http.controller';
+import { WebhookSecretCipher } from './payments/payout-endpoint/webhook-secret.cipher';
 
 /**
  * payout: insurers publish contracts (json-rules-engine rule sets plus parameters) and enrol policies; the contract
@@ -53,8 +59,8 @@ export class PayoutModule {
         ListReviewsHttpController,
         DecideReviewHttpController,
         GetRemittanceHttpController,
-        GetExplanationOfBenefitHttpController,
         LedgerCircuitHttpController,
+        PayoutEndpointHttpController,
         PayoutTriggersConsumer,
       ],
       providers: [
@@ -63,7 +69,6 @@ export class PayoutModule {
         PublishContractService,
         EnrolPolicyService,
         DecideReviewService,
-        RemittanceReader,
         ContractSeederService,
         {
           provide: LedgerCircuitBreakerService,
@@ -76,13 +81,32 @@ export class PayoutModule {
               config.ledger.verifierKey || undefined,
             ),
         },
-        // The simulated bank until an insurer-facing rail (signed webhooks) is configured.
-        { provide: PAYMENT_RAIL, useFactory: () => new SimulatedBankRail() },
+        PayoutEndpointRepository,
+        PayoutEndpointService,
+        PaymentDispatchRepository,
+        { provide: WebhookSecretCipher, useFactory: () => new WebhookSecretCipher(config.payments.webhookSecretKey) },
+        { provide: WEBHOOK_ALLOW_HTTP, useValue: config.payments.webhookAllowHttp },
+        // Each insurer's registered webhook, else the simulated bank.
         {
           provide: PayoutDispatcherService,
-          inject: [DataSource, PayoutRepository, OutboxWriter, PAYMENT_RAIL],
-          useFactory: (ds: DataSource, repo: PayoutRepository, outbox: OutboxWriter, rail: PaymentRail) =>
-            new PayoutDispatcherService(ds, repo, outbox, rail),
+          inject: [DataSource, PaymentDispatchRepository, OutboxWriter, WebhookSecretCipher],
+          useFactory: (
+            ds: DataSource,
+            repo: PaymentDispatchRepository,
+            outbox: OutboxWriter,
+            cipher: WebhookSecretCipher,
+          ) =>
+            new PayoutDispatcherService(
+              ds,
+              repo,
+              outbox,
+              new InsurerPaymentRails(new SimulatedBankRail(), cipher, config.payments.webhookTimeoutMs),
+              {
+                maxAttempts: config.payments.maxAttempts,
+                retryBaseMs: config.payments.retryBaseMs,
+                retryMaxMs: config.payments.retryMaxMs,
+              },
+            ),
         },
       ],
     };

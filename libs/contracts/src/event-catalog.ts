@@ -7,9 +7,11 @@ import {
   ClaimAdjudicatedV1,
   ClaimPendedV1,
   ContractPublishedV1,
+  PayoutFailedV1,
   PayoutReleasedV1,
   PayoutSettledV1,
 } from './events/payout.events';
+import { PolicyEnrolledV1 } from './events/policy.events';
 
 /**
  * The one place that ties a topic to its CloudEvents type and data schema. Producers and consumers both validate
@@ -27,6 +29,8 @@ export const EventCatalog = {
   [Topics.PayoutsReleased]: { type: 'payout.released', schema: PayoutReleasedV1 },
   [Topics.ClaimsPended]: { type: 'claim.pended', schema: ClaimPendedV1 },
   [Topics.PayoutsSettled]: { type: 'payout.settled', schema: PayoutSettledV1 },
+  [Topics.PayoutsFailed]: { type: 'payout.failed', schema: PayoutFailedV1 },
+  [Topics.PoliciesEnrolled]: { type: 'policy.enrolled', schema: PolicyEnrolledV1 },
 } as const satisfies Record<TopicName, { type: string; schema: z.ZodTypeAny }>;
 
 export type EventCatalog = typeof EventCatalog;
@@ -49,4 +53,6 @@ export const LEDGER_RECORDED_TOPICS: readonly TopicName[] = [
   Topics.PayoutsReleased,
   Topics.ClaimsPended,
   Topics.PayoutsSettled,
+  Topics.PayoutsFailed,
+  Topics.PoliciesEnrolled,
 ];

@@ -6,4 +6,5 @@ export * from './events/claim-submitted.event';
 export * from './events/treatment.events';
 export * from './events/ledger.events';
 export * from './events/payout.events';
+export * from './events/policy.events';
 export * from './receipt';

@@ -15,6 +15,8 @@ export const Topics = {
   PayoutsReleased: 'payouts.released.v1',
   ClaimsPended: 'claims.pended.v1',
   PayoutsSettled: 'payouts.settled.v1',
+  PayoutsFailed: 'payouts.failed.v1',
+  PoliciesEnrolled: 'policies.enrolled.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

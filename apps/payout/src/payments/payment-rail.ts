@@ -17,14 +17,21 @@ export interface Settlement {
   settledAt: Date;
 }
 
+export interface SubmitResult {
+  reference: string;
+  settledAt?: Date;
+}
+
 export type SettlementListener = (settlement: Settlement) => Promise<void>;
 
 export interface PaymentRail {
   readonly name: string;
-  /** Resolves once the rail accepted the instruction; throws to have it retried with backoff. */
-  submit(instruction: PaymentInstruction, onSettled: SettlementListener): Promise<{ reference: string }>;
+  /**
+   * Resolves once the rail accepted the instruction; throws to have it retried with backoff. A rail that settles
+   * on acceptance (the insurer's webhook) returns `settledAt`, and the settlement is recorded with the acceptance,
+   * in one transaction; others report later through `onSettled`.
+   */
+  submit(instruction: PaymentInstruction, onSettled: SettlementListener): Promise<SubmitResult>;
   /** Stops reporting (pending settlements are reported again by the rail's own retry, or lost if simulated). */
   close(): Promise<void>;
 }
-
-export const PAYMENT_RAIL = Symbol('PAYMENT_RAIL');

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
 import { Topics } from '@claimchain/contracts';
 import { OutboxWriter } from '@claimchain/messaging';
-import { PayoutRepository } from '../persistence/payout.repository';
 import { PAYOUT_SOURCE } from '../adjudication/adjudicate-claim.service';
-import { PAYMENT_RAIL, PaymentRail, Settlement } from './payment-rail';
+import { PaymentRail, Settlement, SubmitResult } from './payment-rail';
+import { PaymentRails } from './payment-rails';
+import { DuePayout, PaymentDispatchRepository } from './payment-dispatch.repository';
 
 export interface PayoutDispatcherOptions {
   batchSize: number;
@@ -14,6 +15,8 @@ export interface PayoutDispatcherOptions {
   /** Backoff after the n-th failed submission: min(baseMs · 2^(n-1), maxMs). */
   retryBaseMs: number;
   retryMaxMs: number;
+  /** A released payout refused this many times in all is marked failed (payouts.failed.v1). */
+  maxAttempts: number;
 }
 
 export const DEFAULT_DISPATCHER_OPTIONS: PayoutDispatcherOptions = {
@@ -21,18 +24,29 @@ export const DEFAULT_DISPATCHER_OPTIONS: PayoutDispatcherOptions = {
   idlePollMs: 100,
   recheckMs: 60_000,
   retryBaseMs: 500,
-  retryMaxMs: 60_000,
+  retryMaxMs: 300_000,
+  maxAttempts: 8,
 };
+
+type Outcome = { accepted: SubmitResult; rail: string } | { error: string; rail: string | null };
 
 export function backoffMs(attempt: number, o: Pick<PayoutDispatcherOptions, 'retryBaseMs' | 'retryMaxMs'>): number {
   return Math.min(o.retryBaseMs * 2 ** Math.max(attempt - 1, 0), o.retryMaxMs);
 }
 
 /**
- * Hands released payouts to the payment rail and records what the rail reports. Each due payout is locked
- * (SKIP LOCKED, so replicas share the work) while it is submitted; a failure is retried with exponential backoff.
- * A settlement report moves the payout from sent to settled and writes `payouts.settled.v1` in one transaction,
- * once: a repeated report finds nothing to move.
+ * Hands released payouts to their payment rail and records what the rail reports. Each due payout is locked
+ * (SKIP LOCKED, so replicas share the work) while it is submitted, and its attempt count, next attempt time and
+ * rail are written in that transaction: retries survive a restart because nothing about them lives in memory.
+ *
+ * - accepted: `sent`; a rail that settles on acceptance (the webhook's 2xx) is `settled` in the same transaction,
+ *   with `payouts.settled.v1`; the bank reports later through `settled()`.
+ * - refused: due again after exponential backoff, on the same rail; after `maxAttempts` refusals of a payout no
+ *   rail ever accepted, `failed` with `payouts.failed.v1` (ops alert on it). A sent payout being rechecked is never
+ *   failed: its rail accepted it once, so money may be moving.
+ *
+ * Every submission carries the same payout id (the rails' idempotency key) and the payouts table holds one payout
+ * per claim, so no retry pays twice; a settlement moves a payout once, so `payouts.settled.v1` is written once.
  */
 @Injectable()
 export class PayoutDispatcherService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -44,9 +58,9 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly repo: PaymentDispatchRepository,
     private readonly outbox: OutboxWriter,
-    @Inject(PAYMENT_RAIL) private readonly rail: PaymentRail,
+    private readonly rails: PaymentRails,
     options: Partial<PayoutDispatcherOptions> = {},
   ) {
     this.options = { ...DEFAULT_DISPATCHER_OPTIONS, ...options };
@@ -62,49 +76,100 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     this.running = false;
     this.wake?.();
     await this.loop;
-    await this.rail.close();
+    await this.rails.close();
   }
 
   /** Submits every due payout once; returns how many were handled. Used by the loop and by tests. */
   async dispatchOnce(): Promise<number> {
     return this.dataSource.transaction(async (em) => {
       const due = await this.repo.duePayouts(em, this.options.batchSize);
-      for (const { attempts, ...instruction } of due) {
-        try {
-          const { reference } = await this.rail.submit(instruction, (s) => this.settled(s));
-          await this.repo.markSent(em, instruction.payoutId, this.rail.name, reference, this.options.recheckMs);
-        } catch (error) {
-          const retryIn = backoffMs(attempts + 1, this.options);
-          this.logger.warn(
-            `payout ${instruction.payoutId} not accepted by ${this.rail.name}, retry in ${retryIn} ms: ${String(error)}`,
-          );
-          await this.repo.markFailed(em, instruction.payoutId, String(error), retryIn);
-        }
-      }
+      // The rails are called side by side (one slow webhook does not hold up the batch); the outcomes are then
+      // written one after another on this transaction's connection.
+      const outcomes = await Promise.all(due.map((payout) => this.submit(payout)));
+      for (const [i, outcome] of outcomes.entries()) await this.record(em, due[i], outcome);
       return due.length;
     });
   }
 
-  /** The rail's settlement report. */
+  /** The rail's later settlement report (the simulated bank's). */
   async settled(settlement: Settlement): Promise<void> {
-    await this.dataSource.transaction(async (em) => {
-      const payout = await this.repo.markSettled(em, settlement);
-      if (!payout) return;
-      await this.outbox.add(em, Topics.PayoutsSettled, {
-        source: PAYOUT_SOURCE,
-        subject: payout.claimId,
-        tenantid: payout.insurerId,
-        time: settlement.settledAt,
-        data: {
-          claimId: payout.claimId,
-          payoutId: payout.payoutId,
-          rail: payout.rail,
-          reference: settlement.reference,
-          amount: payout.amount,
-          currency: payout.currency,
-          settledAt: settlement.settledAt.toISOString(),
-        },
-      });
+    await this.dataSource.transaction((em) => this.recordSettlement(em, settlement));
+  }
+
+  private async submit(payout: DuePayout): Promise<Outcome> {
+    const { status: _status, attempts: _attempts, rail: _rail, endpoint: _endpoint, ...instruction } = payout;
+    let rail: PaymentRail | undefined;
+    try {
+      rail = this.rails.railFor(payout);
+      return { accepted: await rail.submit(instruction, (s) => this.settled(s)), rail: rail.name };
+    } catch (error) {
+      // null when no rail could be chosen (e.g. the secret would not open): the next attempt chooses again.
+      return { error: String(error), rail: rail?.name ?? payout.rail };
+    }
+  }
+
+  private async record(em: EntityManager, payout: DuePayout, outcome: Outcome): Promise<void> {
+    const { payoutId } = payout;
+    if ('accepted' in outcome) {
+      const { reference, settledAt } = outcome.accepted;
+      await this.repo.markSent(em, { payoutId, rail: outcome.rail, reference, recheckMs: this.options.recheckMs });
+      if (settledAt) await this.recordSettlement(em, { payoutId, reference, settledAt });
+      return;
+    }
+    const { error, rail } = outcome;
+    const attempt = payout.attempts + 1;
+    if (payout.status === 'released' && attempt >= this.options.maxAttempts) {
+      await this.fail(em, payout, rail, error);
+      return;
+    }
+    const retryInMs = backoffMs(attempt, this.options);
+    this.logger.warn(
+      `payout ${payoutId} not accepted by ${rail ?? 'any rail'} (attempt ${attempt}), retry in ${retryInMs} ms: ${error}`,
+    );
+    await this.repo.markRefused(em, { payoutId, rail, error, retryInMs });
+  }
+
+  private async fail(em: EntityManager, payout: DuePayout, railName: string | null, error: string): Promise<void> {
+    const rail = railName ?? 'unresolved';
+    const failed = await this.repo.markFailed(em, { payoutId: payout.payoutId, rail: railName, error });
+    this.logger.error(
+      `payout ${payout.payoutId} of claim ${payout.claimId} FAILED after ${failed.attempts} attempts on ${rail}: ${error}`,
+    );
+    await this.outbox.add(em, Topics.PayoutsFailed, {
+      source: PAYOUT_SOURCE,
+      subject: payout.claimId,
+      tenantid: payout.insurerId,
+      time: failed.failedAt,
+      data: {
+        claimId: payout.claimId,
+        payoutId: payout.payoutId,
+        rail,
+        amount: payout.amount,
+        currency: payout.currency,
+        attempts: failed.attempts,
+        lastError: error.slice(0, 1000),
+        failedAt: new Date(failed.failedAt).toISOString(),
+      },
+    });
+  }
+
+  private async recordSettlement(em: EntityManager, settlement: Settlement): Promise<void> {
+    const payout = await this.repo.markSettled(em, settlement);
+    if (!payout) return;
+    await this.outbox.add(em, Topics.PayoutsSettled, {
+      source: PAYOUT_SOURCE,
+      subject: payout.claimId,
+      tenantid: payout.insurerId,
+      time: settlement.settledAt,
+      data: {
+        claimId: payout.claimId,
+        payoutId: payout.payoutId,
+        rail: payout.rail,
+        reference: settlement.reference,
+        amount: payout.amount,
+        currency: payout.currency,
+        settledAt: settlement.settledAt.toISOString(),
+      },
     });
   }
 

@@ -1,6 +1,5 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { Settlement } from './payment-rail';
 import { SIGNATURE_HEADER, signWebhook, verifyWebhook, WebhookRail } from './webhook.rail';
 
 const SECRET = 'whsec-test';
@@ -33,6 +32,7 @@ describe(WebhookRail.name, () => {
       req.on('end', () => {
         received.push({ headers: req.headers, body });
         res.statusCode = answers.shift() ?? 204;
+        if (res.statusCode >= 300 && res.statusCode < 400) res.setHeader('location', '/elsewhere');
         res.end();
       });
     });
@@ -44,13 +44,9 @@ describe(WebhookRail.name, () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('posts the instruction signed with the shared secret and reports the settlement once accepted', async () => {
-    const settlements: Settlement[] = [];
+  it('posts the instruction signed with the shared secret and reports it settled once accepted', async () => {
     const rail = new WebhookRail({ url, secret: SECRET });
-    const { reference } = await rail.submit(instruction, async (s) => {
-      settlements.push(s);
-    });
-    await rail.close();
+    const result = await rail.submit(instruction);
     expect(received).toHaveLength(1);
     const [{ headers, body }] = received;
     expect(JSON.parse(body)).toEqual({ type: 'payout.instruction', ...instruction });
@@ -60,16 +56,20 @@ describe(WebhookRail.name, () => {
     expect(verifyWebhook(SECRET, body.replace('96.00', '960.00'), String(headers[SIGNATURE_HEADER]), new Date())).toBe(
       false,
     );
-    expect(settlements).toEqual([{ payoutId: instruction.payoutId, reference, settledAt: expect.any(Date) }]);
+    expect(result).toEqual({ reference: `webhook-${instruction.payoutId}`, settledAt: expect.any(Date) });
   });
 
-  it('throws on a non-2xx answer so the dispatcher retries, and reports nothing', async () => {
+  it('throws on a non-2xx answer so the dispatcher retries', async () => {
     answers = [503];
-    const listener = jest.fn(async () => undefined);
     const rail = new WebhookRail({ url, secret: SECRET });
-    await expect(rail.submit(instruction, listener)).rejects.toThrow('webhook answered 503');
-    await rail.close();
-    expect(listener).not.toHaveBeenCalled();
+    await expect(rail.submit(instruction)).rejects.toThrow('webhook answered 503');
+  });
+
+  it('does not follow a redirect: the payout is refused, not posted elsewhere', async () => {
+    answers = [307];
+    const rail = new WebhookRail({ url, secret: SECRET });
+    await expect(rail.submit(instruction)).rejects.toThrow('webhook answered 307');
+    expect(received).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { Logger } from '@nestjs/common';
-import { PaymentInstruction, PaymentRail, SettlementListener } from './payment-rail';
+import { PaymentInstruction, PaymentRail, SubmitResult } from './payment-rail';
 
 export interface WebhookRailOptions {
   url: string;
@@ -37,17 +36,18 @@ export function verifyWebhook(secret: string, body: string, header: string, now:
 
 /**
  * Pays by telling the insurer: an HMAC-signed JSON POST of the payment instruction, with the payout id as
- * Idempotency-Key so the insurer acts once however often it is retried. A 2xx means the insurer took it over, which
- * is reported as the settlement; anything else throws, and the dispatcher retries with backoff.
+ * Idempotency-Key so the insurer acts once however often it is retried. A 2xx means the insurer took the payout
+ * over: the rail returns it as settled, and the dispatcher records `payouts.settled.v1` in the same transaction as
+ * the acceptance. Anything else (including a redirect, which is not followed) throws, and the dispatcher retries
+ * with backoff. One instance per insurer endpoint; it holds no state between submissions.
  */
 export class WebhookRail implements PaymentRail {
-  readonly name = 'insurer-webhook';
-  private readonly logger = new Logger(WebhookRail.name);
-  private readonly reporting = new Set<Promise<void>>();
+  static readonly NAME = 'insurer-webhook';
+  readonly name = WebhookRail.NAME;
 
   constructor(private readonly options: WebhookRailOptions) {}
 
-  async submit(instruction: PaymentInstruction, onSettled: SettlementListener): Promise<{ reference: string }> {
+  async submit(instruction: PaymentInstruction): Promise<SubmitResult> {
     const body = JSON.stringify({ type: 'payout.instruction', ...instruction });
     const now = (this.options.now ?? (() => new Date()))();
     const res = await fetch(this.options.url, {
@@ -58,20 +58,13 @@ export class WebhookRail implements PaymentRail {
         [SIGNATURE_HEADER]: signWebhook(this.options.secret, body, now),
       },
       body,
+      redirect: 'manual',
       signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
     });
-    if (!res.ok) throw new Error(`webhook answered ${res.status}`);
     await res.body?.cancel();
-    const reference = `webhook-${instruction.payoutId}`;
-    // Reported after this submission's transaction commits: the listener waits for the payout's row lock.
-    const report = onSettled({ payoutId: instruction.payoutId, reference, settledAt: now })
-      .catch((error: unknown) => this.logger.error(`settlement report for ${reference} failed: ${String(error)}`))
-      .finally(() => this.reporting.delete(report));
-    this.reporting.add(report);
-    return { reference };
+    if (!res.ok) throw new Error(`webhook answered ${res.status}`);
+    return { reference: `webhook-${instruction.payoutId}`, settledAt: now };
   }
 
-  async close(): Promise<void> {
-    await Promise.all([...this.reporting]);
-  }
+  async close(): Promise<void> {}
 }

@@ -7,6 +7,7 @@ import { Policies1732400000003 } from './migrations/1732400000003-policies';
 import { Reviews1732400000004 } from './migrations/1732400000004-reviews';
 import { PaymentRail1732400000005 } from './migrations/1732400000005-payment-rail';
 import { LedgerTrust1732400000006 } from './migrations/1732400000006-ledger-trust';
+import { PayoutEndpoints1732500000100 } from './migrations/1732500000100-payout-endpoints';
 
 /** payout's own database. Schema changes only through these migrations. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -24,6 +25,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       PaymentRail1732400000005,
       LedgerTrust1732400000006,
       IdempotencyKeys1732400000010,
+      PayoutEndpoints1732500000100,
     ],
     extra: { max: 20 },
   };

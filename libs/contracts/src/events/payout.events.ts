@@ -113,3 +113,20 @@ export const PayoutSettledV1 = z.object({
   settledAt: z.string().datetime({ offset: true }),
 });
 export type PayoutSettledV1 = z.infer<typeof PayoutSettledV1>;
+
+/**
+ * The payment rail refused a released payout on every attempt the dispatcher is allowed (PAYMENT_MAX_ATTEMPTS):
+ * nothing was paid, and nothing will be until ops re-queues it. Ops alert on this topic.
+ */
+export const PayoutFailedV1 = z.object({
+  claimId: z.string().uuid(),
+  payoutId: z.string().uuid(),
+  rail: z.string().min(1),
+  amount: MoneyAmount,
+  currency: CurrencyCode,
+  attempts: z.number().int().positive(),
+  /** The last rail error, e.g. `webhook answered 500`; never the instruction or the insurer's secret. */
+  lastError: z.string().max(1000),
+  failedAt: z.string().datetime({ offset: true }),
+});
+export type PayoutFailedV1 = z.infer<typeof PayoutFailedV1>;

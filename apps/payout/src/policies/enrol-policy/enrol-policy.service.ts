@@ -1,20 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
+import { Topics } from '@claimchain/contracts';
 import { DomainError, oncePerKey, Principal, StoredResponse } from '@claimchain/http';
+import { OutboxWriter } from '@claimchain/messaging';
+import { PAYOUT_SOURCE } from '../../adjudication/adjudicate-claim.service';
 import { PayoutRepository } from '../../persistence/payout.repository';
 import { PolicyResponseDto, toPolicyDto } from '../policy.mapper';
 import { EnrolPolicyRequest } from './enrol-policy.request';
 
 /**
  * Enrols a member on one of the insurer's contracts (or the demo contract) for a period. Periods of one coverage
- * never overlap, so each claim has one policy; enrolments on a coverage are serialised to keep it so.
+ * never overlap, so each claim has one policy; enrolments on a coverage are serialised to keep it so. The policy
+ * and its `policies.enrolled.v1` (which the ledger records) commit together.
  */
 @Injectable()
 export class EnrolPolicyService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repo: PayoutRepository,
+    private readonly outbox: OutboxWriter,
   ) {}
 
   async enrol(
@@ -57,6 +62,22 @@ export class EnrolPolicyService {
       end,
     });
     const policy = (await this.repo.findPolicy(em, id))!;
+    const enrolledAt = new Date(policy.enrolledAt);
+    await this.outbox.add(em, Topics.PoliciesEnrolled, {
+      source: PAYOUT_SOURCE,
+      subject: id,
+      tenantid: insurerId,
+      time: enrolledAt,
+      data: {
+        policyId: id,
+        insurerId,
+        coverageId,
+        contractId: contract.id,
+        memberPseudonym: policy.memberPseudonym,
+        period: { start: policy.start, end: policy.end },
+        enrolledAt: enrolledAt.toISOString(),
+      },
+    });
     return toPolicyDto(policy, contract.definition, []);
   }
 }

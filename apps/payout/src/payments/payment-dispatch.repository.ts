@@ -1,0 +1,109 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { PaymentInstruction } from './payment-rail';
+
+/** A payout due to (re)submission, with what choosing its rail needs. */
+export interface DuePayout extends PaymentInstruction {
+  status: 'released' | 'sent';
+  attempts: number;
+  /** The rail it was first submitted to (it stays there), or null before the first attempt. */
+  rail: string | null;
+  /** The insurer's registered webhook, if any. */
+  endpoint: { url: string; secretCiphertext: Buffer } | null;
+}
+
+export interface SettledPayout extends PaymentInstruction {
+  rail: string;
+}
+
+const INSTRUCTION = `p.id AS "payoutId", p.claim_id AS "claimId", c.insurer_id AS "insurerId", p.payee_id AS "payeeId",
+  p.amount::text AS amount, p.currency`;
+
+/**
+ * SQL of the payment dispatcher. All retry state (attempts, next_attempt_at, last_error, the rail) lives on the
+ * payout row and changes in the transaction that holds its lock, so a restarted process carries on where the last
+ * one stopped and two replicas never submit one payout at once.
+ */
+@Injectable()
+export class PaymentDispatchRepository {
+  /**
+   * Payouts due now, locked for this transaction and skipped by concurrent dispatchers: released ones (first
+   * submission or a retry after backoff) and sent ones the rail has not reported settled by their next check.
+   */
+  async duePayouts(em: EntityManager, limit: number): Promise<DuePayout[]> {
+    const rows: (Omit<DuePayout, 'endpoint'> & { url: string | null; secretCiphertext: Buffer | null })[] =
+      await em.query(
+        `SELECT ${INSTRUCTION}, p.status, p.attempts, p.rail, e.url, e.secret_ciphertext AS "secretCiphertext"
+           FROM payouts p
+           JOIN claims c ON c.claim_id = p.claim_id
+           LEFT JOIN payout_endpoints e ON e.insurer_id = c.insurer_id
+          WHERE p.status IN ('released', 'sent') AND p.next_attempt_at <= now()
+          ORDER BY p.next_attempt_at LIMIT $1
+            FOR UPDATE OF p SKIP LOCKED`,
+        [limit],
+      );
+    return rows.map(({ url, secretCiphertext, ...p }) => ({
+      ...p,
+      endpoint: url && secretCiphertext ? { url, secretCiphertext } : null,
+    }));
+  }
+
+  async markSent(
+    em: EntityManager,
+    p: { payoutId: string; rail: string; reference: string; recheckMs: number },
+  ): Promise<void> {
+    await em.query(
+      `UPDATE payouts SET status = 'sent', rail = $2, rail_reference = $3, attempts = attempts + 1, last_error = NULL,
+              next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
+        WHERE id = $1 AND status IN ('released', 'sent')`,
+      [p.payoutId, p.rail, p.reference, p.recheckMs],
+    );
+  }
+
+  /** A refused attempt: counted, and due again after `retryInMs`. The rail is kept so the retry goes to it. */
+  async markRefused(
+    em: EntityManager,
+    p: { payoutId: string; rail: string | null; error: string; retryInMs: number },
+  ): Promise<void> {
+    await em.query(
+      `UPDATE payouts SET attempts = attempts + 1, last_error = $3, rail = coalesce(rail, $2),
+              next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
+        WHERE id = $1`,
+      [p.payoutId, p.rail, p.error.slice(0, 1000), p.retryInMs],
+    );
+  }
+
+  /** The last allowed attempt was refused: the payout ends failed and is no longer due. */
+  async markFailed(
+    em: EntityManager,
+    p: { payoutId: string; rail: string | null; error: string },
+  ): Promise<{ attempts: number; failedAt: Date }> {
+    const [rows]: [{ attempts: number; failedAt: Date }[], number] = await em.query(
+      `UPDATE payouts SET status = 'failed', attempts = attempts + 1, last_error = $3, rail = coalesce(rail, $2),
+              failed_at = now()
+        WHERE id = $1 AND status = 'released'
+        RETURNING attempts, failed_at AS "failedAt"`,
+      [p.payoutId, p.rail, p.error.slice(0, 1000)],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Moves a payout to settled, once; undefined if it is settled already. A rail may report before the submitting
+   * transaction committed `sent`: the row is still `released` in this statement's snapshot, so it waits for that
+   * transaction's row lock and then settles the committed row (matching on `sent` alone would miss it).
+   */
+  async markSettled(
+    em: EntityManager,
+    s: { payoutId: string; reference: string; settledAt: Date },
+  ): Promise<SettledPayout | undefined> {
+    const [rows]: [SettledPayout[], number] = await em.query(
+      `UPDATE payouts p SET status = 'settled', settled_at = $3, rail_reference = coalesce(p.rail_reference, $2)
+         FROM claims c
+        WHERE p.id = $1 AND p.status IN ('released', 'sent') AND c.claim_id = p.claim_id
+        RETURNING ${INSTRUCTION}, coalesce(p.rail, 'unknown') AS rail`,
+      [s.payoutId, s.reference, s.settledAt],
+    );
+    return rows[0];
+  }
+}
