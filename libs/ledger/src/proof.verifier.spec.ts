@@ -1,4 +1,3 @@
-import { LedgerError, LedgerErrorCode } from './ledger.errors';
 import { rootFromInclusionProof, verifyConsistency, verifyInclusion } from './proof.verifier';
 import { emptyRoot, hashLeaf } from './rfc9162.hasher';
 import {
@@ -9,6 +8,7 @@ import {
   validConsistency,
   validInclusion,
 } from '../test/vectors';
+import { codeOf } from '../test/ledger-error.outcome';
 
 const someHash = Buffer.from('abacaba000000000000000000000000000000000000000000060061e00123456', 'hex');
 
@@ -20,16 +20,6 @@ function flipBit(hash: Buffer, bit: number): Buffer {
 
 function replaceAt(proof: Buffer[], i: number, hash: Buffer): Buffer[] {
   return proof.map((p, j) => (j === i ? hash : p));
-}
-
-function codeOf(fn: () => void): LedgerErrorCode | 'accepted' {
-  try {
-    fn();
-    return 'accepted';
-  } catch (err) {
-    if (err instanceof LedgerError) return err.code;
-    throw err;
-  }
 }
 
 const inclusionCode = (v: InclusionVector) => () =>

@@ -4,7 +4,6 @@
  * and verification, which must accept each valid case and reject each mutated one.
  */
 import { appendLeaves } from './compact-range.appender';
-import { LedgerError } from './ledger.errors';
 import { consistencyProof, inclusionProof, rootHash } from './proof.reader';
 import { rootFromInclusionProof, verifyConsistency, verifyInclusion } from './proof.verifier';
 import { hashLeaf } from './rfc9162.hasher';
@@ -18,6 +17,7 @@ import {
   ConsistencyVector,
   InclusionVector,
 } from '../test/vectors';
+import { codeOf } from '../test/ledger-error.outcome';
 
 /** All 16 leaves; a proof or root for a smaller tree reads only that prefix. */
 function cctvStore(): InMemorySubtreeStore {
@@ -26,21 +26,11 @@ function cctvStore(): InMemorySubtreeStore {
   return store;
 }
 
-function outcome(fn: () => void): string {
-  try {
-    fn();
-    return 'accepted';
-  } catch (err) {
-    if (err instanceof LedgerError) return err.code;
-    throw err;
-  }
-}
-
 const inclusionOutcome = (v: InclusionVector) =>
-  outcome(() => verifyInclusion(v.leafHash, v.leafIndex, v.treeSize, v.proof, v.root));
+  codeOf(() => verifyInclusion(v.leafHash, v.leafIndex, v.treeSize, v.proof, v.root));
 
 const consistencyOutcome = (v: ConsistencyVector) =>
-  outcome(() => verifyConsistency(v.size1, v.size2, v.proof, v.root1, v.root2));
+  codeOf(() => verifyConsistency(v.size1, v.size2, v.proof, v.root1, v.root2));
 
 describe(`${hashLeaf.name} on the CCTV tree`, () => {
   it.each(cctvTree)('hashes leaf $size to the published leaf hash', ({ leaf, leafHash }) => {

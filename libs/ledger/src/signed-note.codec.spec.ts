@@ -1,5 +1,4 @@
 import { formatCheckpoint, parseCheckpoint } from './checkpoint.codec';
-import { LedgerError, LedgerErrorCode } from './ledger.errors';
 import {
   generateNoteKey,
   NoteVerifier,
@@ -11,21 +10,12 @@ import {
 } from './signed-note.codec';
 import { emptyRoot } from './rfc9162.hasher';
 import { noteVectors as go } from '../test/vectors';
+import { codeOf } from '../test/ledger-error.outcome';
 
 const peter = () => parseVerifierKey(go.verifierKey);
 const enoch = () => parseVerifierKey(go.otherVerifierKey);
 const signedByPeter = `${go.text}\n${go.signatureLine}`;
 const signedByBoth = `${go.text}\n${go.signatureLine}${go.otherSignatureLine}`;
-
-function codeOf(fn: () => unknown): LedgerErrorCode | 'accepted' {
-  try {
-    fn();
-    return 'accepted';
-  } catch (err) {
-    if (err instanceof LedgerError) return err.code;
-    throw err;
-  }
-}
 
 /** Every proper substring and every single-character increment of `key`, as the Go tests mangle keys. */
 function manglings(key: string): string[] {

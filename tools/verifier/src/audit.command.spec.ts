@@ -1,44 +1,30 @@
 import { readFile } from 'node:fs/promises';
 import { generateNoteKey, hashLeaf } from '@claimchain/ledger';
 import { auditCommand } from './audit.command';
-import { runVerifier, TempFiles } from './testing/cli.harness';
-import { RemoteLogFixture, ServedLog, testEvent } from './testing/remote-log.fixture';
+import { runVerifier } from './testing/cli.harness';
+import { RemoteLogFixture, testEvent } from './testing/remote-log.fixture';
+import { freshServedLogPerTest } from './testing/log-under-test';
 
 describe(auditCommand.name, () => {
-  const files = new TempFiles();
-  let log: RemoteLogFixture;
-  let key: string;
-  let served: ServedLog;
-
-  beforeEach(async () => {
-    await files.create();
-    log = new RemoteLogFixture();
-    key = log.keys.verifierKey;
-    served = await log.serve();
-  });
-
-  afterEach(async () => {
-    await served.close();
-    await files.remove();
-  });
+  const t = freshServedLogPerTest();
 
   it('verifies every entry, fetching in the pages the log serves, and saves the checkpoint', async () => {
-    log.maxPageSize = 700;
-    log.grow(2500);
-    const note = await log.publish();
-    const saveTo = files.path('checkpoint.txt');
+    t.log.maxPageSize = 700;
+    t.log.grow(2500);
+    const note = await t.log.publish();
+    const saveTo = t.files.path('checkpoint.txt');
 
-    const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key, '--save', saveTo);
+    const { exit, result } = await t.runOnLog('audit', '--save', saveTo);
 
     expect(exit).toBe(0);
     expect(result).toMatchObject({
       result: 'verified',
       command: 'audit',
       treeSize: 2500,
-      root: (await log.root()).toString('base64'),
+      root: (await t.log.root()).toString('base64'),
     });
     expect(await readFile(saveTo, 'utf8')).toBe(note);
-    expect(log.requests.filter((r) => r.startsWith('/v1/ledger/entries'))).toEqual([
+    expect(t.log.requests.filter((r) => r.startsWith('/v1/ledger/entries'))).toEqual([
       '/v1/ledger/entries?start=0&end=1000',
       '/v1/ledger/entries?start=700&end=1700',
       '/v1/ledger/entries?start=1400&end=2400',
@@ -47,18 +33,18 @@ describe(auditCommand.name, () => {
   });
 
   it('verifies the empty log', async () => {
-    await log.publish();
+    await t.log.publish();
 
-    expect((await runVerifier('audit', '--url', served.url, '--key', key)).result).toMatchObject({ treeSize: 0 });
+    expect((await t.runOnLog('audit')).result).toMatchObject({ treeSize: 0 });
   });
 
   it('exits 1 naming the first index whose stored leaf was changed', async () => {
-    log.grow(2500);
-    await log.publish();
-    log.leaves[1234] = Buffer.from(log.leaves[1234].toString().replace('acme-health', 'other-insurer'));
-    log.leaves[2001] = Buffer.from('{}');
+    t.log.grow(2500);
+    await t.log.publish();
+    t.log.leaves[1234] = Buffer.from(t.log.leaves[1234].toString().replace('acme-health', 'other-insurer'));
+    t.log.leaves[2001] = Buffer.from('{}');
 
-    const { exit, result, stderr } = await runVerifier('audit', '--url', served.url, '--key', key);
+    const { exit, result, stderr } = await t.runOnLog('audit');
 
     expect(exit).toBe(1);
     expect(result).toMatchObject({ result: 'failed', code: 'VERIFIER.LEAF_HASH_MISMATCH', leafIndex: 1234 });
@@ -66,21 +52,21 @@ describe(auditCommand.name, () => {
   });
 
   it('exits 1 naming the index whose stored hash was changed', async () => {
-    log.grow(50);
-    await log.publish();
-    log.leafHashes[41] = hashLeaf(Buffer.from('forged'));
+    t.log.grow(50);
+    await t.log.publish();
+    t.log.leafHashes[41] = hashLeaf(Buffer.from('forged'));
 
-    expect((await runVerifier('audit', '--url', served.url, '--key', key)).result).toMatchObject({ leafIndex: 41 });
+    expect((await t.runOnLog('audit')).result).toMatchObject({ leafIndex: 41 });
   });
 
   it('exits 1 naming a leaf rewritten together with its stored hash, located by consistency proofs', async () => {
-    log.maxPageSize = 700;
-    log.grow(2500);
-    await log.publish();
-    log.leaves[1234] = Buffer.from(log.leaves[1234].toString().replace('acme-health', 'other-insurer'));
-    log.leafHashes[1234] = hashLeaf(log.leaves[1234]);
+    t.log.maxPageSize = 700;
+    t.log.grow(2500);
+    await t.log.publish();
+    t.log.leaves[1234] = Buffer.from(t.log.leaves[1234].toString().replace('acme-health', 'other-insurer'));
+    t.log.leafHashes[1234] = hashLeaf(t.log.leaves[1234]);
 
-    const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key);
+    const { exit, result } = await t.runOnLog('audit');
 
     expect(exit).toBe(1);
     expect(result).toMatchObject({
@@ -91,25 +77,27 @@ describe(auditCommand.name, () => {
   });
 
   it.each([0, 1, 699, 700, 2499])('locates a consistent rewrite of leaf %i', async (index) => {
-    log.maxPageSize = 700;
-    log.grow(2500);
-    await log.publish();
-    log.leaves[index] = Buffer.from(log.leaves[index].toString().replace('acme-health', 'other-insurer'));
-    log.leafHashes[index] = hashLeaf(log.leaves[index]);
+    t.log.maxPageSize = 700;
+    t.log.grow(2500);
+    await t.log.publish();
+    t.log.leaves[index] = Buffer.from(t.log.leaves[index].toString().replace('acme-health', 'other-insurer'));
+    t.log.leafHashes[index] = hashLeaf(t.log.leaves[index]);
 
-    expect((await runVerifier('audit', '--url', served.url, '--key', key)).result).toMatchObject({ leafIndex: index });
+    expect((await t.runOnLog('audit')).result).toMatchObject({
+      leafIndex: index,
+    });
   });
 
   it('still exits 1, with the range, when the log cannot prove where the rewrite is', async () => {
-    log.grow(50);
-    await log.publish();
-    log.leaves[41] = Buffer.from(log.leaves[41].toString().replace('acme-health', 'other-insurer'));
-    log.leafHashes[41] = hashLeaf(log.leaves[41]);
-    log.forgeConsistencyProof = () => {
+    t.log.grow(50);
+    await t.log.publish();
+    t.log.leaves[41] = Buffer.from(t.log.leaves[41].toString().replace('acme-health', 'other-insurer'));
+    t.log.leafHashes[41] = hashLeaf(t.log.leaves[41]);
+    t.log.forgeConsistencyProof = () => {
       throw new Error('proofs unavailable');
     };
 
-    const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key);
+    const { exit, result } = await t.runOnLog('audit');
 
     expect(exit).toBe(1);
     expect(result.message).toMatch(
@@ -118,15 +106,15 @@ describe(auditCommand.name, () => {
   });
 
   it('exits 1 when a log re-signed with the key no longer has the root of a saved checkpoint', async () => {
-    log.grow(60);
-    const saved = await files.write('saved.txt', await log.checkpoint(50));
-    const rewritten = new RemoteLogFixture(log.keys);
-    rewritten.append(...log.events.slice(0, 41), testEvent('claim-x'), ...log.events.slice(42));
+    t.log.grow(60);
+    const saved = await t.files.write('saved.txt', await t.log.checkpoint(50));
+    const rewritten = new RemoteLogFixture(t.log.keys);
+    rewritten.append(...t.log.events.slice(0, 41), testEvent('claim-x'), ...t.log.events.slice(42));
     const rewrittenServer = await rewritten.serve();
     await rewritten.publish();
 
     try {
-      const { exit, result } = await runVerifier('audit', '--url', rewrittenServer.url, '--key', key, '--old', saved);
+      const { exit, result } = await runVerifier('audit', '--url', rewrittenServer.url, '--key', t.key, '--old', saved);
 
       expect(exit).toBe(1);
       expect(result).toMatchObject({
@@ -139,36 +127,36 @@ describe(auditCommand.name, () => {
   });
 
   it('locates a consistent rewrite below a saved checkpoint the log still extends', async () => {
-    log.grow(60);
-    const saved = await files.write('saved.txt', await log.checkpoint(50));
-    await log.publish();
-    log.leaves[41] = Buffer.from(log.leaves[41].toString().replace('acme-health', 'other-insurer'));
-    log.leafHashes[41] = hashLeaf(log.leaves[41]);
+    t.log.grow(60);
+    const saved = await t.files.write('saved.txt', await t.log.checkpoint(50));
+    await t.log.publish();
+    t.log.leaves[41] = Buffer.from(t.log.leaves[41].toString().replace('acme-health', 'other-insurer'));
+    t.log.leafHashes[41] = hashLeaf(t.log.leaves[41]);
 
-    const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key, '--old', saved);
+    const { exit, result } = await t.runOnLog('audit', '--old', saved);
 
     expect(exit).toBe(1);
     expect(result).toMatchObject({ code: 'VERIFIER.ROOT_MISMATCH', leafIndex: 41 });
   });
 
   it('exits 1 when a saved checkpoint and the log are signed for one size with different roots', async () => {
-    log.grow(10);
-    const fork = new RemoteLogFixture(log.keys).append(...log.events.slice(0, 9), testEvent('claim-x'));
-    const saved = await files.write('saved.txt', await fork.checkpoint());
-    await log.publish();
+    t.log.grow(10);
+    const fork = new RemoteLogFixture(t.log.keys).append(...t.log.events.slice(0, 9), testEvent('claim-x'));
+    const saved = await t.files.write('saved.txt', await fork.checkpoint());
+    await t.log.publish();
 
-    const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key, '--old', saved);
+    const { exit, result } = await t.runOnLog('audit', '--old', saved);
 
     expect(exit).toBe(1);
     expect(result).toMatchObject({ code: 'VERIFIER.LOG_FORKED' });
   });
 
   it('exits 1 when a saved checkpoint is larger than the log', async () => {
-    log.grow(10);
-    const saved = await files.write('saved.txt', await log.checkpoint());
-    log.servedCheckpoint = await log.checkpoint(9);
+    t.log.grow(10);
+    const saved = await t.files.write('saved.txt', await t.log.checkpoint());
+    t.log.servedCheckpoint = await t.log.checkpoint(9);
 
-    const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key, '--old', saved);
+    const { exit, result } = await t.runOnLog('audit', '--old', saved);
 
     expect(exit).toBe(1);
     expect(result).toMatchObject({ code: 'VERIFIER.CONSISTENCY_INVALID' });
@@ -188,11 +176,11 @@ describe(auditCommand.name, () => {
       /^leaf 20: the log served entry 21 in its place$/,
     ],
   ])('exits 1 when the entries answer %s', async (_case, tamper, message) => {
-    log.grow(30);
-    await log.publish();
-    log.tamperAnswer = (_path, body) => tamper(body);
+    t.log.grow(30);
+    await t.log.publish();
+    t.log.tamperAnswer = (_path, body) => tamper(body);
 
-    const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key);
+    const { exit, result } = await t.runOnLog('audit');
 
     expect(exit).toBe(1);
     expect(result).toMatchObject({ result: 'failed', message: expect.stringMatching(message) });
@@ -202,24 +190,16 @@ describe(auditCommand.name, () => {
     let dir: string;
 
     beforeEach(async () => {
-      log.grow(1000);
+      t.log.grow(1000);
       for (let size = 100; size <= 1000; size += 100) {
-        await files.write(`anchors/${size}.checkpoint`, await log.checkpoint(size));
+        await t.files.write(`anchors/${size}.checkpoint`, await t.log.checkpoint(size));
       }
-      dir = files.path('anchors');
-      await log.publish();
+      dir = t.files.path('anchors');
+      await t.log.publish();
     });
 
     it('checks the root at every checkpoint it holds', async () => {
-      const { exit, result, stderr } = await runVerifier(
-        'audit',
-        '--url',
-        served.url,
-        '--key',
-        key,
-        '--checkpoints',
-        dir,
-      );
+      const { exit, result, stderr } = await t.runOnLog('audit', '--checkpoints', dir);
 
       expect(exit).toBe(0);
       expect(result).toMatchObject({ treeSize: 1000, earlierCheckpoints: 10, warnings: [] });
@@ -227,26 +207,26 @@ describe(auditCommand.name, () => {
     });
 
     it('locates a consistent rewrite after the last checkpoint that matched', async () => {
-      log.leaves[734] = Buffer.from(log.leaves[734].toString().replace('acme-health', 'other-insurer'));
-      log.leafHashes[734] = hashLeaf(log.leaves[734]);
+      t.log.leaves[734] = Buffer.from(t.log.leaves[734].toString().replace('acme-health', 'other-insurer'));
+      t.log.leafHashes[734] = hashLeaf(t.log.leaves[734]);
 
-      const { result } = await runVerifier('audit', '--url', served.url, '--key', key, '--checkpoints', dir);
+      const { result } = await t.runOnLog('audit', '--checkpoints', dir);
 
       expect(result).toMatchObject({ code: 'VERIFIER.ROOT_MISMATCH', leafIndex: 734 });
       // Below the last checkpoint that matched (700) nothing needed proving.
-      const proofsFrom = log.requests
+      const proofsFrom = t.log.requests
         .filter((r) => r.startsWith('/v1/ledger/proofs/consistency'))
         .map((r) => Number(new URL(r, 'http://log').searchParams.get('from')));
       expect(Math.min(...proofsFrom)).toBeGreaterThanOrEqual(700);
     });
 
     it('exits 1 when a checkpoint in it was not signed by the key', async () => {
-      await files.write(
+      await t.files.write(
         'anchors/300.checkpoint',
-        await log.checkpoint(300, generateNoteKey('log.test/ledger').signerKey),
+        await t.log.checkpoint(300, generateNoteKey('log.test/ledger').signerKey),
       );
 
-      const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key, '--checkpoints', dir);
+      const { exit, result } = await t.runOnLog('audit', '--checkpoints', dir);
 
       expect(exit).toBe(1);
       expect(result).toMatchObject({
@@ -256,25 +236,17 @@ describe(auditCommand.name, () => {
     });
 
     it('warns when it holds no checkpoints', async () => {
-      const empty = files.path('empty');
-      await files.write('empty/README', 'nothing here');
+      const empty = t.files.path('empty');
+      await t.files.write('empty/README', 'nothing here');
 
-      const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key, '--checkpoints', empty);
+      const { exit, result } = await t.runOnLog('audit', '--checkpoints', empty);
 
       expect(exit).toBe(0);
       expect(result.warnings).toEqual([`no *.checkpoint files in ${empty}`]);
     });
 
     it('exits 2 when it does not exist', async () => {
-      const { exit, result } = await runVerifier(
-        'audit',
-        '--url',
-        served.url,
-        '--key',
-        key,
-        '--checkpoints',
-        files.path('nope'),
-      );
+      const { exit, result } = await t.runOnLog('audit', '--checkpoints', t.files.path('nope'));
 
       expect(exit).toBe(2);
       expect(result).toMatchObject({ code: 'VERIFIER.INPUT_UNREADABLE' });
@@ -282,10 +254,10 @@ describe(auditCommand.name, () => {
   });
 
   it('exits 1 when the log serves a checkpoint signed with another key', async () => {
-    log.grow(5);
-    log.servedCheckpoint = await log.checkpoint(5, generateNoteKey('log.test/ledger').signerKey);
+    t.log.grow(5);
+    t.log.servedCheckpoint = await t.log.checkpoint(5, generateNoteKey('log.test/ledger').signerKey);
 
-    const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key);
+    const { exit, result } = await t.runOnLog('audit');
 
     expect(exit).toBe(1);
     expect(result).toMatchObject({ code: 'VERIFIER.SIGNATURE_INVALID' });
@@ -295,11 +267,11 @@ describe(auditCommand.name, () => {
     [503, 'the log answered 503'],
     [404, 'the log answered 404'],
   ])('exits 3 when the log answers %i', async (status, message) => {
-    log.grow(5);
-    await log.publish();
-    log.failWith = status;
+    t.log.grow(5);
+    await t.log.publish();
+    t.log.failWith = status;
 
-    const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key);
+    const { exit, result } = await t.runOnLog('audit');
 
     expect(exit).toBe(3);
     expect(result).toMatchObject({
@@ -310,26 +282,26 @@ describe(auditCommand.name, () => {
   });
 
   it('exits 3 when nothing listens at the URL', async () => {
-    const url = served.url;
-    await served.close();
-    served = await log.serve(); // afterEach closes this one
+    const url = t.served.url;
+    await t.served.close();
+    t.served = await t.log.serve(); // afterEach closes this one
 
-    const { exit, result } = await runVerifier('audit', '--url', url, '--key', key);
+    const { exit, result } = await runVerifier('audit', '--url', url, '--key', t.key);
 
     expect(exit).toBe(3);
     expect(result.message).toMatch(/cannot reach the log at .*: ECONNREFUSED/);
   });
 
   it('exits 3 when the log does not answer within --timeout', async () => {
-    log.stall = true;
+    t.log.stall = true;
 
-    const { exit, result } = await runVerifier('audit', '--url', served.url, '--key', key, '--timeout', '0.2');
+    const { exit, result } = await t.runOnLog('audit', '--timeout', '0.2');
 
     expect(exit).toBe(3);
     expect(result.message).toMatch(/checkpoint: timed out$/);
   });
 
   it('exits 2 for a URL that is not http', async () => {
-    expect((await runVerifier('audit', '--url', 'ftp://log', '--key', key)).exit).toBe(2);
+    expect((await runVerifier('audit', '--url', 'ftp://log', '--key', t.key)).exit).toBe(2);
   });
 });

@@ -1,49 +1,25 @@
 import { readFile } from 'node:fs/promises';
 import { generateNoteKey } from '@claimchain/ledger';
 import { consistencyCommand } from './consistency.command';
-import { flipBit, runVerifier, TempFiles } from './testing/cli.harness';
-import { RemoteLogFixture, ServedLog, testEvent } from './testing/remote-log.fixture';
+import { flipBit, runVerifier } from './testing/cli.harness';
+import { RemoteLogFixture, testEvent } from './testing/remote-log.fixture';
+import { freshServedLogPerTest } from './testing/log-under-test';
 
 describe(consistencyCommand.name, () => {
-  const files = new TempFiles();
-  let log: RemoteLogFixture;
-  let key: string;
-  let served: ServedLog;
-
-  beforeEach(async () => {
-    await files.create();
-    log = new RemoteLogFixture();
-    key = log.keys.verifierKey;
-    served = await log.serve();
-  });
-
-  afterEach(async () => {
-    await served.close();
-    await files.remove();
-  });
+  const t = freshServedLogPerTest();
 
   let savedFile: string;
 
   beforeEach(async () => {
-    log.grow(10);
-    savedFile = await files.write('saved.txt', await log.checkpoint());
+    t.log.grow(10);
+    savedFile = await t.files.write('saved.txt', await t.log.checkpoint());
   });
 
   it('exits 0 when the log grew append-only, and saves the newer checkpoint', async () => {
-    log.grow(27);
-    const note = await log.publish();
+    t.log.grow(27);
+    const note = await t.log.publish();
 
-    const { exit, result } = await runVerifier(
-      'consistency',
-      '--url',
-      served.url,
-      '--key',
-      key,
-      '--old',
-      savedFile,
-      '--save',
-      savedFile,
-    );
+    const { exit, result } = await t.runOnLog('consistency', '--old', savedFile, '--save', savedFile);
 
     expect(exit).toBe(0);
     expect(result).toMatchObject({ result: 'verified', oldSize: 10, treeSize: 37 });
@@ -51,16 +27,16 @@ describe(consistencyCommand.name, () => {
   });
 
   it.each([0, 1, 8, 10])('exits 0 from a saved checkpoint of size %i', async (size) => {
-    const saved = await files.write('s.txt', await log.checkpoint(size));
-    log.grow(6);
-    await log.publish();
+    const saved = await t.files.write('s.txt', await t.log.checkpoint(size));
+    t.log.grow(6);
+    await t.log.publish();
 
-    expect((await runVerifier('consistency', '--url', served.url, '--key', key, '--old', saved)).exit).toBe(0);
+    expect((await t.runOnLog('consistency', '--old', saved)).exit).toBe(0);
   });
 
   it('exits 1 when the log was rewritten and re-signed with the key', async () => {
-    const fork = new RemoteLogFixture(log.keys);
-    fork.append(...log.events.slice(0, 5), testEvent('claim-x'), ...log.events.slice(6)).grow(27);
+    const fork = new RemoteLogFixture(t.log.keys);
+    fork.append(...t.log.events.slice(0, 5), testEvent('claim-x'), ...t.log.events.slice(6)).grow(27);
     const forkServer = await fork.serve();
     await fork.publish();
 
@@ -70,7 +46,7 @@ describe(consistencyCommand.name, () => {
         '--url',
         forkServer.url,
         '--key',
-        key,
+        t.key,
         '--old',
         savedFile,
       );
@@ -86,27 +62,27 @@ describe(consistencyCommand.name, () => {
   });
 
   it('exits 1 when the log shows another root for the saved size', async () => {
-    const fork = new RemoteLogFixture(log.keys).append(...log.events.slice(0, 9), testEvent('claim-x'));
-    log.servedCheckpoint = await fork.checkpoint();
+    const fork = new RemoteLogFixture(t.log.keys).append(...t.log.events.slice(0, 9), testEvent('claim-x'));
+    t.log.servedCheckpoint = await fork.checkpoint();
 
-    const { exit, result } = await runVerifier('consistency', '--url', served.url, '--key', key, '--old', savedFile);
+    const { exit, result } = await t.runOnLog('consistency', '--old', savedFile);
 
     expect(exit).toBe(1);
     expect(result).toMatchObject({ code: 'VERIFIER.LOG_FORKED' });
   });
 
   it('exits 1 when the log shrank', async () => {
-    log.servedCheckpoint = await log.checkpoint(9);
+    t.log.servedCheckpoint = await t.log.checkpoint(9);
 
-    const { exit, result } = await runVerifier('consistency', '--url', served.url, '--key', key, '--old', savedFile);
+    const { exit, result } = await t.runOnLog('consistency', '--old', savedFile);
 
     expect(exit).toBe(1);
     expect(result.message).toMatch(/fewer than the saved checkpoint's 10: the log was truncated or rolled back/);
   });
 
   it('exits 1 for every single bit flipped in the served proof, and for extra or missing elements', async () => {
-    log.grow(27);
-    await log.publish();
+    t.log.grow(27);
+    await t.log.publish();
     const forgeries: ((proof: Buffer[]) => Buffer[])[] = [
       (p) => [...p, p[0]],
       (p) => p.slice(0, -1),
@@ -119,20 +95,20 @@ describe(consistencyCommand.name, () => {
       }
     }
     for (const forge of forgeries) {
-      log.forgeConsistencyProof = forge;
+      t.log.forgeConsistencyProof = forge;
 
-      const { exit, result } = await runVerifier('consistency', '--url', served.url, '--key', key, '--old', savedFile);
+      const { exit, result } = await t.runOnLog('consistency', '--old', savedFile);
 
       expect({ exit, code: result.code }).toEqual({ exit: 1, code: 'VERIFIER.CONSISTENCY_INVALID' });
     }
   });
 
   it('exits 1 when the log answers with a proof between other sizes', async () => {
-    log.grow(27);
-    await log.publish();
-    log.tamperAnswer = (_path, body) => body.replace('"from":10', '"from":9');
+    t.log.grow(27);
+    await t.log.publish();
+    t.log.tamperAnswer = (_path, body) => body.replace('"from":10', '"from":9');
 
-    const { exit, result } = await runVerifier('consistency', '--url', served.url, '--key', key, '--old', savedFile);
+    const { exit, result } = await t.runOnLog('consistency', '--old', savedFile);
 
     expect(exit).toBe(1);
     expect(result).toMatchObject({
@@ -142,48 +118,38 @@ describe(consistencyCommand.name, () => {
   });
 
   it('exits 1 when a proof element is not base64 of a hash', async () => {
-    log.grow(27);
-    await log.publish();
-    log.tamperAnswer = (_path, body) => body.replace(/"hashes":\["[^"]*"/, '"hashes":["AAAA"');
+    t.log.grow(27);
+    await t.log.publish();
+    t.log.tamperAnswer = (_path, body) => body.replace(/"hashes":\["[^"]*"/, '"hashes":["AAAA"');
 
-    const { exit, result } = await runVerifier('consistency', '--url', served.url, '--key', key, '--old', savedFile);
+    const { exit, result } = await t.runOnLog('consistency', '--old', savedFile);
 
     expect(exit).toBe(1);
     expect(result.message).toMatch(/consistency proof element 0 is not the base64 of a 32-byte hash/);
   });
 
   it('exits 2 when the saved checkpoint file is not a signed note', async () => {
-    await log.publish();
-    const garbage = await files.write('garbage.txt', 'hello\n');
+    await t.log.publish();
+    const garbage = await t.files.write('garbage.txt', 'hello\n');
 
-    const { exit, result } = await runVerifier('consistency', '--url', served.url, '--key', key, '--old', garbage);
+    const { exit, result } = await t.runOnLog('consistency', '--old', garbage);
 
     expect(exit).toBe(2);
     expect(result).toMatchObject({ code: 'VERIFIER.INPUT_INVALID' });
   });
 
   it('exits 1 when the saved checkpoint was not signed by the key', async () => {
-    await log.publish();
-    const forged = await files.write(
+    await t.log.publish();
+    const forged = await t.files.write(
       'forged.txt',
-      await log.checkpoint(10, generateNoteKey('log.test/ledger').signerKey),
+      await t.log.checkpoint(10, generateNoteKey('log.test/ledger').signerKey),
     );
 
-    expect((await runVerifier('consistency', '--url', served.url, '--key', key, '--old', forged)).exit).toBe(1);
+    expect((await t.runOnLog('consistency', '--old', forged)).exit).toBe(1);
   });
 
   it('exits 2 without exactly one --old', async () => {
-    const { exit } = await runVerifier(
-      'consistency',
-      '--url',
-      served.url,
-      '--key',
-      key,
-      '--old',
-      savedFile,
-      '--old',
-      savedFile,
-    );
+    const { exit } = await t.runOnLog('consistency', '--old', savedFile, '--old', savedFile);
 
     expect(exit).toBe(2);
   });

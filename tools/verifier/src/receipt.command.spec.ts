@@ -1,33 +1,22 @@
 import { join } from 'node:path';
 import { generateNoteKey } from '@claimchain/ledger';
 import { receiptCommand } from './receipt.command';
-import { runVerifier, TempFiles } from './testing/cli.harness';
-import { RemoteLogFixture, testEvent } from './testing/remote-log.fixture';
+import { runVerifier } from './testing/cli.harness';
+import { testEvent } from './testing/remote-log.fixture';
+import { freshLogPerTest } from './testing/log-under-test';
 
 describe(receiptCommand.name, () => {
-  const files = new TempFiles();
-  let log: RemoteLogFixture;
-  let key: string;
-
-  beforeEach(async () => {
-    await files.create();
-    log = new RemoteLogFixture();
-    key = log.keys.verifierKey;
-  });
-
-  afterEach(async () => {
-    await files.remove();
-  });
+  const t = freshLogPerTest();
 
   let receiptFile: string;
 
   beforeEach(async () => {
-    log.grow(3).append(testEvent('claim-7')).grow(2).append(testEvent('claim-7', 'treatment.verified'));
-    receiptFile = await files.write('receipt.json', JSON.stringify(await log.receipt('claim-7')));
+    t.log.grow(3).append(testEvent('claim-7')).grow(2).append(testEvent('claim-7', 'treatment.verified'));
+    receiptFile = await t.files.write('receipt.json', JSON.stringify(await t.log.receipt('claim-7')));
   });
 
   it('exits 0 and prints one JSON result for a valid receipt', async () => {
-    const { exit, result, stderr } = await runVerifier('receipt', receiptFile, '--key', key);
+    const { exit, result, stderr } = await runVerifier('receipt', receiptFile, '--key', t.key);
 
     expect(exit).toBe(0);
     expect(result).toMatchObject({ result: 'verified', command: 'receipt', claimId: 'claim-7', warnings: [] });
@@ -47,7 +36,7 @@ describe(receiptCommand.name, () => {
   });
 
   it('reads the key from a file given as @file', async () => {
-    const keyFile = await files.write('log.vkey', key + '\n');
+    const keyFile = await t.files.write('log.vkey', t.key + '\n');
 
     expect((await runVerifier('receipt', receiptFile, '--key', `@${keyFile}`)).exit).toBe(0);
   });
@@ -66,14 +55,14 @@ describe(receiptCommand.name, () => {
   });
 
   it('exits 1 when an event was tampered with', async () => {
-    const receipt = await log.receipt('claim-7');
+    const receipt = await t.log.receipt('claim-7');
     receipt.entries[1].event = { ...receipt.entries[1].event, data: { amount: '9999.00' } };
 
     const { exit, result } = await runVerifier(
       'receipt',
-      await files.write('tampered.json', JSON.stringify(receipt)),
+      await t.files.write('tampered.json', JSON.stringify(receipt)),
       '--key',
-      key,
+      t.key,
     );
 
     expect(exit).toBe(1);
@@ -81,13 +70,13 @@ describe(receiptCommand.name, () => {
   });
 
   it('warns on stderr and in the result when the receipt names another key', async () => {
-    const receipt = { ...(await log.receipt('claim-7')), verifierKey: 'someone+00000000+AA==' };
+    const receipt = { ...(await t.log.receipt('claim-7')), verifierKey: 'someone+00000000+AA==' };
 
     const { exit, result, stderr } = await runVerifier(
       'receipt',
-      await files.write('r.json', JSON.stringify(receipt)),
+      await t.files.write('r.json', JSON.stringify(receipt)),
       '--key',
-      key,
+      t.key,
     );
 
     expect(exit).toBe(0);
@@ -104,7 +93,7 @@ describe(receiptCommand.name, () => {
       /\/entries/,
     ],
   ])('exits 2 for a receipt file that is %s', async (_case, content, message) => {
-    const { exit, result } = await runVerifier('receipt', await files.write('bad.json', content), '--key', key);
+    const { exit, result } = await runVerifier('receipt', await t.files.write('bad.json', content), '--key', t.key);
 
     expect(exit).toBe(2);
     expect(result).toMatchObject({
@@ -115,15 +104,15 @@ describe(receiptCommand.name, () => {
   });
 
   it('exits 2 for an event without data', async () => {
-    const receipt = await log.receipt('claim-7');
+    const receipt = await t.log.receipt('claim-7');
     const { data: _data, ...withoutData } = receipt.entries[0].event;
     const bad = { ...receipt, entries: [{ ...receipt.entries[0], event: withoutData }] };
 
     const { exit, result } = await runVerifier(
       'receipt',
-      await files.write('bad.json', JSON.stringify(bad)),
+      await t.files.write('bad.json', JSON.stringify(bad)),
       '--key',
-      key,
+      t.key,
     );
 
     expect(exit).toBe(2);
@@ -143,7 +132,7 @@ describe(receiptCommand.name, () => {
     ],
     ['an unknown option', ['receipt', 'RECEIPT', '--key', 'KEY', '--verbose'], 'VERIFIER.USAGE'],
   ])('exits 2 for %s', async (_case, argv, code) => {
-    const args = argv.map((a) => (a === 'KEY' ? key : a === 'RECEIPT' ? receiptFile : a));
+    const args = argv.map((a) => (a === 'KEY' ? t.key : a === 'RECEIPT' ? receiptFile : a));
 
     const { exit, result } = await runVerifier(...args);
 
