@@ -43,6 +43,7 @@ export async function createHttpApp(
     },
   });
   setupOpenApi(app, options.title ?? 'service', options.description ?? '');
-  app.enableShutdownHooks();
+  // No enableShutdownHooks: it re-raises the signal after closing, so the process dies by it (exit 143, and no
+  // --cpu-prof profile). A service's main closes the app on SIGTERM/SIGINT itself and exits 0 (runService).
   return app;
 }

@@ -32,6 +32,13 @@ export interface EventTransportOptions {
   maxAttempts?: number;
   retryBaseMs?: number;
   partitionsConsumedConcurrently?: number;
+  /**
+   * How often consumed offsets are committed to Kafka (default 500 ms). kafkajs' autoCommit would commit after every
+   * batch, a round trip to the group coordinator in the fetch loop of every event; the inbox already makes a
+   * redelivery harmless, so offsets are committed on this interval and a crash or rebalance replays at most its
+   * worth of messages, which the inbox skips.
+   */
+  commitIntervalMs?: number;
 }
 
 export type DlqHeaders = {
@@ -58,6 +65,8 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
   private ready = false;
+  /** Commits every offset resolved so far (set by the first batch); a clean shutdown leaves nothing to replay. */
+  private commitResolved?: () => Promise<void>;
 
   constructor(private readonly options: EventTransportOptions) {
     super();
@@ -103,7 +112,8 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });
     await this.consumer.run({
-      autoCommit: true,
+      autoCommit: false,
+      autoCommitInterval: this.options.commitIntervalMs ?? 500,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       eachBatch: async (payload) => this.processBatch(payload),
@@ -119,7 +129,14 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
    * if the batch keeps failing it is replayed message by message, so only the poison message is dead-lettered.
    * Other handlers get one event per transaction.
    */
-  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async processBatch(payload: EachBatchPayload): Promise<void> {
+    await this.handleBatch(payload);
+    // Only what handleBatch resolved (fully processed or dead-lettered) is committed, and only once per interval.
+    await payload.commitOffsetsIfNecessary();
+    this.commitResolved = () => payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
+  }
+
+  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const topic = batch.topic as TopicName;
     const handler = this.getHandlerByPattern(topic);
     if (!this.isBatchHandler(handler) || batch.messages.length === 1) {
@@ -259,6 +276,8 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
 
   async close(): Promise<void> {
     this.ready = false;
+    // After a rebalance this may be refused (stale generation): the inbox makes the replay that follows harmless.
+    await this.commitResolved?.().catch((error: unknown) => this.log.warn(`final offset commit: ${String(error)}`));
     await this.consumer?.disconnect();
     await this.dlqProducer?.disconnect();
     this.consumer = undefined;

@@ -1,4 +1,4 @@
-import { DynamicModule } from '@nestjs/common';
+import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SERVICES, ServiceConfig } from '@claimchain/config';
 import { createHttpApp } from '@claimchain/http';
@@ -20,9 +20,30 @@ export async function startHybridApp(module: DynamicModule, config: ServiceConfi
   return app;
 }
 
-/** The body of every main.ts: start, or say why not and exit non-zero. */
-export function runService(name: string, start: () => Promise<unknown>): void {
-  start().catch((error: unknown) => {
+/**
+ * The body of every main.ts: start, or say why not and exit non-zero. On SIGTERM or SIGINT (even during startup)
+ * the app closes once started (Nest's shutdown hooks: consumers stop, a checkpoint in flight commits, pools close)
+ * and the process exits 0; a second signal while closing exits at once with 1.
+ */
+export function runService(name: string, start: () => Promise<INestApplicationContext>): void {
+  const started = start();
+  let closing = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (closing) process.exit(1);
+    closing = true;
+    process.stdout.write(`${name}: ${signal}, shutting down\n`);
+    started
+      .then((app) => app.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          console.error(`${name} failed to shut down cleanly:`, error);
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', stop).on('SIGINT', stop);
+  started.catch((error: unknown) => {
     console.error(`${name} failed to start:`, error);
     process.exit(1);
   });
