@@ -83,6 +83,10 @@ describe('HTTP edge', () => {
     expect(parameters(paths['/v1/ledger/events/{eventId}/receipt'].get)).toEqual({ 'path eventId': true });
     const start = paths['/v1/ledger/entries'].get.parameters!.find((p) => p.name === 'start')!;
     expect(start.schema).toMatchObject({ type: 'string', pattern: '^(0|[1-9][0-9]{0,15})$' });
+    // An optional parameter is `required: false` with the schema of its value, not an anyOf with `not: {}`.
+    const index = paths['/v1/ledger/proofs/inclusion'].get.parameters!.find((p) => p.name === 'index')!;
+    expect(index.schema).toMatchObject({ type: 'string', pattern: '^(0|[1-9][0-9]{0,15})$' });
+    expect(index.schema.anyOf).toBeUndefined();
     const eventId = paths['/v1/ledger/events/{eventId}/receipt'].get.parameters![0];
     expect(eventId.schema).toMatchObject({ type: 'string', format: 'uuid' });
 

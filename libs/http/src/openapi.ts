@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { applyDecorators } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiBody, ApiQuery, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { ZodObject, ZodRawShape, ZodTypeAny } from 'zod';
+import { ZodObject, ZodOptional, ZodRawShape, ZodTypeAny } from 'zod';
 import { zodToJsonSchema } from 'zod-to-json-schema';
 
 /**
@@ -26,9 +26,14 @@ export const ApiZodBody = (schema: ZodTypeAny, description?: string) =>
 export const ApiZodQuery = <T extends ZodRawShape>(schema: ZodObject<T>) =>
   applyDecorators(
     ...Object.entries(schema.shape).map(([name, field]) =>
-      ApiQuery({ name, required: !field.isOptional(), schema: openApiSchemaOf(field) }),
+      ApiQuery({ name, required: !field.isOptional(), schema: openApiSchemaOf(presentValueOf(field)) }),
     ),
   );
+
+/** A parameter's schema when it is given: optionality is `required: false`, not an `anyOf` with `not: {}`. */
+function presentValueOf(field: ZodTypeAny): ZodTypeAny {
+  return field instanceof ZodOptional ? presentValueOf(field.unwrap() as ZodTypeAny) : field;
+}
 
 export function setupOpenApi(app: NestFastifyApplication, title: string, description: string): void {
   const config = new DocumentBuilder()
