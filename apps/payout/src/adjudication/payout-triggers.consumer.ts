@@ -26,7 +26,7 @@ export class PayoutTriggersConsumer {
   @EventPattern(Topics.ClaimsSubmitted)
   async claim(@Payload() event: CloudEvent<ClaimSubmittedV1>, @Ctx() ctx: EventContext): Promise<void> {
     await this.repo.lockClaim(ctx.em, event.subject);
-    await this.repo.rememberClaim(ctx.em, event.data);
+    await this.repo.rememberClaim(ctx.em, event.data, event);
     await this.adjudication.tryAdjudicate(ctx.em, event.subject);
   }
 

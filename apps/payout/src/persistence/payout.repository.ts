@@ -56,15 +56,6 @@ export interface PendedClaimRow {
   cancelled: boolean;
 }
 
-export interface PaymentInstructionRow {
-  payoutId: string;
-  claimId: string;
-  insurerId: string;
-  payeeId: string;
-  amount: string;
-  currency: string;
-}
-
 export interface RemittanceRow {
   insurerId: string;
   providerId: string;
@@ -142,11 +133,22 @@ export class PayoutRepository {
     return rows[0];
   }
 
-  async rememberClaim(em: EntityManager, c: ClaimSubmittedV1): Promise<void> {
+  /** The claim's facts, and the event as received when there is one (the replay command proves it on the ledger). */
+  async rememberClaim(em: EntityManager, c: ClaimSubmittedV1, event?: CloudEvent<ClaimSubmittedV1>): Promise<void> {
     await em.query(
-      `INSERT INTO claims (claim_id, insurer_id, provider_id, currency, items, coverage, patient_pseudonym)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7) ON CONFLICT (claim_id) DO NOTHING`,
-      [c.claimId, c.insurerId, c.providerId, c.currency, JSON.stringify(c.items), c.coverage, c.patientPseudonym],
+      `INSERT INTO claims
+         (claim_id, insurer_id, provider_id, currency, items, coverage, patient_pseudonym, submitted_event)
+       VALUES ($1, $2, $3, $4, $5::jsonb, $6, $7, $8::jsonb) ON CONFLICT (claim_id) DO NOTHING`,
+      [
+        c.claimId,
+        c.insurerId,
+        c.providerId,
+        c.currency,
+        JSON.stringify(c.items),
+        c.coverage,
+        c.patientPseudonym,
+        event ? JSON.stringify(event) : null,
+      ],
     );
   }
 
@@ -344,67 +346,6 @@ export class PayoutRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
       [d.claimId, d.decision, d.reason, d.reviewer, d.result.decision, d.result.payable, JSON.stringify(d.result)],
     );
-  }
-
-  /**
-   * Payouts due to (re)submission to the rail, locked for this transaction and skipped by concurrent dispatchers:
-   * released ones, and sent ones the rail has not reported settled by their next check.
-   */
-  async duePayouts(em: EntityManager, limit: number): Promise<(PaymentInstructionRow & { attempts: number })[]> {
-    return em.query(
-      `SELECT p.id AS "payoutId", p.claim_id AS "claimId", c.insurer_id AS "insurerId", p.payee_id AS "payeeId",
-              p.amount::text AS amount, p.currency, p.attempts
-         FROM payouts p JOIN claims c ON c.claim_id = p.claim_id
-        WHERE p.status IN ('released', 'sent') AND p.next_attempt_at <= now()
-        ORDER BY p.next_attempt_at LIMIT $1
-          FOR UPDATE OF p SKIP LOCKED`,
-      [limit],
-    );
-  }
-
-  async markSent(
-    em: EntityManager,
-    payoutId: string,
-    rail: string,
-    reference: string,
-    recheckMs: number,
-  ): Promise<void> {
-    await em.query(
-      `UPDATE payouts SET status = 'sent', rail = $2, rail_reference = $3, attempts = attempts + 1, last_error = NULL,
-              next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
-        WHERE id = $1 AND status IN ('released', 'sent')`,
-      [payoutId, rail, reference, recheckMs],
-    );
-  }
-
-  async markFailed(em: EntityManager, payoutId: string, error: string, retryInMs: number): Promise<void> {
-    await em.query(
-      `UPDATE payouts SET attempts = attempts + 1, last_error = $2,
-              next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
-        WHERE id = $1`,
-      [payoutId, error.slice(0, 1000), retryInMs],
-    );
-  }
-
-  /**
-   * Moves a payout to settled, once; undefined if it is settled already. A rail may report before the submitting
-   * transaction committed `sent`: the row is still `released` in this statement's snapshot, so it waits for that
-   * transaction's row lock and then settles the committed row (matching on `sent` alone would miss it).
-   */
-  async markSettled(
-    em: EntityManager,
-    s: { payoutId: string; reference: string; settledAt: Date },
-  ): Promise<(PaymentInstructionRow & { rail: string }) | undefined> {
-    // TypeORM answers an UPDATE … RETURNING with [rows, affected count].
-    const [rows]: [(PaymentInstructionRow & { rail: string })[], number] = await em.query(
-      `UPDATE payouts p SET status = 'settled', settled_at = $3, rail_reference = coalesce(p.rail_reference, $2)
-         FROM claims c
-        WHERE p.id = $1 AND p.status IN ('released', 'sent') AND c.claim_id = p.claim_id
-        RETURNING p.id AS "payoutId", p.claim_id AS "claimId", c.insurer_id AS "insurerId", p.payee_id AS "payeeId",
-                  p.amount::text AS amount, p.currency, coalesce(p.rail, 'unknown') AS rail`,
-      [s.payoutId, s.reference, s.settledAt],
-    );
-    return rows[0];
   }
 
   /** What the remittance of a decided (or pended) claim is built from; the reviewer's result wins over the engine's. */
