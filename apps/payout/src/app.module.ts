@@ -20,6 +20,8 @@ import { ListReviewsHttpController } from './reviews/list-reviews/list-reviews.h
 import { DecideReviewService } from './reviews/decide-review/decide-review.service';
 import { DecideReviewHttpController } from './reviews/decide-review/decide-review.http.controller';
 import { GetRemittanceHttpController } from './remittance/get-remittance/get-remittance.http.controller';
+import { GetExplanationOfBenefitHttpController } from './remittance/get-explanation-of-benefit/get-explanation-of-benefit.http.controller';
+import { RemittanceReader } from './remittance/remittance.reader';
 import { LedgerCircuitBreakerService } from './ledger-trust/ledger-circuit-breaker.service';
 import { LedgerCircuitHttpController } from './ledger-trust/ledger-circuit.http.controller';
 import { HttpLedgerProofSource } from './ledger-trust/ledger-proof.source';
@@ -59,6 +61,7 @@ export class PayoutModule {
         ListReviewsHttpController,
         DecideReviewHttpController,
         GetRemittanceHttpController,
+        GetExplanationOfBenefitHttpController,
         LedgerCircuitHttpController,
         PayoutEndpointHttpController,
         PayoutTriggersConsumer,
@@ -69,6 +72,7 @@ export class PayoutModule {
         PublishContractService,
         EnrolPolicyService,
         DecideReviewService,
+        RemittanceReader,
         ContractSeederService,
         {
           provide: LedgerCircuitBreakerService,
