@@ -4,7 +4,8 @@
  * databases, runs claim-intake as a separate process, and drives it from this process with autocannon over
  * loopback: first flat out (accepted claims/s), then at a fixed 1,000 claims/s (p50/p99 latency). Every request is
  * a distinct claim (its own patient and Idempotency-Key), so none is answered from the idempotency cache or refused
- * as a duplicate. Bounded: two runs of BENCH_SECONDS (default 15) each.
+ * as a duplicate. Bounded: two runs of BENCH_SECONDS (default 15) each. BENCH_CPU_PROFILE=<dir> writes claim-intake's
+ * V8 CPU profile there (open it in Chrome DevTools or speedscope).
  */
 import autocannon from 'autocannon';
 import { mkdtempSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { dropDatabases, ensureDatabases, serviceDatabaseNames } from '../scripts
 import { startService, waitForHttp200 } from '../scripts/infra/service-process';
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateAll } from '../scripts/migrate';
+import { cpuSnapshot, describeCpu } from './cpu-usage';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const PORT = 3101;
@@ -104,7 +106,10 @@ async function main(): Promise<void> {
       name: 'claim-intake',
       label: '[claim-intake]',
       command: process.execPath,
-      args: [join(repoRoot(), 'dist/apps/claim-intake/src/main.js')],
+      args: [
+        ...(process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROFILE] : []),
+        join(repoRoot(), 'dist/apps/claim-intake/src/main.js'),
+      ],
       cwd: repoRoot(),
       env: {
         ...process.env,
@@ -122,8 +127,26 @@ async function main(): Promise<void> {
     );
     if (problem) throw new Error(`claim-intake did not become ready: ${problem}`);
     await run({ token, connections: 8 }); // warm-up: JIT, connection pools
-    report('flat out (64 connections)', await run({ token, connections: 64 }));
-    report('fixed 1,000 claims/s', await run({ token, connections: 64, overallRate: 1000 }));
+    const servicePid = service.child.pid;
+    const groupOf = (pid: number, comm: string) =>
+      pid === servicePid
+        ? 'claim-intake'
+        : pid === process.pid
+          ? 'load generator'
+          : comm === 'postgres'
+            ? 'postgres'
+            : comm === 'java'
+              ? 'kafka broker'
+              : 'other';
+    for (const [name, opts] of [
+      ['flat out (64 connections)', { token, connections: 64 }],
+      ['fixed 1,000 claims/s', { token, connections: 64, overallRate: 1000 }],
+    ] as const) {
+      const before = cpuSnapshot(groupOf);
+      const result = await run(opts);
+      report(name, result);
+      console.log(`  ${describeCpu(before, cpuSnapshot(groupOf), result.duration, result['2xx'])}`);
+    }
   } finally {
     await service?.stop();
     await broker.stop();

@@ -33,10 +33,9 @@ export interface EventTransportOptions {
   retryBaseMs?: number;
   partitionsConsumedConcurrently?: number;
   /**
-   * How often consumed offsets are committed to Kafka (default 500 ms). kafkajs' autoCommit would commit after every
-   * batch, a round trip to the group coordinator in the fetch loop of every event; the inbox already makes a
-   * redelivery harmless, so offsets are committed on this interval and a crash or rebalance replays at most its
-   * worth of messages, which the inbox skips.
+   * How often consumed offsets are committed to Kafka (default 500 ms), off the fetch loop. kafkajs' autoCommit
+   * would commit after every batch, a round trip to the group coordinator that every later event waits behind; the
+   * inbox already makes a redelivery harmless, so a crash or rebalance replays at most this much, which it skips.
    */
   commitIntervalMs?: number;
 }
@@ -65,8 +64,10 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
   private ready = false;
-  /** Commits every offset resolved so far (set by the first batch); a clean shutdown leaves nothing to replay. */
+  /** Commits every offset resolved and not yet committed (known once a batch has run). */
   private commitResolved?: () => Promise<void>;
+  private commitTimer?: NodeJS.Timeout;
+  private committing?: Promise<void>;
 
   constructor(private readonly options: EventTransportOptions) {
     super();
@@ -111,9 +112,9 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });
+    this.commitTimer = setInterval(() => void this.commitNow(), this.options.commitIntervalMs ?? 500);
     await this.consumer.run({
       autoCommit: false,
-      autoCommitInterval: this.options.commitIntervalMs ?? 500,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       eachBatch: async (payload) => this.processBatch(payload),
@@ -130,10 +131,18 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
    * Other handlers get one event per transaction.
    */
   private async processBatch(payload: EachBatchPayload): Promise<void> {
-    await this.handleBatch(payload);
-    // Only what handleBatch resolved (fully processed or dead-lettered) is committed, and only once per interval.
-    await payload.commitOffsetsIfNecessary();
+    // Only what handleBatch resolved (processed or dead-lettered) is ever committed, by commitNow.
     this.commitResolved = () => payload.commitOffsetsIfNecessary(payload.uncommittedOffsets());
+    await this.handleBatch(payload);
+  }
+
+  /** One commit at a time; a refusal (a rebalance under way) is retried on the next tick or left to the inbox. */
+  private async commitNow(): Promise<void> {
+    if (this.committing || !this.commitResolved) return this.committing;
+    this.committing = this.commitResolved()
+      .catch((error: unknown) => this.log.debug(`offset commit deferred: ${String(error)}`))
+      .finally(() => (this.committing = undefined));
+    return this.committing;
   }
 
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -276,8 +285,9 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
 
   async close(): Promise<void> {
     this.ready = false;
-    // After a rebalance this may be refused (stale generation): the inbox makes the replay that follows harmless.
-    await this.commitResolved?.().catch((error: unknown) => this.log.warn(`final offset commit: ${String(error)}`));
+    clearInterval(this.commitTimer);
+    await this.committing;
+    await this.commitNow(); // what the last batches resolved, so a restart does not replay it
     await this.consumer?.disconnect();
     await this.dlqProducer?.disconnect();
     this.consumer = undefined;
