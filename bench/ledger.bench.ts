@@ -20,7 +20,7 @@ import { ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
@@ -198,7 +198,12 @@ async function anchoredOverKafka(
   const onSignal = () => void broker.stop().finally(() => process.exit(130));
   process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
   const kafka = createKafka('ledger-bench', broker.brokers);
-  const transport = new KafkaEventTransport({ kafka, dataSource: ds, groupId: `ledger-bench-${uuidv4()}` });
+  const transport = new KafkaEventTransport({
+    kafka,
+    dataSource: ds,
+    groupId: `ledger-bench-${uuidv4()}`,
+    partitionsConsumedConcurrently: Number(process.env.PCC ?? 3),
+  });
   const relay = new OutboxRelay(ds, kafka);
   const producer = kafka.producer();
   const watcher = kafka.consumer({ groupId: `ledger-bench-watch-${uuidv4()}` });
@@ -277,6 +282,9 @@ async function anchoredOverKafka(
     for (const leg of Object.values(legs)) leg.length = 0;
 
     const events = Array.from({ length: LATENCY_SECONDS * 1000 }, (_, i) => claimEvent(i));
+    const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    loopDelay.enable();
+    const elu0 = performance.eventLoopUtilization();
     const t0 = performance.now();
     for (let k = 0; k * 10 < events.length; k++) {
       const due = t0 + k * 10;
@@ -293,13 +301,17 @@ async function anchoredOverKafka(
     }
     const end = performance.now() + 30_000;
     while (latencies.length < events.length && performance.now() < end) await sleep(20);
+    loopDelay.disable();
+    const elu = performance.eventLoopUtilization(elu0).utilization;
     const p99 = percentile(latencies, 99);
     const leg = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(1)} / p99 ${percentile(xs, 99).toFixed(1)} ms`;
     return (
       `${label}  p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms ` +
       `(${latencies.length}/${events.length} anchored; p99 ${p99 <= TARGETS.anchoredP99Ms ? '≤' : '>'} ${TARGETS.anchoredP99Ms} ms target)\n` +
       `   legs     Kafka in (send → handler) ${leg(legs.fetch)}; Kafka in + append ${leg(legs.in)}; append → checkpoint committed ${leg(legs.checkpoint)}; ` +
-      `outbox relay + Kafka out ${leg(legs.out)}`
+      `outbox relay + Kafka out ${leg(legs.out)}\n` +
+      `   this process (service, load generator and stopwatch in one event loop): loop busy ${(elu * 100).toFixed(0)}%, ` +
+      `loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} / p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`
     );
   } finally {
     await watcher.disconnect().catch(() => undefined);

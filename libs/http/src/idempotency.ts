@@ -104,18 +104,25 @@ export class IdempotencyKeys1732400000010 implements MigrationInterface {
 /**
  * The same contract as oncePerKey for many requests at once (group commit): claim every key in one statement, in a
  * fixed order so concurrent batches cannot deadlock on each other's keys. Returns the keys this transaction claimed;
- * the others were already used, and `storedResponses` says with what.
+ * the others were already used, and `storedResponses` says with what. Each key is stored with the response its
+ * request will get if it succeeds (one write, no update after); a request that is refused must `releaseKeys`.
  */
 export async function claimKeys(
   em: EntityManager,
-  rows: readonly { scope: string; key: string; body: unknown }[],
+  rows: readonly { scope: string; key: string; body: unknown; response: { status: number; body: unknown } }[],
 ): Promise<Set<string>> {
   const sorted = [...rows].sort((a, b) => (a.scope + '\0' + a.key < b.scope + '\0' + b.key ? -1 : 1));
   const claimed: { scope: string; key: string }[] = await em.query(
-    `INSERT INTO idempotency_keys (scope, key, request_hash)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+    `INSERT INTO idempotency_keys (scope, key, request_hash, status, body)
+     SELECT s, k, h, st, b::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[]) AS t(s, k, h, st, b)
      ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key`,
-    [sorted.map((r) => r.scope), sorted.map((r) => r.key), sorted.map((r) => requestFingerprint(r.body))],
+    [
+      sorted.map((r) => r.scope),
+      sorted.map((r) => r.key),
+      sorted.map((r) => requestFingerprint(r.body)),
+      sorted.map((r) => r.response.status),
+      sorted.map((r) => JSON.stringify(r.response.body)),
+    ],
   );
   return new Set(claimed.map((c) => `${c.scope}\0${c.key}`));
 }
@@ -132,24 +139,6 @@ export async function storedResponses<T>(
   );
   return new Map(
     rows.map((r) => [`${r.scope}\0${r.key}`, { requestHash: r.request_hash, status: r.status, body: r.body }]),
-  );
-}
-
-export async function storeResponses(
-  em: EntityManager,
-  rows: readonly { scope: string; key: string; status: number; body: unknown }[],
-): Promise<void> {
-  if (rows.length === 0) return;
-  await em.query(
-    `UPDATE idempotency_keys k SET status = r.status, body = r.body::jsonb
-       FROM unnest($1::text[], $2::text[], $3::int[], $4::text[]) AS r(scope, key, status, body)
-      WHERE k.scope = r.scope AND k.key = r.key`,
-    [
-      rows.map((r) => r.scope),
-      rows.map((r) => r.key),
-      rows.map((r) => r.status),
-      rows.map((r) => JSON.stringify(r.body)),
-    ],
   );
 }
 
