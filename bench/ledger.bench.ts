@@ -10,6 +10,7 @@
  *   6. anchored  the same end to end over a fresh Kafka broker of the bench's own (skip: BENCH_KAFKA=0)
  *
  *   npx tsx bench/ledger.bench.ts     BENCH_EVENTS=60000 BENCH_BATCH=500 BENCH_PROOF_SECONDS=5 BENCH_CHECKPOINT_MS=25
+ *                                     BENCH_CPU_PROFILE=<dir>: a CPU profile of the ledger service during phase 6
  *
  * Services are built by hand, not by Nest DI: tsx emits no decorator metadata.
  */
@@ -18,6 +19,8 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 import { Logger } from '@nestjs/common';
 import { ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -60,6 +63,7 @@ import { ensureKafkaBroker, KafkaBrokerHandle } from '../scripts/infra/kafka-bro
 import { cachePath } from '../scripts/infra/paths';
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateService } from '../scripts/migrate';
+import type { LoadMessage, LoadRequest } from './ledger-load.client';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 60_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
@@ -205,24 +209,33 @@ async function anchoredOverKafka(
     partitionsConsumedConcurrently: Number(process.env.PCC ?? 3),
   });
   const relay = new OutboxRelay(ds, kafka);
-  const producer = kafka.producer();
-  const watcher = kafka.consumer({ groupId: `ledger-bench-watch-${uuidv4()}` });
-  const sentAt = new Map<string, number>();
-  const latencies: number[] = [];
-  const legs = { fetch: [] as number[], in: [] as number[], checkpoint: [] as number[], out: [] as number[] };
+  // The load generator and stopwatch run in a process of their own (ledger-load.client.ts): this process is the
+  // ledger service alone (consumer, appender, checkpointer, outbox relay), with its event loop to itself.
+  const load = fork(join(__dirname, 'ledger-load.client.ts'), [], {
+    execArgv: process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const fromLoad = (kind: LoadMessage['kind']) =>
+    new Promise<LoadMessage>((resolve, reject) => {
+      const onMessage = (m: LoadMessage) => m.kind === kind && (load.off('exit', onExit), resolve(m));
+      const onExit = (code: number | null) => reject(new Error(`load generator exited (${code}) before '${kind}'`));
+      load.on('message', onMessage).once('exit', onExit);
+    });
+  const now = () => performance.timeOrigin + performance.now();
   try {
     await ensureTopics(broker.brokers, topicSpecs());
     await ds.query(`UPDATE outbox SET published_at = now() WHERE published_at IS NULL`); // earlier phases' notices
-    // Where the time goes: each event's append (its leaf index) and each checkpoint's commit are timed too.
-    const appendedAt = new Map<string, { at: number; index: number }>();
+    // Where the time goes: when each event reaches the handler, when its append is done and when each checkpoint
+    // commits, in absolute time (comparable with the load generator's).
     const handedAt = new Map<string, number>();
+    const appendedAt = new Map<string, { at: number; index: number }>();
     const checkpointedAt: { size: number; at: number }[] = [];
     const timedAppender = {
       appendBatch: async (em: EntityManager, batch: readonly CloudEvent[]) => {
-        const handed = performance.now();
+        const handed = now();
         for (const e of batch) handedAt.set(e.id, handed);
         const result = await appender.appendBatch(em, batch);
-        const at = performance.now();
+        const at = now();
         batch.forEach((e, i) => appendedAt.set(e.id, { at, index: result.size - batch.length + i }));
         return result;
       },
@@ -230,7 +243,7 @@ async function anchoredOverKafka(
     const checkpointOnce = leader.checkpointNow.bind(leader);
     leader.checkpointNow = async () => {
       const covered = await checkpointOnce();
-      if (covered !== undefined) checkpointedAt.push({ size: covered, at: performance.now() });
+      if (covered !== undefined) checkpointedAt.push({ size: covered, at: now() });
       return covered;
     };
     const consumer = new DomainEventsConsumer(timedAppender);
@@ -243,85 +256,81 @@ async function anchoredOverKafka(
     await new Promise<void>((resolve, reject) => void transport.listen((e) => (e ? reject(e) : resolve())));
     await relay.start();
     leader.onApplicationBootstrap();
-    await producer.connect();
-    await watcher.connect();
-    await watcher.subscribe({ topic: Topics.LedgerAnchored, fromBeginning: true });
-    let watching = false;
-    watcher.on(watcher.events.GROUP_JOIN, () => (watching = true));
-    // The stopwatch must not add Kafka round trips of its own: no offset commit after every batch.
-    await watcher.run({
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
-        const eventId = (JSON.parse(message.value!.toString()) as { data: { eventId: string } }).data.eventId;
-        const sent = sentAt.get(eventId);
-        if (sent === undefined) return;
-        const now = performance.now();
-        latencies.push(now - sent);
-        const appended = appendedAt.get(eventId);
-        const checkpointed = appended && checkpointedAt.find((c) => c.size > appended.index);
-        if (appended && checkpointed) {
-          legs.fetch.push(handedAt.get(eventId)! - sent);
-          legs.in.push(appended.at - sent);
-          legs.checkpoint.push(checkpointed.at - appended.at);
-          legs.out.push(now - checkpointed.at);
-        }
-      },
-    });
     const deadline = performance.now() + 30_000;
-    while (!(watching && transport.isReady) && performance.now() < deadline) await sleep(50);
-    // Warm the path (first fetches, first checkpoint) before timing.
-    const warm = claimEvent(0);
-    await producer.send({
-      topic: Topics.ClaimsSubmitted,
-      messages: [{ key: warm.subject, value: JSON.stringify(warm) }],
-    });
-    sentAt.set(warm.id, performance.now());
-    while (latencies.length === 0 && performance.now() < deadline) await sleep(20);
-    latencies.length = 0;
-    sentAt.clear();
-    for (const leg of Object.values(legs)) leg.length = 0;
+    while (!transport.isReady && performance.now() < deadline) await sleep(50);
+    await fromLoad('ready');
+    // The service's own cost with nothing to do (fetch loop, relay and checkpointer timers), for comparison.
+    const idle0 = performance.eventLoopUtilization();
+    await sleep(2000);
+    const idleElu = performance.eventLoopUtilization(idle0).utilization;
 
     const events = Array.from({ length: LATENCY_SECONDS * 1000 }, (_, i) => claimEvent(i));
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+    const done = fromLoad('report');
+    load.send({ brokers: broker.brokers, warmup: claimEvent(0), events } satisfies LoadRequest);
     loopDelay.enable();
     const elu0 = performance.eventLoopUtilization();
-    const t0 = performance.now();
-    for (let k = 0; k * 10 < events.length; k++) {
-      const due = t0 + k * 10;
-      if (performance.now() < due) await sleep(due - performance.now());
-      const batch = events.slice(k * 10, k * 10 + 10);
-      const now = performance.now();
-      for (const e of batch) sentAt.set(e.id, now);
-      // Not awaited: a real producer does not stop producing while a send is in flight.
-      void producer.send({
-        topic: Topics.ClaimsSubmitted,
-        acks: -1,
-        messages: batch.map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
-      });
-    }
-    const end = performance.now() + 30_000;
-    while (latencies.length < events.length && performance.now() < end) await sleep(20);
+    const profiler = await startProfiling(process.env.BENCH_CPU_PROFILE);
+    const { report } = (await done) as Extract<LoadMessage, { kind: 'report' }>;
+    await profiler?.stop();
     loopDelay.disable();
     const elu = performance.eventLoopUtilization(elu0).utilization;
+
+    const latencies: number[] = [];
+    const legs = { fetch: [] as number[], in: [] as number[], checkpoint: [] as number[], out: [] as number[] };
+    for (const [eventId, sent] of Object.entries(report.sent)) {
+      const anchored = report.anchored[eventId];
+      if (anchored === undefined) continue;
+      latencies.push(anchored - sent);
+      const appended = appendedAt.get(eventId);
+      const checkpointed = appended && checkpointedAt.find((c) => c.size > appended.index);
+      if (appended && checkpointed) {
+        legs.fetch.push(handedAt.get(eventId)! - sent);
+        legs.in.push(appended.at - sent);
+        legs.checkpoint.push(checkpointed.at - appended.at);
+        legs.out.push(anchored - checkpointed.at);
+      }
+    }
     const p99 = percentile(latencies, 99);
     const leg = (xs: number[]) => `p50 ${percentile(xs, 50).toFixed(1)} / p99 ${percentile(xs, 99).toFixed(1)} ms`;
     return (
       `${label}  p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms ` +
       `(${latencies.length}/${events.length} anchored; p99 ${p99 <= TARGETS.anchoredP99Ms ? '≤' : '>'} ${TARGETS.anchoredP99Ms} ms target)\n` +
-      `   legs     Kafka in (send → handler) ${leg(legs.fetch)}; Kafka in + append ${leg(legs.in)}; append → checkpoint committed ${leg(legs.checkpoint)}; ` +
-      `outbox relay + Kafka out ${leg(legs.out)}\n` +
-      `   this process (service, load generator and stopwatch in one event loop): loop busy ${(elu * 100).toFixed(0)}%, ` +
-      `loop delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} / p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`
+      `   legs     Kafka in (send → handler) ${leg(legs.fetch)}; Kafka in + append ${leg(legs.in)}; ` +
+      `append → checkpoint committed ${leg(legs.checkpoint)}; outbox relay + Kafka out ${leg(legs.out)}\n` +
+      `   ledger service event loop (load generator and stopwatch in another process): busy ${(elu * 100).toFixed(0)}% ` +
+      `(idle: ${(idleElu * 100).toFixed(0)}%), ` +
+      `delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} / p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`
     );
   } finally {
-    await watcher.disconnect().catch(() => undefined);
-    await producer.disconnect().catch(() => undefined);
+    load.kill();
     await leader.beforeApplicationShutdown();
     await relay.stop().catch(() => undefined);
     await transport.close().catch(() => undefined);
     await broker.stop();
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
+}
+
+/** A V8 CPU profile of this process while the Kafka phase runs, written to `<dir>/ledger-kafka.cpuprofile`. */
+async function startProfiling(dir: string | undefined): Promise<{ stop(): Promise<void> } | undefined> {
+  if (!dir) return undefined;
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, (error, result) => (error ? reject(error) : resolve(result))),
+    );
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    stop: async () => {
+      const { profile } = (await post('Profiler.stop')) as { profile: object };
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'ledger-kafka.cpuprofile'), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
 }
 
 function percentile(values: number[], p: number): number {
@@ -372,8 +381,7 @@ async function main(): Promise<void> {
     let t = performance.now();
     for (const b of batches) {
       await ds.transaction(async (em) => {
-        await repo.insertLeaves(em, b.leaves);
-        await repo.insertNodes(em, b.nodes);
+        await repo.insertLeavesAndNodes(em, b.leaves, b.nodes);
       });
     }
     const ceiling = rate(EVENTS, performance.now() - t);

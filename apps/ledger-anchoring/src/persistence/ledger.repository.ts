@@ -96,33 +96,63 @@ export class LedgerRepository {
     await em.query(`SELECT pg_advisory_xact_lock($1)`, [CHECKPOINTER_LOCK_ID]);
   }
 
-  /** Delivered at commit, to listeners on any connection. */
-  async notifyAppended(em: EntityManager, size: number): Promise<void> {
-    await em.query(`SELECT pg_notify($1, $2)`, [APPENDED_CHANNEL, String(size)]);
-  }
-
   /** Leaves commit in index order under the sequencer lock, so the committed leaves are always a prefix. */
   async size(em: EntityManager): Promise<number> {
     const [{ size }] = await em.query(`SELECT (COALESCE(MAX(leaf_index), -1) + 1)::text AS size FROM ledger_leaves`);
     return Number(size);
   }
 
-  /** Which of `eventIds` the log already holds. */
-  async existingEventIds(em: EntityManager, eventIds: readonly string[]): Promise<Set<string>> {
-    if (eventIds.length === 0) return new Set();
-    const rows: { event_id: string }[] = await em.query(
-      `SELECT event_id FROM ledger_leaves WHERE event_id = ANY($1::uuid[])`,
-      [eventIds],
-    );
-    return new Set(rows.map((r) => r.event_id));
+  /**
+   * What an append needs to know, in one round trip (call under the sequencer lock, in its own statement: a
+   * statement's snapshot is taken when it starts): the log's size, which of `eventIds` it already holds, and its
+   * frontier, the perfect subtrees on its right edge (one per set bit of the size, as `rootRefs(size)` names them:
+   * the level-L subtree starts at leaf (size >> (L+1)) << (L+1), so its index at level L is (size >> (L+1)) << 1).
+   */
+  async appendState(
+    em: EntityManager,
+    eventIds: readonly string[],
+  ): Promise<{ size: number; existing: Set<string>; frontier: TreeNode[] }> {
+    const [row]: { size: string; existing: string[]; frontier: { level: number; idx: string; hash: string }[] }[] =
+      await em.query(
+        `WITH s AS (SELECT COALESCE(MAX(leaf_index), -1) + 1 AS n FROM ledger_leaves)
+         SELECT s.n::text AS size,
+                ARRAY(SELECT event_id::text FROM ledger_leaves WHERE event_id = ANY($1::uuid[])) AS existing,
+                COALESCE((SELECT json_agg(json_build_object('level', f.level, 'idx', f.idx::text,
+                                                            'hash', encode(f.hash, 'base64')))
+                            FROM generate_series(0, 62) AS l
+                            JOIN ledger_nodes f ON f.level = l AND f.idx = (s.n >> (l + 1)) << 1
+                           WHERE (s.n >> l) & 1 = 1), '[]') AS frontier
+           FROM s`,
+        [eventIds],
+      );
+    return {
+      size: Number(row.size),
+      existing: new Set(row.existing),
+      frontier: row.frontier.map((f) => ({
+        level: f.level,
+        index: Number(f.idx),
+        hash: Buffer.from(f.hash, 'base64'),
+      })),
+    };
   }
 
-  /** One statement for a whole batch of leaves. */
-  async insertLeaves(em: EntityManager, leaves: readonly NewLeaf[]): Promise<void> {
-    if (leaves.length === 0) return;
+  /**
+   * A batch's leaves and the subtree nodes they complete in one statement, with the NOTIFY (delivered at commit)
+   * that wakes the checkpointer: one round trip where three used to be.
+   */
+  async appendRows(
+    em: EntityManager,
+    leaves: readonly NewLeaf[],
+    nodes: readonly TreeNode[],
+    size: number,
+  ): Promise<void> {
     await em.query(
-      `INSERT INTO ledger_leaves (leaf_index, event_id, event_type, subject, leaf, leaf_hash)
-       SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])`,
+      `WITH leaves AS (
+         INSERT INTO ledger_leaves (leaf_index, event_id, event_type, subject, leaf, leaf_hash)
+         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])),
+       nodes AS (
+         INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[]))
+       SELECT pg_notify($10, $11)`,
       [
         leaves.map((l) => l.index),
         leaves.map((l) => l.eventId),
@@ -130,16 +160,33 @@ export class LedgerRepository {
         leaves.map((l) => l.subject),
         leaves.map((l) => l.leaf),
         leaves.map((l) => l.leafHash),
+        nodes.map((n) => n.level),
+        nodes.map((n) => n.index),
+        nodes.map((n) => n.hash),
+        APPENDED_CHANNEL,
+        String(size),
       ],
     );
   }
 
-  async insertNodes(em: EntityManager, nodes: readonly TreeNode[]): Promise<void> {
-    if (nodes.length === 0) return;
+  /** The bench's ceiling: the same rows as an append, nothing else. */
+  async insertLeavesAndNodes(em: EntityManager, leaves: readonly NewLeaf[], nodes: readonly TreeNode[]): Promise<void> {
     await em.query(
-      `INSERT INTO ledger_nodes (level, idx, hash)
-       SELECT * FROM unnest($1::smallint[], $2::bigint[], $3::bytea[])`,
-      [nodes.map((n) => n.level), nodes.map((n) => n.index), nodes.map((n) => n.hash)],
+      `WITH leaves AS (
+         INSERT INTO ledger_leaves (leaf_index, event_id, event_type, subject, leaf, leaf_hash)
+         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bytea[]))
+       INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[])`,
+      [
+        leaves.map((l) => l.index),
+        leaves.map((l) => l.eventId),
+        leaves.map((l) => l.eventType),
+        leaves.map((l) => l.subject),
+        leaves.map((l) => l.leaf),
+        leaves.map((l) => l.leafHash),
+        nodes.map((n) => n.level),
+        nodes.map((n) => n.index),
+        nodes.map((n) => n.hash),
+      ],
     );
   }
 
