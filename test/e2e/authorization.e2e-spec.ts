@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { ServiceName } from '@claimchain/config';
 import { Role } from '@claimchain/http';
 import { waitFor } from '@claimchain/testing';
-import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
+import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 type Caller = 'none' | 'garbage' | `${Role}:${string}`;
 
@@ -74,10 +74,7 @@ describe('authorization matrix', () => {
       headers: { 'content-type': 'application/json', ...clinicA },
       body: JSON.stringify({
         claimId,
-        performed: [
-          { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
-          { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
-        ],
+        performed: fhirClaimTreatments(),
       }),
     });
     expect([201, 202]).toContain(res.status);

@@ -15,7 +15,7 @@ import {
 import { buildEvent, createKafka } from '@claimchain/messaging';
 import { claimSubmittedDraft, fhirR4SchemaErrors, waitFor } from '@claimchain/testing';
 import { runCli } from '../../tools/verifier/src/verifier.cli';
-import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
+import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 interface TimelineEntry {
   eventId: string;
@@ -75,10 +75,7 @@ describe('one claim, end to end, on the real broker', () => {
     const { id } = accepted;
 
     // The provider confirms at once: before the claim reaches treatment-verification it is accepted as pending.
-    const confirmed = await confirm(id, [
-      { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
-      { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
-    ]);
+    const confirmed = await confirm(id, fhirClaimTreatments());
     expect([201, 202]).toContain(confirmed.status);
 
     const claim = await waitFor(
@@ -208,10 +205,7 @@ describe('one claim, end to end, on the real broker', () => {
       };
     for (let i = 0; i < 2; i++) {
       const { id } = await submit(fhirClaim(`p-${uuidv4()}`));
-      await confirm(id, [
-        { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
-        { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
-      ]);
+      await confirm(id, fhirClaimTreatments());
       await waitFor(`claim ${i + 1} to be paid`, async () => {
         const res = await fetch(url('claim-intake', `/v1/claims/${id}`), { headers: asInsurer() });
         return ((await res.json()) as { status: string }).status === 'paid' || undefined;

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { waitFor } from '@claimchain/testing';
-import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
+import { fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 /** Claim intake as an insurer's integration meets it: retries, duplicates, cancellation, listing. */
 describe('claims API', () => {
@@ -121,10 +121,7 @@ describe('claims API', () => {
         headers: { 'content-type': 'application/json', ...clinic },
         body: JSON.stringify({
           claimId: id,
-          performed: [
-            { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
-            { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
-          ],
+          performed: fhirClaimTreatments(),
         }),
       });
       expect([201, 202]).toContain(confirm.status);
@@ -151,10 +148,7 @@ describe('claims API', () => {
         headers: { 'content-type': 'application/json', ...clinic },
         body: JSON.stringify({
           claimId: id,
-          performed: [
-            { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
-            { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
-          ],
+          performed: fhirClaimTreatments(),
         }),
       });
       await waitFor(

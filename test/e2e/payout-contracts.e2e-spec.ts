@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
 import { claimItem, waitFor } from '@claimchain/testing';
-import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
+import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 const covered = {
   name: 'covered',
@@ -242,10 +242,7 @@ describe('payout contracts, policies and adjudication v2', () => {
       headers: { 'content-type': 'application/json', ...provider },
       body: JSON.stringify({
         claimId,
-        performed: [
-          { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
-          { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
-        ],
+        performed: fhirClaimTreatments(),
       }),
     });
     expect([201, 202]).toContain(confirmed.status);

@@ -9,7 +9,7 @@ import { waitFor } from '@claimchain/testing';
 import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/contracts/contract.definition';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../apps/payout/src/payments/webhook.rail';
 import { runReplay } from '../../scripts/replay/claim-replay';
-import { CPT, fhirClaim, newKey, RunningSystem, startSystem } from './system';
+import { fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 /**
  * Issue 5's last pieces on the running system: the insurer's payout webhook (registration API, signed deliveries
@@ -59,10 +59,7 @@ describe('payout webhooks, enrolment events and replay, end to end', () => {
       headers: { 'content-type': 'application/json', ...(await system.as('provider', 'clinic-e2e')) },
       body: JSON.stringify({
         claimId: id,
-        performed: [
-          { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
-          { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
-        ],
+        performed: fhirClaimTreatments(),
       }),
     });
     expect([201, 202]).toContain(confirmed.status);

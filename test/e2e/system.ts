@@ -98,4 +98,4 @@ export function newKey(): { 'idempotency-key': string } {
   return { 'idempotency-key': uuidv4() };
 }
 
-export { CPT, fhirClaim } from '@claimchain/testing';
+export { CPT, fhirClaim, fhirClaimTreatments } from '@claimchain/testing';

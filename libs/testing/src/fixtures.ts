@@ -40,6 +40,14 @@ export function fhirClaim(patient: string, insurer = 'insurer-e2e', provider = '
   };
 }
 
+/** What a provider confirms for a `fhirClaim`: exactly its two lines, performed on their serviced date. */
+export function fhirClaimTreatments() {
+  return [
+    { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' },
+    { system: CPT, code: '85025', quantity: 2, performedAt: '2026-11-20' },
+  ];
+}
+
 /** A valid `claims.submitted.v1` draft for `claimId` (one 10.00 EUR office visit), as claim-intake would send. */
 export function claimSubmittedDraft(
   claimId: string = uuidv4(),

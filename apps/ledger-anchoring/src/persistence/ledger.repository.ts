@@ -53,6 +53,28 @@ async function read<T>(em: EntityManager, name: string, sql: string, params: unk
   return (await pool.query({ name, text: sql, values: params })).rows as T[];
 }
 
+/** Data-modifying CTEs for an append's rows; the statement they open ends in a SELECT of the caller's. */
+const INSERT_LEAVES_AND_NODES = `
+  WITH leaves AS (
+    INSERT INTO ledger_leaves (leaf_index, event_id, event_type, subject, leaf, leaf_hash)
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])),
+  nodes AS (
+    INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[]))`;
+
+function leafAndNodeArrays(leaves: readonly NewLeaf[], nodes: readonly TreeNode[]): unknown[] {
+  return [
+    leaves.map((l) => l.index),
+    leaves.map((l) => l.eventId),
+    leaves.map((l) => l.eventType),
+    leaves.map((l) => l.subject),
+    leaves.map((l) => l.leaf),
+    leaves.map((l) => l.leafHash),
+    nodes.map((n) => n.level),
+    nodes.map((n) => n.index),
+    nodes.map((n) => n.hash),
+  ];
+}
+
 /** One number per node (level ≤ 63, index < 2^47): a cheaper Map key than a string when reads are 100k nodes. */
 function nodeKey(level: number, index: number): number {
   return level * 2 ** 47 + index;
@@ -146,48 +168,16 @@ export class LedgerRepository {
     nodes: readonly TreeNode[],
     size: number,
   ): Promise<void> {
-    await em.query(
-      `WITH leaves AS (
-         INSERT INTO ledger_leaves (leaf_index, event_id, event_type, subject, leaf, leaf_hash)
-         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bytea[])),
-       nodes AS (
-         INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[]))
-       SELECT pg_notify($10, $11)`,
-      [
-        leaves.map((l) => l.index),
-        leaves.map((l) => l.eventId),
-        leaves.map((l) => l.eventType),
-        leaves.map((l) => l.subject),
-        leaves.map((l) => l.leaf),
-        leaves.map((l) => l.leafHash),
-        nodes.map((n) => n.level),
-        nodes.map((n) => n.index),
-        nodes.map((n) => n.hash),
-        APPENDED_CHANNEL,
-        String(size),
-      ],
-    );
+    await em.query(`${INSERT_LEAVES_AND_NODES} SELECT pg_notify($10, $11)`, [
+      ...leafAndNodeArrays(leaves, nodes),
+      APPENDED_CHANNEL,
+      String(size),
+    ]);
   }
 
   /** The bench's ceiling: the same rows as an append, nothing else. */
   async insertLeavesAndNodes(em: EntityManager, leaves: readonly NewLeaf[], nodes: readonly TreeNode[]): Promise<void> {
-    await em.query(
-      `WITH leaves AS (
-         INSERT INTO ledger_leaves (leaf_index, event_id, event_type, subject, leaf, leaf_hash)
-         SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bytea[]))
-       INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($7::smallint[], $8::bigint[], $9::bytea[])`,
-      [
-        leaves.map((l) => l.index),
-        leaves.map((l) => l.eventId),
-        leaves.map((l) => l.eventType),
-        leaves.map((l) => l.subject),
-        leaves.map((l) => l.leaf),
-        leaves.map((l) => l.leafHash),
-        nodes.map((n) => n.level),
-        nodes.map((n) => n.index),
-        nodes.map((n) => n.hash),
-      ],
-    );
+    await em.query(`${INSERT_LEAVES_AND_NODES} SELECT 1`, leafAndNodeArrays(leaves, nodes));
   }
 
   async leavesBetween(em: EntityManager, from: number, to: number): Promise<StoredLeaf[]> {
