@@ -489,7 +489,8 @@ describe('deploy/k8s', () => {
       (service) => {
         const { container } = deploymentOf(rendered, service);
         const env = environmentOf(rendered, container);
-        const config = loadServiceConfig(service, env);
+        // As in the image (NODE_ENV=production), where a service refuses the dev-only defaults.
+        const config = loadServiceConfig(service, { NODE_ENV: 'production', ...env });
         expect(['0.0.0.0', '::']).toContain(config.host);
         expect(config.port).toBe(SERVICES[service].port);
         const given = (name: string) => [name, `${envPrefixOf(service)}_${name}`].some((n) => !!env[n]);

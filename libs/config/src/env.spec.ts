@@ -17,4 +17,33 @@ describe(loadServiceConfig.name, () => {
   it('fails with the variable name when a value is invalid', () => {
     expect(() => loadServiceConfig('payout', { PORT: 'eighty' })).toThrow(/PORT/);
   });
+
+  describe('with NODE_ENV=production', () => {
+    const production = {
+      NODE_ENV: 'production',
+      PSEUDONYM_KEY: 'a-real-pseudonym-key-from-a-secret-store',
+      WEBHOOK_SECRET_KEY: 'a-real-webhook-secret-key-from-a-secret-store',
+      LEDGER_VERIFIER_KEY: 'claimchain.example/ledger+0a1b2c3d+AV0nPv1R5yXyrmpW6B4ygbZxIbpRdqpsBhbD36eRIKUt',
+      AUTH_JWKS_URL: 'https://auth.example.com/.well-known/jwks.json',
+    };
+
+    it('starts with real settings', () => {
+      expect(loadServiceConfig('payout', production).pseudonymKey).toBe(production.PSEUDONYM_KEY);
+    });
+
+    it.each([
+      ['PSEUDONYM_KEY', 'claim-intake', { PSEUDONYM_KEY: undefined }],
+      ['WEBHOOK_SECRET_KEY', 'payout', { WEBHOOK_SECRET_KEY: undefined }],
+      ['LEDGER_VERIFIER_KEY', 'payout', { LEDGER_VERIFIER_KEY: undefined }],
+      ['AUTH_JWKS_URL', 'treatment-verification', { AUTH_JWKS_URL: undefined }],
+    ] as const)('refuses to start without %s (%s), naming it', (name, service, change) => {
+      expect(() => loadServiceConfig(service, { ...production, ...change })).toThrow(
+        new RegExp(`Refusing to start ${service} with NODE_ENV=production: .*${name}`),
+      );
+    });
+
+    it('leaves development alone: the dev defaults still start a service without NODE_ENV', () => {
+      expect(() => loadServiceConfig('payout', {})).not.toThrow();
+    });
+  });
 });

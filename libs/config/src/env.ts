@@ -12,6 +12,9 @@ export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
 export const DEV_AUTH_ISSUER = 'https://auth.claimchain.local';
 export const DEV_AUTH_AUDIENCE = 'claimchain';
 
+const DEV_PSEUDONYM_KEY = 'dev-only-pseudonym-key-change-me';
+const DEV_WEBHOOK_SECRET_KEY = 'dev-only-webhook-secret-key-change-me';
+
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HOST: z.string().default('127.0.0.1'),
@@ -23,7 +26,7 @@ const Env = z.object({
   KAFKA_BROKERS: z.string().min(1).default(DEFAULT_KAFKA_BROKERS),
   KAFKA_GROUP_PREFIX: z.string().min(1).default('claimchain'),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
-  PSEUDONYM_KEY: z.string().min(16).default('dev-only-pseudonym-key-change-me'),
+  PSEUDONYM_KEY: z.string().min(16).default(DEV_PSEUDONYM_KEY),
   LEDGER_ORIGIN: z.string().min(1).default('claimchain.local/ledger'),
   LEDGER_SIGNING_KEY_FILE: z.string().optional(),
   LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().positive().default(200),
@@ -47,7 +50,7 @@ const Env = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
-  WEBHOOK_SECRET_KEY: z.string().min(32).default('dev-only-webhook-secret-key-change-me'),
+  WEBHOOK_SECRET_KEY: z.string().min(32).default(DEV_WEBHOOK_SECRET_KEY),
 });
 
 export type ServiceConfig = {
@@ -110,6 +113,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     throw new Error(`Invalid configuration for ${service}: ${problems}`);
   }
   const e = parsed.data;
+  if (env.NODE_ENV === 'production') refuseDevSettings(service, e);
   return {
     service,
     port: e.PORT ?? SERVICES[service].port,
@@ -145,4 +149,25 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       checkpointMaxEntries: e.LEDGER_CHECKPOINT_MAX_ENTRIES,
     },
   };
+}
+
+/**
+ * With NODE_ENV=production (the container image sets it) a service refuses to start on settings that are only safe
+ * on a developer's machine, naming each, rather than run with a published key or without checking the ledger.
+ */
+function refuseDevSettings(service: ServiceName, e: z.infer<typeof Env>): void {
+  const problems: string[] = [];
+  if (service === 'claim-intake' && e.PSEUDONYM_KEY === DEV_PSEUDONYM_KEY) {
+    problems.push('PSEUDONYM_KEY is the published dev-only key');
+  }
+  if (service === 'payout' && e.WEBHOOK_SECRET_KEY === DEV_WEBHOOK_SECRET_KEY) {
+    problems.push('WEBHOOK_SECRET_KEY is the published dev-only key');
+  }
+  if (service === 'payout' && !e.LEDGER_VERIFIER_KEY) {
+    problems.push("LEDGER_VERIFIER_KEY is not set: payout would pay without checking the ledger's signatures");
+  }
+  if (!e.AUTH_JWKS_URL && !e.AUTH_JWKS_FILE) problems.push('AUTH_JWKS_URL (or AUTH_JWKS_FILE) is not set');
+  if (problems.length > 0) {
+    throw new Error(`Refusing to start ${service} with NODE_ENV=production: ${problems.join('; ')}`);
+  }
 }
