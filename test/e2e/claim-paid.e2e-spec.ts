@@ -85,6 +85,7 @@ describe('one claim, end to end, on the real broker', () => {
           await fetch(url('claim-intake', `/v1/claims/${id}`), { headers: asInsurer() })
         ).json()) as {
           status: string;
+          decision: string | null;
           paid: string | null;
           timeline: TimelineEntry[];
         };
@@ -93,8 +94,9 @@ describe('one claim, end to end, on the real broker', () => {
       },
       { timeoutMs: 60_000 },
     );
-    // Demo contract: 20% coinsurance on both lines → 96.00 + 24.40.
+    // Demo contract: 20% coinsurance on both lines → 96.00 + 24.40, every line paid: approved.
     expect(claim.paid).toBe('120.40');
+    expect(claim.decision).toBe('approved');
     expect(claim.timeline.map((e) => e.type)).toEqual(
       expect.arrayContaining(['claim.submitted', 'treatment.verified', 'claim.adjudicated', 'payout.released']),
     );

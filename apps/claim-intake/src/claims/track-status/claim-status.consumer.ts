@@ -37,7 +37,10 @@ export class ClaimStatusConsumer {
   async adjudicated(@Payload() event: CloudEvent<ClaimAdjudicatedV1>, @Ctx() ctx: EventContext): Promise<void> {
     const status = event.data.decision === 'denied' ? 'denied' : 'adjudicated';
     await this.track(ctx, event, () =>
-      this.claims.advance(ctx.em, event.subject, status, { payable: event.data.payable }),
+      this.claims.advance(ctx.em, event.subject, status, {
+        payable: event.data.payable,
+        decision: event.data.decision,
+      }),
     );
   }
 
