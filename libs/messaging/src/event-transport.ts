@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
 import { SchemaViolationError, parseEvent } from './event-codec';
+import { BatchPart, GroupCommit } from './group-commit';
 import { IDEMPOTENT_PRODUCER } from './outbox.relay';
 
 /**
@@ -67,6 +68,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   /** Commits every offset resolved and not yet committed (known once a batch has run). */
   private commitResolved?: () => Promise<void>;
   private commitTimer?: NodeJS.Timeout;
+  private readonly groups = new Map<MessageHandler, GroupCommit>();
   private committing?: Promise<void>;
 
   constructor(private readonly options: EventTransportOptions) {
@@ -148,7 +150,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const topic = batch.topic as TopicName;
     const handler = this.getHandlerByPattern(topic);
-    if (!this.isBatchHandler(handler) || batch.messages.length === 1) {
+    if (!this.isBatchHandler(handler)) {
       for (const message of batch.messages) {
         if (!isRunning() || isStale()) return;
         await this.processOne(topic, batch.partition, message);
@@ -164,10 +166,17 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     }
     const origin = { topic, partition: batch.partition, offset: batch.firstOffset() ?? '0' };
     const events = valid.map((v) => v.event);
-    const outcome = await this.withRetries(`${topic}[${batch.partition}] batch of ${events.length}`, () =>
-      this.runInInbox(topic, handler!, events, origin, true),
-    );
-    if (!outcome.ok) {
+    // First together with the other partitions' batches for this handler (one transaction for all of them), then,
+    // if that failed, this batch alone with retries, then message by message so only a poison message is dead-lettered.
+    let ok = events.length === 0 || (await this.groupOf(handler!).commit({ topic, events, origin }));
+    if (!ok && events.length > 1) {
+      ok = (
+        await this.withRetries(`${topic}[${batch.partition}] batch of ${events.length}`, () =>
+          this.runInInbox(handler!, [{ topic, events, origin }]),
+        )
+      ).ok;
+    }
+    if (!ok) {
       this.log.warn(`${topic}[${batch.partition}]: batch failed, replaying its messages one by one`);
       for (const { message, event } of valid) {
         if (!isRunning() || isStale()) return;
@@ -178,6 +187,16 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     }
     resolveOffset(batch.lastOffset());
     await heartbeat();
+  }
+
+  /** The group commit of a batch handler: the batches of every partition that arrive together share a transaction. */
+  private groupOf(handler: MessageHandler): GroupCommit {
+    let group = this.groups.get(handler);
+    if (!group) {
+      group = new GroupCommit((parts) => this.runInInbox(handler, parts));
+      this.groups.set(handler, group);
+    }
+    return group;
   }
 
   private async processOne(topic: TopicName, partition: number, message: KafkaMessage): Promise<void> {
@@ -194,9 +213,8 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const handler = this.getHandlerByPattern(topic);
     if (!handler) return;
     const origin = { topic, partition, offset: message.offset };
-    const batch = this.isBatchHandler(handler);
     const outcome = await this.withRetries(`${topic}[${partition}]@${message.offset}`, () =>
-      this.runInInbox(topic, handler, [event], origin, batch),
+      this.runInInbox(handler, [{ topic, events: [event], origin }]),
     );
     if (!outcome.ok) await this.deadLetter(topic, partition, message, 'handler', outcome.error, outcome.attempts);
   }
@@ -215,25 +233,24 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     }
   }
 
-  /** The inbox and the handler's effects commit together; events already in the inbox are skipped. */
-  private async runInInbox(
-    topic: TopicName,
-    handler: MessageHandler,
-    events: CloudEvent[],
-    origin: { topic: string; partition: number; offset: string },
-    batch: boolean,
-  ): Promise<void> {
+  /**
+   * The inbox and the handler's effects commit together; events already in the inbox are skipped. A batch handler
+   * gets every part's new events in one call (the context names the first part's origin); any other handler gets
+   * its one event.
+   */
+  private async runInInbox(handler: MessageHandler, parts: readonly BatchPart[]): Promise<void> {
+    const events = parts.flatMap((p) => p.events);
     await this.options.dataSource.transaction(async (em) => {
       const inserted: { event_id: string }[] = await em.query(
-        `INSERT INTO inbox (event_id, topic) SELECT id, $2 FROM unnest($1::uuid[]) AS id
+        `INSERT INTO inbox (event_id, topic) SELECT * FROM unnest($1::uuid[], $2::text[])
          ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-        [events.map((e) => e.id), topic],
+        [events.map((e) => e.id), parts.flatMap((p) => p.events.map(() => p.topic))],
       );
       if (inserted.length === 0) return; // all already processed: a redelivery has no second effect
       const fresh = new Set(inserted.map((r) => r.event_id));
       const todo = events.filter((e) => fresh.delete(e.id));
-      const ctx = new EventContext([em, origin]);
-      const result = batch ? await handler(todo, ctx) : await handler(todo[0], ctx);
+      const ctx = new EventContext([em, parts[0].origin]);
+      const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     });
   }
