@@ -16,6 +16,7 @@ import { SimulatedBankRail } from '../../apps/payout/src/payments/simulated-bank
 import { SIGNATURE_HEADER, verifyWebhook } from '../../apps/payout/src/payments/webhook.rail';
 import { PayoutEndpointRepository } from '../../apps/payout/src/payments/payout-endpoint/payout-endpoint.repository';
 import { WebhookSecretCipher } from '../../apps/payout/src/payments/payout-endpoint/webhook-secret.cipher';
+import { RetryPayoutService } from '../../apps/payout/src/payments/retry-payout/retry-payout.service';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';
 
@@ -200,7 +201,7 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
         ds,
         dispatch,
         outbox,
-        new InsurerPaymentRails(new SimulatedBankRail(10), cipher, 2000),
+        new InsurerPaymentRails(new SimulatedBankRail(10), cipher, { timeoutMs: 2000, allowLoopback: true }),
         { retryBaseMs: 20, retryMaxMs: 200, recheckMs: 60_000, idlePollMs: 10, maxAttempts },
       );
 
@@ -311,6 +312,68 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
       await ds.query(`UPDATE payouts SET next_attempt_at = now() WHERE id = $1`, [payoutId]);
       expect(await d.dispatchOnce()).toBe(0);
       expect(await settledEvents(claimId)).toBe(0);
+    });
+
+    it('lets ops retry a failed payout: same rail, attempts from zero, audited and announced, then settled', async () => {
+      const insurerId = `insurer-${uuidv4()}`;
+      receiver.secret = 'whsec_ops_retry';
+      receiver.answers = [500, 500];
+      await register(insurerId, receiver.secret);
+      const { payoutId, claimId } = await releasedPayout('42.10', insurerId);
+      const d = insurerDispatcher(2);
+      await waitFor('the payout to fail', async () => {
+        await d.dispatchOnce();
+        return (await payout(payoutId)).status === 'failed';
+      });
+      const failedList = await dispatch.list(ds.manager, { status: 'failed', limit: 200 });
+      expect(failedList.map((p) => p.payoutId)).toContain(payoutId);
+
+      const retries = new RetryPayoutService(ds, dispatch, outbox);
+      const shown = await retries.retry(payoutId, 'ops-alice', 'INC-7: insurer endpoint fixed');
+      expect(shown).toMatchObject({ payoutId, status: 'released', attempts: 0, rail: 'insurer-webhook', retries: 1 });
+      const [audit] = await ds.query(
+        `SELECT retried_by, reason, previous_attempts, previous_error, failed_at IS NOT NULL AS had_failed
+           FROM payout_retries WHERE payout_id = $1`,
+        [payoutId],
+      );
+      expect(audit).toEqual({
+        retried_by: 'ops-alice',
+        reason: 'INC-7: insurer endpoint fixed',
+        previous_attempts: 2,
+        previous_error: 'Error: webhook answered 500',
+        had_failed: true,
+      });
+      expect((await eventsOf(Topics.PayoutsRetried, claimId)).map((e) => e.data)).toEqual([
+        {
+          claimId,
+          payoutId,
+          rail: 'insurer-webhook',
+          amount: '42.10',
+          currency: 'EUR',
+          previousAttempts: 2,
+          previousError: 'Error: webhook answered 500',
+          retriedBy: 'ops-alice',
+          reason: 'INC-7: insurer endpoint fixed',
+          retriedAt: expect.any(String),
+        },
+      ]);
+      // Only a failed payout can be retried: a second retry while it is under way is a conflict.
+      await expect(retries.retry(payoutId, 'ops-alice', 'again')).rejects.toMatchObject({ code: 'PAYOUT.NOT_FAILED' });
+      await expect(retries.retry(uuidv7(), 'ops-alice', 'unknown')).rejects.toMatchObject({
+        code: 'PAYOUT.NOT_FOUND',
+      });
+
+      await waitFor('the retried payout to settle', async () => {
+        await d.dispatchOnce();
+        return (await payout(payoutId)).status === 'settled';
+      });
+      expect(await payout(payoutId)).toMatchObject({ attempts: 1, rail: 'insurer-webhook' });
+      expect(receiver.deliveries.map((x) => x.status)).toEqual([500, 500, 200]);
+      expect(new Set(receiver.deliveries.map((x) => x.idempotencyKey))).toEqual(new Set([payoutId]));
+      expect(await settledEvents(claimId)).toBe(1);
+      await expect(retries.retry(payoutId, 'ops-alice', 'settled already')).rejects.toMatchObject({
+        code: 'PAYOUT.NOT_FAILED',
+      });
     });
 
     it('pays insurers without a webhook through the bank, and keeps a payout on the rail it started on', async () => {

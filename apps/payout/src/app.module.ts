@@ -32,10 +32,13 @@ import { InsurerPaymentRails } from './payments/payment-rails';
 import { PayoutEndpointRepository } from './payments/payout-endpoint/payout-endpoint.repository';
 import { PayoutEndpointService } from './payments/payout-endpoint/payout-endpoint.service';
 import {
+  PAYOUT_ENDPOINT_POLICY,
   PayoutEndpointHttpController,
-  WEBHOOK_ALLOW_HTTP,
 } from './payments/payout-endpoint/payout-endpoint.http.controller';
 import { WebhookSecretCipher } from './payments/payout-endpoint/webhook-secret.cipher';
+import { ListPayoutsHttpController } from './payments/list-payouts/list-payouts.http.controller';
+import { RetryPayoutHttpController } from './payments/retry-payout/retry-payout.http.controller';
+import { RetryPayoutService } from './payments/retry-payout/retry-payout.service';
 
 /**
  * payout: insurers publish contracts (json-rules-engine rule sets plus parameters) and enrol policies; the contract
@@ -64,6 +67,8 @@ export class PayoutModule {
         GetExplanationOfBenefitHttpController,
         LedgerCircuitHttpController,
         PayoutEndpointHttpController,
+        ListPayoutsHttpController,
+        RetryPayoutHttpController,
         PayoutTriggersConsumer,
       ],
       providers: [
@@ -88,8 +93,15 @@ export class PayoutModule {
         PayoutEndpointRepository,
         PayoutEndpointService,
         PaymentDispatchRepository,
+        RetryPayoutService,
         { provide: WebhookSecretCipher, useFactory: () => new WebhookSecretCipher(config.payments.webhookSecretKey) },
-        { provide: WEBHOOK_ALLOW_HTTP, useValue: config.payments.webhookAllowHttp },
+        {
+          provide: PAYOUT_ENDPOINT_POLICY,
+          useValue: {
+            allowHttp: config.payments.webhookAllowHttp,
+            allowLoopback: config.payments.webhookAllowLoopback,
+          },
+        },
         // Each insurer's registered webhook, else the simulated bank.
         {
           provide: PayoutDispatcherService,
@@ -104,7 +116,10 @@ export class PayoutModule {
               ds,
               repo,
               outbox,
-              new InsurerPaymentRails(new SimulatedBankRail(), cipher, config.payments.webhookTimeoutMs),
+              new InsurerPaymentRails(new SimulatedBankRail(), cipher, {
+                timeoutMs: config.payments.webhookTimeoutMs,
+                allowLoopback: config.payments.webhookAllowLoopback,
+              }),
               {
                 maxAttempts: config.payments.maxAttempts,
                 retryBaseMs: config.payments.retryBaseMs,

@@ -42,6 +42,16 @@ describe(loadServiceConfig.name, () => {
       );
     });
 
+    it('refuses webhooks to loopback unless WEBHOOK_ALLOW_LOOPBACK says otherwise; development allows them', () => {
+      expect(loadServiceConfig('payout', production).payments.webhookAllowLoopback).toBe(false);
+      const allowed = { ...production, WEBHOOK_ALLOW_LOOPBACK: 'true' };
+      expect(loadServiceConfig('payout', allowed).payments.webhookAllowLoopback).toBe(true);
+      expect(loadServiceConfig('payout', {}).payments.webhookAllowLoopback).toBe(true);
+      expect(loadServiceConfig('payout', { WEBHOOK_ALLOW_LOOPBACK: 'false' }).payments.webhookAllowLoopback).toBe(
+        false,
+      );
+    });
+
     it('leaves development alone: the dev defaults still start a service without NODE_ENV', () => {
       expect(() => loadServiceConfig('payout', {})).not.toThrow();
     });

@@ -50,6 +50,8 @@ const Env = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** Unset: allowed, except with NODE_ENV=production. */
+  WEBHOOK_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
   WEBHOOK_SECRET_KEY: z.string().min(32).default(DEV_WEBHOOK_SECRET_KEY),
 });
 
@@ -74,6 +76,11 @@ export type ServiceConfig = {
     webhookTimeoutMs: number;
     /** Accept plain-http webhook URLs beyond loopback (tests, closed networks); https otherwise. */
     webhookAllowHttp: boolean;
+    /**
+     * Accept webhook URLs to loopback (and deliver there): development and tests. Addresses in private, link-local
+     * or reserved networks are refused whatever this says.
+     */
+    webhookAllowLoopback: boolean;
     /** Encrypts the insurers' webhook signing secrets at rest (AES-256-GCM under a key derived from it). */
     webhookSecretKey: string;
   };
@@ -137,6 +144,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       retryMaxMs: e.PAYMENT_RETRY_MAX_MS,
       webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
       webhookAllowHttp: e.WEBHOOK_ALLOW_HTTP,
+      webhookAllowLoopback: (e.WEBHOOK_ALLOW_LOOPBACK ?? String(env.NODE_ENV !== 'production')) === 'true',
       webhookSecretKey: e.WEBHOOK_SECRET_KEY,
     },
     ledger: {

@@ -9,6 +9,7 @@ import {
   ContractPublishedV1,
   PayoutFailedV1,
   PayoutReleasedV1,
+  PayoutRetriedV1,
   PayoutSettledV1,
 } from './events/payout.events';
 import { PolicyEnrolledV1 } from './events/policy.events';
@@ -30,6 +31,7 @@ export const EventCatalog = {
   [Topics.ClaimsPended]: { type: 'claim.pended', schema: ClaimPendedV1 },
   [Topics.PayoutsSettled]: { type: 'payout.settled', schema: PayoutSettledV1 },
   [Topics.PayoutsFailed]: { type: 'payout.failed', schema: PayoutFailedV1 },
+  [Topics.PayoutsRetried]: { type: 'payout.retried', schema: PayoutRetriedV1 },
   [Topics.PoliciesEnrolled]: { type: 'policy.enrolled', schema: PolicyEnrolledV1 },
 } as const satisfies Record<TopicName, { type: string; schema: z.ZodTypeAny }>;
 
@@ -54,5 +56,6 @@ export const LEDGER_RECORDED_TOPICS: readonly TopicName[] = [
   Topics.ClaimsPended,
   Topics.PayoutsSettled,
   Topics.PayoutsFailed,
+  Topics.PayoutsRetried,
   Topics.PoliciesEnrolled,
 ];

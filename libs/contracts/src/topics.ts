@@ -16,6 +16,7 @@ export const Topics = {
   ClaimsPended: 'claims.pended.v1',
   PayoutsSettled: 'payouts.settled.v1',
   PayoutsFailed: 'payouts.failed.v1',
+  PayoutsRetried: 'payouts.retried.v1',
   PoliciesEnrolled: 'policies.enrolled.v1',
 } as const;
 

@@ -1,8 +1,10 @@
 /**
  * The claim lifecycle: submitted → verified | verification-rejected → pended (held for review, decision `pended`)
- * → adjudicated (decision approved | partial) or denied → paid; cancelled by the insurer before payout. Downstream
- * events arrive on different topics and so in any order (a payout may be consumed before its adjudication); a
- * status only ever moves to a higher rank, so the read model never goes backwards.
+ * → adjudicated (decision approved | partial) or denied → paid (payout released) ⇄ payment-failed (the rail refused
+ * it on every attempt; ops retrying it, or its settlement, makes it paid again); cancelled by the insurer before
+ * payout. Downstream events arrive on different topics and so in any order (a payout may be consumed before its
+ * adjudication); a status only ever moves to a higher rank, so the read model never goes backwards. The one
+ * exception is the payment state (PAYMENT_STATUSES), which follows the latest payment event by its time.
  */
 export const CLAIM_STATUSES = [
   'submitted',
@@ -13,6 +15,7 @@ export const CLAIM_STATUSES = [
   'adjudicated',
   'denied',
   'paid',
+  'payment-failed',
 ] as const;
 export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
 
@@ -26,7 +29,12 @@ export const STATUS_RANK: Record<ClaimStatus, number> = {
   adjudicated: 2,
   denied: 2,
   paid: 3,
+  // Above paid: a failure is only ever announced after the release, so a late payouts.released.v1 must not undo it.
+  'payment-failed': 4,
 };
+
+/** The statuses a payment event (released, failed, retried, settled) may replace one another with, newest first. */
+export const PAYMENT_STATUSES: readonly ClaimStatus[] = ['paid', 'payment-failed'];
 
 /** A claim in one of these can still be cancelled: nothing has been decided for payment yet. */
 export const CANCELLABLE: readonly ClaimStatus[] = ['submitted', 'verified', 'pended'];

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent } from '@claimchain/contracts';
-import { ClaimStatus, NEVER_PAID, STATUS_RANK } from '../claims/claim-status';
+import { ClaimStatus, NEVER_PAID, PAYMENT_STATUSES, STATUS_RANK } from '../claims/claim-status';
 
 export interface ClaimRow {
   id: string;
@@ -285,6 +285,33 @@ export class ClaimsRepository {
         extra.decision ?? null,
         extra.cancelReason ?? null,
       ],
+    );
+  }
+
+  /**
+   * A payment event of the claim's payout (failed → `payment-failed`; retried or settled → `paid`): replaces the
+   * status when the claim is before payment or in the other payment state, unless a later payment event was applied
+   * already (payment events arrive on different topics, so in any order). `paid` sets the amount when not known yet.
+   */
+  async setPaymentState(
+    em: EntityManager,
+    claimId: string,
+    status: (typeof PAYMENT_STATUSES)[number],
+    at: Date,
+    paid?: string,
+  ): Promise<void> {
+    const replaceable = Object.entries(STATUS_RANK)
+      .filter(([s, rank]) => rank < STATUS_RANK.paid || PAYMENT_STATUSES.includes(s as ClaimStatus))
+      .map(([s]) => s);
+    await em.query(
+      `UPDATE claims
+          SET status = CASE WHEN status = ANY($3::text[]) AND (payment_event_at IS NULL OR payment_event_at <= $4)
+                            THEN $2 ELSE status END,
+              payment_event_at = GREATEST(payment_event_at, $4),
+              paid = COALESCE(paid, $5::numeric),
+              updated_at = now()
+        WHERE id = $1`,
+      [claimId, status, replaceable, at, paid ?? null],
     );
   }
 }

@@ -4,6 +4,7 @@ import { MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Claims1732400000001 } from './migrations/1732400000001-claims';
 import { ClaimLifecycle1732400000002 } from './migrations/1732400000002-claim-lifecycle';
 import { Receipts1732400000003 } from './migrations/1732400000003-receipts';
+import { PaymentState1732600000100 } from './migrations/1732600000100-payment-state';
 
 /** claim-intake's own database. Schema changes only through these migrations, never `synchronize`. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -18,6 +19,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       ClaimLifecycle1732400000002,
       IdempotencyKeys1732400000010,
       Receipts1732400000003,
+      PaymentState1732600000100,
     ],
     extra: { max: 20 },
   };

@@ -16,11 +16,31 @@ export interface SettledPayout extends PaymentInstruction {
   rail: string;
 }
 
+export const PAYOUT_STATUSES = ['released', 'sent', 'settled', 'failed'] as const;
+export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
+
+/** A payout as ops see it (GET /v1/ops/payouts). */
+export interface PayoutRow extends PaymentInstruction {
+  status: PayoutStatus;
+  rail: string | null;
+  attempts: number;
+  lastError: string | null;
+  releasedAt: Date;
+  nextAttemptAt: Date;
+  failedAt: Date | null;
+  settledAt: Date | null;
+  retries: number;
+}
+
 const INSTRUCTION = `p.id AS "payoutId", p.claim_id AS "claimId", c.insurer_id AS "insurerId", p.payee_id AS "payeeId",
   p.amount::text AS amount, p.currency`;
 
+const PAYOUT_ROW = `${INSTRUCTION}, p.status, p.rail, p.attempts, p.last_error AS "lastError",
+  p.released_at AS "releasedAt", p.next_attempt_at AS "nextAttemptAt", p.failed_at AS "failedAt",
+  p.settled_at AS "settledAt", (SELECT count(*)::int FROM payout_retries r WHERE r.payout_id = p.id) AS retries`;
+
 /**
- * SQL of the payment dispatcher. All retry state (attempts, next_attempt_at, last_error, the rail) lives on the
+ * SQL of the payment dispatcher, and of ops' view of payouts (listing them, retrying a failed one). All retry state (attempts, next_attempt_at, last_error, the rail) lives on the
  * payout row and changes in the transaction that holds its lock, so a restarted process carries on where the last
  * one stopped and two replicas never submit one payout at once.
  */
@@ -103,6 +123,51 @@ export class PaymentDispatchRepository {
         WHERE p.id = $1 AND p.status IN ('released', 'sent') AND c.claim_id = p.claim_id
         RETURNING ${INSTRUCTION}, coalesce(p.rail, 'unknown') AS rail`,
       [s.payoutId, s.reference, s.settledAt],
+    );
+    return rows[0];
+  }
+
+  /** Payouts, newest first (ids are UUIDv7), optionally of one status, after the keyset cursor `before`. */
+  async list(em: EntityManager, f: { status?: PayoutStatus; before?: string; limit: number }): Promise<PayoutRow[]> {
+    return em.query(
+      `SELECT ${PAYOUT_ROW}
+         FROM payouts p JOIN claims c ON c.claim_id = p.claim_id
+        WHERE ($1::text IS NULL OR p.status = $1) AND ($2::uuid IS NULL OR p.id < $2)
+        ORDER BY p.id DESC LIMIT $3`,
+      [f.status ?? null, f.before ?? null, f.limit],
+    );
+  }
+
+  /** One payout, locked for this transaction (a retry must see the status the dispatcher last committed). */
+  async findForUpdate(em: EntityManager, payoutId: string): Promise<PayoutRow | undefined> {
+    const rows: PayoutRow[] = await em.query(
+      `SELECT ${PAYOUT_ROW} FROM payouts p JOIN claims c ON c.claim_id = p.claim_id WHERE p.id = $1 FOR UPDATE OF p`,
+      [payoutId],
+    );
+    return rows[0];
+  }
+
+  /**
+   * A failed payout (locked by findForUpdate) back into the retry schedule: due now, with its attempts counted from
+   * zero again, on the rail it was on (so a webhook payout is not moved to the bank); the retry is recorded with who
+   * asked, why, and the failure it replaces. Undefined if the payout is not failed.
+   */
+  async requeueFailed(
+    em: EntityManager,
+    r: { retryId: string; payoutId: string; retriedBy: string; reason: string },
+  ): Promise<{ retriedAt: Date } | undefined> {
+    // INSERT … RETURNING answers its rows (UPDATE answers [rows, count]).
+    const rows: { retriedAt: Date }[] = await em.query(
+      `INSERT INTO payout_retries (id, payout_id, retried_by, reason, previous_attempts, previous_error, failed_at)
+       SELECT $1, id, $3, $4, attempts, last_error, failed_at FROM payouts WHERE id = $2 AND status = 'failed'
+       RETURNING retried_at AS "retriedAt"`,
+      [r.retryId, r.payoutId, r.retriedBy, r.reason],
+    );
+    if (rows.length === 0) return undefined;
+    await em.query(
+      `UPDATE payouts SET status = 'released', attempts = 0, next_attempt_at = now(), failed_at = NULL
+        WHERE id = $1 AND status = 'failed'`,
+      [r.payoutId],
     );
     return rows[0];
   }

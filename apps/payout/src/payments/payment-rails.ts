@@ -35,7 +35,7 @@ export class InsurerPaymentRails implements PaymentRails {
   constructor(
     private readonly bank: PaymentRail,
     private readonly cipher: WebhookSecretCipher,
-    private readonly webhookTimeoutMs: number,
+    private readonly webhook: { timeoutMs: number; allowLoopback: boolean },
   ) {}
 
   railFor(payout: DuePayout): PaymentRail {
@@ -45,7 +45,8 @@ export class InsurerPaymentRails implements PaymentRails {
     return new WebhookRail({
       url: payout.endpoint.url,
       secret: this.cipher.open(payout.insurerId, payout.endpoint.secretCiphertext),
-      timeoutMs: this.webhookTimeoutMs,
+      timeoutMs: this.webhook.timeoutMs,
+      allowLoopback: this.webhook.allowLoopback,
     });
   }
 

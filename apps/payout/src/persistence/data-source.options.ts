@@ -8,6 +8,7 @@ import { Reviews1732400000004 } from './migrations/1732400000004-reviews';
 import { PaymentRail1732400000005 } from './migrations/1732400000005-payment-rail';
 import { LedgerTrust1732400000006 } from './migrations/1732400000006-ledger-trust';
 import { PayoutEndpoints1732500000100 } from './migrations/1732500000100-payout-endpoints';
+import { PayoutRetries1732600000200 } from './migrations/1732600000200-payout-retries';
 
 /** payout's own database. Schema changes only through these migrations. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -26,6 +27,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       LedgerTrust1732400000006,
       IdempotencyKeys1732400000010,
       PayoutEndpoints1732500000100,
+      PayoutRetries1732600000200,
     ],
     extra: { max: 20 },
   };

@@ -130,3 +130,24 @@ export const PayoutFailedV1 = z.object({
   failedAt: z.string().datetime({ offset: true }),
 });
 export type PayoutFailedV1 = z.infer<typeof PayoutFailedV1>;
+
+/**
+ * Ops put a failed payout back into the retry schedule (`POST /v1/ops/payouts/:id/retry`): its attempts start
+ * again from zero on the rail it was on. Recorded on the ledger so the intervention is as provable as the payment;
+ * `reason` and `retriedBy` are what ops typed and who they are, never patient data.
+ */
+export const PayoutRetriedV1 = z.object({
+  claimId: z.string().uuid(),
+  payoutId: z.string().uuid(),
+  /** The rail it stays on; null if no rail was ever chosen (the next attempt chooses). */
+  rail: z.string().min(1).nullable(),
+  amount: MoneyAmount,
+  currency: CurrencyCode,
+  /** What the failure that is being retried looked like. */
+  previousAttempts: z.number().int().nonnegative(),
+  previousError: z.string().max(1000).nullable(),
+  retriedBy: z.string().min(1),
+  reason: z.string().min(1).max(500),
+  retriedAt: z.string().datetime({ offset: true }),
+});
+export type PayoutRetriedV1 = z.infer<typeof PayoutRetriedV1>;

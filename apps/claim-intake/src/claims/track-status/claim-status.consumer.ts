@@ -5,7 +5,9 @@ import {
   ClaimPendedV1,
   CloudEvent,
   LedgerAnchoredV1,
+  PayoutFailedV1,
   PayoutReleasedV1,
+  PayoutRetriedV1,
   PayoutSettledV1,
   Topics,
   TreatmentRejectedV1,
@@ -49,10 +51,29 @@ export class ClaimStatusConsumer {
     await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'pended', { decision: 'pended' }));
   }
 
-  /** Settlement by the payment rail: a timeline entry; the claim is already `paid`. */
+  /** Settlement by the payment rail: `paid` (again, if an earlier attempt had failed and ops retried it). */
   @EventPattern(Topics.PayoutsSettled)
   async settled(@Payload() event: CloudEvent<PayoutSettledV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.track(ctx, event, async () => undefined);
+    const d = event.data;
+    await this.track(ctx, event, () =>
+      this.claims.setPaymentState(ctx.em, event.subject, 'paid', new Date(d.settledAt), d.amount),
+    );
+  }
+
+  /** The rail refused the payout on every allowed attempt: nothing was paid, and the insurer must be able to see it. */
+  @EventPattern(Topics.PayoutsFailed)
+  async paymentFailed(@Payload() event: CloudEvent<PayoutFailedV1>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.track(ctx, event, () =>
+      this.claims.setPaymentState(ctx.em, event.subject, 'payment-failed', new Date(event.data.failedAt)),
+    );
+  }
+
+  /** Ops put the failed payout back on its rail: it is released for payment again. */
+  @EventPattern(Topics.PayoutsRetried)
+  async paymentRetried(@Payload() event: CloudEvent<PayoutRetriedV1>, @Ctx() ctx: EventContext): Promise<void> {
+    await this.track(ctx, event, () =>
+      this.claims.setPaymentState(ctx.em, event.subject, 'paid', new Date(event.data.retriedAt), event.data.amount),
+    );
   }
 
   @EventPattern(Topics.PayoutsReleased)

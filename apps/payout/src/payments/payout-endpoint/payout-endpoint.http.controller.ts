@@ -3,11 +3,11 @@ import { FastifyReply } from 'fastify';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiZodBody, CurrentPrincipal, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { PayoutEndpointResponseDto } from './payout-endpoint.mapper';
-import { PayoutEndpointRequest, payoutEndpointRequest } from './payout-endpoint.request';
+import { PayoutEndpointPolicy, PayoutEndpointRequest, payoutEndpointRequest } from './payout-endpoint.request';
 import { PayoutEndpointService } from './payout-endpoint.service';
 
-/** Whether plain-http webhook URLs beyond loopback are accepted (WEBHOOK_ALLOW_HTTP). */
-export const WEBHOOK_ALLOW_HTTP = Symbol('WEBHOOK_ALLOW_HTTP');
+/** Which webhook URLs are accepted (WEBHOOK_ALLOW_HTTP, WEBHOOK_ALLOW_LOOPBACK): a PayoutEndpointPolicy. */
+export const PAYOUT_ENDPOINT_POLICY = Symbol('PAYOUT_ENDPOINT_POLICY');
 
 const INVALID = 'PAYOUT_ENDPOINT.INVALID';
 
@@ -22,9 +22,9 @@ export class PayoutEndpointHttpController {
 
   constructor(
     private readonly service: PayoutEndpointService,
-    @Inject(WEBHOOK_ALLOW_HTTP) allowHttp: boolean,
+    @Inject(PAYOUT_ENDPOINT_POLICY) policy: PayoutEndpointPolicy,
   ) {
-    this.request = payoutEndpointRequest(allowHttp);
+    this.request = payoutEndpointRequest(policy);
   }
 
   /** 201 with the signing secret when created; 200 without it when an existing registration gets a new URL. */
@@ -33,7 +33,10 @@ export class PayoutEndpointHttpController {
   @ApiZodBody(PayoutEndpointRequest, 'where the insurer is sent each payout instruction (HMAC-signed POST)')
   @ApiResponse({ status: 201, description: 'registered; `secret` is shown this once' })
   @ApiResponse({ status: 200, description: 'the URL changed; the secret did not (and is not shown)' })
-  @ApiResponse({ status: 400, description: 'PAYOUT_ENDPOINT.INVALID, naming /url' })
+  @ApiResponse({
+    status: 400,
+    description: 'PAYOUT_ENDPOINT.INVALID, naming /url (not https, credentials, or an internal/loopback address)',
+  })
   async put(
     @Body() body: unknown,
     @CurrentPrincipal() insurer: Principal,
