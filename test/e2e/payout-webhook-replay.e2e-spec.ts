@@ -23,7 +23,10 @@ describe('payout webhooks, enrolment events and replay, end to end', () => {
 
   beforeAll(async () => {
     // Small backoff so a refused delivery is retried within the test; the count of retries is what is checked.
-    system = await startSystem({ env: { PAYMENT_RETRY_BASE_MS: '50', PAYMENT_RETRY_MAX_MS: '200' } });
+    // A payout refused three times fails, so the failure and ops' retry are reached quickly.
+    system = await startSystem({
+      env: { PAYMENT_RETRY_BASE_MS: '50', PAYMENT_RETRY_MAX_MS: '200', PAYMENT_MAX_ATTEMPTS: '3' },
+    });
     db = new Client({ connectionString: loadServiceConfig('payout', process.env).databaseUrl });
     await db.connect();
     verifierKey = (await (await fetch(url('ledger-anchoring', '/v1/ledger/public-key'))).text()).trim();
@@ -45,7 +48,7 @@ describe('payout webhooks, enrolment events and replay, end to end', () => {
   };
 
   /** Submits a claim for `insurer`, has the provider confirm it, and waits until claim-intake shows it paid. */
-  async function paidClaim(insurer: string): Promise<string> {
+  async function paidClaim(insurer: string, until: 'paid' | 'payment-failed' = 'paid'): Promise<string> {
     const asInsurer = await system.as('insurer', insurer);
     const res = await fetch(url('claim-intake', '/v1/claims'), {
       method: 'POST',
@@ -64,10 +67,10 @@ describe('payout webhooks, enrolment events and replay, end to end', () => {
     });
     expect([201, 202]).toContain(confirmed.status);
     await waitFor(
-      'the claim to be paid',
+      `the claim to be ${until}`,
       async () => {
         const claim = await fetch(url('claim-intake', `/v1/claims/${id}`), { headers: asInsurer });
-        return ((await claim.json()) as { status: string }).status === 'paid';
+        return ((await claim.json()) as { status: string }).status === until;
       },
       { timeoutMs: 60_000 },
     );
@@ -141,6 +144,26 @@ describe('payout webhooks, enrolment events and replay, end to end', () => {
       const missing = await call('PUT', '/v1/payout-endpoint', insurer, {});
       expect(missing.body.errors).toEqual([{ pointer: '/url', detail: 'Required' }]);
     });
+
+    it('refuses URLs to private, link-local and metadata addresses, naming /url', async () => {
+      const insurer = await system.as('insurer', `insurer-api-${uuidv4()}`);
+      for (const target of [
+        'https://169.254.169.254/latest/meta-data',
+        'https://10.0.0.8/hook',
+        'https://[fd00::1]/',
+      ]) {
+        const refused = await call('PUT', '/v1/payout-endpoint', insurer, { url: target });
+        expect(refused).toMatchObject({
+          status: 400,
+          type: expect.stringContaining('application/problem+json'),
+          body: {
+            code: 'PAYOUT_ENDPOINT.INVALID',
+            errors: [{ pointer: '/url', detail: 'must not point to a private, link-local or reserved address' }],
+          },
+        });
+      }
+      expect((await call('GET', '/v1/payout-endpoint', insurer)).status).toBe(404);
+    });
   });
 
   it("delivers a paid claim to the insurer's webhook, signed, retried after a 500 and settled on the 2xx", async () => {
@@ -186,6 +209,109 @@ describe('payout webhooks, enrolment events and replay, end to end', () => {
       });
       // The acknowledgement leads to payouts.settled.v1 like the bank's settlement, and it is on the ledger.
       await onLedger(await outboxEvent(Topics.PayoutsSettled, claimId));
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('shows a payout the webhook refused as payment-failed; ops find it, retry it, and the claim is paid again', async () => {
+    const insurerId = `insurer-failing-${uuidv4()}`;
+    let accept = false;
+    const statuses: number[] = [];
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.statusCode = accept ? 204 : 500;
+        statuses.push(res.statusCode);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const asInsurer = await system.as('insurer', insurerId);
+      const ops = await system.as('ops', 'ops-e2e');
+      const hook = `http://127.0.0.1:${(server.address() as AddressInfo).port}/claimchain`;
+      expect((await call('PUT', '/v1/payout-endpoint', asInsurer, { url: hook })).status).toBe(201);
+
+      // Refused on all three attempts: payouts.failed.v1 reaches claim-intake, which says so.
+      const claimId = await paidClaim(insurerId, 'payment-failed');
+      const claimOf = async () =>
+        (await (await fetch(url('claim-intake', `/v1/claims/${claimId}`), { headers: asInsurer })).json()) as {
+          status: string;
+          paid: string | null;
+          timeline: { type: string }[];
+        };
+      const failedClaim = await claimOf();
+      expect(failedClaim.paid).toBe('120.40');
+      expect(failedClaim.timeline.map((e) => e.type)).toEqual(
+        expect.arrayContaining(['payout.released', 'payout.failed']),
+      );
+      const listed = await fetch(url('claim-intake', '/v1/claims?status=payment-failed&limit=200'), {
+        headers: asInsurer,
+      });
+      expect(((await listed.json()) as { items: { id: string }[] }).items.map((c) => c.id)).toEqual([claimId]);
+      expect(statuses).toEqual([500, 500, 500]);
+
+      // Ops find it among the failed payouts (insurers may not look).
+      expect((await call('GET', '/v1/ops/payouts?status=failed', asInsurer)).status).toBe(403);
+      const failed = await call('GET', '/v1/ops/payouts?status=failed&limit=200', ops);
+      expect(failed.status).toBe(200);
+      const item = (failed.body.items as { claimId: string; payoutId: string }[]).find((p) => p.claimId === claimId);
+      expect(item).toMatchObject({
+        status: 'failed',
+        rail: 'insurer-webhook',
+        attempts: 3,
+        amount: '120.40',
+        lastError: 'Error: webhook answered 500',
+        retries: 0,
+      });
+      const payoutId = item!.payoutId;
+      expect((await call('GET', '/v1/ops/payouts?status=lost', ops)).body.errors).toEqual([
+        expect.objectContaining({ pointer: '/status' }),
+      ]);
+
+      // A retry needs a reason, a known payout, and a payout that failed.
+      const retryPath = `/v1/ops/payouts/${payoutId}/retry`;
+      const noReason = await call('POST', retryPath, ops, {});
+      expect(noReason).toMatchObject({
+        status: 400,
+        type: expect.stringContaining('application/problem+json'),
+        body: { code: 'PAYOUT.RETRY_INVALID', errors: [{ pointer: '/reason', detail: 'Required' }] },
+      });
+      expect((await call('POST', `/v1/ops/payouts/${uuidv4()}/retry`, ops, { reason: 'x' })).body).toMatchObject({
+        status: 404,
+        code: 'PAYOUT.NOT_FOUND',
+      });
+      expect((await call('POST', '/v1/ops/payouts/not-a-uuid/retry', ops, { reason: 'x' })).status).toBe(400);
+      expect((await call('POST', retryPath, asInsurer, { reason: 'x' })).status).toBe(403);
+
+      accept = true;
+      const retried = await call('POST', retryPath, ops, { reason: 'INC-42: insurer endpoint fixed' });
+      expect(retried).toMatchObject({ status: 200, body: { payoutId, status: 'released', attempts: 0, retries: 1 } });
+
+      // The normal path follows: delivered, settled, and the claim is paid again, its timeline telling the story.
+      const paidAgain = await waitFor('the claim to be paid again', async () => {
+        const c = await claimOf();
+        return c.status === 'paid' && c.timeline.some((e) => e.type === 'payout.settled') ? c : undefined;
+      });
+      expect(paidAgain.timeline.map((e) => e.type)).toEqual(
+        expect.arrayContaining(['payout.failed', 'payout.retried', 'payout.settled']),
+      );
+      expect(statuses).toEqual([500, 500, 500, 204]);
+      expect((await call('POST', retryPath, ops, { reason: 'again' })).body).toMatchObject({
+        status: 409,
+        code: 'PAYOUT.NOT_FAILED',
+      });
+      const retryEvent = await outboxEvent(Topics.PayoutsRetried, claimId);
+      expect(retryEvent.data).toMatchObject({
+        payoutId,
+        retriedBy: 'ops:ops-e2e',
+        reason: 'INC-42: insurer endpoint fixed',
+        previousAttempts: 3,
+      });
+      // The failure and the intervention are on the ledger like the payment itself.
+      await onLedger(await outboxEvent(Topics.PayoutsFailed, claimId));
+      await onLedger(retryEvent);
     } finally {
       await new Promise((resolve) => server.close(resolve));
     }
