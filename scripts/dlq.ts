@@ -4,7 +4,7 @@
  * is fixed. KAFKA_BROKERS selects the cluster (default 127.0.0.1:9092).
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_KAFKA_BROKERS } from '@claimchain/config';
+import { loadKafkaConnection } from '@claimchain/config';
 import { ALL_TOPICS, dlqTopicOf, TopicName } from '@claimchain/contracts';
 import { createKafka, listDeadLetters, replayDeadLetters } from '@claimchain/messaging';
 
@@ -18,7 +18,8 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const kafka = createKafka('claimchain-dlq', (process.env.KAFKA_BROKERS ?? DEFAULT_KAFKA_BROKERS).split(','));
+  const { brokers, security } = loadKafkaConnection();
+  const kafka = createKafka('claimchain-dlq', brokers, security);
   const dlq = dlqTopicOf(topic as TopicName);
   if (command === 'list') {
     const letters = await listDeadLetters(kafka, dlq);

@@ -14,6 +14,7 @@ import { dropDatabases, ensureDatabases, serviceDatabaseNames } from '../scripts
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateAll } from '../scripts/migrate';
 import { ensureSigningKey } from '../scripts/infra/signing-key';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseSignerKey } from '@claimchain/ledger';
 
@@ -24,6 +25,8 @@ import { parseSignerKey } from '@claimchain/ledger';
 const TEST_DATABASE_PREFIX = process.env.CLAIMCHAIN_TEST_DB_PREFIX ?? 'claimchain_test';
 const TEST_KAFKA_PORT = Number(process.env.CLAIMCHAIN_TEST_KAFKA_PORT ?? 19092);
 const INFRA_PROJECTS = ['integration', 'e2e'];
+const TEST_SASL_USER = 'claimchain-test';
+const TEST_SASL_PASSWORD = randomBytes(12).toString('hex');
 
 declare global {
   // Handed from globalSetup to globalTeardown, which jest runs in the same process.
@@ -58,6 +61,8 @@ async function prepareKafka(): Promise<{ broker?: KafkaBrokerHandle; note: strin
     dataDir: cachePath(`kafka-test-${TEST_KAFKA_PORT}`, 'data'),
     cacheDir: cachePath('kafka'),
     fresh: true,
+    // A second listener requiring SASL/PLAIN, for the specs of the clients' authentication settings.
+    sasl: { port: TEST_KAFKA_PORT + 2, users: { [TEST_SASL_USER]: TEST_SASL_PASSWORD } },
     // Only the slow first-time download earns a line of its own; the summary says the rest.
     log: (msg) => {
       if (msg.startsWith('resolv')) process.stdout.write(`[global-setup] ${msg}\n`);
@@ -70,6 +75,11 @@ async function prepareKafka(): Promise<{ broker?: KafkaBrokerHandle; note: strin
     throw err;
   }
   process.env.KAFKA_BROKERS = broker.brokers.join(',');
+  process.env.CLAIMCHAIN_TEST_KAFKA_SASL = JSON.stringify({
+    brokers: [`127.0.0.1:${TEST_KAFKA_PORT + 2}`],
+    username: TEST_SASL_USER,
+    password: TEST_SASL_PASSWORD,
+  });
   const how = broker.startedHere ? 'started a fresh Kafka broker on' : 'reused the Kafka broker already on';
   return { broker, note: `${how} ${process.env.KAFKA_BROKERS}` };
 }

@@ -26,6 +26,11 @@ export interface KafkaBrokerOptions {
   /** Wipe dataDir before starting (and replace a broker this code started earlier on the same config). */
   fresh?: boolean;
   log?: (msg: string) => void;
+  /**
+   * A second listener that requires SASL/PLAIN with these users (name → password), as production clusters require
+   * authentication: the tests prove the clients' SASL settings against it.
+   */
+  sasl?: { port: number; users: Record<string, string> };
 }
 
 export interface KafkaBrokerHandle {
@@ -124,10 +129,22 @@ function serverProperties(opts: KafkaBrokerOptions): string {
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=${HOST}:${opts.controllerPort}`,
-    `listeners=PLAINTEXT://${HOST}:${opts.port},CONTROLLER://${HOST}:${opts.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${opts.port}`,
+    `listeners=PLAINTEXT://${HOST}:${opts.port},CONTROLLER://${HOST}:${opts.controllerPort}` +
+      (opts.sasl ? `,SASL_PLAINTEXT://${HOST}:${opts.sasl.port}` : ''),
+    `advertised.listeners=PLAINTEXT://${HOST}:${opts.port}` +
+      (opts.sasl ? `,SASL_PLAINTEXT://${HOST}:${opts.sasl.port}` : ''),
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+    ...(opts.sasl
+      ? [
+          'sasl.enabled.mechanisms=PLAIN',
+          'listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ' +
+            Object.entries(opts.sasl.users)
+              .map(([user, password]) => `user_${user}="${password}"`)
+              .join(' ') +
+            ';',
+        ]
+      : []),
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${opts.dataDir}`,
     'num.partitions=3',

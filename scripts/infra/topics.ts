@@ -4,6 +4,8 @@
  * consumers started next neither race topic creation nor meet COORDINATOR_LOAD_IN_PROGRESS.
  */
 import { Kafka, logLevel } from 'kafkajs';
+import { KafkaSecurity } from '@claimchain/config';
+import { kafkaSecurityOptions } from '@claimchain/messaging';
 import { sleep } from './timing';
 
 export interface TopicSpec {
@@ -18,8 +20,14 @@ export async function ensureTopics(
   brokers: string[],
   specs: TopicSpec[],
   log: (msg: string) => void = () => undefined,
+  security: KafkaSecurity = {},
 ): Promise<void> {
-  const admin = new Kafka({ clientId: 'claimchain-infra-topics', brokers, logLevel: logLevel.WARN }).admin();
+  const admin = new Kafka({
+    clientId: 'claimchain-infra-topics',
+    brokers,
+    logLevel: logLevel.WARN,
+    ...kafkaSecurityOptions(security),
+  }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());

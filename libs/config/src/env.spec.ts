@@ -56,4 +56,30 @@ describe(loadServiceConfig.name, () => {
       expect(() => loadServiceConfig('payout', {})).not.toThrow();
     });
   });
+
+  describe('Kafka security', () => {
+    it('is plaintext unless configured', () => {
+      expect(loadServiceConfig('payout', {}).kafkaSecurity).toEqual({});
+    });
+
+    it('turns on TLS (with an extra CA) and SASL from KAFKA_SSL* and KAFKA_SASL_*', () => {
+      const config = loadServiceConfig('payout', {
+        KAFKA_SSL: 'true',
+        KAFKA_SSL_CA_FILE: '/etc/kafka/ca.pem',
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: 'claimchain',
+        KAFKA_SASL_PASSWORD: 's3cret',
+      });
+      expect(config.kafkaSecurity).toEqual({
+        ssl: { caFile: '/etc/kafka/ca.pem' },
+        sasl: { mechanism: 'scram-sha-512', username: 'claimchain', password: 's3cret' },
+      });
+    });
+
+    it('refuses a SASL mechanism without its credentials, naming them', () => {
+      expect(() => loadServiceConfig('payout', { KAFKA_SASL_MECHANISM: 'plain' })).toThrow(
+        /KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD/,
+      );
+    });
+  });
 });

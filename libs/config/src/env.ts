@@ -25,6 +25,11 @@ const Env = z.object({
     .default('claimchain'),
   KAFKA_BROKERS: z.string().min(1).default(DEFAULT_KAFKA_BROKERS),
   KAFKA_GROUP_PREFIX: z.string().min(1).default('claimchain'),
+  KAFKA_SSL: z.enum(['true', 'false']).default('false'),
+  KAFKA_SSL_CA_FILE: z.string().min(1).optional(),
+  KAFKA_SASL_MECHANISM: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).optional(),
+  KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+  KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
   PSEUDONYM_KEY: z.string().min(16).default(DEV_PSEUDONYM_KEY),
   LEDGER_ORIGIN: z.string().min(1).default('claimchain.local/ledger'),
@@ -55,12 +60,20 @@ const Env = z.object({
   WEBHOOK_SECRET_KEY: z.string().min(32).default(DEV_WEBHOOK_SECRET_KEY),
 });
 
+export interface KafkaSecurity {
+  /** TLS to the brokers; `caFile` adds a CA (PEM) to the system's trusted ones. */
+  ssl?: { caFile?: string };
+  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
+}
+
 export type ServiceConfig = {
   service: ServiceName;
   port: number;
   host: string;
   databaseUrl: string;
   kafkaBrokers: string[];
+  /** TLS and SASL towards the brokers; both off by default (the local broker is plaintext). */
+  kafkaSecurity: KafkaSecurity;
   kafkaClientId: string;
   kafkaGroupId: string;
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
@@ -127,6 +140,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     host: e.HOST,
     databaseUrl: databaseUrlFor(service, e.DATABASE_URL, e.DATABASE_PREFIX),
     kafkaBrokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()),
+    kafkaSecurity: kafkaSecurityOf(e),
     kafkaClientId: service,
     kafkaGroupId: `${e.KAFKA_GROUP_PREFIX}.${service}`,
     logLevel: e.LOG_LEVEL,
@@ -178,4 +192,32 @@ function refuseDevSettings(service: ServiceName, e: z.infer<typeof Env>): void {
   if (problems.length > 0) {
     throw new Error(`Refusing to start ${service} with NODE_ENV=production: ${problems.join('; ')}`);
   }
+}
+
+function kafkaSecurityOf(e: z.infer<typeof Env>): KafkaSecurity {
+  const security: KafkaSecurity = {};
+  if (e.KAFKA_SSL === 'true' || e.KAFKA_SSL_CA_FILE) security.ssl = { caFile: e.KAFKA_SSL_CA_FILE };
+  if (e.KAFKA_SASL_MECHANISM) {
+    if (!e.KAFKA_SASL_USERNAME || !e.KAFKA_SASL_PASSWORD) {
+      throw new Error('KAFKA_SASL_MECHANISM is set: KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required too');
+    }
+    security.sasl = {
+      mechanism: e.KAFKA_SASL_MECHANISM,
+      username: e.KAFKA_SASL_USERNAME,
+      password: e.KAFKA_SASL_PASSWORD,
+    };
+  }
+  return security;
+}
+
+/**
+ * The brokers and their security for a command that is not one of the services (dead letters, topic creation):
+ * the same variables as the services read, unprefixed.
+ */
+export function loadKafkaConnection(env: NodeJS.ProcessEnv = process.env): {
+  brokers: string[];
+  security: KafkaSecurity;
+} {
+  const config = loadServiceConfig('claim-intake', { ...env, NODE_ENV: undefined });
+  return { brokers: config.kafkaBrokers, security: config.kafkaSecurity };
 }

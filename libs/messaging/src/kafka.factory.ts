@@ -1,15 +1,18 @@
+import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
-import { Kafka, logLevel, LogEntry } from 'kafkajs';
+import { Kafka, KafkaConfig, logLevel, LogEntry, SASLOptions } from 'kafkajs';
+import { KafkaSecurity } from '@claimchain/config';
 
 /**
  * The only place that constructs a kafkajs client: kafkajs is unmaintained since 2023, so keeping it behind this
  * module (and the transport/relay beside it) is what lets us swap the client later.
  */
-export function createKafka(clientId: string, brokers: string[]): Kafka {
+export function createKafka(clientId: string, brokers: string[], security: KafkaSecurity = {}): Kafka {
   const logger = new Logger(`kafka:${clientId}`);
   return new Kafka({
     clientId,
     brokers,
+    ...kafkaSecurityOptions(security),
     logLevel: logLevel.WARN,
     retry: { initialRetryTime: 100, retries: 8 },
     logCreator:
@@ -22,4 +25,16 @@ export function createKafka(clientId: string, brokers: string[]): Kafka {
         else logger.debug(line);
       },
   });
+}
+
+/** kafkajs' ssl and sasl options from our settings: TLS with an optional extra CA, SASL PLAIN or SCRAM. */
+export function kafkaSecurityOptions(security: KafkaSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  const options: Pick<KafkaConfig, 'ssl' | 'sasl'> = {};
+  if (security.ssl) options.ssl = security.ssl.caFile ? { ca: [readFileSync(security.ssl.caFile, 'utf8')] } : true;
+  if (security.sasl) {
+    const { mechanism, username, password } = security.sasl;
+    // kafkajs types each mechanism apart; the three share these fields.
+    options.sasl = { mechanism, username, password } as SASLOptions;
+  }
+  return options;
 }

@@ -39,7 +39,7 @@ export class MessagingModule {
       module: MessagingModule,
       global: true,
       providers: [
-        { provide: KAFKA, useFactory: () => createKafka(config.kafkaClientId, config.kafkaBrokers) },
+        { provide: KAFKA, useFactory: () => createKafka(config.kafkaClientId, config.kafkaBrokers, config.kafkaSecurity) },
         OutboxWriter,
         {
           provide: OutboxRelay,
