@@ -39,7 +39,10 @@ export class MessagingModule {
       module: MessagingModule,
       global: true,
       providers: [
-        { provide: KAFKA, useFactory: () => createKafka(config.kafkaClientId, config.kafkaBrokers, config.kafkaSecurity) },
+        {
+          provide: KAFKA,
+          useFactory: () => createKafka(config.kafkaClientId, config.kafkaBrokers, config.kafkaSecurity),
+        },
         OutboxWriter,
         {
           provide: OutboxRelay,
