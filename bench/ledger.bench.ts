@@ -1,5 +1,5 @@
 /**
- * The ledger's hot paths on this machine, in one bounded run (about a minute), against the real Postgres at
+ * The ledger's hot paths on this machine, in one bounded run (about two minutes), against the real Postgres at
  * DATABASE_URL (default: the local server) in a throwaway database `<DATABASE_PREFIX>_bench_ledger`:
  *
  *   1. ceiling   raw batched INSERTs of the very rows an append writes (leaves + subtree nodes), nothing else
@@ -70,7 +70,11 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const PROOF_SECONDS = Number(process.env.BENCH_PROOF_SECONDS ?? 5);
 const PROOF_CONCURRENCY = Number(process.env.BENCH_PROOF_CONCURRENCY ?? 32);
 const ORIGIN = 'claimchain.bench/ledger';
-const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
+/**
+ * Seconds of paced load in the latency phases (5 and 6). At 1,000 events/s one stall of 50 ms anywhere (a GC, a
+ * broker log flush) delays ~50 events: 1 % of a 5 s run, so short runs make p99 a coin toss; 20 s keeps it stable.
+ */
+const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
 const CHECKPOINT_MS = Number(process.env.BENCH_CHECKPOINT_MS ?? 25);
 /** A broker of the bench's own, fresh each run, apart from the dev (9092) and test (19092) brokers. */
 const BENCH_KAFKA_PORT = 29092;
