@@ -5,10 +5,11 @@
  * loopback: first flat out (accepted claims/s), then at a fixed 1,000 claims/s (p50/p99 latency). Every request is
  * a distinct claim (its own patient and Idempotency-Key), so none is answered from the idempotency cache or refused
  * as a duplicate. Bounded: two runs of BENCH_SECONDS (default 15) each. BENCH_CPU_PROFILE=<dir> writes claim-intake's
- * V8 CPU profile there (open it in Chrome DevTools or speedscope).
+ * V8 CPU profile there (open it in Chrome DevTools or speedscope). BENCH_INSTANCES=<n> runs n claim-intake processes
+ * on the one port (node:cluster), as n replicas would.
  */
 import autocannon from 'autocannon';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -24,6 +25,7 @@ import { migrateAll } from '../scripts/migrate';
 import { cpuSnapshot, describeCpu } from './cpu-usage';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
 const PORT = 3101;
 const PREFIX = 'claimchain_bench';
 
@@ -74,6 +76,16 @@ async function run(opts: { token: string; connections: number; overallRate?: num
   });
 }
 
+/** The parent pid, from /proc (0 when the process is gone): cluster workers count as claim-intake. */
+function parentOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
 function report(name: string, r: autocannon.Result): void {
   const accepted = r['2xx'];
   console.log(
@@ -108,6 +120,8 @@ async function main(): Promise<void> {
       command: process.execPath,
       args: [
         ...(process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROFILE] : []),
+        // BENCH_INSTANCES > 1: that many claim-intake processes on one port, as replicas would be.
+        ...(INSTANCES > 1 ? [join(repoRoot(), 'dist/bench/cluster.main.js'), String(INSTANCES)] : []),
         join(repoRoot(), 'dist/apps/claim-intake/src/main.js'),
       ],
       cwd: repoRoot(),
@@ -129,7 +143,7 @@ async function main(): Promise<void> {
     await run({ token, connections: 8 }); // warm-up: JIT, connection pools
     const servicePid = service.child.pid;
     const groupOf = (pid: number, comm: string) =>
-      pid === servicePid
+      pid === servicePid || parentOf(pid) === servicePid
         ? 'claim-intake'
         : pid === process.pid
           ? 'load generator'
