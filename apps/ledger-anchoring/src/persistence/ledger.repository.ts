@@ -241,14 +241,19 @@ export class LedgerRepository {
    * The stored nodes completed by the leaves [from, to): per level L, indices i with from < (i+1)·2^L <= to. One
    * indexed range scan per level, for the audit.
    */
-  async nodesCompletedBetween(em: EntityManager, from: number, to: number): Promise<TreeNode[]> {
+  async nodesCompletedBetween(
+    em: EntityManager,
+    from: number,
+    to: number,
+    { fromLevel = 0 }: { fromLevel?: number } = {},
+  ): Promise<TreeNode[]> {
     const levels: number[] = [];
     const lows: number[] = [];
     const highs: number[] = [];
     for (let level = 0, width = 1; width <= to; level++, width *= 2) {
       const low = Math.floor(from / width); // first i with (i+1)·width > from
       const high = Math.floor(to / width) - 1;
-      if (low <= high) {
+      if (low <= high && level >= fromLevel) {
         levels.push(level);
         lows.push(low);
         highs.push(high);
@@ -263,6 +268,22 @@ export class LedgerRepository {
       [levels, lows, highs],
     );
     return rows.map((r) => ({ level: r.level, index: Number(r.idx), hash: r.hash }));
+  }
+
+  /**
+   * The level-0 nodes of leaves [from, to) that are not their leaf's stored hash: missing (hash null) or different.
+   * Compared in Postgres, so an audit reads only these instead of a second copy of every leaf hash.
+   */
+  async leafNodeMismatches(em: EntityManager, from: number, to: number): Promise<Map<number, Buffer | undefined>> {
+    const rows = await read<{ idx: string; hash: Buffer | null }>(
+      em,
+      'ledger_leaf_node_mismatches',
+      `SELECT l.leaf_index::text AS idx, n.hash
+         FROM ledger_leaves l LEFT JOIN ledger_nodes n ON n.level = 0 AND n.idx = l.leaf_index
+        WHERE l.leaf_index >= $1 AND l.leaf_index < $2 AND n.hash IS DISTINCT FROM l.leaf_hash`,
+      [from, to],
+    );
+    return new Map(rows.map((r) => [Number(r.idx), r.hash ?? undefined]));
   }
 
   async latestCheckpoint(em: EntityManager): Promise<StoredCheckpoint | undefined> {

@@ -35,18 +35,24 @@ export class LedgerAuditService {
     const em = this.dataSource.manager;
     const auditor = new LogAuditor(await this.verifiedCheckpoints());
     const size = await this.repo.size(em);
-    const read = (from: number) =>
-      Promise.all([
-        this.repo.leafBytesBetween(em, from, Math.min(from + page, size)),
-        checkNodes ? this.repo.nodesCompletedBetween(em, from, Math.min(from + page, size)) : undefined,
+    // Level-0 nodes are leaf hashes again: Postgres compares them with the leaves' and sends only the ones that
+    // differ or are missing, so a page reads each leaf hash once and the nodes of level 1 up.
+    const read = (from: number) => {
+      const to = Math.min(from + page, size);
+      return Promise.all([
+        this.repo.leafBytesBetween(em, from, to),
+        checkNodes ? this.repo.nodesCompletedBetween(em, from, to, { fromLevel: 1 }) : undefined,
+        checkNodes ? this.repo.leafNodeMismatches(em, from, to) : undefined,
       ]);
+    };
     // Read the next page while hashing this one.
     let next = size > 0 ? read(0) : undefined;
     for (let from = 0; next; from += page) {
-      const [entries, nodes] = await next;
+      const [rows, nodes, leafNodes] = await next;
       next = from + page < size ? read(from + page) : undefined;
+      const entries = rows.map(toAuditEntry);
       // A deleted leaf shows as a short page: the auditor names the gap when the next index arrives.
-      if (auditor.add(entries.map(toAuditEntry), nodes && lookupOf(nodes))) break;
+      if (auditor.add(entries, nodes && lookupOf(nodes, entries, leafNodes!))) break;
     }
     await next?.catch(() => undefined);
     return auditor.finish();
@@ -66,15 +72,27 @@ function toAuditEntry(row: { leaf_index: string; leaf: Buffer; leaf_hash: Buffer
   return { index: Number(row.leaf_index), leaf: row.leaf, leafHash: row.leaf_hash };
 }
 
-/** Nodes of one page, by level, as dense arrays from each level's first index. */
-function lookupOf(nodes: readonly TreeNode[]): StoredNodeLookup {
+/**
+ * Nodes of one page, by level, as dense arrays from each level's first index. Level 0 is each entry's stored leaf
+ * hash, unless Postgres found that leaf's level-0 node missing (undefined) or different (that hash).
+ */
+function lookupOf(
+  nodes: readonly TreeNode[],
+  entries: readonly AuditEntry[],
+  leafNodes: ReadonlyMap<number, Buffer | undefined>,
+): StoredNodeLookup {
   const byLevel: { low: number; hashes: Buffer[] }[] = [];
   for (const n of nodes) {
     const level = (byLevel[n.level] ??= { low: n.index, hashes: [] });
     level.low = Math.min(level.low, n.index);
   }
   for (const n of nodes) byLevel[n.level].hashes[n.index - byLevel[n.level].low] = n.hash;
+  const first = entries.length > 0 ? entries[0].index : 0;
   return (level, index) => {
+    if (level === 0) {
+      if (leafNodes.has(index)) return leafNodes.get(index);
+      return entries[index - first]?.index === index ? entries[index - first].leafHash : undefined;
+    }
     const l = byLevel[level];
     return l ? l.hashes[index - l.low] : undefined;
   };
