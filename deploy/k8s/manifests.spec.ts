@@ -447,12 +447,9 @@ describe('deploy/k8s', () => {
         expect(deployment.spec!.strategy?.rollingUpdate?.maxUnavailable).toBe(0);
 
         // The migration Job: this service's migrations, on the database its Deployment uses.
-        const jobs = rendered.manifests.filter(
-          (m) => m.kind === 'Job' && /migrateService\(/.test(containersOf(m).map(commandOf).join()),
-        );
-        const job = jobs.find((j) =>
-          containersOf(j).some((c) => commandOf(c).includes(`const service = '${service}'`)),
-        );
+        const migrates = (c: Container) => c.args?.[0] === 'dist/scripts/migrate.js';
+        const jobs = rendered.manifests.filter((m) => m.kind === 'Job' && containersOf(m).some(migrates));
+        const job = jobs.find((j) => containersOf(j).some((c) => migrates(c) && c.args?.[1] === service));
         expect({ service, job: job?.metadata.name }).toEqual({ service, job: expect.any(String) });
         const databaseRef = (c: Container) => c.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom?.secretKeyRef;
         expect(databaseRef(containersOf(job!)[0])).toEqual(databaseRef(deploymentOf(rendered, service).container));
