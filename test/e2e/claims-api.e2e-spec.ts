@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { waitFor } from '@claimchain/testing';
@@ -28,6 +29,45 @@ describe('claims API', () => {
 
   afterAll(async () => {
     await system?.stop();
+  });
+
+  describe('the submission as sent', () => {
+    it('is kept byte for byte and proven unchanged by the commitment in the ledger-recorded claims.submitted event', async () => {
+      // Decimals with trailing zeros, unusual spacing and key order: what JSON.parse and a re-serialisation lose.
+      const sent = JSON.stringify(claimFor(`p-${uuidv4()}`), null, 3)
+        .replace(/"value": 120(,|\n)/g, '"value": 120.00$1')
+        .replace('"resourceType": "Claim"', '"resourceType" :  "Claim"');
+      expect(sent).toContain('120.00');
+      const res = await fetch(system.url('claim-intake', '/v1/claims'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
+        body: sent,
+      });
+      expect(res.status).toBe(202);
+      const { id } = (await res.json()) as { id: string };
+
+      const stored = await fetch(system.url('claim-intake', `/v1/claims/${id}/submission`), { headers: insurer });
+      expect(stored.status).toBe(200);
+      expect(stored.headers.get('content-type')).toContain('application/fhir+json');
+      const body = await stored.text();
+      expect(body).toBe(sent);
+      const digest = createHash('sha256').update(body).digest('base64');
+      expect(stored.headers.get('repr-digest')).toBe(`sha-256=:${digest}:`);
+
+      const salt = Buffer.from(stored.headers.get('claimchain-submission-salt')!, 'hex');
+      expect(salt).toHaveLength(16);
+      const claim = await get<{ timeline: { type: string; event: { data: { submissionCommitment?: string } } }[] }>(
+        `/v1/claims/${id}`,
+      );
+      const submitted = claim.timeline.find((e) => e.type === 'claim.submitted')!;
+      const commitment = createHash('sha256').update(salt).update(body).digest('hex');
+      expect(submitted.event.data.submissionCommitment).toBe(commitment);
+
+      // Another insurer cannot read it, and cannot tell that it exists.
+      const other = await system.as('insurer', 'another-insurer');
+      const foreign = await fetch(system.url('claim-intake', `/v1/claims/${id}/submission`), { headers: other });
+      expect(foreign.status).toBe(404);
+    });
   });
 
   describe('Idempotency-Key', () => {

@@ -10,6 +10,7 @@ import { SubmitClaimService } from './claims/submit-claim/submit-claim.service';
 import { ClaimSubmissionBatcher } from './claims/submit-claim/claim-submission.batcher';
 import { SubmitClaimHttpController } from './claims/submit-claim/submit-claim.http.controller';
 import { GetClaimHttpController } from './claims/get-claim/get-claim.http.controller';
+import { GetSubmissionHttpController } from './claims/get-submission/get-submission.http.controller';
 import { ClaimStatusConsumer } from './claims/track-status/claim-status.consumer';
 import { CancelClaimService } from './claims/cancel-claim/cancel-claim.service';
 import { CancelClaimHttpController } from './claims/cancel-claim/cancel-claim.http.controller';
@@ -32,6 +33,7 @@ export class ClaimIntakeModule {
         SubmitClaimHttpController,
         ListClaimsHttpController,
         GetClaimHttpController,
+        GetSubmissionHttpController,
         CancelClaimHttpController,
         GetReceiptHttpController,
         ClaimStatusConsumer,

@@ -22,14 +22,19 @@ export async function createHttpApp(
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1),
     bufferLogs: false,
+    rawBody: true,
   });
-  // FHIR's media type is JSON: parse it with Fastify's own (prototype-poisoning-safe) JSON parser.
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.addContentTypeParser(
-    'application/fhir+json',
-    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
-    fastify.getDefaultJsonParser('error', 'error'),
-  );
+  // FHIR's media type is JSON: both parse with Fastify's own (prototype-poisoning-safe) JSON parser, and the exact
+  // bytes received stay on the request (Nest's rawBody; @RawBody()) for endpoints that store what the client sent.
+  // (Fastify's JSON parser takes the Buffer Nest hands it; its typings only say string.)
+  const parseJson = app.getHttpAdapter().getInstance().getDefaultJsonParser('error', 'error') as unknown as (
+    request: unknown,
+    body: Buffer,
+    done: (error: Error | null, value?: unknown) => void,
+  ) => void;
+  for (const type of ['application/json', 'application/fhir+json']) {
+    app.useBodyParser(type, { bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => parseJson(request, body, done));
+  }
   app.useGlobalFilters(new ProblemDetailsFilter());
   // Security headers on every response; the CSP admits the OpenAPI UI's own inline script and styles at /docs.
   await app.register(helmet, {

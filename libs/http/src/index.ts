@@ -6,3 +6,4 @@ export * from './http-app.factory';
 export * from './auth';
 export * from './idempotency';
 export * from './openapi';
+export * from './raw-body.decorator';

@@ -40,7 +40,9 @@ export interface NewClaim {
   coverage: string;
   currency: string;
   total: string;
-  resource: unknown;
+  /** The request body exactly as the insurer sent it, and the salt of its commitment in claims.submitted.v1. */
+  submission: string;
+  submissionSalt: string;
   resubmissionOf?: string;
   lines: { sequence: number; system: string; code: string; servicedDate: string }[];
   submittedAt: Date;
@@ -68,11 +70,12 @@ export class ClaimsRepository {
   async insertMany(em: EntityManager, claims: readonly NewClaim[]): Promise<void> {
     if (claims.length === 0) return;
     await em.query(
-      `INSERT INTO claims (id, insurer_id, provider_id, patient_pseudonym, coverage, status, currency, total, resource,
-                           resubmission_of, submitted_at, updated_at)
-       SELECT id, ins, prov, pat, cov, 'submitted', cur, tot::numeric, res::jsonb, prior, at, at
+      `INSERT INTO claims (id, insurer_id, provider_id, patient_pseudonym, coverage, status, currency, total, submission,
+                           submission_salt, resubmission_of, submitted_at, updated_at)
+       SELECT id, ins, prov, pat, cov, 'submitted', cur, tot::numeric, sub, decode(salt, 'hex'), prior, at, at
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                     $9::uuid[], $10::timestamptz[]) AS t(id, ins, prov, pat, cov, cur, tot, res, prior, at)`,
+                     $9::uuid[], $10::timestamptz[], $11::text[])
+              AS t(id, ins, prov, pat, cov, cur, tot, sub, prior, at, salt)`,
       [
         claims.map((c) => c.id),
         claims.map((c) => c.insurerId),
@@ -81,9 +84,10 @@ export class ClaimsRepository {
         claims.map((c) => c.coverage),
         claims.map((c) => c.currency),
         claims.map((c) => c.total),
-        claims.map((c) => JSON.stringify(c.resource)),
+        claims.map((c) => c.submission),
         claims.map((c) => c.resubmissionOf ?? null),
         claims.map((c) => c.submittedAt),
+        claims.map((c) => c.submissionSalt),
       ],
     );
     const lines = claims.flatMap((c) => c.lines.map((l) => ({ ...l, c })));
@@ -175,6 +179,15 @@ export class ClaimsRepository {
   ): Promise<ClaimRow | undefined> {
     const rows: ClaimRow[] = await em.query(
       `SELECT ${CLAIM_COLUMNS} FROM claims c WHERE c.id = $1 ${forUpdate ? 'FOR UPDATE' : ''}`,
+      [id],
+    );
+    return rows[0];
+  }
+
+  /** The submission exactly as received and its commitment salt (null for claims stored before they were kept). */
+  async submission(id: string): Promise<{ insurer_id: string; submission: string; salt: Buffer | null } | undefined> {
+    const rows: { insurer_id: string; submission: string; salt: Buffer | null }[] = await this.dataSource.query(
+      `SELECT insurer_id, submission, submission_salt AS salt FROM claims WHERE id = $1`,
       [id],
     );
     return rows[0];

@@ -5,6 +5,7 @@ import { Claims1732400000001 } from './migrations/1732400000001-claims';
 import { ClaimLifecycle1732400000002 } from './migrations/1732400000002-claim-lifecycle';
 import { Receipts1732400000003 } from './migrations/1732400000003-receipts';
 import { PaymentState1732600000100 } from './migrations/1732600000100-payment-state';
+import { ExactSubmission1732600000300 } from './migrations/1732600000300-exact-submission';
 
 /** claim-intake's own database. Schema changes only through these migrations, never `synchronize`. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -20,6 +21,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       IdempotencyKeys1732400000010,
       Receipts1732400000003,
       PaymentState1732600000100,
+      ExactSubmission1732600000300,
     ],
     extra: { max: 20 },
   };

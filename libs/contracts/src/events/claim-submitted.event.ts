@@ -22,6 +22,15 @@ export const ClaimSubmittedV1 = z.object({
     )
     .min(1),
   submittedAt: z.string().datetime({ offset: true }),
+  /**
+   * A hiding commitment to the insurer's submission exactly as sent: hex SHA-256 of (salt ‖ bytes), with a random
+   * 16-byte salt that claim-intake keeps beside the bytes (GET /v1/claims/{id}/submission returns both), so the
+   * ledger proves the stored submission was never altered without revealing anything about it.
+   */
+  submissionCommitment: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type ClaimSubmittedV1 = z.infer<typeof ClaimSubmittedV1>;
 

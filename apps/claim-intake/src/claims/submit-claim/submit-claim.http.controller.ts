@@ -6,6 +6,7 @@ import {
   CurrentPrincipal,
   IDEMPOTENCY_HEADER,
   Principal,
+  RawBody,
   requireIdempotencyKey,
   Roles,
   ZodPipe,
@@ -33,10 +34,11 @@ export class SubmitClaimHttpController {
     @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string | undefined,
     @Body(new ZodPipe(FhirClaimRequest, 'CLAIM.INVALID')) claim: FhirClaimRequest,
     @CurrentPrincipal() insurer: Principal,
+    @RawBody() submission: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<SubmittedClaimDto> {
     const key = requireIdempotencyKey(idempotencyKey);
-    const result = await this.service.submit(claim, insurer, key);
+    const result = await this.service.submit(claim, insurer, key, submission);
     void reply.status(result.status).header('location', `/v1/claims/${result.body.id}`);
     if (result.replayed) void reply.header('idempotent-replayed', 'true');
     return result.body;

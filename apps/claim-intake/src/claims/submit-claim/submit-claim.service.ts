@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
 import { DomainError, Principal, StoredResponse } from '@claimchain/http';
@@ -33,10 +33,12 @@ export class SubmitClaimService {
     return createHmac('sha256', this.pseudonymKey).update(`${insurerId}\n${patientReference}`).digest('hex');
   }
 
+  /** `submission` is the request body exactly as received; it is stored as is and committed to on the ledger. */
   async submit(
     claim: FhirClaimRequest,
     caller: Principal,
     idempotencyKey: string,
+    submission: string = JSON.stringify(claim),
   ): Promise<StoredResponse<SubmittedClaimDto>> {
     const insurerId = referenceId(claim.insurer);
     if (insurerId !== caller.tenant) {
@@ -44,11 +46,21 @@ export class SubmitClaimService {
         { pointer: '/insurer/reference', detail: `must be Organization/${caller.tenant}, the calling insurer` },
       ]);
     }
-    return this.batcher.submit(this.prepare(claim, insurerId, `${caller.tenant}:submit-claim`, idempotencyKey));
+    return this.batcher.submit(
+      this.prepare(claim, submission, insurerId, `${caller.tenant}:submit-claim`, idempotencyKey),
+    );
   }
 
-  private prepare(claim: FhirClaimRequest, insurerId: string, scope: string, idempotencyKey: string): PreparedClaim {
+  private prepare(
+    claim: FhirClaimRequest,
+    submission: string,
+    insurerId: string,
+    scope: string,
+    idempotencyKey: string,
+  ): PreparedClaim {
     const id = uuidv7();
+    const submissionSalt = randomBytes(16);
+    const submissionCommitment = createHash('sha256').update(submissionSalt).update(submission, 'utf8').digest('hex');
     const providerId = referenceId(claim.provider);
     const patientPseudonym = this.pseudonymise(insurerId, claim.patient.reference);
     const focal = claim.insurance.find((i) => i.focal) ?? claim.insurance[0];
@@ -88,6 +100,7 @@ export class SubmitClaimService {
           net: money(item.net.value),
         })),
         submittedAt: submittedAt.toISOString(),
+        submissionCommitment,
       },
     });
     return {
@@ -102,7 +115,8 @@ export class SubmitClaimService {
         coverage,
         currency: claim.total.currency,
         total: money(claim.total.value),
-        resource: claim,
+        submission,
+        submissionSalt: submissionSalt.toString('hex'),
         resubmissionOf: prior?.id,
         lines,
         submittedAt,
