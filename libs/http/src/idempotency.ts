@@ -16,6 +16,19 @@ export interface StoredResponse<T> {
   replayed: boolean;
 }
 
+/** The reply to a create behind an Idempotency-Key: the stored status, `Location` if given, and
+ * `Idempotent-Replayed: true` when a retry got the original answer. Returns the body to send. */
+export function answerStored<T>(
+  reply: { status(code: number): unknown; header(name: string, value: string): unknown },
+  result: StoredResponse<T>,
+  location?: string,
+): T {
+  reply.status(result.status);
+  if (location) reply.header('location', location);
+  if (result.replayed) reply.header('idempotent-replayed', 'true');
+  return result.body;
+}
+
 /** The key's format: what clients generate (a UUID or similar opaque token). */
 const KEY_PATTERN = /^[A-Za-z0-9_.:-]{8,128}$/;
 

@@ -2,6 +2,7 @@ import { Body, Controller, Headers, Post, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
+  answerStored,
   ApiZodBody,
   CurrentPrincipal,
   IDEMPOTENCY_HEADER,
@@ -39,8 +40,6 @@ export class SubmitClaimHttpController {
   ): Promise<SubmittedClaimDto> {
     const key = requireIdempotencyKey(idempotencyKey);
     const result = await this.service.submit(claim, insurer, key, submission);
-    void reply.status(result.status).header('location', `/v1/claims/${result.body.id}`);
-    if (result.replayed) void reply.header('idempotent-replayed', 'true');
-    return result.body;
+    return answerStored(reply, result, `/v1/claims/${result.body.id}`);
   }
 }

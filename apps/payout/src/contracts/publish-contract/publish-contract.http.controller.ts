@@ -2,6 +2,7 @@ import { Body, Controller, Headers, Post, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
+  answerStored,
   ApiZodBody,
   CurrentPrincipal,
   IDEMPOTENCY_HEADER,
@@ -37,8 +38,6 @@ export class PublishContractHttpController {
   ): Promise<ContractResponseDto> {
     const key = requireIdempotencyKey(idempotencyKey);
     const result = await this.service.publish(request, insurer, key);
-    void reply.status(result.status).header('location', `/v1/contracts/${result.body.id}`);
-    if (result.replayed) void reply.header('idempotent-replayed', 'true');
-    return result.body;
+    return answerStored(reply, result, `/v1/contracts/${result.body.id}`);
   }
 }

@@ -2,6 +2,7 @@ import { Body, Controller, Headers, Post, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
+  answerStored,
   ApiZodBody,
   CurrentPrincipal,
   IDEMPOTENCY_HEADER,
@@ -35,8 +36,6 @@ export class EnrolPolicyHttpController {
   ): Promise<PolicyResponseDto> {
     const key = requireIdempotencyKey(idempotencyKey);
     const result = await this.service.enrol(request, insurer, key);
-    void reply.status(result.status).header('location', `/v1/policies/${result.body.id}`);
-    if (result.replayed) void reply.header('idempotent-replayed', 'true');
-    return result.body;
+    return answerStored(reply, result, `/v1/policies/${result.body.id}`);
   }
 }

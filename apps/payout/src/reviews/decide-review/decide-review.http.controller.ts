@@ -3,6 +3,7 @@ import { FastifyReply } from 'fastify';
 import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
+  answerStored,
   ApiZodBody,
   CurrentPrincipal,
   IDEMPOTENCY_HEADER,
@@ -35,8 +36,6 @@ export class DecideReviewHttpController {
   ): Promise<ReviewDecisionDto> {
     const key = requireIdempotencyKey(idempotencyKey);
     const result = await this.service.decide(claimId, request, reviewer, key);
-    void reply.status(result.status);
-    if (result.replayed) void reply.header('idempotent-replayed', 'true');
-    return result.body;
+    return answerStored(reply, result);
   }
 }
