@@ -7,11 +7,13 @@ import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig, ServiceConfig } from '@claimchain/config';
 import { CloudEvent, LEDGER_RECORDED_TOPICS, Topics } from '@claimchain/contracts';
-import { generateNoteKey, LedgerError } from '@claimchain/ledger';
+import { generateNoteKey, LedgerError, NoteSigner, parseSignerKey } from '@claimchain/ledger';
 import { buildEvent, createKafka, startHybridApp } from '@claimchain/messaging';
 import { freshDatabase, waitFor, claimSubmittedDraft } from '@claimchain/testing';
 import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
 import { LedgerAuditService } from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.service';
+import { NOTE_SIGNER } from '../../apps/ledger-anchoring/src/log/checkpoint/note-signer.provider';
+import { LedgerRepository } from '../../apps/ledger-anchoring/src/persistence/ledger.repository';
 import { migrateService } from '../../scripts/migrate';
 
 const ORIGIN = 'claimchain.int/ledger-tamper';
@@ -209,6 +211,16 @@ describe('ledger tamper evidence and replay', () => {
         await ds.query(`UPDATE ledger_checkpoints SET note = $1 WHERE tree_size = $2`, [note, tree_size]);
       }
       expect((await audit()).ok).toBe(true);
+    });
+
+    it('after a key rotation, verifies the checkpoints the old key signed only with that key among the earlier ones', async () => {
+      const rotated = parseSignerKey(generateNoteKey(ORIGIN).signerKey);
+      const oldKey = app!.get<NoteSigner>(NOTE_SIGNER).verifierKey;
+      const repo = app!.get(LedgerRepository);
+      const withoutOld = new LedgerAuditService(ds, repo, rotated);
+      await expect(withoutOld.audit({ page: 16 })).rejects.toBeInstanceOf(LedgerError);
+      const withOld = new LedgerAuditService(ds, repo, rotated, [oldKey]);
+      expect((await withOld.audit({ page: 16 })).ok).toBe(true);
     });
 
     it('passes again once every row is restored', async () => {

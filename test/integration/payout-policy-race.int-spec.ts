@@ -190,7 +190,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     service = new AdjudicateClaimService(
       repo,
       new OutboxWriter(),
-      new LedgerCircuitBreakerService(ds, repo, proofs, undefined),
+      new LedgerCircuitBreakerService(ds, repo, proofs, []),
     );
   });
 

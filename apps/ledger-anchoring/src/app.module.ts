@@ -15,7 +15,7 @@ import { anchorSinksFrom } from './log/anchor/anchor-sinks.config';
 import { AnchorPublisher } from './log/anchor/anchor-publisher.service';
 import { LedgerReadService } from './log/read/ledger-read.service';
 import { LedgerReadHttpController } from './log/read/ledger-read.http.controller';
-import { LedgerAuditService } from './log/audit/ledger-audit.service';
+import { EARLIER_VERIFIER_KEYS, LedgerAuditService } from './log/audit/ledger-audit.service';
 
 /** ledger-anchoring: the RFC 9162 Merkle log of every domain event, signed checkpoints, anchors, proofs. */
 @Module({})
@@ -40,6 +40,7 @@ export class LedgerAnchoringModule {
         CheckpointService,
         LedgerReadService,
         LedgerAuditService,
+        { provide: EARLIER_VERIFIER_KEYS, useValue: config.ledger.verifierKeys },
       ],
     };
   }

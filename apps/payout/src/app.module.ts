@@ -87,7 +87,7 @@ export class PayoutModule {
               ds,
               repo,
               new HttpLedgerProofSource(config.ledger.url),
-              config.ledger.verifierKey || undefined,
+              config.ledger.verifierKeys,
             ),
         },
         PayoutEndpointRepository,

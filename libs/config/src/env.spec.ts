@@ -82,4 +82,13 @@ describe(loadServiceConfig.name, () => {
       );
     });
   });
+
+  it('takes several ledger verifier keys, the current one first, for a key rotation', () => {
+    const current = 'claimchain.example/ledger+0a1b2c3d+AV0nPv1R5yXyrmpW6B4ygbZxIbpRdqpsBhbD36eRIKUt';
+    const earlier = 'claimchain.example/ledger+9f8e7d6c+AWm1lqPuT/8VbVD8Tfhj6WGLt4Y4XbNh7f0h0/KjS5rA';
+    const config = loadServiceConfig('payout', { LEDGER_VERIFIER_KEY: `${current},${earlier}` });
+    expect(config.ledger.verifierKey).toBe(current);
+    expect(config.ledger.verifierKeys).toEqual([current, earlier]);
+    expect(() => loadServiceConfig('payout', { LEDGER_VERIFIER_KEY: `${current},` })).toThrow(/LEDGER_VERIFIER_KEY/);
+  });
 });

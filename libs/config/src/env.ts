@@ -40,7 +40,10 @@ const Env = z.object({
   LEDGER_URL: z.string().url().optional(),
   LEDGER_VERIFIER_KEY: z
     .string()
-    .regex(/^[^+\s]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+$/, 'a note verifier key <name>+<keyid>+<key>')
+    .regex(
+      /^[^+\s,]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+(,[^+\s,]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+)*$/,
+      'note verifier keys <name>+<keyid>+<key>, comma-separated, the current one first',
+    )
     .optional(),
   AUTH_JWKS_URL: z.string().url().optional(),
   AUTH_JWKS_FILE: z.string().min(1).optional(),
@@ -100,8 +103,13 @@ export type ServiceConfig = {
   ledger: {
     origin: string;
     signingKeyFile?: string;
-    /** The ledger's public note verifier key, printed into claim receipts for their reader's information. */
+    /** The ledger's current note verifier key (the first listed), printed into claim receipts. */
     verifierKey?: string;
+    /**
+     * Every key whose checkpoint signatures are accepted: the current one and, while a rotation is under way (or for
+     * the audit of older checkpoints), the ones before it.
+     */
+    verifierKeys: string[];
     /** Where the directory anchor sink writes `<treeSize>.checkpoint` files; no directory sink when unset. */
     anchorDir?: string;
     /** ledger-anchoring's public read API, where payout fetches consistency proofs between checkpoints. */
@@ -164,7 +172,8 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     ledger: {
       origin: e.LEDGER_ORIGIN,
       signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
-      verifierKey: e.LEDGER_VERIFIER_KEY,
+      verifierKey: e.LEDGER_VERIFIER_KEY?.split(',')[0],
+      verifierKeys: e.LEDGER_VERIFIER_KEY?.split(',') ?? [],
       anchorDir: e.LEDGER_ANCHOR_DIR,
       url: e.LEDGER_URL ?? `http://127.0.0.1:${SERVICES['ledger-anchoring'].port}`,
       checkpointIntervalMs: e.LEDGER_CHECKPOINT_INTERVAL_MS,

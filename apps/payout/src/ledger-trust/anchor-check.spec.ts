@@ -26,7 +26,7 @@ describe(checkAnchor.name, () => {
   });
 
   it('accepts a leaf proven into the signed checkpoint', () => {
-    expect(checkAnchor(evidence(), keys.verifierKey)).toBeUndefined();
+    expect(checkAnchor(evidence(), [keys.verifierKey])).toBeUndefined();
     expect(checkAnchor(evidence())).toBeUndefined();
   });
 
@@ -38,6 +38,8 @@ describe(checkAnchor.name, () => {
   it('refuses a checkpoint of another size or root, or signed by another key', () => {
     expect(checkAnchor(evidence({ treeSize: 3 }))).toMatch(/size/);
     expect(checkAnchor(evidence({ rootHash: leaves[0].toString('base64') }))).toMatch(/root/);
-    expect(checkAnchor(evidence(), generateNoteKey(origin).verifierKey)).toMatch(/checkpoint does not verify/);
+    expect(checkAnchor(evidence(), [generateNoteKey(origin).verifierKey])).toMatch(/checkpoint does not verify/);
+    // During a rotation payout holds the new key and the old one: a checkpoint signed by either verifies.
+    expect(checkAnchor(evidence(), [generateNoteKey(origin).verifierKey, keys.verifierKey])).toBeUndefined();
   });
 });

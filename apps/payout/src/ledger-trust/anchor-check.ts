@@ -14,19 +14,20 @@ export interface AnchorEvidence {
   checkpoint: string;
 }
 
-export function checkpointOf(note: string, verifierKey?: string): { size: number; root: string } {
-  // Without a key only the note's text is read; with one, a note the key did not sign is refused.
-  const text = verifierKey
-    ? openNote(note, [parseVerifierKey(verifierKey)]).text
-    : note.slice(0, note.indexOf('\n\n') + 1);
+export function checkpointOf(note: string, verifierKeys: readonly string[] = []): { size: number; root: string } {
+  // Without keys only the note's text is read; with them, a note none of them signed is refused.
+  const text =
+    verifierKeys.length > 0
+      ? openNote(note, verifierKeys.map(parseVerifierKey)).text
+      : note.slice(0, note.indexOf('\n\n') + 1);
   const checkpoint = parseCheckpoint(text);
   return { size: checkpoint.size, root: checkpoint.root.toString('base64') };
 }
 
-export function checkAnchor(e: AnchorEvidence, verifierKey?: string): string | undefined {
+export function checkAnchor(e: AnchorEvidence, verifierKeys: readonly string[] = []): string | undefined {
   let checkpoint: { size: number; root: string };
   try {
-    checkpoint = checkpointOf(e.checkpoint, verifierKey);
+    checkpoint = checkpointOf(e.checkpoint, verifierKeys);
   } catch (error) {
     return `checkpoint does not verify: ${error instanceof Error ? error.message : String(error)}`;
   }

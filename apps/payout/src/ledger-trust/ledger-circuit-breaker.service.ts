@@ -27,20 +27,21 @@ export class LedgerCircuitBreakerService {
     private readonly dataSource: DataSource,
     private readonly repo: PayoutRepository,
     private readonly proofs: LedgerProofSource,
-    private readonly verifierKey: string | undefined,
+    /** Keys whose signatures are accepted (current first; two during a rotation); none: signatures unchecked. */
+    private readonly verifierKeys: readonly string[],
   ) {}
 
   /** Throws unless the breaker is closed and the anchor checks out; opens the breaker when it does not. */
   async assertTrusted(em: EntityManager, evidence: AnchorEvidence): Promise<void> {
     const circuit = await this.repo.circuit(em);
     if (circuit.open) throw new LedgerCircuitOpenError(`ledger circuit breaker is open: ${circuit.reason}`);
-    const problem = checkAnchor(evidence, this.verifierKey) ?? (await this.checkHistory(em, evidence.checkpoint));
+    const problem = checkAnchor(evidence, this.verifierKeys) ?? (await this.checkHistory(em, evidence.checkpoint));
     if (problem) await this.trip(problem);
   }
 
   /** The problem with the checkpoint's place in the history seen so far, recording it when it has none. */
   private async checkHistory(em: EntityManager, note: string): Promise<string | undefined> {
-    const { size, root } = checkpointOf(note, this.verifierKey);
+    const { size, root } = checkpointOf(note, this.verifierKeys);
     let seen = await this.repo.seenCheckpoint(em, size);
     if (seen === undefined) {
       await this.repo.lockCheckpointChain(em);

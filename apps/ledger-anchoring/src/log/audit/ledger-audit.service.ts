@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
   AuditedCheckpoint,
@@ -17,11 +17,14 @@ import { NOTE_SIGNER } from '../checkpoint/note-signer.provider';
 
 const PAGE = 20_000;
 
+export const EARLIER_VERIFIER_KEYS = Symbol('EARLIER_VERIFIER_KEYS');
+
 /**
  * Audits the service's own tables from the inside: every leaf rehashed, every stored subtree recomputed, every
  * signed checkpoint's root matched, reporting the first index that does not match (the pure audit is
  * `LogAuditor` in @claimchain/ledger, which the verifier CLI runs against the public API). Checkpoint signatures
- * are checked with our own verifier key first, so a forged or edited note fails loudly.
+ * are checked with our own verifier key and the earlier ones configured (after a rotation), so a forged or edited
+ * note fails loudly.
  */
 @Injectable()
 export class LedgerAuditService {
@@ -29,6 +32,8 @@ export class LedgerAuditService {
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(LedgerRepository) private readonly repo: LedgerRepository,
     @Inject(NOTE_SIGNER) private readonly signer: NoteSigner,
+    /** Earlier verifier keys (LEDGER_VERIFIER_KEY): checkpoints signed before a key rotation still verify. */
+    @Optional() @Inject(EARLIER_VERIFIER_KEYS) private readonly earlierKeys: readonly string[] = [],
   ) {}
 
   async audit({ checkNodes = true, page = PAGE }: { checkNodes?: boolean; page?: number } = {}): Promise<AuditReport> {
@@ -59,10 +64,10 @@ export class LedgerAuditService {
   }
 
   private async verifiedCheckpoints(): Promise<AuditedCheckpoint[]> {
-    const verifier = parseVerifierKey(this.signer.verifierKey);
+    const verifiers = [this.signer.verifierKey, ...this.earlierKeys].map(parseVerifierKey);
     const rows = await this.repo.checkpointsAfter(this.dataSource.manager, -1, Number.MAX_SAFE_INTEGER);
     return rows.map((row) => {
-      const { size, root } = parseCheckpoint(openNote(row.note, [verifier]).text);
+      const { size, root } = parseCheckpoint(openNote(row.note, verifiers).text);
       return { size, root };
     });
   }
