@@ -173,7 +173,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       origin: e.LEDGER_ORIGIN,
       signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
       verifierKey: e.LEDGER_VERIFIER_KEY?.split(',')[0],
-      verifierKeys: e.LEDGER_VERIFIER_KEY?.split(',') ?? [],
+      verifierKeys: [...new Set(e.LEDGER_VERIFIER_KEY?.split(',') ?? [])],
       anchorDir: e.LEDGER_ANCHOR_DIR,
       url: e.LEDGER_URL ?? `http://127.0.0.1:${SERVICES['ledger-anchoring'].port}`,
       checkpointIntervalMs: e.LEDGER_CHECKPOINT_INTERVAL_MS,

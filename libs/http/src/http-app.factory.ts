@@ -12,7 +12,7 @@ const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
 /**
  * One way to build a service's HTTP side: Fastify, problem+json errors, FHIR JSON accepted as JSON, bounded
- * bodies, security headers, OpenAPI at /docs, and shutdown hooks so SIGTERM drains the consumer and relay.
+ * bodies (the exact bytes kept as rawBody), security headers and OpenAPI at /docs. Shutdown is runService's.
  */
 export async function createHttpApp(
   module: DynamicModule,

@@ -64,7 +64,9 @@ export class LedgerAuditService {
   }
 
   private async verifiedCheckpoints(): Promise<AuditedCheckpoint[]> {
-    const verifiers = [this.signer.verifierKey, ...this.earlierKeys].map(parseVerifierKey);
+    // The configured list usually names the signing key too (npm start sets it for every service): once is enough,
+    // since a note refuses two verifiers for one key as ambiguous.
+    const verifiers = [...new Set([this.signer.verifierKey, ...this.earlierKeys])].map(parseVerifierKey);
     const rows = await this.repo.checkpointsAfter(this.dataSource.manager, -1, Number.MAX_SAFE_INTEGER);
     return rows.map((row) => {
       const { size, root } = parseCheckpoint(openNote(row.note, verifiers).text);
