@@ -10,7 +10,8 @@
  *   6. anchored  the same end to end over a fresh Kafka broker of the bench's own (skip: BENCH_KAFKA=0)
  *
  *   npx tsx bench/ledger.bench.ts     BENCH_EVENTS=60000 BENCH_BATCH=500 BENCH_PROOF_SECONDS=5 BENCH_CHECKPOINT_MS=25
- *                                     BENCH_CPU_PROFILE=<dir>: a CPU profile of the ledger service during phase 6
+ *                                     BENCH_CPU_PROFILE=<dir>: CPU profiles of the audit (4) and the ledger service (6)
+ *                                     BENCH_PHASES=5,6: only these phases (1 and 2 always run: they fill the log)
  *
  * Services are built by hand, not by Nest DI: tsx emits no decorator metadata.
  */
@@ -64,6 +65,7 @@ import { cachePath } from '../scripts/infra/paths';
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateService } from '../scripts/migrate';
 import type { LoadMessage, LoadRequest } from './ledger-load.client';
+import { cpuSnapshot, describeCpu } from './cpu-usage';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 60_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
@@ -78,6 +80,8 @@ const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
 const CHECKPOINT_MS = Number(process.env.BENCH_CHECKPOINT_MS ?? 25);
 /** A broker of the bench's own, fresh each run, apart from the dev (9092) and test (19092) brokers. */
 const BENCH_KAFKA_PORT = 29092;
+/** Phases 3 to 6 can be skipped while working on one of them; 1 and 2 build the log the others read. */
+const PHASES = new Set((process.env.BENCH_PHASES ?? '1,2,3,4,5,6').split(',').map((p) => Number(p.trim())));
 const TARGETS = { appends: 20_000, proofs: 5_000, audit: 200_000, anchoredP99Ms: 50 };
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000);
@@ -274,18 +278,35 @@ async function anchoredOverKafka(
     load.send({ brokers: broker.brokers, warmup: claimEvent(0), events } satisfies LoadRequest);
     loopDelay.enable();
     const elu0 = performance.eventLoopUtilization();
+    const groupOf = (pid: number, comm: string) =>
+      pid === process.pid
+        ? 'ledger service'
+        : pid === load.pid
+          ? 'load generator'
+          : comm === 'postgres'
+            ? 'postgres'
+            : comm === 'java'
+              ? 'kafka broker'
+              : 'other';
+    const cpu0 = cpuSnapshot(groupOf);
+    const wall0 = performance.now();
     const profiler = await startProfiling(process.env.BENCH_CPU_PROFILE);
     const { report } = (await done) as Extract<LoadMessage, { kind: 'report' }>;
+    const cpu = describeCpu(cpu0, cpuSnapshot(groupOf), (performance.now() - wall0) / 1000);
     await profiler?.stop();
     loopDelay.disable();
     const elu = performance.eventLoopUtilization(elu0).utilization;
 
     const latencies: number[] = [];
+    // p99 per 5 s of load: shows whether a miss is a warm-up, a single stall or the steady state.
+    const firstSent = Math.min(...Object.values(report.sent));
+    const windows: number[][] = [];
     const legs = { fetch: [] as number[], in: [] as number[], checkpoint: [] as number[], out: [] as number[] };
     for (const [eventId, sent] of Object.entries(report.sent)) {
       const anchored = report.anchored[eventId];
       if (anchored === undefined) continue;
       latencies.push(anchored - sent);
+      (windows[Math.floor((sent - firstSent) / 5000)] ??= []).push(anchored - sent);
       const appended = appendedAt.get(eventId);
       const checkpointed = appended && checkpointedAt.find((c) => c.size > appended.index);
       if (appended && checkpointed) {
@@ -300,11 +321,13 @@ async function anchoredOverKafka(
     return (
       `${label}  p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms ` +
       `(${latencies.length}/${events.length} anchored; p99 ${p99 <= TARGETS.anchoredP99Ms ? '≤' : '>'} ${TARGETS.anchoredP99Ms} ms target)\n` +
+      `   p99 per 5 s window ${windows.map((w) => percentile(w, 99).toFixed(0)).join(' / ')} ms\n` +
       `   legs     Kafka in (send → handler) ${leg(legs.fetch)}; Kafka in + append ${leg(legs.in)}; ` +
       `append → checkpoint committed ${leg(legs.checkpoint)}; outbox relay + Kafka out ${leg(legs.out)}\n` +
       `   ledger service event loop (load generator and stopwatch in another process): busy ${(elu * 100).toFixed(0)}% ` +
       `(idle: ${(idleElu * 100).toFixed(0)}%), ` +
-      `delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} / p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms`
+      `delay p50 ${(loopDelay.percentile(50) / 1e6).toFixed(1)} / p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms\n` +
+      `   ${cpu}`
     );
   } finally {
     load.kill();
@@ -316,8 +339,11 @@ async function anchoredOverKafka(
   }
 }
 
-/** A V8 CPU profile of this process while the Kafka phase runs, written to `<dir>/ledger-kafka.cpuprofile`. */
-async function startProfiling(dir: string | undefined): Promise<{ stop(): Promise<void> } | undefined> {
+/** A V8 CPU profile of this process from now until stop(), written to `<dir>/<name>.cpuprofile`. */
+async function startProfiling(
+  dir: string | undefined,
+  name = 'ledger-kafka',
+): Promise<{ stop(): Promise<void> } | undefined> {
   if (!dir) return undefined;
   const session = new Session();
   session.connect();
@@ -331,7 +357,7 @@ async function startProfiling(dir: string | undefined): Promise<{ stop(): Promis
     stop: async () => {
       const { profile } = (await post('Profiler.stop')) as { profile: object };
       mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'ledger-kafka.cpuprofile'), JSON.stringify(profile));
+      writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
       session.disconnect();
     },
   };
@@ -447,100 +473,104 @@ async function main(): Promise<void> {
         `${fmt(rate(size, performance.now() - t))} leaves/s`,
     );
 
-    // 3. Inclusion proofs over HTTP, random leaves, against the checkpoint; a sample is verified. The HTTP floor
-    //    (a constant answer, no database) shows how much of the cost is the load generator and the HTTP stack.
-    const started = await startProofServer(url, keys.signerKey);
-    server = started.child;
-    const note = await (await fetch(`${started.base}/v1/ledger/checkpoint`)).text();
-    const checkpoint = parseCheckpoint(openNote(note, [parseVerifierKey(keys.verifierKey)]).text);
-    const floor = await load(
-      started.base,
-      () => '/v1/ledger/public-key',
-      () => undefined,
-    );
-    let verified = 0;
-    const proofs = await load(
-      started.base,
-      () => {
-        const index = Math.floor(Math.random() * size);
-        return `/v1/ledger/proofs/inclusion?index=${index}&treeSize=${size}`;
-      },
-      (path, body) => {
-        if (verified >= 200) return;
-        const index = Number(new URL(path, started.base).searchParams.get('index'));
-        const proof = JSON.parse(body) as { leafHash: string; hashes: string[] };
-        verifyInclusion(
-          Buffer.from(proof.leafHash, 'base64'),
-          index,
-          size,
-          proof.hashes.map((h) => Buffer.from(h, 'base64')),
-          checkpoint.root,
-        );
-        verified++;
-      },
-    );
-    print(
-      `3. proofs   GET /v1/ledger/proofs/inclusion, ${PROOF_CONCURRENCY} in flight  ${fmt(proofs.rate)} proofs/s ` +
-        `(${proofs.failed} failed, ${verified} verified; ${verdict(proofs.rate, TARGETS.proofs)}); ` +
-        `HTTP floor (GET /v1/ledger/public-key) ${fmt(floor.rate)} req/s`,
-    );
-    // What bounds an auditor reading the whole log over the API (the verifier CLI's audit): pages of 1,000 entries.
-    const pages = await load(
-      started.base,
-      () => {
-        const start = Math.floor(Math.random() * Math.max(1, size - 1000));
-        return `/v1/ledger/entries?start=${start}&end=${start + 1000}`;
-      },
-      () => undefined,
-      4,
-    );
-    print(
-      `   entries  GET /v1/ledger/entries, pages of 1,000, 4 in flight  ${fmt(pages.rate * 1000)} entries/s served`,
-    );
-    server.kill('SIGTERM');
-    await once(server, 'exit');
-    server = undefined;
+    if (PHASES.has(3)) {
+      // 3. Inclusion proofs over HTTP, random leaves, against the checkpoint; a sample is verified. The HTTP floor
+      //    (a constant answer, no database) shows how much of the cost is the load generator and the HTTP stack.
+      const started = await startProofServer(url, keys.signerKey);
+      server = started.child;
+      const note = await (await fetch(`${started.base}/v1/ledger/checkpoint`)).text();
+      const checkpoint = parseCheckpoint(openNote(note, [parseVerifierKey(keys.verifierKey)]).text);
+      const floor = await load(
+        started.base,
+        () => '/v1/ledger/public-key',
+        () => undefined,
+      );
+      let verified = 0;
+      const proofs = await load(
+        started.base,
+        () => {
+          const index = Math.floor(Math.random() * size);
+          return `/v1/ledger/proofs/inclusion?index=${index}&treeSize=${size}`;
+        },
+        (path, body) => {
+          if (verified >= 200) return;
+          const index = Number(new URL(path, started.base).searchParams.get('index'));
+          const proof = JSON.parse(body) as { leafHash: string; hashes: string[] };
+          verifyInclusion(
+            Buffer.from(proof.leafHash, 'base64'),
+            index,
+            size,
+            proof.hashes.map((h) => Buffer.from(h, 'base64')),
+            checkpoint.root,
+          );
+          verified++;
+        },
+      );
+      print(
+        `3. proofs   GET /v1/ledger/proofs/inclusion, ${PROOF_CONCURRENCY} in flight  ${fmt(proofs.rate)} proofs/s ` +
+          `(${proofs.failed} failed, ${verified} verified; ${verdict(proofs.rate, TARGETS.proofs)}); ` +
+          `HTTP floor (GET /v1/ledger/public-key) ${fmt(floor.rate)} req/s`,
+      );
+      // What bounds an auditor reading the whole log over the API (the verifier CLI's audit): pages of 1,000 entries.
+      const pages = await load(
+        started.base,
+        () => {
+          const start = Math.floor(Math.random() * Math.max(1, size - 1000));
+          return `/v1/ledger/entries?start=${start}&end=${start + 1000}`;
+        },
+        () => undefined,
+        4,
+      );
+      print(
+        `   entries  GET /v1/ledger/entries, pages of 1,000, 4 in flight  ${fmt(pages.rate * 1000)} entries/s served`,
+      );
+      server.kill('SIGTERM');
+      await once(server, 'exit');
+      server = undefined;
+    }
 
-    // 4a. The pure audit over the log held in memory (what the verifier CLI runs once it has the entries).
-    const entries = (await repo.entriesBetween(ds.manager, 0, size)).map((e) => ({
-      index: Number(e.leaf_index),
-      leaf: e.leaf,
-      leafHash: e.leaf_hash,
-    }));
-    t = performance.now();
-    const pure = auditLog(entries, [{ size: checkpoint.size, root: checkpoint.root }]);
-    const pureRate = rate(EVENTS, performance.now() - t);
-    if (!pure.ok) throw new Error(`pure audit failed: ${pure.finding?.message}`);
-    print(
-      `4. audit    pure LogAuditor, in memory               ${fmt(pureRate)} entries/s (${verdict(pureRate, TARGETS.audit)})`,
-    );
+    if (PHASES.has(4)) {
+      // 4a. The pure audit over the log held in memory (what the verifier CLI runs once it has the entries).
+      const stored = (await repo.latestCheckpoint(ds.manager))!;
+      const checkpoint = parseCheckpoint(openNote(stored.note, [parseVerifierKey(keys.verifierKey)]).text);
+      const entries = (await repo.entriesBetween(ds.manager, 0, size)).map((e) => ({
+        index: Number(e.leaf_index),
+        leaf: e.leaf,
+        leafHash: e.leaf_hash,
+      }));
+      t = performance.now();
+      const pure = auditLog(entries, [{ size: checkpoint.size, root: checkpoint.root }]);
+      const pureRate = rate(EVENTS, performance.now() - t);
+      if (!pure.ok) throw new Error(`pure audit failed: ${pure.finding?.message}`);
+      print(
+        `4. audit    pure LogAuditor, in memory               ${fmt(pureRate)} entries/s (${verdict(pureRate, TARGETS.audit)})`,
+      );
 
-    // 4b. The service's own audit, reading leaves, every stored node and the checkpoints from Postgres.
-    //     Best of three runs each, after a VACUUM ANALYZE: the appends just wrote every row, and the first reads
-    //     otherwise pay for hint bits and stale statistics, which an auditor of a live log does not.
-    await ds.query(`VACUUM ANALYZE ledger_leaves, ledger_nodes`);
-    const auditor = new LedgerAuditService(ds, repo, signer);
-    const bestOf3 = async (checkNodes: boolean) => {
-      let best = 0;
-      for (let run = 0; run < 3; run++) {
-        const started = performance.now();
-        const report = await auditor.audit({ checkNodes });
-        if (!report.ok) throw new Error(`audit failed: ${report.finding?.message}`);
-        best = Math.max(best, rate(EVENTS, performance.now() - started));
-      }
-      return best;
-    };
-    const fullRate = await bestOf3(true);
-    const leavesOnly = await bestOf3(false);
-    print(
-      `   audit    LedgerAuditService from Postgres, best of 3  ${fmt(fullRate)} entries/s with every stored node, ` +
-        `${fmt(leavesOnly)} entries/s leaves + checkpoints only (${verdict(fullRate, TARGETS.audit)})`,
-    );
+      // 4b. The service's own audit, reading leaves, every stored node and the checkpoints from Postgres.
+      //     Best of five runs each, after a VACUUM ANALYZE: the appends just wrote every row, and the first reads
+      //     otherwise pay for hint bits and stale statistics, which an auditor of a live log does not.
+      await ds.query(`VACUUM ANALYZE ledger_leaves, ledger_nodes`);
+      const auditor = new LedgerAuditService(ds, repo, signer);
+      const bestOf3 = async (checkNodes: boolean) => {
+        let best = 0;
+        for (let run = 0; run < 5; run++) {
+          const started = performance.now();
+          const report = await auditor.audit({ checkNodes });
+          if (!report.ok) throw new Error(`audit failed: ${report.finding?.message}`);
+          best = Math.max(best, rate(EVENTS, performance.now() - started));
+        }
+        return best;
+      };
+      const profiler = await startProfiling(process.env.BENCH_CPU_PROFILE, 'ledger-audit');
+      const fullRate = await bestOf3(true);
+      await profiler?.stop();
+      const leavesOnly = await bestOf3(false);
+      print(
+        `   audit    LedgerAuditService from Postgres, best of 5  ${fmt(fullRate)} entries/s with every stored node, ` +
+          `${fmt(leavesOnly)} entries/s leaves + checkpoints only (${verdict(fullRate, TARGETS.audit)})`,
+      );
+    }
 
-    // 5. Append → anchored at 1,000 events/s: batches of 10 every 10 ms while the elected checkpointer runs with
-    //    T = CHECKPOINT_MS; per event, from its append's commit to the commit of the first checkpoint (and its
-    //    ledger.anchored.v1 outbox rows) covering it. Kafka's legs (producer relay, consumer fetch, our relay) are
-    //    not in this figure.
     const checkpointService = (intervalMs: number) =>
       new CheckpointService(
         ds,
@@ -551,43 +581,50 @@ async function main(): Promise<void> {
         signer,
         { ...config, ledger: { ...config.ledger, checkpointIntervalMs: intervalMs } },
       );
-    const leader = checkpointService(CHECKPOINT_MS);
-    const committed: { size: number; at: number }[] = [];
-    const checkpointOnce = leader.checkpointNow.bind(leader);
-    leader.checkpointNow = async () => {
-      const covered = await checkpointOnce();
-      if (covered !== undefined) committed.push({ size: covered, at: performance.now() });
-      return covered;
-    };
-    leader.onApplicationBootstrap();
-    const appended: { size: number; at: number }[] = [];
-    const paced = Array.from({ length: LATENCY_SECONDS * 1000 }, (_, i) => claimEvent(i));
-    const t0 = performance.now();
-    for (let k = 0; k * 10 < paced.length; k++) {
-      const due = t0 + k * 10;
-      if (performance.now() < due) await new Promise((r) => setTimeout(r, due - performance.now()));
-      const result = await ds.transaction((em) => appender.appendBatch(em, paced.slice(k * 10, k * 10 + 10)));
-      appended.push({ size: result.size, at: performance.now() });
+    if (PHASES.has(5)) {
+      // 5. Append → anchored at 1,000 events/s: batches of 10 every 10 ms while the elected checkpointer runs with
+      //    T = CHECKPOINT_MS; per event, from its append's commit to the commit of the first checkpoint (and its
+      //    ledger.anchored.v1 outbox rows) covering it. Kafka's legs (producer relay, consumer fetch, our relay) are
+      //    not in this figure.
+      const leader = checkpointService(CHECKPOINT_MS);
+      const committed: { size: number; at: number }[] = [];
+      const checkpointOnce = leader.checkpointNow.bind(leader);
+      leader.checkpointNow = async () => {
+        const covered = await checkpointOnce();
+        if (covered !== undefined) committed.push({ size: covered, at: performance.now() });
+        return covered;
+      };
+      leader.onApplicationBootstrap();
+      const appended: { size: number; at: number }[] = [];
+      const paced = Array.from({ length: LATENCY_SECONDS * 1000 }, (_, i) => claimEvent(i));
+      const t0 = performance.now();
+      for (let k = 0; k * 10 < paced.length; k++) {
+        const due = t0 + k * 10;
+        if (performance.now() < due) await new Promise((r) => setTimeout(r, due - performance.now()));
+        const result = await ds.transaction((em) => appender.appendBatch(em, paced.slice(k * 10, k * 10 + 10)));
+        appended.push({ size: result.size, at: performance.now() });
+      }
+      const last = appended[appended.length - 1].size;
+      while (!committed.some((c) => c.size >= last)) await new Promise((r) => setTimeout(r, 5));
+      await leader.beforeApplicationShutdown();
+      const latencies = appended.map((a) => committed.find((c) => c.size >= a.size)!.at - a.at).sort((x, y) => x - y);
+      const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
+      print(
+        `5. anchored append → checkpoint committed, 1,000 events/s, T = ${CHECKPOINT_MS} ms  ` +
+          `p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms ` +
+          `(${committed.length} checkpoints; p99 ${pct(99) <= TARGETS.anchoredP99Ms ? '≤' : '>'} ${TARGETS.anchoredP99Ms} ms target, Kafka legs excluded)`,
+      );
     }
-    const last = appended[appended.length - 1].size;
-    while (!committed.some((c) => c.size >= last)) await new Promise((r) => setTimeout(r, 5));
-    await leader.beforeApplicationShutdown();
-    const latencies = appended.map((a) => committed.find((c) => c.size >= a.size)!.at - a.at).sort((x, y) => x - y);
-    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))];
-    print(
-      `5. anchored append → checkpoint committed, 1,000 events/s, T = ${CHECKPOINT_MS} ms  ` +
-        `p50 ${pct(50).toFixed(1)} ms, p99 ${pct(99).toFixed(1)} ms, max ${latencies[latencies.length - 1].toFixed(1)} ms ` +
-        `(${committed.length} checkpoints; p99 ${pct(99) <= TARGETS.anchoredP99Ms ? '≤' : '>'} ${TARGETS.anchoredP99Ms} ms target, Kafka legs excluded)`,
-    );
 
     // 6. Event → ledger.anchored.v1 over a real broker at 1,000 events/s: a producer sends claims.submitted.v1,
     //    the service's own consumer (batch mode) appends, the elected checkpointer signs every CHECKPOINT_MS, the
     //    outbox relay publishes the notices, and a consumer times each event from send to its anchored notice.
-    if (process.env.BENCH_KAFKA !== '0') print(await anchoredOverKafka(ds, appender, checkpointService(CHECKPOINT_MS)));
+    if (PHASES.has(6) && process.env.BENCH_KAFKA !== '0')
+      print(await anchoredOverKafka(ds, appender, checkpointService(CHECKPOINT_MS)));
   } finally {
     server?.kill('SIGTERM');
     await ds.destroy();
-    await dropDatabase(dbName);
+    if (!process.env.BENCH_KEEP_DB) await dropDatabase(dbName);
   }
 }
 

@@ -183,6 +183,36 @@ describe('ledger tamper evidence and replay', () => {
       }
     });
 
+    it('names a stored subtree hash or level-0 node that was deleted', async () => {
+      for (const [level, idx, first] of [
+        [2, 7, 28],
+        [0, 50, 50],
+      ]) {
+        const [{ hash }] = await ds.query(`SELECT hash FROM ledger_nodes WHERE level = $1 AND idx = $2`, [level, idx]);
+        await ds.query(`DELETE FROM ledger_nodes WHERE level = $1 AND idx = $2`, [level, idx]);
+        try {
+          expect((await audit()).finding).toMatchObject({
+            code: 'AUDIT.NODE_MISSING',
+            index: first,
+            node: { level, index: idx },
+          });
+        } finally {
+          await ds.query(`INSERT INTO ledger_nodes (level, idx, hash) VALUES ($1, $2, $3)`, [level, idx, hash]);
+        }
+      }
+    });
+
+    it('names a leaf whose stored hash was cut to another length', async () => {
+      const [{ leaf_hash }] = await ds.query(`SELECT leaf_hash FROM ledger_leaves WHERE leaf_index = 17`);
+      // Every value travels with its length, so a shorter hash cannot shift the leaves after it.
+      await ds.query(`UPDATE ledger_leaves SET leaf_hash = substring(leaf_hash from 2) WHERE leaf_index = 17`);
+      try {
+        expect((await audit()).finding).toMatchObject({ code: 'AUDIT.LEAF_HASH_MISMATCH', index: 17 });
+      } finally {
+        await ds.query(`UPDATE ledger_leaves SET leaf_hash = $1 WHERE leaf_index = 17`, [leaf_hash]);
+      }
+    });
+
     it('names the index of a deleted leaf', async () => {
       const [row] = await ds.query(`SELECT * FROM ledger_leaves WHERE leaf_index = 33`);
       await ds.query(`DELETE FROM ledger_leaves WHERE leaf_index = 33`);

@@ -15,7 +15,10 @@ import {
 import { LedgerRepository } from '../../persistence/ledger.repository';
 import { NOTE_SIGNER } from '../checkpoint/note-signer.provider';
 
-const PAGE = 20_000;
+/** Leaves per read: small enough that the first page (not overlapped with hashing) is short. */
+const PAGE = 4096;
+/** Pages in flight ahead of the one being hashed. */
+const READ_AHEAD = 2;
 
 export const EARLIER_VERIFIER_KEYS = Symbol('EARLIER_VERIFIER_KEYS');
 
@@ -50,16 +53,21 @@ export class LedgerAuditService {
         checkNodes ? this.repo.leafNodeMismatches(em, from, to) : undefined,
       ]);
     };
-    // Read the next page while hashing this one.
-    let next = size > 0 ? read(0) : undefined;
-    for (let from = 0; next; from += page) {
-      const [rows, nodes, leafNodes] = await next;
-      next = from + page < size ? read(from + page) : undefined;
-      const entries = rows.map(toAuditEntry);
+    // Pages are read ahead while this one is hashed, on pool connections of their own, so Postgres (on the other
+    // core) packs the next pages while this thread hashes.
+    const ahead: ReturnType<typeof read>[] = [];
+    let nextFrom = 0;
+    const refill = () => {
+      for (; ahead.length < READ_AHEAD && nextFrom < size; nextFrom += page) ahead.push(read(nextFrom));
+    };
+    refill();
+    while (ahead.length > 0) {
+      const [entries, nodes, leafNodes] = await ahead.shift()!;
+      refill();
       // A deleted leaf shows as a short page: the auditor names the gap when the next index arrives.
       if (auditor.add(entries, nodes && lookupOf(nodes, entries, leafNodes!))) break;
     }
-    await next?.catch(() => undefined);
+    await Promise.allSettled(ahead);
     return auditor.finish();
   }
 
@@ -73,10 +81,6 @@ export class LedgerAuditService {
       return { size, root };
     });
   }
-}
-
-function toAuditEntry(row: { leaf_index: string; leaf: Buffer; leaf_hash: Buffer }): AuditEntry {
-  return { index: Number(row.leaf_index), leaf: row.leaf, leafHash: row.leaf_hash };
 }
 
 /**
