@@ -12,6 +12,7 @@
  *   npx tsx bench/ledger.bench.ts     BENCH_EVENTS=60000 BENCH_BATCH=500 BENCH_PROOF_SECONDS=5 BENCH_CHECKPOINT_MS=25
  *                                     BENCH_CPU_PROFILE=<dir>: CPU profiles of the audit (4) and the ledger service (6)
  *                                     BENCH_PHASES=5,6: only these phases (1 and 2 always run: they fill the log)
+ *                                     BENCH_KEEP_DB=1: keep the database afterwards, to look at its plans in psql
  *
  * Services are built by hand, not by Nest DI: tsx emits no decorator metadata.
  */
