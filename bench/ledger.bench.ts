@@ -7,7 +7,8 @@
  *   3. proofs    inclusion proofs served over HTTP by the service's own read API (a forked server process)
  *   4. audit     the full audit: pure (in memory) and LedgerAuditService over Postgres (stored nodes + checkpoints)
  *   5. anchored  append → checkpoint committed at 1,000 events/s, with the elected checkpointer running
- *   6. anchored  the same end to end over a fresh Kafka broker of the bench's own (skip: BENCH_KAFKA=0)
+ *   6. anchored  the same end to end over a fresh Kafka broker of the bench's own, timed after BENCH_WARMUP_SECONDS
+ *                (default 5) of the same load (skip: BENCH_KAFKA=0)
  *
  *   npx tsx bench/ledger.bench.ts     BENCH_EVENTS=60000 BENCH_BATCH=500 BENCH_PROOF_SECONDS=5 BENCH_CHECKPOINT_MS=25
  *                                     BENCH_CPU_PROFILE=<dir>: CPU profiles of the audit (4) and the ledger service (6)
@@ -79,6 +80,8 @@ const ORIGIN = 'claimchain.bench/ledger';
  */
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 20);
 const CHECKPOINT_MS = Number(process.env.BENCH_CHECKPOINT_MS ?? 25);
+/** Seconds of the same load before phase 6 starts timing, on its fresh broker (see ledger-load.client.ts). */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 /** A broker of the bench's own, fresh each run, apart from the dev (9092) and test (19092) brokers. */
 const BENCH_KAFKA_PORT = 29092;
 /** Phases 3 to 6 can be skipped while working on one of them; 1 and 2 build the log the others read. */
@@ -194,7 +197,7 @@ async function anchoredOverKafka(
   appender: LedgerAppenderService,
   leader: CheckpointService,
 ): Promise<string> {
-  const label = `6. anchored event → ledger.anchored.v1 over Kafka, 1,000 events/s, T = ${CHECKPOINT_MS} ms`;
+  const label = `6. anchored event → ledger.anchored.v1 over Kafka, 1,000 events/s, T = ${CHECKPOINT_MS} ms, after ${WARMUP_SECONDS} s of warm-up`;
   let broker: KafkaBrokerHandle;
   try {
     broker = await ensureKafkaBroker({
@@ -276,7 +279,10 @@ async function anchoredOverKafka(
     const events = Array.from({ length: LATENCY_SECONDS * 1000 }, (_, i) => claimEvent(i));
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     const done = fromLoad('report');
-    load.send({ brokers: broker.brokers, warmup: claimEvent(0), events } satisfies LoadRequest);
+    const warmup = Array.from({ length: WARMUP_SECONDS * 1000 }, (_, i) => claimEvent(i));
+    const measuring = fromLoad('measuring');
+    load.send({ brokers: broker.brokers, warmup, events } satisfies LoadRequest);
+    await measuring;
     loopDelay.enable();
     const elu0 = performance.eventLoopUtilization();
     const groupOf = (pid: number, comm: string) =>
