@@ -136,7 +136,7 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'warn',
       },
     });
-    const problem = await waitForHttp200(`http://127.0.0.1:${PORT}/health/ready`, Date.now() + 60_000, () =>
+    const problem = await waitForHttp200(`http://127.0.0.1:${PORT}/health/pipeline`, Date.now() + 60_000, () =>
       Boolean(service!.child.exitCode !== null),
     );
     if (problem) throw new Error(`claim-intake did not become ready: ${problem}`);

@@ -186,7 +186,7 @@ async function main(): Promise<void> {
   const failures = (
     await Promise.all(
       services.map(async (s) => {
-        const problem = await waitForHttp200(`${urls.get(s.name as ServiceName)}/health/ready`, deadline, () =>
+        const problem = await waitForHttp200(`${urls.get(s.name as ServiceName)}/health/pipeline`, deadline, () =>
           Boolean(s.child.exitCode !== null || s.child.signalCode),
         );
         return problem ? `${s.name}: ${problem}` : undefined;
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   }
 
   printTable([
-    ...SERVICE_NAMES.map((n): [string, string] => [n, `${urls.get(n)}  (ready: ${urls.get(n)}/health/ready)`]),
+    ...SERVICE_NAMES.map((n): [string, string] => [n, `${urls.get(n)}  (pipeline: ${urls.get(n)}/health/pipeline)`]),
     ['Kafka', broker!.brokers.join(',')],
     ['Postgres', `${redactUrl(databaseUrl)} (databases ${databasePrefix}_*)`],
   ]);

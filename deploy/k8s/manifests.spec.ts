@@ -540,9 +540,10 @@ describe('deploy/k8s', () => {
       }
     });
 
-    it('probes routes the services serve: readiness the dependency check, liveness and startup the process', () => {
+    it('probes routes the services serve: readiness the database check, liveness and startup the process', () => {
       const routes = healthRoutes();
-      expect(Object.keys(routes).sort()).toEqual(['live', 'ready']);
+      // pipeline (Kafka included) is for alerting and the launcher, never a probe: see docs/operations.md.
+      expect(Object.keys(routes).sort()).toEqual(['live', 'pipeline', 'ready']);
       // A global prefix or versioning would move every route, the probes' too.
       const edge = [...sourcesUnder(join(ROOT, 'libs')), ...sourcesUnder(join(ROOT, 'apps'))]
         .filter((f) => /setGlobalPrefix\(|enableVersioning\(/.test(readFileSync(f, 'utf8')))

@@ -163,6 +163,7 @@ describe('authorization matrix', () => {
     ['ledger-anchoring', '/v1/ledger/checkpoint'],
     ['ledger-anchoring', '/v1/ledger/public-key'],
     ['claim-intake', '/health/ready'],
+    ['treatment-verification', '/health/pipeline'],
     ['payout', '/health/live'],
   ] as [ServiceName, string][])('serves %s %s without a token', async (service, path) => {
     const res = await fetch(system.url(service, path));

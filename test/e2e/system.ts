@@ -78,7 +78,7 @@ export async function startSystem(
     bases.set(service, await app.getUrl());
   }
   for (const service of services) {
-    await waitFor(`${service} to be ready`, async () => (await fetch(url(service, '/health/ready'))).ok, {
+    await waitFor(`${service} to be ready`, async () => (await fetch(url(service, '/health/pipeline'))).ok, {
       timeoutMs: 60_000,
     });
   }

@@ -23,6 +23,8 @@ export interface ProblemDetails {
   instance?: string;
   code?: string;
   errors?: ProblemFieldError[];
+  /** A health endpoint's 503: each checked dependency and its state (e.g. `"kafka-consumer": {"status": "down"}`). */
+  checks?: Record<string, unknown>;
 }
 
 function slug(code: string): string {
@@ -65,11 +67,29 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (status !== undefined) {
       const detail = exception instanceof Error ? exception.message : undefined;
       const code = `HTTP.${status}`;
-      return { type: PROBLEM_TYPE_BASE + slug(code), title: httpTitle(status), status, detail, code };
+      const checks = healthChecksOf(exception);
+      return {
+        type: PROBLEM_TYPE_BASE + slug(code),
+        title: httpTitle(status),
+        status,
+        detail,
+        code,
+        ...(checks ? { checks } : {}),
+      };
     }
     this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return { type: 'about:blank', title: 'Internal Server Error', status: 500 };
   }
+}
+
+/** The per-dependency details of a failed @nestjs/terminus check, which an operator needs to see what is down. */
+function healthChecksOf(exception: unknown): Record<string, unknown> | undefined {
+  if (!(exception instanceof HttpException)) return undefined;
+  const body = exception.getResponse() as { status?: unknown; details?: unknown };
+  const terminus = typeof body === 'object' && body !== null && body.status === 'error';
+  return terminus && typeof body.details === 'object' && body.details !== null
+    ? (body.details as Record<string, unknown>)
+    : undefined;
 }
 
 function statusOfFastifyError(exception: unknown): number | undefined {

@@ -60,7 +60,7 @@ export class MessagingModule {
           provide: MESSAGING_PROBES,
           inject: [OutboxRelay, KafkaEventTransport],
           useFactory: (relay: OutboxRelay, transport: KafkaEventTransport) => [
-            { name: 'kafka-producer', isReady: () => relay.isRunning },
+            { name: 'kafka-producer', isReady: () => relay.isPublishing },
             { name: 'kafka-consumer', isReady: () => transport.isReady },
           ],
         },
@@ -78,5 +78,5 @@ export function connectEventTransport(app: INestApplication): KafkaEventTranspor
   return transport;
 }
 
-/** Readiness of this service's Kafka side, for the health module. */
+/** The state of this service's Kafka side, for the health module's pipeline check. */
 export const MESSAGING_PROBES = Symbol('MESSAGING_PROBES');

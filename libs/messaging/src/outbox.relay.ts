@@ -49,6 +49,7 @@ export class OutboxRelay {
   private listener?: PoolClient;
   private readonly batchSize: number;
   private readonly idlePollMs: number;
+  private failing = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -61,6 +62,11 @@ export class OutboxRelay {
 
   get isRunning(): boolean {
     return this.running;
+  }
+
+  /** Running and its last attempt to publish succeeded: false while the broker is unreachable. */
+  get isPublishing(): boolean {
+    return this.running && !this.failing;
   }
 
   async start(): Promise<void> {
@@ -134,9 +140,11 @@ export class OutboxRelay {
         this.notified = false; // what was notified before this drain is in it
         const published = await this.drainOnce();
         failures = 0;
+        this.failing = false;
         if (published < this.batchSize) await this.idle(this.idlePollMs);
       } catch (error) {
         failures += 1;
+        this.failing = true;
         const backoff = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
         this.logger.error(`outbox relay failed (attempt ${failures}), retrying in ${backoff} ms: ${String(error)}`);
         await this.idle(backoff);
