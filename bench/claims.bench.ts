@@ -9,7 +9,7 @@
  * on the one port (node:cluster), as n replicas would.
  */
 import autocannon from 'autocannon';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -22,7 +22,7 @@ import { dropDatabases, ensureDatabases, serviceDatabaseNames } from '../scripts
 import { startService, waitForHttp200 } from '../scripts/infra/service-process';
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateAll } from '../scripts/migrate';
-import { cpuSnapshot, describeCpu } from './cpu-usage';
+import { cpuSnapshot, describeCpu, groupByRole } from './cpu-usage';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
@@ -74,16 +74,6 @@ async function run(opts: { token: string; connections: number; overallRate?: num
       },
     ],
   });
-}
-
-/** The parent pid, from /proc (0 when the process is gone): cluster workers count as claim-intake. */
-function parentOf(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return 0;
-  }
 }
 
 function report(name: string, r: autocannon.Result): void {
@@ -142,16 +132,7 @@ async function main(): Promise<void> {
     if (problem) throw new Error(`claim-intake did not become ready: ${problem}`);
     await run({ token, connections: 8 }); // warm-up: JIT, connection pools
     const servicePid = service.child.pid;
-    const groupOf = (pid: number, comm: string) =>
-      pid === servicePid || parentOf(pid) === servicePid
-        ? 'claim-intake'
-        : pid === process.pid
-          ? 'load generator'
-          : comm === 'postgres'
-            ? 'postgres'
-            : comm === 'java'
-              ? 'kafka broker'
-              : 'other';
+    const groupOf = groupByRole({ 'claim-intake': servicePid, 'load generator': process.pid });
     for (const [name, opts] of [
       ['flat out (64 connections)', { token, connections: 64 }],
       ['fixed 1,000 claims/s', { token, connections: 64, overallRate: 1000 }],

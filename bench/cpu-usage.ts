@@ -31,6 +31,27 @@ export function cpuSnapshot(groupOf: (pid: number, comm: string) => string): Cpu
   return totals;
 }
 
+/**
+ * The usual grouping: the processes the caller names, Postgres backends, the Kafka broker's JVM (even when a named
+ * process started it), then the children of a named process (a cluster's workers), and everything else.
+ */
+export function groupByRole(named: Record<string, number | undefined>): (pid: number, comm: string) => string {
+  const byPid = new Map(Object.entries(named).map(([name, pid]) => [pid, name]));
+  return (pid, comm) =>
+    byPid.get(pid) ??
+    (comm === 'postgres' ? 'postgres' : comm === 'java' ? 'kafka broker' : byPid.get(parentOf(pid))) ??
+    'other';
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** "group 1.23 s (61%)" per group, largest first, for the CPU used between two snapshots over `wallSeconds`. */
 export function describeCpu(before: CpuSnapshot, after: CpuSnapshot, wallSeconds: number, perUnit?: number): string {
   const used = [...after].map(([group, s]) => [group, s - (before.get(group) ?? 0)] as const).filter(([, s]) => s > 0);

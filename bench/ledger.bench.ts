@@ -67,7 +67,7 @@ import { cachePath } from '../scripts/infra/paths';
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateService } from '../scripts/migrate';
 import type { LoadMessage, LoadRequest } from './ledger-load.client';
-import { cpuSnapshot, describeCpu } from './cpu-usage';
+import { cpuSnapshot, describeCpu, groupByRole } from './cpu-usage';
 
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 60_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
@@ -285,16 +285,7 @@ async function anchoredOverKafka(
     await measuring;
     loopDelay.enable();
     const elu0 = performance.eventLoopUtilization();
-    const groupOf = (pid: number, comm: string) =>
-      pid === process.pid
-        ? 'ledger service'
-        : pid === load.pid
-          ? 'load generator'
-          : comm === 'postgres'
-            ? 'postgres'
-            : comm === 'java'
-              ? 'kafka broker'
-              : 'other';
+    const groupOf = groupByRole({ 'ledger service': process.pid, 'load generator': load.pid });
     const cpu0 = cpuSnapshot(groupOf);
     const wall0 = performance.now();
     const profiler = await startProfiling(process.env.BENCH_CPU_PROFILE);
