@@ -159,6 +159,15 @@ export class LedgerRepository {
   }
 
   /** Leaves commit in index order under the sequencer lock, so the committed leaves are always a prefix. */
+  /** What a checkpoint starts from, in one round trip: the size the latest checkpoint covers and the log's size. */
+  async checkpointState(em: EntityManager): Promise<{ checkpointed: number; size: number }> {
+    const [row] = await em.query(
+      `SELECT COALESCE((SELECT MAX(c.tree_size) FROM ledger_checkpoints c), 0)::text AS checkpointed,
+              (SELECT COALESCE(MAX(l.leaf_index), -1) + 1 FROM ledger_leaves l)::text AS size`,
+    );
+    return { checkpointed: Number(row.checkpointed), size: Number(row.size) };
+  }
+
   async size(em: EntityManager): Promise<number> {
     const [{ size }] = await em.query(`SELECT (COALESCE(MAX(leaf_index), -1) + 1)::text AS size FROM ledger_leaves`);
     return Number(size);

@@ -9,6 +9,7 @@ import { AnchorPublisher } from '../anchor/anchor-publisher.service';
 import { LatestCheckpointCache } from './latest-checkpoint.cache';
 import { LeaderLease } from './leader.lease';
 import { NOTE_SIGNER } from './note-signer.provider';
+import { CoalescingSubtreeReader } from '../read/coalescing-subtree.reader';
 
 export const LEDGER_SOURCE = 'claimchain/ledger-anchoring';
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
@@ -111,21 +112,24 @@ export class CheckpointService implements OnApplicationBootstrap, BeforeApplicat
   async checkpointNow(): Promise<number | undefined> {
     const size = await this.dataSource.transaction(async (em) => {
       await this.repo.lockCheckpointer(em);
-      const previous = await this.repo.latestCheckpoint(em);
-      const from = previous ? Number(previous.tree_size) : 0;
+      // After the lock, in a statement of its own: its snapshot then sees every checkpoint committed before ours.
+      const { checkpointed: from, size: logSize } = await this.repo.checkpointState(em);
       this.lastCheckpointed = from;
-      const logSize = await this.repo.size(em);
       if (logSize <= from) return undefined;
       const size = Math.min(logSize, from + MAX_LEAVES_PER_CHECKPOINT);
       if (size < logSize) this.requestWake(); // more to cover: go again at once
-      const root = await rootHash(new PostgresSubtreeReader(em), size);
+      // The root's nodes and every proof's nodes in one read: the two ask in the same turn, the reader merges them.
+      const nodes = new CoalescingSubtreeReader(new PostgresSubtreeReader(em));
+      const [root, proofs] = await Promise.all([
+        rootHash(nodes, size),
+        inclusionProofsForRange(nodes, from, size, size),
+      ]);
       const origin = this.config.ledger.origin;
       const note = signNote(formatCheckpoint({ origin, size, root }), this.signer);
       await this.repo.insertCheckpoint(em, { size, root, note });
       const rootB64 = root.toString('base64');
       const leaves = await this.repo.leavesBetween(em, from, size);
       // Each notice carries its leaf's proof against this checkpoint: with the note, a self-contained receipt.
-      const proofs = await inclusionProofsForRange(new PostgresSubtreeReader(em), from, size, size);
       const events: LedgerOutput[] = leaves.map((leaf, i) => ({
         topic: Topics.LedgerAnchored,
         event: buildEvent(Topics.LedgerAnchored, {
