@@ -49,7 +49,8 @@ export class OutboxRelay {
   private listener?: PoolClient;
   private readonly batchSize: number;
   private readonly idlePollMs: number;
-  private failing = false;
+  /** Consecutive failed drains. */
+  private failures = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -64,9 +65,13 @@ export class OutboxRelay {
     return this.running;
   }
 
-  /** Running and its last attempt to publish succeeded: false while the broker is unreachable. */
+  /**
+   * Running and its last drain succeeded. A drain fails when Postgres does or when the producer gives up; against an
+   * unreachable broker the idempotent producer keeps retrying instead (see IDEMPOTENT_PRODUCER), so an outage shows
+   * here only once a send fails, and on the consumer's probe.
+   */
   get isPublishing(): boolean {
-    return this.running && !this.failing;
+    return this.running && this.failures === 0;
   }
 
   async start(): Promise<void> {
@@ -134,19 +139,18 @@ export class OutboxRelay {
   }
 
   private async run(): Promise<void> {
-    let failures = 0;
     while (this.running) {
       try {
         this.notified = false; // what was notified before this drain is in it
         const published = await this.drainOnce();
-        failures = 0;
-        this.failing = false;
+        this.failures = 0;
         if (published < this.batchSize) await this.idle(this.idlePollMs);
       } catch (error) {
-        failures += 1;
-        this.failing = true;
-        const backoff = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
-        this.logger.error(`outbox relay failed (attempt ${failures}), retrying in ${backoff} ms: ${String(error)}`);
+        this.failures += 1;
+        const backoff = Math.min(5000, 100 * 2 ** Math.min(this.failures, 6));
+        this.logger.error(
+          `outbox relay failed (attempt ${this.failures}), retrying in ${backoff} ms: ${String(error)}`,
+        );
         await this.idle(backoff);
       }
     }
