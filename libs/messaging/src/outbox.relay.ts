@@ -61,10 +61,6 @@ export class OutboxRelay {
     this.idlePollMs = options.idlePollMs ?? 250;
   }
 
-  get isRunning(): boolean {
-    return this.running;
-  }
-
   /**
    * Running and its last drain succeeded. A drain fails when Postgres does or when the producer gives up; against an
    * unreachable broker the idempotent producer keeps retrying instead (see IDEMPOTENT_PRODUCER), so an outage shows
