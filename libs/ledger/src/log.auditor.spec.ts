@@ -111,4 +111,59 @@ describe(LogAuditor.name, () => {
     auditor.add(entries.slice(10));
     expect(auditor.finish()).toMatchObject({ ok: false, size: 3, finding: { index: 3 } });
   });
+
+  describe('fed leaf hashes computed elsewhere (addLeafHashes)', () => {
+    const hashesOf = (entries: AuditEntry[]) => Buffer.concat(entries.map((e) => hashLeaf(e.leaf)));
+    const auditHashes = (
+      entries: AuditEntry[],
+      checkpoints: { size: number; root: Buffer }[],
+      storedNode?: (level: number, index: number) => Buffer | undefined,
+      batch = 7,
+    ) => {
+      const auditor = new LogAuditor(checkpoints);
+      for (let i = 0; i < entries.length; i += batch) {
+        auditor.addLeafHashes(entries[i].index, hashesOf(entries.slice(i, i + batch)), storedNode);
+      }
+      return auditor.finish();
+    };
+
+    it('gives the same report as add on an untouched log', async () => {
+      const { entries, checkpoints, storedNode } = await buildLog(100, [1, 37, 64, 100]);
+      expect(auditHashes(entries, checkpoints, storedNode)).toEqual(auditLog(entries, checkpoints, storedNode));
+      expect(auditHashes(entries, checkpoints, storedNode).ok).toBe(true);
+    });
+
+    it('names a stored interior node that differs, as add does', async () => {
+      const { entries, checkpoints, nodes, storedNode } = await buildLog(64, [64]);
+      nodes.set('3/2', Buffer.alloc(32, 9));
+      const report = auditHashes(entries, checkpoints, storedNode);
+      expect(report.finding).toMatchObject({ code: 'AUDIT.NODE_MISMATCH', index: 16, node: { level: 3, index: 2 } });
+      expect(report).toEqual(auditLog(entries, checkpoints, storedNode));
+    });
+
+    it('bounds a consistent rewrite by the checkpoint roots, as add does', async () => {
+      const { entries, checkpoints } = await buildLog(50, [10, 20, 30, 50]);
+      const forged = Buffer.from('{"id":"forged"}');
+      entries[23] = { index: 23, leaf: forged, leafHash: hashLeaf(forged) };
+      expect(auditHashes(entries, checkpoints).finding).toMatchObject({
+        code: 'AUDIT.ROOT_MISMATCH',
+        index: 20,
+        checkpointSize: 30,
+      });
+    });
+
+    it('reports hashes that do not start at the next index as a gap', async () => {
+      const { entries, checkpoints } = await buildLog(20, [20]);
+      const auditor = new LogAuditor(checkpoints);
+      auditor.addLeafHashes(0, hashesOf(entries.slice(0, 12)));
+      expect(auditor.addLeafHashes(13, hashesOf(entries.slice(13)))).toMatchObject({
+        code: 'AUDIT.INDEX_GAP',
+        index: 12,
+      });
+    });
+
+    it('refuses bytes that are not whole hashes', () => {
+      expect(() => new LogAuditor([]).addLeafHashes(0, Buffer.alloc(33))).toThrow(/not whole leaf hashes/);
+    });
+  });
 });

@@ -114,28 +114,51 @@ export class LogAuditor {
       if (entry.leafHash !== undefined && !computed.equals(entry.leafHash)) {
         return this.fail('AUDIT.LEAF_HASH_MISMATCH', index, `entry ${index}: stored leaf hash is not the leaf's hash`);
       }
-      if (storedNode && !this.checkNode(storedNode, 0, index, computed)) return this.found;
-      let level = 0;
-      let hash = computed;
-      let nodeIndex = index;
-      while (this.levels.length > 0 && this.levels[this.levels.length - 1] === level) {
-        this.levels.pop();
-        hash = hashChildren(this.hashes.pop()!, hash);
-        level += 1;
-        nodeIndex = Math.floor(nodeIndex / 2);
-        if (storedNode && !this.checkNode(storedNode, level, nodeIndex, hash)) return this.found;
-      }
-      this.levels.push(level);
-      this.hashes.push(hash);
-      this.treeSize = index + 1;
-      if (
-        this.nextCheckpoint < this.checkpoints.length &&
-        this.checkpoints[this.nextCheckpoint].size === this.treeSize
-      ) {
-        if (!this.matchCheckpoints()) return this.found;
-      }
+      if (!this.grow(index, computed, storedNode)) return this.found;
     }
     return undefined;
+  }
+
+  /**
+   * Feeds the next entries by their leaf hashes alone (32 bytes each, in index order from `firstIndex`), for a caller
+   * that hashed the leaves itself, on another thread, and checked them against the stored leaf hashes there, exactly
+   * as `add` would. Everything else (the tree, stored nodes, checkpoints) is checked here, in order.
+   */
+  addLeafHashes(firstIndex: number, leafHashes: Uint8Array, storedNode?: StoredNodeLookup): AuditFinding | undefined {
+    if (this.found) return this.found;
+    if (leafHashes.length % HASH_SIZE !== 0) {
+      throw new LedgerError('LEDGER.HASH_WRONG_SIZE', `${leafHashes.length} bytes are not whole leaf hashes`);
+    }
+    const hashes = Buffer.from(leafHashes.buffer, leafHashes.byteOffset, leafHashes.length);
+    for (let offset = 0, index = firstIndex; offset < hashes.length; offset += HASH_SIZE, index++) {
+      if (index !== this.treeSize) {
+        return this.fail('AUDIT.INDEX_GAP', this.treeSize, `expected entry ${this.treeSize}, got entry ${index}`);
+      }
+      if (!this.grow(index, hashes.subarray(offset, offset + HASH_SIZE), storedNode)) return this.found;
+    }
+    return undefined;
+  }
+
+  /** Adds leaf `index` (the next one) with its hash to the tree, checking stored nodes and checkpoints it completes. */
+  private grow(index: number, leafHash: Buffer, storedNode: StoredNodeLookup | undefined): boolean {
+    if (storedNode && !this.checkNode(storedNode, 0, index, leafHash)) return false;
+    let level = 0;
+    let hash = leafHash;
+    let nodeIndex = index;
+    while (this.levels.length > 0 && this.levels[this.levels.length - 1] === level) {
+      this.levels.pop();
+      hash = hashChildren(this.hashes.pop()!, hash);
+      level += 1;
+      nodeIndex = Math.floor(nodeIndex / 2);
+      if (storedNode && !this.checkNode(storedNode, level, nodeIndex, hash)) return false;
+    }
+    this.levels.push(level);
+    this.hashes.push(hash);
+    this.treeSize = index + 1;
+    if (this.nextCheckpoint < this.checkpoints.length && this.checkpoints[this.nextCheckpoint].size === this.treeSize) {
+      return this.matchCheckpoints();
+    }
+    return true;
   }
 
   finish(): AuditReport {

@@ -49,8 +49,11 @@ export interface NewLeaf {
  */
 async function read<T>(em: EntityManager, name: string, sql: string, params: unknown[]): Promise<T[]> {
   if (em.queryRunner) return em.query(sql, params);
-  const pool = (em.connection.driver as PostgresDriver).master as Pool;
-  return (await pool.query({ name, text: sql, values: params })).rows as T[];
+  return (await poolOf(em).query({ name, text: sql, values: params })).rows as T[];
+}
+
+function poolOf(em: EntityManager): Pool {
+  return (em.connection.driver as PostgresDriver).master as Pool;
 }
 
 /**
@@ -168,6 +171,11 @@ export class LedgerRepository {
     return { checkpointed: Number(row.checkpointed), size: Number(row.size) };
   }
 
+  /** The pg pool under TypeORM: its settings open the connection of the audit's worker thread. */
+  pool(em: EntityManager): Pool {
+    return poolOf(em);
+  }
+
   async size(em: EntityManager): Promise<number> {
     const [{ size }] = await em.query(`SELECT (COALESCE(MAX(leaf_index), -1) + 1)::text AS size FROM ledger_leaves`);
     return Number(size);
@@ -247,34 +255,6 @@ export class LedgerRepository {
          FROM ledger_leaves l WHERE l.leaf_index >= $1 AND l.leaf_index < $2 ORDER BY l.leaf_index`,
       [from, to],
     );
-  }
-
-  /** Just what an audit rehashes, for [from, to) in index order, packed (see PackedReader). */
-  async leafBytesBetween(
-    em: EntityManager,
-    from: number,
-    to: number,
-  ): Promise<{ index: number; leaf: Buffer; leafHash: Buffer }[]> {
-    // No ORDER BY and no GROUP BY: sorting wide rows costs Postgres more than the scan. Every frame carries its
-    // index, and the index range scan hands them over in order; anything else is sorted here.
-    const rows = await read<{ frames: Buffer | null }>(
-      em,
-      'ledger_leaf_bytes_between',
-      `SELECT string_agg(int8send(l.leaf_index) || int4send(length(l.leaf)) || l.leaf
-                         || int4send(length(l.leaf_hash)) || l.leaf_hash, ''::bytea) AS frames
-         FROM ledger_leaves l WHERE l.leaf_index >= $1 AND l.leaf_index < $2`,
-      [from, to],
-    );
-    const leaves: { index: number; leaf: Buffer; leafHash: Buffer }[] = [];
-    let ordered = true;
-    for (const { frames } of rows) {
-      for (const r = new PackedReader(frames); !r.done;) {
-        const leaf = { index: r.int8(), leaf: r.bytes(), leafHash: r.bytes() };
-        if (leaves.length > 0 && leaf.index < leaves[leaves.length - 1].index) ordered = false;
-        leaves.push(leaf);
-      }
-    }
-    return ordered ? leaves : leaves.sort((a, b) => a.index - b.index);
   }
 
   async entryByEventId(em: EntityManager, eventId: string): Promise<StoredEntry | undefined> {

@@ -2,8 +2,8 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
   AuditedCheckpoint,
-  AuditEntry,
   AuditReport,
+  HASH_SIZE,
   LogAuditor,
   NoteSigner,
   openNote,
@@ -14,6 +14,7 @@ import {
 } from '@claimchain/ledger';
 import { LedgerRepository } from '../../persistence/ledger.repository';
 import { NOTE_SIGNER } from '../checkpoint/note-signer.provider';
+import { HashedLeafPage, LeafPageHasher } from './leaf-page.hasher';
 
 /** Leaves per read: small enough that the first page (not overlapped with hashing) is short. */
 const PAGE = 4096;
@@ -43,31 +44,39 @@ export class LedgerAuditService {
     const em = this.dataSource.manager;
     const auditor = new LogAuditor(await this.verifiedCheckpoints());
     const size = await this.repo.size(em);
-    // Level-0 nodes are leaf hashes again: Postgres compares them with the leaves' and sends only the ones that
-    // differ or are missing, so a page reads each leaf hash once and the nodes of level 1 up.
-    const read = (from: number) => {
+    // The leaves are read and rehashed on a worker thread (the second core), the tree is built here from their
+    // hashes. Level-0 nodes are leaf hashes again: Postgres compares them with the leaves' and sends only the ones
+    // that differ or are missing, so a page reads the nodes of level 1 up and these exceptions.
+    const leaves = new LeafPageHasher(this.repo.pool(em), { from: 0, to: size, page, ahead: READ_AHEAD + 1 });
+    const readNodes = (from: number) => {
       const to = Math.min(from + page, size);
       return Promise.all([
-        this.repo.leafBytesBetween(em, from, to),
-        checkNodes ? this.repo.nodesCompletedBetween(em, from, to, { fromLevel: 1 }) : undefined,
-        checkNodes ? this.repo.leafNodeMismatches(em, from, to) : undefined,
+        this.repo.nodesCompletedBetween(em, from, to, { fromLevel: 1 }),
+        this.repo.leafNodeMismatches(em, from, to),
       ]);
     };
-    // Pages are read ahead while this one is hashed, on pool connections of their own, so Postgres (on the other
-    // core) packs the next pages while this thread hashes.
-    const ahead: ReturnType<typeof read>[] = [];
+    // Node pages are read ahead on pool connections of their own while this thread builds the tree.
+    const ahead: ReturnType<typeof readNodes>[] = [];
     let nextFrom = 0;
     const refill = () => {
-      for (; ahead.length < READ_AHEAD && nextFrom < size; nextFrom += page) ahead.push(read(nextFrom));
+      for (; checkNodes && ahead.length < READ_AHEAD && nextFrom < size; nextFrom += page)
+        ahead.push(readNodes(nextFrom));
     };
-    refill();
-    while (ahead.length > 0) {
-      const [entries, nodes, leafNodes] = await ahead.shift()!;
+    try {
       refill();
-      // A deleted leaf shows as a short page: the auditor names the gap when the next index arrives.
-      if (auditor.add(entries, nodes && lookupOf(nodes, entries, leafNodes!))) break;
+      for (let hashed = await leaves.next(); hashed; hashed = await leaves.next()) {
+        const nodes = checkNodes ? await ahead.shift()! : undefined;
+        refill();
+        const lookup = nodes && lookupOf(hashed, ...nodes);
+        // A deleted leaf shows as a short page: the auditor names the gap when the next index arrives.
+        if (auditor.addLeafHashes(hashed.from, hashed.hashes, lookup)) break;
+        // The entry the worker stopped at: add() names it, exactly as a one-thread audit would.
+        if (hashed.stop && auditor.add([hashed.stop], lookup)) break;
+      }
+    } finally {
+      await leaves.close();
+      await Promise.allSettled(ahead);
     }
-    await Promise.allSettled(ahead);
     return auditor.finish();
   }
 
@@ -84,12 +93,13 @@ export class LedgerAuditService {
 }
 
 /**
- * Nodes of one page, by level, as dense arrays from each level's first index. Level 0 is each entry's stored leaf
- * hash, unless Postgres found that leaf's level-0 node missing (undefined) or different (that hash).
+ * Stored nodes of one page, by level, as dense arrays from each level's first index. Level 0 is each leaf's own hash
+ * (the worker checked it against the stored leaf hash), unless Postgres found that leaf's level-0 node missing
+ * (undefined) or different (that hash).
  */
 function lookupOf(
+  page: HashedLeafPage,
   nodes: readonly TreeNode[],
-  entries: readonly AuditEntry[],
   leafNodes: ReadonlyMap<number, Buffer | undefined>,
 ): StoredNodeLookup {
   const byLevel: { low: number; hashes: Buffer[] }[] = [];
@@ -98,11 +108,13 @@ function lookupOf(
     level.low = Math.min(level.low, n.index);
   }
   for (const n of nodes) byLevel[n.level].hashes[n.index - byLevel[n.level].low] = n.hash;
-  const first = entries.length > 0 ? entries[0].index : 0;
+  const hashes = Buffer.from(page.hashes.buffer, page.hashes.byteOffset, page.hashes.length);
+  const count = hashes.length / HASH_SIZE;
   return (level, index) => {
     if (level === 0) {
       if (leafNodes.has(index)) return leafNodes.get(index);
-      return entries[index - first]?.index === index ? entries[index - first].leafHash : undefined;
+      const i = index - page.from;
+      return i >= 0 && i < count ? hashes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) : undefined;
     }
     const l = byLevel[level];
     return l ? l.hashes[index - l.low] : undefined;
