@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfig } from '@claimchain/config';
 import { AuthModule, HealthModule } from '@claimchain/http';
-import { MESSAGING_PROBES, MessagingModule, OutboxWriter } from '@claimchain/messaging';
+import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './persistence/data-source.options';
 import { ClaimsRepository } from './persistence/claims.repository';
@@ -44,9 +44,8 @@ export class ClaimIntakeModule {
         CancelClaimService,
         {
           provide: ClaimSubmissionBatcher,
-          inject: [DataSource, ClaimsRepository, OutboxWriter],
-          useFactory: (ds: DataSource, claims: ClaimsRepository, outbox: OutboxWriter) =>
-            new ClaimSubmissionBatcher(ds, claims, outbox),
+          inject: [DataSource, ClaimsRepository],
+          useFactory: (ds: DataSource, claims: ClaimsRepository) => new ClaimSubmissionBatcher(ds, claims),
         },
         {
           provide: SubmitClaimService,

@@ -119,22 +119,45 @@ export class IdempotencyKeys1732400000010 implements MigrationInterface {
  * fixed order so concurrent batches cannot deadlock on each other's keys. Returns the keys this transaction claimed;
  * the others were already used, and `storedResponses` says with what. Each key is stored with the response its
  * request will get if it succeeds (one write, no update after); a request that is refused must `releaseKeys`.
+ *
+ * `lock` names a transaction-scoped advisory lock to take once the row's key is claimed, for a caller that also
+ * serialises on something else (claim intake: the patient). The same statement takes them, after every key and in
+ * the order of their lock ids; so every batch locks keys first, then these, each in one global order, and two
+ * batches cannot wait on each other in a cycle.
  */
 export async function claimKeys(
   em: EntityManager,
-  rows: readonly { scope: string; key: string; body: unknown; response: { status: number; body: unknown } }[],
+  rows: readonly {
+    scope: string;
+    key: string;
+    body: unknown;
+    response: { status: number; body: unknown };
+    lock?: string;
+  }[],
 ): Promise<Set<string>> {
   const sorted = [...rows].sort((a, b) => (a.scope + '\0' + a.key < b.scope + '\0' + b.key ? -1 : 1));
+  // `locked` sorts the claimed rows before it takes a lock, so every key is claimed before the first lock.
   const claimed: { scope: string; key: string }[] = await em.query(
-    `INSERT INTO idempotency_keys (scope, key, request_hash, status, body)
-     SELECT s, k, h, st, b::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[]) AS t(s, k, h, st, b)
-     ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key`,
+    `WITH claimed AS (
+       INSERT INTO idempotency_keys (scope, key, request_hash, status, body)
+       SELECT s, k, h, st, b::jsonb FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[]) AS t(s, k, h, st, b)
+       ON CONFLICT (scope, key) DO NOTHING RETURNING scope, key
+     ), locked AS (
+       SELECT count(pg_advisory_xact_lock(id)) FROM (
+         SELECT DISTINCT hashtext(t.lock) AS id
+           FROM unnest($1::text[], $2::text[], $6::text[]) AS t(s, k, lock) JOIN claimed c ON c.scope = t.s AND c.key = t.k
+          WHERE t.lock IS NOT NULL
+          ORDER BY id
+       ) ids
+     )
+     SELECT scope, key FROM claimed, locked`,
     [
       sorted.map((r) => r.scope),
       sorted.map((r) => r.key),
       sorted.map((r) => requestFingerprint(r.body)),
       sorted.map((r) => r.response.status),
       sorted.map((r) => JSON.stringify(r.response.body)),
+      sorted.map((r) => r.lock ?? null),
     ],
   );
   return new Set(claimed.map((c) => `${c.scope}\0${c.key}`));

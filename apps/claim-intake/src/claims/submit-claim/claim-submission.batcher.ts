@@ -11,7 +11,6 @@ import {
   StoredResponse,
   storedResponses,
 } from '@claimchain/http';
-import { OutboxWriter } from '@claimchain/messaging';
 import { ClaimsRepository, NewClaim } from '../../persistence/claims.repository';
 import { NEVER_PAID } from '../claim-status';
 
@@ -54,10 +53,11 @@ const keyOf = (p: PreparedClaim) => `${p.scope}\0${p.idempotencyKey}`;
 /**
  * Group commit for claim intake. Every accepted claim must be durable before its 202, and a commit (an fsync) per
  * request caps a 2-core machine far below the intake target; so submissions that arrive while a transaction is in
- * flight wait for the next one, and each transaction stores the whole batch with a handful of set-based statements.
- * Semantics per request are exactly those of storing it alone: its Idempotency-Key is honoured (including two
- * requests with one key in the same batch), duplicates are refused against stored claims and against earlier claims
- * of the same batch, and one request's refusal never fails another's.
+ * flight wait for the next one, and each transaction stores the whole batch with a few set-based statements (usually
+ * BEGIN, claim the keys and lock their patients, check for duplicates, store everything, COMMIT). Semantics per
+ * request are exactly those of storing it alone: its Idempotency-Key is honoured (including two requests with one key
+ * in the same batch), duplicates are refused against stored claims and against earlier claims of the same batch, and
+ * one request's refusal never fails another's.
  */
 export class ClaimSubmissionBatcher {
   private readonly logger = new Logger(ClaimSubmissionBatcher.name);
@@ -67,7 +67,6 @@ export class ClaimSubmissionBatcher {
   constructor(
     private readonly dataSource: DataSource,
     private readonly claims: ClaimsRepository,
-    private readonly outbox: OutboxWriter,
   ) {}
 
   submit(prepared: PreparedClaim): Promise<StoredResponse<SubmittedClaimDto>> {
@@ -122,6 +121,9 @@ export class ClaimSubmissionBatcher {
       if (!leaderOf.has(keyOf(p))) leaderOf.set(keyOf(p), i);
     });
     const leaders = [...leaderOf.values()];
+    // Each claimed key's patient is locked in the same statement, after all the keys (see claimKeys): held to the
+    // commit, it serialises submissions for one patient, so the duplicate check below sees every earlier one. After
+    // this statement a batch waits on no lock another batch may hold (it reads, and inserts rows with fresh ids).
     const claimed = await claimKeys(
       em,
       leaders.map((i) => ({
@@ -129,6 +131,7 @@ export class ClaimSubmissionBatcher {
         key: items[i].idempotencyKey,
         body: items[i].body,
         response: { status: 202, body: acceptedAnswer(items[i]) },
+        lock: `patient:${items[i].claim.insurerId}:${items[i].claim.patientPseudonym}`,
       })),
     );
 
@@ -152,10 +155,7 @@ export class ClaimSubmissionBatcher {
       if (error) outcomes[i] = { ok: false, error };
     }
     const candidates = fresh.filter((i) => !outcomes[i]);
-    await this.claims.lockPatients(
-      em,
-      candidates.map((i) => `patient:${items[i].claim.insurerId}:${items[i].claim.patientPseudonym}`),
-    );
+    // A statement of its own, after the locks: READ COMMITTED takes its snapshot per statement.
     const storedDups = await this.claims.findDuplicatesMany(
       em,
       candidates.flatMap((i) =>
@@ -193,17 +193,11 @@ export class ClaimSubmissionBatcher {
       outcomes[i] = { ok: true, response: { status: 202, body: acceptedAnswer(items[i]), replayed: false } };
     }
 
+    // Claims, lines, timeline and outbox rows in one statement.
     await this.claims.insertMany(
       em,
       accepted.map((i) => items[i].claim),
-    );
-    await this.outbox.addBuilt(
-      em,
       accepted.map((i) => ({ topic: Topics.ClaimsSubmitted, event: items[i].event })),
-    );
-    await this.claims.recordEvents(
-      em,
-      accepted.map((i) => items[i].event),
     );
     // A refused request leaves its key unused, so a corrected retry with the same key is evaluated afresh.
     await releaseKeys(
