@@ -549,23 +549,27 @@ async function main(): Promise<void> {
       //     otherwise pay for hint bits and stale statistics, which an auditor of a live log does not.
       await ds.query(`VACUUM ANALYZE ledger_leaves, ledger_nodes`);
       const auditor = new LedgerAuditService(ds, repo, signer);
-      const bestOf3 = async (checkNodes: boolean) => {
-        let best = 0;
+      // The first run also starts the audit's worker thread (~0.1 s, a large share of a 60,000-entry audit); the
+      // service keeps it for the next audit, so later runs show the rate a log of any size is audited at.
+      const bestOf5 = async (checkNodes: boolean) => {
+        const rates: number[] = [];
         for (let run = 0; run < 5; run++) {
           const started = performance.now();
           const report = await auditor.audit({ checkNodes });
           if (!report.ok) throw new Error(`audit failed: ${report.finding?.message}`);
-          best = Math.max(best, rate(EVENTS, performance.now() - started));
+          rates.push(rate(EVENTS, performance.now() - started));
         }
-        return best;
+        return { first: rates[0], best: Math.max(...rates) };
       };
       const profiler = await startProfiling(process.env.BENCH_CPU_PROFILE, 'ledger-audit');
-      const fullRate = await bestOf3(true);
+      const full = await bestOf5(true);
       await profiler?.stop();
-      const leavesOnly = await bestOf3(false);
+      const leavesOnly = await bestOf5(false);
+      await auditor.onModuleDestroy();
       print(
-        `   audit    LedgerAuditService from Postgres, best of 5  ${fmt(fullRate)} entries/s with every stored node, ` +
-          `${fmt(leavesOnly)} entries/s leaves + checkpoints only (${verdict(fullRate, TARGETS.audit)})`,
+        `   audit    LedgerAuditService from Postgres, best of 5  ${fmt(full.best)} entries/s with every stored node, ` +
+          `${fmt(leavesOnly.best)} entries/s leaves + checkpoints only (${verdict(full.best, TARGETS.audit)}); ` +
+          `first run, starting its worker thread: ${fmt(full.first)} entries/s`,
       );
     }
 

@@ -1,13 +1,13 @@
 /**
- * Worker thread of the audit (see LeafPageHasher): streams the leaves of [from, to) from Postgres on a connection of
- * its own (binary COPY), rehashes every leaf, checks it against its stored leaf hash, and posts the leaf hashes to
- * the main thread in pages, where the tree is built from them. Reading and hashing the leaves is most of an audit's
- * work; here it runs on the second core, beside Postgres, while the main thread checks the tree.
+ * Worker thread of the audit (see LeafHashingThreads): for each job, streams the leaves of [from, to) from Postgres
+ * on a connection of its own (binary COPY), rehashes every leaf, checks it against its stored leaf hash, and posts
+ * the leaf hashes to the main thread in pages, where the tree is built from them. Reading and hashing the leaves is
+ * most of an audit's work; here it runs on the second core, beside Postgres, while the main thread checks the tree.
  *
- * It stops at the first entry that is not the next index or whose stored hash is not its leaf's, and hands that
+ * A job stops at the first entry that is not the next index or whose stored hash is not its leaf's, and hands that
  * entry over as it is: the main thread feeds it to LogAuditor.add, which names it exactly as a one-thread audit does.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { Client, ClientConfig } from 'pg';
 import { HASH_SIZE, hashLeaf } from '@claimchain/ledger';
 import { CopiedLeaf, copyLeaves } from '../../persistence/leaf-copy.reader';
@@ -22,19 +22,22 @@ export interface LeafHashingJob {
   ahead: number;
 }
 
+/** Main thread → worker: a job (one at a time), or "a page was taken" (the worker may post one more). */
+export type LeafHashingRequest = { type: 'job'; job: LeafHashingJob } | { type: 'taken' };
+
+/** Worker → main thread, for the current job. */
 export type LeafHashingMessage =
   | { type: 'page'; from: number; hashes: Uint8Array; stop?: CopiedLeaf }
   | { type: 'done' }
   | { type: 'failed'; message: string };
 
-async function run(job: LeafHashingJob, port: NonNullable<typeof parentPort>): Promise<void> {
-  let credits = job.ahead;
-  let wakeOnCredit: (() => void) | undefined;
-  // The main thread sends a message for each page it has taken: the worker may post one more.
-  port.on('message', () => {
-    credits += 1;
-    wakeOnCredit?.();
-  });
+type Port = NonNullable<typeof parentPort>;
+
+let credits = 0;
+let wakeOnCredit: (() => void) | undefined;
+
+async function run(job: LeafHashingJob, port: Port): Promise<void> {
+  credits = job.ahead;
   const post = async (message: LeafHashingMessage & { type: 'page' }) => {
     while (credits === 0) await new Promise<void>((resolve) => (wakeOnCredit = resolve));
     credits -= 1;
@@ -78,8 +81,15 @@ async function run(job: LeafHashingJob, port: NonNullable<typeof parentPort>): P
 
 if (parentPort) {
   const port = parentPort;
-  run(workerData as LeafHashingJob, port).then(
-    () => port.postMessage({ type: 'done' } satisfies LeafHashingMessage),
-    (error: unknown) => port.postMessage({ type: 'failed', message: String(error) } satisfies LeafHashingMessage),
-  );
+  port.on('message', (request: LeafHashingRequest) => {
+    if (request.type === 'taken') {
+      credits += 1;
+      wakeOnCredit?.();
+      return;
+    }
+    run(request.job, port).then(
+      () => port.postMessage({ type: 'done' } satisfies LeafHashingMessage),
+      (error: unknown) => port.postMessage({ type: 'failed', message: String(error) } satisfies LeafHashingMessage),
+    );
+  });
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import {
   AuditedCheckpoint,
@@ -14,7 +14,7 @@ import {
 } from '@claimchain/ledger';
 import { LedgerRepository } from '../../persistence/ledger.repository';
 import { NOTE_SIGNER } from '../checkpoint/note-signer.provider';
-import { HashedLeafPage, LeafPageHasher } from './leaf-page.hasher';
+import { HashedLeafPage, LeafHashingThreads } from './leaf-hashing.threads';
 
 /** Leaves per read: small enough that the first page (not overlapped with hashing) is short. */
 const PAGE = 4096;
@@ -31,7 +31,9 @@ export const EARLIER_VERIFIER_KEYS = Symbol('EARLIER_VERIFIER_KEYS');
  * note fails loudly.
  */
 @Injectable()
-export class LedgerAuditService {
+export class LedgerAuditService implements OnModuleDestroy {
+  private readonly threads = new LeafHashingThreads();
+
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(LedgerRepository) private readonly repo: LedgerRepository,
@@ -47,7 +49,7 @@ export class LedgerAuditService {
     // The leaves are read and rehashed on a worker thread (the second core), the tree is built here from their
     // hashes. Level-0 nodes are leaf hashes again: Postgres compares them with the leaves' and sends only the ones
     // that differ or are missing, so a page reads the nodes of level 1 up and these exceptions.
-    const leaves = new LeafPageHasher(this.repo.pool(em), { from: 0, to: size, page, ahead: READ_AHEAD + 1 });
+    const leaves = this.threads.hash(this.repo.pool(em), { from: 0, to: size, page, ahead: READ_AHEAD + 1 });
     const readNodes = (from: number) => {
       const to = Math.min(from + page, size);
       return Promise.all([
@@ -64,7 +66,7 @@ export class LedgerAuditService {
     };
     try {
       refill();
-      for (let hashed = await leaves.next(); hashed; hashed = await leaves.next()) {
+      for await (const hashed of leaves) {
         const nodes = checkNodes ? await ahead.shift()! : undefined;
         refill();
         const lookup = nodes && lookupOf(hashed, ...nodes);
@@ -74,10 +76,13 @@ export class LedgerAuditService {
         if (hashed.stop && auditor.add([hashed.stop], lookup)) break;
       }
     } finally {
-      await leaves.close();
       await Promise.allSettled(ahead);
     }
     return auditor.finish();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.threads.close();
   }
 
   private async verifiedCheckpoints(): Promise<AuditedCheckpoint[]> {
