@@ -13,6 +13,7 @@ import {
   replayDeadLetters,
   OutboxRelay,
   OutboxWriter,
+  RELAY_LOCK_ID,
 } from '@claimchain/messaging';
 import { claimSubmittedDraft, migratedDataSource, waitFor } from '@claimchain/testing';
 
@@ -127,6 +128,30 @@ describe('messaging on the real broker and Postgres', () => {
         await restarted.stop();
       }
       expect(await effectsOf(ds, event.id)).toBe(1);
+    });
+
+    it('publishes nothing while another relay holds the lock, and what is pending once it is free', async () => {
+      const other = ds.createQueryRunner(); // holds the lock as another relay's drain would
+      await other.connect();
+      await other.query(`SELECT pg_advisory_lock($1)`, [RELAY_LOCK_ID]);
+      const relay = new OutboxRelay(ds, kafka);
+      await relay.start();
+      try {
+        const event = await ds.transaction((em) => new OutboxWriter().add(em, topic, claimDraft()));
+        expect(await relay.drainOnce()).toBe(0);
+        const [row] = await ds.query(`SELECT published_at FROM outbox WHERE event_id = $1`, [event.id]);
+        expect(row.published_at).toBeNull();
+
+        await other.query(`SELECT pg_advisory_unlock($1)`, [RELAY_LOCK_ID]);
+        await waitFor('the event to be handled', async () => (await effectsOf(ds, event.id)) === 1);
+        await waitFor('the outbox row to be marked published', async () => {
+          const rows = await ds.query(`SELECT published_at FROM outbox WHERE event_id = $1`, [event.id]);
+          return rows[0]?.published_at !== null;
+        });
+      } finally {
+        await relay.stop();
+        await other.release();
+      }
     });
   });
 

@@ -31,12 +31,12 @@ export interface OutboxRelayOptions {
 }
 
 /** Advisory lock id (held per transaction): one relay per database publishes at a time, so per-key order holds. */
-const RELAY_LOCK_ID = 0x6f7574626f78; // "outbox"
+export const RELAY_LOCK_ID = 0x6f7574626f78; // "outbox"
 
 /**
- * Publishes outbox rows to Kafka in order, with an idempotent producer and acks=all, then marks them published.
- * A crash between send and mark re-sends the batch on restart: consumers deduplicate by event id (the inbox), so
- * delivery is at least once and effects are exactly once.
+ * Publishes outbox rows to Kafka in order, with an idempotent producer and acks=all; the transaction that marks them
+ * published commits only once Kafka has them. A crash between send and commit re-sends the batch on restart:
+ * consumers deduplicate by event id (the inbox), so delivery is at least once and effects are exactly once.
  */
 export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
@@ -111,11 +111,21 @@ export class OutboxRelay {
     const producer = this.producer;
     if (!producer) throw new Error('relay not started');
     return this.dataSource.transaction(async (em) => {
-      const [{ locked }] = await em.query(`SELECT pg_try_advisory_xact_lock($1) AS locked`, [RELAY_LOCK_ID]);
-      if (!locked) return 0;
+      // One statement takes the relay lock, picks the next rows and marks them; the mark commits only after the send
+      // below. Its snapshot predates the lock, so it may list rows that the relay which held the lock has published
+      // since: the UPDATE re-reads each row's latest version (READ COMMITTED) and skips those, so none is re-sent.
       const rows: OutboxRow[] = await em.query(
-        `SELECT seq, topic, message_key, payload FROM outbox WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
-        [this.batchSize],
+        `WITH next AS (
+           SELECT seq FROM outbox
+            WHERE published_at IS NULL AND (SELECT pg_try_advisory_xact_lock($2))
+            ORDER BY seq LIMIT $1
+         ), marked AS (
+           UPDATE outbox SET published_at = now()
+            WHERE seq = ANY (ARRAY(SELECT seq FROM next)) AND published_at IS NULL
+           RETURNING seq, topic, message_key, payload
+         )
+         SELECT seq, topic, message_key, payload FROM marked ORDER BY seq`,
+        [this.batchSize, RELAY_LOCK_ID],
       );
       if (rows.length === 0) return 0;
       const byTopic = new Map<string, { key: string; value: string }[]>();
@@ -129,7 +139,6 @@ export class OutboxRelay {
         compression: CompressionTypes.None,
         topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
       });
-      await em.query(`UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [rows.map((r) => r.seq)]);
       return rows.length;
     });
   }
