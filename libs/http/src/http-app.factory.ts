@@ -1,7 +1,8 @@
 import { DynamicModule, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import helmet from '@fastify/helmet';
+import helmet, { FastifyHelmetOptions } from '@fastify/helmet';
+import { ClientRequest, OutgoingHttpHeader } from 'node:http';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { setupOpenApi } from './openapi';
 
@@ -9,6 +10,39 @@ import { setupOpenApi } from './openapi';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
+
+/** Security headers on every response; the CSP admits the OpenAPI UI's own inline script and styles at /docs. */
+const SECURITY_HEADERS: FastifyHelmetOptions = {
+  contentSecurityPolicy: {
+    directives: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'", "'unsafe-inline'"],
+      styleSrc: ["'self'", "'unsafe-inline'"],
+      imgSrc: ["'self'", 'data:'],
+    },
+  },
+};
+
+/**
+ * The headers @fastify/helmet sends with these options, in its order, found once on a throwaway Fastify instance.
+ * They depend on the options alone, yet the plugin runs all of helmet's setup (re-parsing the CSP directives among
+ * it) on every request; sending the same headers from one hook makes them cost next to nothing.
+ */
+async function helmetHeaders(options: FastifyHelmetOptions): Promise<[string, OutgoingHttpHeader][]> {
+  const probe = new FastifyAdapter().getInstance();
+  let headers: [string, OutgoingHttpHeader][] = [];
+  await probe.register(helmet, options);
+  probe.get('/', (_request, reply) => {
+    // Only helmet has set headers on the raw response so far; their names keep its case. (Every OutgoingMessage has
+    // getRawHeaderNames; @types/node declares it on ClientRequest only.)
+    const raw = reply.raw as typeof reply.raw & Pick<ClientRequest, 'getRawHeaderNames'>;
+    headers = raw.getRawHeaderNames().map((name) => [name, raw.getHeader(name)!]);
+    return '';
+  });
+  await probe.inject({ url: '/' });
+  await probe.close();
+  return headers;
+}
 
 /**
  * One way to build a service's HTTP side: Fastify, problem+json errors, FHIR JSON accepted as JSON, bounded
@@ -36,17 +70,14 @@ export async function createHttpApp(
     app.useBodyParser(type, { bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => parseJson(request, body, done));
   }
   app.useGlobalFilters(new ProblemDetailsFilter());
-  // Security headers on every response; the CSP admits the OpenAPI UI's own inline script and styles at /docs.
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      directives: {
-        defaultSrc: ["'self'"],
-        scriptSrc: ["'self'", "'unsafe-inline'"],
-        styleSrc: ["'self'", "'unsafe-inline'"],
-        imgSrc: ["'self'", 'data:'],
-      },
-    },
-  });
+  const headers = await helmetHeaders(SECURITY_HEADERS);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (_request, reply, done) => {
+      for (const [name, value] of headers) reply.raw.setHeader(name, value);
+      done();
+    });
   setupOpenApi(app, options.title ?? 'service', options.description ?? '');
   // No enableShutdownHooks: it re-raises the signal after closing, so the process dies by it (exit 143, and no
   // --cpu-prof profile). A service's main closes the app on SIGTERM/SIGINT itself and exits 0 (runService).
