@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
 import { DomainError, Principal, StoredResponse } from '@claimchain/http';
 import { buildEvent } from '@claimchain/messaging';
 import { ClaimSubmissionBatcher, PreparedClaim, SubmittedClaimDto } from './claim-submission.batcher';
 import { FhirClaimRequest, referenceId, resubmissionOf } from './fhir-claim.request';
+import { pooledRandomBytes } from './pooled-random';
 
 export const CLAIM_INTAKE_SOURCE = 'claimchain/claim-intake';
 export { SubmittedClaimDto } from './claim-submission.batcher';
@@ -58,8 +59,10 @@ export class SubmitClaimService {
     scope: string,
     idempotencyKey: string,
   ): PreparedClaim {
+    // uuid's v7 already draws from a pool of its own (256 bytes, one refill per 16 ids); handing it ours would turn
+    // off its counter that keeps ids of one millisecond in order.
     const id = uuidv7();
-    const submissionSalt = randomBytes(16);
+    const submissionSalt = pooledRandomBytes(16);
     const submissionCommitment = createHash('sha256').update(submissionSalt).update(submission, 'utf8').digest('hex');
     const providerId = referenceId(claim.provider);
     const patientPseudonym = this.pseudonymise(insurerId, claim.patient.reference);
