@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { AuthGuard } from './auth.guard';
 import { Principal } from './principal';
+import { RateLimitStorage } from './rate-limit.storage';
 import { AuthConfig, TokenVerifier } from './token-verifier';
 
 /**
@@ -19,6 +20,11 @@ class PrincipalThrottlerGuard extends ThrottlerGuard {
     const p = req.principal;
     return p ? `${p.role}:${p.tenant}:${p.subject}` : `ip:${req.ip}`;
   }
+
+  /** The key as it is: @nestjs/throttler hashes it (SHA-256) on every request, which an in-memory map does not need. */
+  protected override generateKey(context: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${context.getClass().name}-${context.getHandler().name}-${throttlerName}-${tracker}`;
+  }
 }
 
 /**
@@ -31,7 +37,10 @@ export class AuthModule {
     return {
       module: AuthModule,
       imports: [
-        ThrottlerModule.forRoot({ throttlers: [{ name: 'default', ttl: 1000, limit: config.rateLimitPerSecond }] }),
+        ThrottlerModule.forRoot({
+          throttlers: [{ name: 'default', ttl: 1000, limit: config.rateLimitPerSecond }],
+          storage: new RateLimitStorage(),
+        }),
       ],
       providers: [
         { provide: TokenVerifier, useFactory: () => new TokenVerifier(config) },
