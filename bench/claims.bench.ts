@@ -26,6 +26,7 @@ import { cpuSnapshot, describeCpu, groupByRole } from './cpu-usage';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
+const FLAT_OUT_CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const PORT = 3101;
 const PREFIX = 'claimchain_bench';
 
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
     const servicePid = service.child.pid;
     const groupOf = groupByRole({ 'claim-intake': servicePid, 'load generator': process.pid });
     for (const [name, opts] of [
-      ['flat out (64 connections)', { token, connections: 64 }],
+      [`flat out (${FLAT_OUT_CONNECTIONS} connections)`, { token, connections: FLAT_OUT_CONNECTIONS }],
       ['fixed 1,000 claims/s', { token, connections: 64, overallRate: 1000 }],
     ] as const) {
       const before = cpuSnapshot(groupOf);

@@ -3,11 +3,11 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfig } from '@claimchain/config';
 import { AuthModule, HealthModule } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
-import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './persistence/data-source.options';
 import { ClaimsRepository } from './persistence/claims.repository';
 import { SubmitClaimService } from './claims/submit-claim/submit-claim.service';
 import { ClaimSubmissionBatcher } from './claims/submit-claim/claim-submission.batcher';
+import { ClaimStoreThread } from './claims/submit-claim/claim-store.thread';
 import { SubmitClaimHttpController } from './claims/submit-claim/submit-claim.http.controller';
 import { GetClaimHttpController } from './claims/get-claim/get-claim.http.controller';
 import { GetSubmissionHttpController } from './claims/get-submission/get-submission.http.controller';
@@ -43,9 +43,13 @@ export class ClaimIntakeModule {
         { provide: LEDGER_VERIFIER_KEY, useValue: config.ledger.verifierKey ?? '' },
         CancelClaimService,
         {
+          provide: ClaimStoreThread,
+          useFactory: () => new ClaimStoreThread({ databaseUrl: config.databaseUrl, connections: 3 }),
+        },
+        {
           provide: ClaimSubmissionBatcher,
-          inject: [DataSource, ClaimsRepository],
-          useFactory: (ds: DataSource, claims: ClaimsRepository) => new ClaimSubmissionBatcher(ds, claims),
+          inject: [ClaimStoreThread],
+          useFactory: (store: ClaimStoreThread) => new ClaimSubmissionBatcher(store),
         },
         {
           provide: SubmitClaimService,

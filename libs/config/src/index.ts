@@ -1,2 +1,3 @@
 export * from './services';
 export * from './env';
+export * from './worker-thread';

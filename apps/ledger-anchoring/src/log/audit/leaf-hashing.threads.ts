@@ -1,6 +1,6 @@
-import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ClientConfig, Pool } from 'pg';
+import { startWorkerThread } from '@claimchain/config';
 import { CopiedLeaf } from '../../persistence/leaf-copy.reader';
 import type { LeafHashingMessage, LeafHashingRequest } from './leaf-hashing.worker';
 
@@ -77,11 +77,7 @@ export class LeafHashingThreads {
       kept.worker.ref();
       return kept.worker;
     }
-    return new Worker(join(__dirname, `leaf-hashing.worker${extname(__filename)}`), {
-      // Under tsx or ts-jest this module is TypeScript; the worker then runs its .ts source through tsx's require
-      // hook (tsx's ESM loader, which a tsx process passes on in execArgv, does not load a worker's .ts entry).
-      ...(extname(__filename) === '.ts' ? { execArgv: ['--require', 'tsx/cjs'] } : {}),
-    });
+    return startWorkerThread(__filename, 'leaf-hashing.worker');
   }
 
   private release(worker: Worker): void {
