@@ -70,6 +70,23 @@ describe('claims API', () => {
     });
   });
 
+  describe('a claim Postgres could not store', () => {
+    it('is refused alone (400 problem+json naming the element), so the valid claims sent with it are still stored', async () => {
+      const bad = claimFor(`p-${uuidv4()}`);
+      bad.item[0].productOrService.coding[0].code = '992\u000013';
+      const [refused, ...valid] = await Promise.all([
+        post('/v1/claims', bad, newKey()),
+        ...Array.from({ length: 3 }, () => post('/v1/claims', claimFor(`p-${uuidv4()}`), newKey())),
+      ]);
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get('content-type')).toContain('application/problem+json');
+      const problem = (await refused.json()) as { code: string; errors: { pointer: string }[] };
+      expect(problem.code).toBe('CLAIM.INVALID');
+      expect(problem.errors.map((e) => e.pointer)).toEqual(['/item/0/productOrService/coding/0/code']);
+      expect(valid.map((r) => r.status)).toEqual([202, 202, 202]);
+    });
+  });
+
   describe('Idempotency-Key', () => {
     it('answers a retry with the same key and body with the original response', async () => {
       const key = newKey();

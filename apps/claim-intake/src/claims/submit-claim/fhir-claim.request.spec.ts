@@ -292,6 +292,85 @@ describe('FhirClaimRequest', () => {
     });
   });
 
+  describe('characters R4 does not allow, which Postgres cannot store either', () => {
+    const NOT_IN_A_STRING =
+      'not valid FHIR R4: a FHIR string has no control characters but tab, LF and CR, and no unpaired UTF-16 surrogates';
+    const NOT_IN_A_CODE = 'not valid FHIR R4: a FHIR code has no control characters and no unpaired UTF-16 surrogates';
+    const service = (coding: Json) => claimWith((c) => (c.item[0].productOrService = { coding: [coding] }));
+
+    it('rejects a NUL in a code, naming the element', () => {
+      expect(errorsOf(service({ system: CPT, code: '992\u000013' }))).toEqual([
+        { pointer: '/item/0/productOrService/coding/0/code', detail: NOT_IN_A_CODE },
+      ]);
+    });
+
+    it('rejects a NUL in a reference, naming it once', () => {
+      expect(errorsOf(claimWith((c) => (c.patient = { reference: 'Patient/p-1\u0000' })))).toEqual([
+        { pointer: '/patient/reference', detail: NOT_IN_A_STRING },
+      ]);
+    });
+
+    it('rejects a NUL in a display string', () => {
+      expect(errorsOf(service({ system: CPT, code: '99213', display: 'Office\u0000visit' }))).toEqual([
+        { pointer: '/item/0/productOrService/coding/0/display', detail: NOT_IN_A_STRING },
+      ]);
+    });
+
+    it('rejects a NUL in a uri', () => {
+      expect(pointersOf(service({ system: `${CPT}\u0000`, code: '99213' }))).toEqual([
+        '/item/0/productOrService/coding/0/system',
+      ]);
+    });
+
+    it.each([
+      ['a start of heading', '\u0001'],
+      ['a vertical tab', '\u000b'],
+      ['an escape', '\u001b'],
+      ['a unit separator', '\u001f'],
+    ])('rejects %s in a string', (_name, control) => {
+      expect(errorsOf(service({ system: CPT, code: '99213', display: `Office${control}visit` }))).toEqual([
+        { pointer: '/item/0/productOrService/coding/0/display', detail: NOT_IN_A_STRING },
+      ]);
+    });
+
+    it('accepts tab, CR and LF in a string, as R4 does', () => {
+      const display = 'Office visit\tlevel 3\r\nestablished patient';
+      const claim = parse(service({ system: CPT, code: '99213', display }));
+      expect(claim.item[0].productOrService.coding[0].display).toBe(display);
+    });
+
+    it('rejects a tab or newline in a code, where R4 allows only single spaces', () => {
+      expect(pointersOf(service({ system: CPT, code: 'UV\tcoating' }))).toEqual([
+        '/item/0/productOrService/coding/0/code',
+      ]);
+      expect(pointersOf(service({ system: CPT, code: 'UV\ncoating' }))).toEqual([
+        '/item/0/productOrService/coding/0/code',
+      ]);
+    });
+
+    it.each([
+      ['a high surrogate', '\ud800'],
+      ['a low surrogate', '\udc00'],
+      ['a pair in the wrong order', '\ude00\ud83d'],
+    ])('rejects %s without its other half, which has no UTF-8 form', (_case, half) => {
+      expect(errorsOf(service({ system: CPT, code: '99213', display: `Office visit ${half}` }))).toEqual([
+        { pointer: '/item/0/productOrService/coding/0/display', detail: NOT_IN_A_STRING },
+      ]);
+      expect(errorsOf(service({ system: CPT, code: `99213${half}` }))).toEqual([
+        { pointer: '/item/0/productOrService/coding/0/code', detail: NOT_IN_A_CODE },
+      ]);
+    });
+
+    it('accepts a character outside the BMP, whose surrogates come as a pair', () => {
+      expect(errorsOf(service({ system: CPT, code: '99213', display: 'Office visit \u{1F9B7}' }))).toEqual([]);
+    });
+
+    it('rejects a NUL in the narrative', () => {
+      const body = claimWith((c) => (c.text = { status: 'generated', div: '<div>\u0000</div>' }));
+      expect(pointersOf(body)).toEqual(['/text/div']);
+    });
+  });
+
   describe('automatic payment', () => {
     it('pays only an active claim', () => {
       expect(errorsOf(claimWith((c) => (c.status = 'draft')))).toEqual([

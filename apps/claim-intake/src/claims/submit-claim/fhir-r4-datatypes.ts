@@ -12,9 +12,19 @@ const DATE_TIME =
   /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$/;
 const INSTANT =
   /^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)-(0[1-9]|1[0-2])-(0[1-9]|[1-2][0-9]|3[0-1])T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00))$/;
-const CODE = /^[^\s]+(\s[^\s]+)*$/;
+// R4's code regex has \s between words, which lets a tab or newline through; its definition says "no whitespace other
+// than single spaces in the contents", which is what this checks.
+const CODE = /^[^\s]+( [^\s]+)*$/;
 const ID = /^[A-Za-z0-9\-.]{1,64}$/;
 const URI = /^\S*$/;
+/**
+ * What any text primitive may hold. R4 strings "SHOULD not contain" characters below U+0020 but tab, LF and CR, and
+ * FHIR's XML form cannot carry them at all; they are Unicode, so a UTF-16 surrogate only comes in a pair (a lone half
+ * is no character and has no UTF-8 form). Postgres stores neither U+0000 nor a lone surrogate: let one through and
+ * the claim fails its whole group-commit batch, not only its own request. Other whitespace is each type's own rule.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: R4 forbids them
+const TEXT = /^[^\x00-\x08\x0B\x0C\x0E-\x1F\p{Cs}]*$/u;
 
 /** A full date (`YYYY-MM-DD`, possibly the start of a dateTime) that does not exist in the calendar, e.g. 02-30. */
 function impossibleDay(value: string): boolean {
@@ -24,10 +34,16 @@ function impossibleDay(value: string): boolean {
   return new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day;
 }
 
-export const FhirString = z.string().regex(/\S/, 'a FHIR string has non-whitespace content');
-export const FhirCode = z.string().regex(CODE, 'a FHIR code: no leading, trailing or repeated whitespace');
+/** A string of TEXT; `allowing` names the control characters the type takes, for the message. */
+function text(type: string, allowing?: string) {
+  const controls = allowing ? `no control characters but ${allowing},` : 'no control characters';
+  return z.string().regex(TEXT, `a FHIR ${type} has ${controls} and no unpaired UTF-16 surrogates`);
+}
+
+export const FhirString = text('string', 'tab, LF and CR').regex(/\S/, 'a FHIR string has non-whitespace content');
+export const FhirCode = text('code').regex(CODE, 'a FHIR code: words separated by single spaces, no other whitespace');
 export const FhirId = z.string().regex(ID, 'a FHIR id: 1-64 of A-Z a-z 0-9 - .');
-export const FhirUri = z.string().min(1, 'a FHIR uri is not empty').regex(URI, 'a FHIR uri has no whitespace');
+export const FhirUri = text('uri').min(1, 'a FHIR uri is not empty').regex(URI, 'a FHIR uri has no whitespace');
 export const FhirDate = z
   .string()
   .regex(DATE, 'a FHIR date: YYYY, YYYY-MM or YYYY-MM-DD')
@@ -166,7 +182,7 @@ export const Narrative = z
   .object({
     ...element,
     status: z.enum(['generated', 'extensions', 'additional', 'empty']),
-    div: z.string().regex(/^\s*<div[\s>]/, 'XHTML in a <div> element'),
+    div: text('xhtml', 'tab, LF and CR').regex(/^\s*<div[\s>]/, 'XHTML in a <div> element'),
   })
   .passthrough();
 
