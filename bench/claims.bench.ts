@@ -6,7 +6,7 @@
  * a distinct claim (its own patient and Idempotency-Key), so none is answered from the idempotency cache or refused
  * as a duplicate. Bounded: two runs of BENCH_SECONDS (default 15) each. BENCH_CPU_PROFILE=<dir> writes claim-intake's
  * V8 CPU profile there (open it in Chrome DevTools or speedscope). BENCH_INSTANCES=<n> runs n claim-intake processes
- * on the one port (node:cluster), as n replicas would.
+ * on the one port (node:cluster), as n replicas would. BENCH_CONNECTIONS=<n> sets the flat-out run's connections (64).
  */
 import autocannon from 'autocannon';
 import { mkdtempSync } from 'node:fs';
