@@ -81,7 +81,7 @@ describe('claims API', () => {
       expect(refused.status).toBe(400);
       expect(refused.headers.get('content-type')).toContain('application/problem+json');
       const problem = (await refused.json()) as { code: string; errors: { pointer: string }[] };
-      expect(problem.code).toBe('CLAIM.INVALID');
+      expect(problem.code).toBe('REQUEST.UNSTORABLE_TEXT');
       expect(problem.errors.map((e) => e.pointer)).toEqual(['/item/0/productOrService/coding/0/code']);
       expect(valid.map((r) => r.status)).toEqual([202, 202, 202]);
     });

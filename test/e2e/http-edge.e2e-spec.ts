@@ -1,5 +1,6 @@
 import { ServiceName } from '@claimchain/config';
-import { RunningSystem, newKey, startSystem } from './system';
+import { v4 as uuidv4 } from 'uuid';
+import { RunningSystem, fhirClaim, newKey, startSystem } from './system';
 
 interface OpenApiParameter {
   name: string;
@@ -19,7 +20,8 @@ interface OpenApiDocument {
 }
 
 /**
- * What every service's HTTP edge promises, checked on claim-intake: OpenAPI, security headers, rate limits; and
+ * What every service's HTTP edge promises, checked on claim-intake: OpenAPI, security headers, rate limits, bodies
+ * Postgres can store; and
  * OpenAPI on ledger-anchoring, whose public read API is the one anyone may call without a token.
  */
 describe('HTTP edge', () => {
@@ -132,6 +134,29 @@ describe('HTTP edge', () => {
     expect(limited!.headers.get('content-type')).toContain('application/problem+json');
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await fetch(system.url('claim-intake', '/v1/claims'), { headers: calm })).status).toBe(200);
+  });
+
+  it('refuses a JSON string holding U+0000 with 400 problem+json naming it, on any endpoint', async () => {
+    const tenant = `insurer-${uuidv4().slice(0, 8)}`;
+    const insurer = await system.as('insurer', tenant);
+    const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
+      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, tenant, 'clinic-edge')),
+    });
+    expect(submitted.status).toBe(202);
+    const { id } = (await submitted.json()) as { id: string };
+
+    const res = await fetch(system.url('claim-intake', `/v1/claims/${id}/cancel`), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...insurer },
+      body: JSON.stringify({ reason: 'wrong\u0000coverage' }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    const problem = (await res.json()) as { code: string; errors: { pointer: string }[] };
+    expect(problem.code).toBe('REQUEST.UNSTORABLE_TEXT');
+    expect(problem.errors.map((e) => e.pointer)).toEqual(['/reason']);
   });
 
   it('refuses a body over the size limit with 413 problem+json', async () => {

@@ -5,6 +5,7 @@ import helmet, { FastifyHelmetOptions } from '@fastify/helmet';
 import { ClientRequest, OutgoingHttpHeader } from 'node:http';
 import { ProblemDetailsFilter } from './problem-details.filter';
 import { setupOpenApi } from './openapi';
+import { unstorableTextError } from './unstorable-text';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -46,7 +47,8 @@ async function helmetHeaders(options: FastifyHelmetOptions): Promise<[string, Ou
 
 /**
  * One way to build a service's HTTP side: Fastify, problem+json errors, FHIR JSON accepted as JSON, bounded
- * bodies (the exact bytes kept as rawBody), security headers and OpenAPI at /docs. Shutdown is runService's.
+ * bodies (the exact bytes kept as rawBody) holding no text Postgres cannot store, security headers and OpenAPI at
+ * /docs. Shutdown is runService's.
  */
 export async function createHttpApp(
   module: DynamicModule,
@@ -66,8 +68,15 @@ export async function createHttpApp(
     body: Buffer,
     done: (error: Error | null, value?: unknown) => void,
   ) => void;
+  // Text Postgres cannot store is refused here, once for every endpoint, as a 400 naming it (unstorable-text.ts).
   for (const type of ['application/json', 'application/fhir+json']) {
-    app.useBodyParser(type, { bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) => parseJson(request, body, done));
+    app.useBodyParser(type, { bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) =>
+      parseJson(request, body, (error, value) => {
+        if (error) return done(error);
+        const unstorable = unstorableTextError(body, value);
+        return unstorable ? done(unstorable) : done(null, value);
+      }),
+    );
   }
   app.useGlobalFilters(new ProblemDetailsFilter());
   const headers = await helmetHeaders(SECURITY_HEADERS);
