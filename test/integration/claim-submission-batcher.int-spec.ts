@@ -158,4 +158,23 @@ describe(ClaimSubmissionBatcher.name, () => {
       ]),
     ).toEqual({ n: 2 });
   });
+
+  it('connects again once its database is there, instead of failing every batch after a failed start', async () => {
+    const name = `${process.env.DATABASE_PREFIX ?? 'claimchain_test'}_claim_store_late`;
+    const url = new URL((ds.options as { url: string }).url);
+    url.pathname = `/${name}`;
+    await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    const late = new ClaimStoreThread({ databaseUrl: url.toString(), connections: 2 });
+    const lateService = new SubmitClaimService(new ClaimSubmissionBatcher(late), 'pseudonym-key');
+    const submitLate = () =>
+      lateService.submit(FhirClaimRequest.parse(fhirClaim(`p-${uuidv4()}`, tenant)), caller, uuidv4());
+    try {
+      await expect(submitLate()).rejects.toThrow(/does not exist/);
+      await (await migratedDataSource(name, dataSourceOptions(''))).destroy();
+      await expect(submitLate()).resolves.toMatchObject({ status: 202, replayed: false });
+    } finally {
+      await late.close();
+      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    }
+  });
 });

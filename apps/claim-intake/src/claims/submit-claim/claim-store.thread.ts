@@ -20,6 +20,8 @@ export class ClaimStoreThread implements BatchStore, OnApplicationShutdown {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (o: Outcome[]) => void; reject: (e: Error) => void }>();
   private closed = false;
+  /** Set by close() while it waits for the batches in flight. */
+  private drained?: () => void;
 
   constructor(private readonly data: ClaimStoreWorkerData) {
     this.worker = this.start();
@@ -45,9 +47,11 @@ export class ClaimStoreThread implements BatchStore, OnApplicationShutdown {
     this.closed = true;
     const worker = this.worker;
     if (!worker) return;
-    const deadline = Date.now() + DRAIN_MS;
-    while (this.pending.size > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
+    if (this.pending.size > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => (this.drained = resolve)),
+        new Promise((resolve) => setTimeout(resolve, DRAIN_MS).unref()),
+      ]);
     }
     const exited = new Promise((resolve) => worker.once('exit', resolve));
     worker.postMessage({ type: 'close' } satisfies StoreRequest);
@@ -63,6 +67,7 @@ export class ClaimStoreThread implements BatchStore, OnApplicationShutdown {
       this.pending.delete(reply.id);
       if ('failed' in reply) waiting.reject(new Error(reply.failed));
       else waiting.resolve(decodeOutcomes(reply.outcomes));
+      if (this.pending.size === 0) this.drained?.();
     });
     worker.on('error', (error) => this.logger.error(`claim store thread failed: ${error.stack ?? String(error)}`));
     worker.on('exit', (code) => {
@@ -71,6 +76,7 @@ export class ClaimStoreThread implements BatchStore, OnApplicationShutdown {
         this.pending.delete(id);
         waiting.reject(new Error(`the claim store thread exited (code ${code}) with this batch in flight`));
       }
+      this.drained?.();
     });
     return worker;
   }

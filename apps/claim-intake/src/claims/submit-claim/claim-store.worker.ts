@@ -20,27 +20,34 @@ export interface ClaimStoreWorkerData {
 async function main(port: NonNullable<typeof parentPort>, data: ClaimStoreWorkerData): Promise<void> {
   const options = dataSourceOptions(data.databaseUrl);
   const dataSource = new DataSource({ ...options, extra: { ...options.extra, max: data.connections } });
-  const ready = dataSource.initialize();
   const store = new ClaimBatchStore(dataSource, new ClaimsRepository(dataSource));
+  // Connected on first use; a failed attempt (Postgres down at startup) fails those batches, and the next one tries
+  // again rather than failing for good.
+  let ready: Promise<unknown> | undefined;
+  const connected = () =>
+    (ready ??= dataSource.initialize().catch((error: unknown) => {
+      ready = undefined;
+      throw error;
+    }));
   port.on('message', (request: StoreRequest) => {
     if (request.type === 'close') {
-      void dataSource.destroy().finally(() => port.close());
+      void (dataSource.isInitialized ? dataSource.destroy() : Promise.resolve()).finally(() => port.close());
       return;
     }
-    ready
+    connected()
       .then(() => store.store(request.items as PreparedClaim[]))
       .then(
         (outcomes) => port.postMessage({ id: request.id, outcomes: encodeOutcomes(outcomes) } satisfies StoreReply),
         (error: unknown) => port.postMessage({ id: request.id, failed: String(error) } satisfies StoreReply),
       );
   });
-  await ready;
+  await connected();
 }
 
 if (parentPort) {
   const port = parentPort;
   main(port, workerData as ClaimStoreWorkerData).catch((error: unknown) => {
-    // Batches sent meanwhile are answered as failed by the `ready` chain; this reaches the log.
-    console.error(`claim store worker: ${String(error)}`);
+    // Batches are answered as failed meanwhile, and the next one connects again; this reaches the log.
+    console.error(`claim store worker: could not connect yet: ${String(error)}`);
   });
 }
