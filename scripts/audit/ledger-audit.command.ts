@@ -16,7 +16,10 @@ import { parseArgs } from 'node:util';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { loadServiceConfig } from '@claimchain/config';
 import { LedgerError, LedgerErrorCode, NoteSigner, parseVerifierKey } from '@claimchain/ledger';
-import { LedgerAuditService } from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.service';
+import {
+  LedgerAuditService,
+  StoredCheckpointError,
+} from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.service';
 import { dataSourceOptions } from '../../apps/ledger-anchoring/src/persistence/data-source.options';
 import { LedgerRepository } from '../../apps/ledger-anchoring/src/persistence/ledger.repository';
 
@@ -100,8 +103,9 @@ export async function runLedgerAudit(argv: string[], io: LedgerAuditIo): Promise
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof LedgerError && NOTE_FINDINGS.includes(error.code)) {
-      // The service does not say which checkpoint: the index stays null rather than guessed.
-      print({ result: 'mismatch', code: error.code, index: null, message: `a stored checkpoint: ${message}` });
+      // A checkpoint's note names no leaf: the index stays null, and checkpointSize says which checkpoint.
+      const checkpointSize = error instanceof StoredCheckpointError ? error.treeSize : null;
+      print({ result: 'mismatch', code: error.code, index: null, checkpointSize, message });
       return EXIT.finding;
     }
     if (error instanceof LedgerError && error.code === 'LEDGER.NOTE_UNKNOWN_KEY') {

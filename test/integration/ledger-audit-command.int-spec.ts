@@ -146,7 +146,13 @@ describe(runLedgerAudit.name, () => {
       async () => {
         expect(await audit([])).toMatchObject({
           code: 1,
-          json: { result: 'mismatch', code: 'LEDGER.NOTE_BAD_SIGNATURE', index: null },
+          json: {
+            result: 'mismatch',
+            code: 'LEDGER.NOTE_BAD_SIGNATURE',
+            index: null,
+            checkpointSize: Number(tree_size),
+            message: expect.stringContaining(`stored checkpoint of tree size ${tree_size}:`),
+          },
         });
       },
     );

@@ -4,6 +4,7 @@ import {
   AuditedCheckpoint,
   AuditReport,
   HASH_SIZE,
+  LedgerError,
   LogAuditor,
   NoteSigner,
   openNote,
@@ -91,9 +92,24 @@ export class LedgerAuditService implements OnModuleDestroy {
     const verifiers = [...new Set([this.signer.verifierKey, ...this.earlierKeys])].map(parseVerifierKey);
     const rows = await this.repo.checkpointsAfter(this.dataSource.manager, -1, Number.MAX_SAFE_INTEGER);
     return rows.map((row) => {
-      const { size, root } = parseCheckpoint(openNote(row.note, verifiers).text);
-      return { size, root };
+      try {
+        const { size, root } = parseCheckpoint(openNote(row.note, verifiers).text);
+        return { size, root };
+      } catch (error) {
+        if (error instanceof LedgerError) throw new StoredCheckpointError(Number(row.tree_size), error);
+        throw error;
+      }
     });
+  }
+}
+
+/** A stored checkpoint whose note does not open (bad signature, unknown key, malformed): which one, and why. */
+export class StoredCheckpointError extends LedgerError {
+  constructor(
+    readonly treeSize: number,
+    cause: LedgerError,
+  ) {
+    super(cause.code, `stored checkpoint of tree size ${treeSize}: ${cause.message}`);
   }
 }
 
