@@ -63,6 +63,7 @@ describe('messaging on the real broker and Postgres', () => {
       dataSource: ds,
       groupId: `messaging-int-${uuidv4()}`,
       retryBaseMs: 10,
+      maxAttempts: 3,
     });
     transport.addHandler(
       topic,

@@ -153,7 +153,8 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
   it('retries a refused submission with backoff until the rail accepts it', async () => {
     const rail = new ScriptedRail(2);
     const { payoutId, claimId } = await releasedPayout();
-    const d = dispatcher(rail, 20);
+    // A backoff long enough that the next dispatch surely comes before it ends, even on a busy machine.
+    const d = dispatcher(rail, 1000);
     expect(await d.dispatchOnce()).toBe(1);
     expect(await payout(payoutId)).toMatchObject({
       status: 'released',

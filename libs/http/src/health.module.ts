@@ -14,6 +14,8 @@ import {
 export interface ReadinessProbe {
   name: string;
   isReady(): boolean;
+  /** Why a connected component is still not flowing (e.g. waiting for a dependency), or undefined when it flows. */
+  problem?(): Record<string, unknown> | undefined;
 }
 export const READINESS_PROBES = Symbol('READINESS_PROBES');
 
@@ -58,7 +60,9 @@ class HealthController {
       () => this.database(),
       ...this.probes.map((probe) => () => {
         const indicator = this.indicators.check(probe.name);
-        return probe.isReady() ? indicator.up() : indicator.down({ reason: 'not connected' });
+        if (!probe.isReady()) return indicator.down({ reason: 'not connected' });
+        const problem = probe.problem?.();
+        return problem ? indicator.down(problem) : indicator.up();
       }),
     ]);
   }

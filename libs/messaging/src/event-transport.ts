@@ -5,6 +5,7 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
 import { SchemaViolationError, parseEvent } from './event-codec';
+import { classifyFailure } from './failure';
 import { BatchPart, GroupCommit } from './group-commit';
 import { IDEMPOTENT_PRODUCER } from './outbox.relay';
 
@@ -23,15 +24,25 @@ export class EventContext extends BaseRpcContext<
   }
 }
 
-/** Thrown by a handler for a failure retrying cannot fix: the message goes to the DLQ at once. */
-export class PermanentEventError extends Error {}
+/**
+ * `@EventPattern(topics, extras)`: `batch` hands the handler every new event of a group commit at once (an array, in
+ * one transaction); `accepts` filters events before the inbox, so an event the service ignores costs neither an
+ * inbox row nor a place in a transaction.
+ */
+export interface HandlerExtras {
+  batch?: boolean;
+  accepts?: (event: CloudEvent) => boolean;
+}
 
 export interface EventTransportOptions {
   kafka: Kafka;
   dataSource: DataSource;
   groupId: string;
+  /** Attempts at an event whose failure is unclassified before it is dead-lettered (default 5). */
   maxAttempts?: number;
+  /** Backoff between attempts: min(base · 2^(n-1), max); defaults 100 ms and 5 s. */
   retryBaseMs?: number;
+  retryMaxMs?: number;
   partitionsConsumedConcurrently?: number;
   /**
    * How often consumed offsets are committed to Kafka (default 500 ms), off the fetch loop. kafkajs' autoCommit
@@ -64,21 +75,30 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private dlqProducer?: Producer;
   private readonly maxAttempts: number;
   private readonly retryBaseMs: number;
+  private readonly retryMaxMs: number;
   private ready = false;
+  /** Work held up by a transient failure, by where it is: what /health/pipeline reports. */
+  private readonly waitingOn = new Map<string, { since: Date; error: string }>();
   /** Commits every offset resolved and not yet committed (known once a batch has run). */
   private commitResolved?: () => Promise<void>;
   private commitTimer?: NodeJS.Timeout;
-  private readonly groups = new Map<MessageHandler, GroupCommit>();
+  private readonly groups = new Map<object, GroupCommit>();
   private committing?: Promise<void>;
 
   constructor(private readonly options: EventTransportOptions) {
     super();
-    this.maxAttempts = options.maxAttempts ?? 3;
+    this.maxAttempts = options.maxAttempts ?? 5;
     this.retryBaseMs = options.retryBaseMs ?? 100;
+    this.retryMaxMs = options.retryMaxMs ?? 5000;
   }
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** Partitions (or messages) held up by a transient failure, oldest first; empty when everything flows. */
+  get waiting(): { where: string; since: Date; error: string }[] {
+    return [...this.waitingOn].map(([where, w]) => ({ where, ...w }));
   }
 
   async listen(callback: (error?: unknown) => void): Promise<void> {
@@ -124,7 +144,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   private isBatchHandler(handler: MessageHandler | null): boolean {
-    return (handler?.extras as { batch?: boolean } | undefined)?.batch === true;
+    return (handler?.extras as HandlerExtras | undefined)?.batch === true;
   }
 
   /**
@@ -147,76 +167,138 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     return this.committing;
   }
 
-  private async handleBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  /**
+   * Handles one partition's fetched messages. A batch handler gets every new event in one transaction, shared with
+   * the other partitions' batches that arrive meanwhile (GroupCommit); any other handler gets one event per
+   * transaction. A transient failure (ADR 8) holds the partition and retries the same work until it succeeds; any
+   * other failure of a batch replays it message by message, so only the message that keeps failing is dead-lettered.
+   */
+  private async handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, isRunning, isStale } = payload;
+    const live = () => isRunning() && !isStale();
     const topic = batch.topic as TopicName;
     const handler = this.getHandlerByPattern(topic);
-    if (!this.isBatchHandler(handler)) {
-      for (const message of batch.messages) {
-        if (!isRunning() || isStale()) return;
-        await this.processOne(topic, batch.partition, message);
-        resolveOffset(message.offset);
-        await heartbeat();
-      }
-      return;
-    }
+    if (!handler) return;
+    const accepts = this.acceptorOf(handler);
     const valid: { message: KafkaMessage; event: CloudEvent }[] = [];
     for (const message of batch.messages) {
       const event = await this.parseOrDeadLetter(topic, batch.partition, message);
-      if (event) valid.push({ message, event });
+      if (event && accepts(event)) valid.push({ message, event });
     }
-    const origin = { topic, partition: batch.partition, offset: batch.firstOffset() ?? '0' };
-    const events = valid.map((v) => v.event);
-    // First together with the other partitions' batches for this handler (one transaction for all of them), then,
-    // if that failed, this batch alone with retries, then message by message so only a poison message is dead-lettered.
-    let ok = events.length === 0 || (await this.groupOf(handler!).commit({ topic, events, origin }));
-    if (!ok && events.length > 1) {
-      ok = (
-        await this.withRetries(`${topic}[${batch.partition}] batch of ${events.length}`, () =>
-          this.runInInbox(handler!, [{ topic, events, origin }]),
-        )
-      ).ok;
-    }
-    if (!ok) {
-      this.log.warn(`${topic}[${batch.partition}]: batch failed, replaying its messages one by one`);
-      for (const { message, event } of valid) {
-        if (!isRunning() || isStale()) return;
-        await this.handleOne(topic, batch.partition, message, event);
-        resolveOffset(message.offset);
-        await heartbeat();
+    if (valid.length > 0 && this.isBatchHandler(handler)) {
+      const origin = { topic, partition: batch.partition, offset: batch.firstOffset() ?? '0' };
+      const part = { topic, events: valid.map((v) => v.event), origin };
+      const where = `${topic}[${batch.partition}] batch of ${valid.length}`;
+      // Together with the other partitions' batches first; if that fails for a reason other than a dependency, this
+      // batch alone (another partition's poison must not fail it); then message by message.
+      const steps = [() => this.groupOf(handler).commit(part), () => this.runInInbox(handler, [part])];
+      for (const step of steps) {
+        const outcome = await this.untilNotTransient(where, live, heartbeat, step, 1);
+        if (outcome === 'stopped') return;
+        if (outcome === 'done') {
+          resolveOffset(batch.lastOffset());
+          await heartbeat();
+          return;
+        }
+        this.log.warn(`${where} failed: ${String(outcome.error)}`);
       }
+      this.log.warn(`${where}: replaying its messages one by one`);
+    }
+    for (const { message, event } of valid) {
+      if (!live()) return;
+      const where = `${topic}[${batch.partition}]@${message.offset}`;
+      const origin = { topic, partition: batch.partition, offset: message.offset };
+      const outcome = await this.untilNotTransient(where, live, heartbeat, () =>
+        this.runInInbox(handler, [{ topic, events: [event], origin }]),
+      );
+      if (outcome === 'stopped') return;
+      if (outcome !== 'done') {
+        await this.deadLetter(topic, batch.partition, message, 'handler', outcome.error, outcome.attempts);
+      }
+      resolveOffset(message.offset);
+      await heartbeat();
     }
     resolveOffset(batch.lastOffset());
     await heartbeat();
   }
 
+  /**
+   * Runs `work` until it succeeds, fails permanently (at once), or fails unclassified `unclassifiedAttempts` times; a
+   * transient failure is retried with capped exponential backoff for as long as it lasts, heartbeating so the group
+   * keeps this member, and is reported by `waiting` meanwhile. Stops (without an outcome) when the partition is
+   * revoked or the consumer stops.
+   */
+  private async untilNotTransient(
+    what: string,
+    live: () => boolean,
+    heartbeat: () => Promise<void>,
+    work: () => Promise<void>,
+    unclassifiedAttempts = this.maxAttempts,
+  ): Promise<'done' | 'stopped' | { error: unknown; attempts: number }> {
+    let unclassified = 0;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await work();
+        this.stopWaiting(what, attempt);
+        return 'done';
+      } catch (error) {
+        const kind = classifyFailure(error);
+        if (kind === 'permanent') {
+          this.stopWaiting(what, attempt);
+          return { error, attempts: attempt };
+        }
+        if (kind === 'unclassified' && (unclassified += 1) >= unclassifiedAttempts) {
+          this.stopWaiting(what, attempt);
+          return { error, attempts: attempt };
+        }
+        const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(attempt - 1, 16));
+        if (kind === 'transient') {
+          if (!this.waitingOn.has(what)) this.waitingOn.set(what, { since: new Date(), error: String(error) });
+          this.log.warn(
+            `${what}: waiting for a dependency (attempt ${attempt}, next in ${delay} ms): ${String(error)}`,
+          );
+        } else {
+          this.log.warn(`${what} attempt ${attempt} failed (unclassified, next in ${delay} ms): ${String(error)}`);
+        }
+        await this.pause(delay, live, heartbeat);
+        if (!live()) return 'stopped';
+      }
+    }
+  }
+
+  private stopWaiting(what: string, attempts: number): void {
+    const waited = this.waitingOn.get(what);
+    if (!waited) return;
+    this.waitingOn.delete(what);
+    const seconds = ((Date.now() - waited.since.getTime()) / 1000).toFixed(1);
+    this.log.log(`${what}: dependency back after ${seconds} s and ${attempts} attempt(s)`);
+  }
+
+  /** Sleeps `ms` in slices, heartbeating between them; ends early once the partition is no longer ours. */
+  private async pause(ms: number, live: () => boolean, heartbeat: () => Promise<void>): Promise<void> {
+    const until = Date.now() + ms;
+    while (live() && Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, until - Date.now())));
+      // A failed heartbeat (the broker away, a rebalance) is not ours to handle here: kafkajs rejoins by itself.
+      await heartbeat().catch(() => undefined);
+    }
+  }
+
   /** The group commit of a batch handler: the batches of every partition that arrive together share a transaction. */
   private groupOf(handler: MessageHandler): GroupCommit {
-    let group = this.groups.get(handler);
+    // Nest registers one handler function per topic of an @EventPattern([...topics]); they share its extras object,
+    // so keying by it puts all of one method's topics in one group (one transaction at a time for that method).
+    const key = handler.extras ?? handler;
+    let group = this.groups.get(key);
     if (!group) {
       group = new GroupCommit((parts) => this.runInInbox(handler, parts));
-      this.groups.set(handler, group);
+      this.groups.set(key, group);
     }
     return group;
   }
 
-  private async processOne(topic: TopicName, partition: number, message: KafkaMessage): Promise<void> {
-    const event = await this.parseOrDeadLetter(topic, partition, message);
-    if (event) await this.handleOne(topic, partition, message, event);
-  }
-
-  private async handleOne(
-    topic: TopicName,
-    partition: number,
-    message: KafkaMessage,
-    event: CloudEvent,
-  ): Promise<void> {
-    const handler = this.getHandlerByPattern(topic);
-    if (!handler) return;
-    const origin = { topic, partition, offset: message.offset };
-    const outcome = await this.withRetries(`${topic}[${partition}]@${message.offset}`, () =>
-      this.runInInbox(handler, [{ topic, events: [event], origin }]),
-    );
-    if (!outcome.ok) await this.deadLetter(topic, partition, message, 'handler', outcome.error, outcome.attempts);
+  private acceptorOf(handler: MessageHandler): (event: CloudEvent) => boolean {
+    return (handler.extras as HandlerExtras | undefined)?.accepts ?? (() => true);
   }
 
   private async parseOrDeadLetter(
@@ -253,25 +335,6 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
       await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
     });
-  }
-
-  /** Runs `work` up to maxAttempts times with exponential backoff; a PermanentEventError stops at once. */
-  private async withRetries(
-    what: string,
-    work: () => Promise<void>,
-  ): Promise<{ ok: true } | { ok: false; error: unknown; attempts: number }> {
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await work();
-        return { ok: true };
-      } catch (error) {
-        if (error instanceof PermanentEventError || attempt >= this.maxAttempts) {
-          return { ok: false, error, attempts: attempt };
-        }
-        this.log.warn(`${what} attempt ${attempt} failed: ${String(error)}`);
-        await new Promise((resolve) => setTimeout(resolve, this.retryBaseMs * 2 ** (attempt - 1)));
-      }
-    }
   }
 
   private async deadLetter(

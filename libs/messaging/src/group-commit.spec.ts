@@ -13,8 +13,7 @@ describe(GroupCommit.name, () => {
     const group = new GroupCommit(async (parts) => {
       runs.push(parts.map((p) => p.origin.partition));
     });
-    const results = await Promise.all([group.commit(part(0)), group.commit(part(1)), group.commit(part(2))]);
-    expect(results).toEqual([true, true, true]);
+    await Promise.all([group.commit(part(0)), group.commit(part(1)), group.commit(part(2))]);
     expect(runs).toEqual([[0, 1, 2]]);
   });
 
@@ -35,18 +34,22 @@ describe(GroupCommit.name, () => {
     await firstRunning;
     const later = [group.commit(part(1)), group.commit(part(2))];
     unblock();
-    expect(await Promise.all([first, ...later])).toEqual([true, true, true]);
+    await Promise.all([first, ...later]);
     expect(runs).toEqual([[0], [1, 2]]);
   });
 
-  it('answers false to every member of a group that failed, and goes on with the next group', async () => {
+  it('rejects every member of a group that failed with its error, and goes on with the next group', async () => {
     let calls = 0;
     const group = new GroupCommit(async (parts) => {
       calls += 1;
       if (parts.some((p) => p.origin.partition === 1)) throw new Error('poison in partition 1');
     });
-    expect(await Promise.all([group.commit(part(0)), group.commit(part(1))])).toEqual([false, false]);
-    expect(await group.commit(part(2))).toBe(true);
+    const outcomes = await Promise.allSettled([group.commit(part(0)), group.commit(part(1))]);
+    expect(outcomes.map((o) => o.status === 'rejected' && String(o.reason))).toEqual([
+      'Error: poison in partition 1',
+      'Error: poison in partition 1',
+    ]);
+    await expect(group.commit(part(2))).resolves.toBeUndefined();
     expect(calls).toBe(2);
   });
 });

@@ -11,18 +11,20 @@ export interface BatchPart {
  * Group commit across partitions. kafkajs hands a fetch's batches (one per partition) to concurrent eachBatch calls;
  * each would be a transaction of its own, and for the ledger they all queue on one sequencer lock. Here the batches
  * that arrive while a transaction is being prepared or is in flight wait and then share the next one: the first
- * waits one turn of the event loop (setImmediate) for its siblings from the same fetch. A group that fails reports
- * false to each member, which then retries on its own (so one poison batch cannot keep failing the others).
+ * waits one turn of the event loop (setImmediate) for its siblings from the same fetch. A group that fails rejects
+ * each member with the error; each then decides on its own whether to retry (so one poison batch cannot keep failing
+ * the others).
  */
 export class GroupCommit {
-  private waiting: { part: BatchPart; done: (ok: boolean) => void }[] = [];
+  private waiting: { part: BatchPart; done: (error?: unknown) => void }[] = [];
   private busy = false;
 
   constructor(private readonly run: (parts: BatchPart[]) => Promise<void>) {}
 
-  commit(part: BatchPart): Promise<boolean> {
-    return new Promise((done) => {
-      this.waiting.push({ part, done });
+  /** Resolves once a transaction holding `part` has committed; rejects with that transaction's error. */
+  commit(part: BatchPart): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ part, done: (error) => (error === undefined ? resolve() : reject(error)) });
       if (!this.busy) {
         this.busy = true;
         setImmediate(() => void this.drain());
@@ -33,11 +35,11 @@ export class GroupCommit {
   private async drain(): Promise<void> {
     while (this.waiting.length > 0) {
       const members = this.waiting.splice(0);
-      const ok = await this.run(members.map((m) => m.part)).then(
-        () => true,
-        () => false,
+      const error = await this.run(members.map((m) => m.part)).then(
+        () => undefined,
+        (e: unknown) => e ?? new Error('group commit failed'),
       );
-      for (const m of members) m.done(ok);
+      for (const m of members) m.done(error);
     }
     this.busy = false;
   }

@@ -7,3 +7,4 @@ export * from './messaging.module';
 export * from './messaging-tables.migration';
 export * from './hybrid-app';
 export * from './dead-letters';
+export * from './failure';

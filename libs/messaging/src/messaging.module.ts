@@ -61,7 +61,14 @@ export class MessagingModule {
           inject: [OutboxRelay, KafkaEventTransport],
           useFactory: (relay: OutboxRelay, transport: KafkaEventTransport) => [
             { name: 'kafka-producer', isReady: () => relay.isPublishing },
-            { name: 'kafka-consumer', isReady: () => transport.isReady },
+            {
+              name: 'kafka-consumer',
+              isReady: () => transport.isReady,
+              problem: () => {
+                const waiting = transport.waiting;
+                return waiting.length > 0 ? { reason: 'waiting for a dependency', waiting } : undefined;
+              },
+            },
           ],
         },
       ],

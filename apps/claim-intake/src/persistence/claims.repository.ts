@@ -62,6 +62,23 @@ const CLAIM_COLUMNS = `c.id, c.insurer_id, c.provider_id, c.coverage, c.status, 
   c.total::text AS total, c.payable::text AS payable, c.paid::text AS paid, c.cancel_reason, c.resubmission_of,
   c.submitted_at, c.updated_at`;
 
+/** Where the ledger recorded one of a claim's events. */
+export interface ClaimAnchor {
+  eventId: string;
+  claimId: string;
+  eventType: string;
+  leafIndex: number;
+  leafHash: string;
+  treeSize: number;
+  inclusionProof?: string[];
+  checkpoint: string;
+}
+
+/** The last of each key, in first-seen order: one statement may not touch a row twice. */
+function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+  return [...new Map(items.map((item) => [key(item), item])).values()];
+}
+
 /** All SQL on claim-intake's tables. Plain SQL: these are hot paths, and rows never leave this class unmapped. */
 @Injectable()
 export class ClaimsRepository {
@@ -217,11 +234,6 @@ export class ClaimsRepository {
     );
   }
 
-  async exists(em: EntityManager, id: string): Promise<boolean> {
-    const rows: unknown[] = await em.query(`SELECT 1 FROM claims WHERE id = $1`, [id]);
-    return rows.length > 0;
-  }
-
   async timeline(claimId: string): Promise<ClaimEventRow[]> {
     return this.dataSource.query(
       `SELECT e.event_id, e.type, e.time, e.envelope, e.ledger_index::text AS ledger_index, e.leaf_hash,
@@ -240,39 +252,44 @@ export class ClaimsRepository {
     );
   }
 
-  async recordAnchor(
-    em: EntityManager,
-    a: {
-      eventId: string;
-      claimId: string;
-      eventType: string;
-      leafIndex: number;
-      leafHash: string;
-      treeSize: number;
-      inclusionProof?: string[];
-      checkpoint: string;
-    },
-  ): Promise<void> {
+  /** Of these ids, the claims this service has (an event about anything else is not ours to track). */
+  async existing(em: EntityManager, ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows: { id: string }[] = await em.query(`SELECT id::text FROM claims WHERE id = ANY($1::uuid[])`, [ids]);
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** recordEvent for many events in one statement (each event id at most once). */
+  async recordEvents(em: EntityManager, events: readonly CloudEvent[]): Promise<void> {
+    if (events.length === 0) return;
     await em.query(
-      `INSERT INTO claim_events (event_id, claim_id, type, ledger_index, leaf_hash, tree_size, inclusion_proof, checkpoint)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)
-       ON CONFLICT (event_id) DO UPDATE
-         SET ledger_index = EXCLUDED.ledger_index, leaf_hash = EXCLUDED.leaf_hash, tree_size = EXCLUDED.tree_size,
-             inclusion_proof = EXCLUDED.inclusion_proof, checkpoint = EXCLUDED.checkpoint`,
-      [
-        a.eventId,
-        a.claimId,
-        a.eventType,
-        a.leafIndex,
-        a.leafHash,
-        a.treeSize,
-        a.inclusionProof ? JSON.stringify(a.inclusionProof) : null,
-        a.checkpoint,
-      ],
+      `INSERT INTO claim_events (event_id, claim_id, type, time, envelope)
+       SELECT (e->>'id')::uuid, (e->>'subject')::uuid, e->>'type', (e->>'time')::timestamptz, e
+         FROM jsonb_array_elements($1::jsonb) AS e
+       ON CONFLICT (event_id) DO UPDATE SET type = EXCLUDED.type, time = EXCLUDED.time, envelope = EXCLUDED.envelope`,
+      [JSON.stringify(uniqueBy(events, (e) => e.id))],
     );
   }
 
-  /** Moves the status forward only (see STATUS_RANK); amounts, decision and reason are set when given. */
+  /**
+   * The ledger's word that these events are recorded (leaf, tree size, inclusion proof and checkpoint), in one
+   * statement; an anchor may arrive before the event it anchors, so each row is created or completed.
+   */
+  async recordAnchors(em: EntityManager, anchors: readonly ClaimAnchor[]): Promise<void> {
+    if (anchors.length === 0) return;
+    await em.query(
+      `INSERT INTO claim_events (event_id, claim_id, type, ledger_index, leaf_hash, tree_size, inclusion_proof, checkpoint)
+       SELECT a."eventId", a."claimId", a."eventType", a."leafIndex", a."leafHash", a."treeSize", a."inclusionProof",
+              a.checkpoint
+         FROM jsonb_to_recordset($1::jsonb) AS a("eventId" uuid, "claimId" uuid, "eventType" text, "leafIndex" bigint,
+              "leafHash" text, "treeSize" bigint, "inclusionProof" jsonb, checkpoint text)
+       ON CONFLICT (event_id) DO UPDATE
+         SET ledger_index = EXCLUDED.ledger_index, leaf_hash = EXCLUDED.leaf_hash, tree_size = EXCLUDED.tree_size,
+             inclusion_proof = EXCLUDED.inclusion_proof, checkpoint = EXCLUDED.checkpoint`,
+      [JSON.stringify(uniqueBy(anchors, (a) => a.eventId))],
+    );
+  }
+
   async advance(
     em: EntityManager,
     claimId: string,

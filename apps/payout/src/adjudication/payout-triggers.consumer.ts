@@ -4,17 +4,37 @@ import {
   ClaimCancelledV1,
   ClaimSubmittedV1,
   CloudEvent,
+  EventCatalog,
   LedgerAnchoredV1,
   Topics,
   TreatmentVerifiedV1,
 } from '@claimchain/contracts';
-import { EventContext } from '@claimchain/messaging';
+import { EventContext, HandlerExtras } from '@claimchain/messaging';
 import { PayoutRepository } from '../persistence/payout.repository';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
 
+const TYPE = {
+  submitted: EventCatalog[Topics.ClaimsSubmitted].type,
+  verified: EventCatalog[Topics.TreatmentsVerified].type,
+  cancelled: EventCatalog[Topics.ClaimsCancelled].type,
+  anchored: EventCatalog[Topics.LedgerAnchored].type,
+};
+
+/** Payout acts only on the anchors of verifications; the ledger's other notices never reach a transaction. */
+export function isPayoutTrigger(event: CloudEvent): boolean {
+  return event.type !== TYPE.anchored || (event.data as LedgerAnchoredV1).eventType === TYPE.verified;
+}
+
+const TRIGGERS: HandlerExtras = { batch: true, accepts: isPayoutTrigger };
+
 /**
- * Collects the claim, its verification and the verification's anchor (three topics, any order); whichever
- * arrives last triggers adjudication. A cancellation that arrives first stops it.
+ * Collects the claim, its verification and the verification's anchor (three topics, any order); whichever arrives
+ * last triggers adjudication. A cancellation that arrives first stops it.
+ *
+ * Batched (ADR 8): every new event of the four topics that arrives together is handled in one transaction. The
+ * batch's claims are locked first, in one order, then all its facts are recorded, then each claim the batch touched
+ * is tried once. Facts are order-free (a claim is adjudicated only once all three are in), so the order of topics
+ * within a batch does not matter; a cancellation in the same batch as a claim's last fact wins.
  */
 @Controller()
 export class PayoutTriggersConsumer {
@@ -23,32 +43,37 @@ export class PayoutTriggersConsumer {
     private readonly adjudication: AdjudicateClaimService,
   ) {}
 
-  @EventPattern(Topics.ClaimsSubmitted)
-  async claim(@Payload() event: CloudEvent<ClaimSubmittedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.repo.lockClaim(ctx.em, event.subject);
-    await this.repo.rememberClaim(ctx.em, event.data, event);
-    await this.adjudication.tryAdjudicate(ctx.em, event.subject);
+  @EventPattern(
+    [Topics.ClaimsSubmitted, Topics.TreatmentsVerified, Topics.ClaimsCancelled, Topics.LedgerAnchored],
+    TRIGGERS,
+  )
+  async record(@Payload() events: CloudEvent[], @Ctx() ctx: EventContext): Promise<void> {
+    const em = ctx.em;
+    const touched = new Set<string>();
+    for (const event of events) touched.add(claimIdOf(event));
+    const claimIds = [...touched].sort();
+    await this.repo.lockClaims(em, claimIds);
+    for (const event of events) {
+      switch (event.type) {
+        case TYPE.submitted:
+          await this.repo.rememberClaim(em, event.data as ClaimSubmittedV1, event as CloudEvent<ClaimSubmittedV1>);
+          break;
+        case TYPE.verified:
+          await this.repo.rememberVerification(em, event as CloudEvent<TreatmentVerifiedV1>);
+          break;
+        case TYPE.cancelled:
+          await this.repo.rememberCancellation(em, event as CloudEvent<ClaimCancelledV1>);
+          break;
+        case TYPE.anchored:
+          await this.repo.rememberAnchor(em, event.data as LedgerAnchoredV1);
+          break;
+      }
+    }
+    for (const claimId of claimIds) await this.adjudication.tryAdjudicate(em, claimId);
   }
+}
 
-  @EventPattern(Topics.TreatmentsVerified)
-  async verified(@Payload() event: CloudEvent<TreatmentVerifiedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.repo.lockClaim(ctx.em, event.subject);
-    await this.repo.rememberVerification(ctx.em, event);
-    await this.adjudication.tryAdjudicate(ctx.em, event.subject);
-  }
-
-  /** Under the claim's lock: either this lands before adjudication (nothing is paid) or after (the payout stands). */
-  @EventPattern(Topics.ClaimsCancelled)
-  async cancelled(@Payload() event: CloudEvent<ClaimCancelledV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.repo.lockClaim(ctx.em, event.subject);
-    await this.repo.rememberCancellation(ctx.em, event);
-  }
-
-  @EventPattern(Topics.LedgerAnchored)
-  async anchored(@Payload() event: CloudEvent<LedgerAnchoredV1>, @Ctx() ctx: EventContext): Promise<void> {
-    if (event.data.eventType !== 'treatment.verified') return;
-    await this.repo.lockClaim(ctx.em, event.data.eventSubject);
-    await this.repo.rememberAnchor(ctx.em, event.data);
-    await this.adjudication.tryAdjudicate(ctx.em, event.data.eventSubject);
-  }
+/** The claim an event is about: the subject, except for an anchor, whose subject is the anchored event's. */
+function claimIdOf(event: CloudEvent): string {
+  return event.type === TYPE.anchored ? (event.data as LedgerAnchoredV1).eventSubject : event.subject;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TransientEventError } from '@claimchain/messaging';
 
 /**
  * Where payout gets RFC 9162 consistency proofs between two checkpoints it has seen. The proofs prove themselves
@@ -9,8 +10,11 @@ export interface LedgerProofSource {
   consistencyProof(from: number, to: number): Promise<string[]>;
 }
 
-/** The ledger could not be asked: retriable, unlike a proof that fails (which trips the breaker). */
-export class LedgerUnreachableError extends Error {}
+/**
+ * The ledger could not be asked: transient (the consumer waits and retries until it answers), unlike a proof that
+ * fails (which trips the breaker).
+ */
+export class LedgerUnreachableError extends TransientEventError {}
 
 const ConsistencyAnswer = z.object({
   from: z.number().int(),

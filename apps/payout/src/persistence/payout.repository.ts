@@ -90,7 +90,17 @@ const POLICY_COLUMNS = `p.id, p.insurer_id AS "insurerId", p.coverage_id AS "cov
 export class PayoutRepository {
   /** Serialises everything that happens to one claim, across handlers running on different partitions. */
   async lockClaim(em: EntityManager, claimId: string): Promise<void> {
-    await em.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`claim:${claimId}`]);
+    await this.lockClaims(em, [claimId]);
+  }
+
+  /** lockClaim for many, in one statement and one global order (by lock key), so two batches cannot deadlock. */
+  async lockClaims(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+    if (claimIds.length === 0) return;
+    await em.query(
+      `SELECT count(pg_advisory_xact_lock(k)) FROM (
+         SELECT DISTINCT hashtext('claim:' || id) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS keys`,
+      [claimIds],
+    );
   }
 
   async insertContract(em: EntityManager, c: { id: string; definition: ContractDefinition }): Promise<boolean> {

@@ -29,14 +29,32 @@ export class ConfirmationsRepository {
    * the provider confirms just as the claim arrives.
    */
   async lockClaimId(em: EntityManager, claimId: string): Promise<void> {
-    await em.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`confirm:${claimId}`]);
+    await this.lockClaimIds(em, [claimId]);
   }
 
-  async rememberClaim(em: EntityManager, claim: ClaimSubmittedV1): Promise<void> {
+  /** lockClaimId for many, in one statement and one global order (by lock key), so two batches cannot deadlock. */
+  async lockClaimIds(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+    if (claimIds.length === 0) return;
     await em.query(
-      `INSERT INTO claims (claim_id, insurer_id, provider_id, items) VALUES ($1, $2, $3, $4::jsonb)
+      `SELECT count(pg_advisory_xact_lock(k)) FROM (
+         SELECT DISTINCT hashtext('confirm:' || id) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS keys`,
+      [claimIds],
+    );
+  }
+
+  /** The claims' lines, to match confirmations against, in one statement. */
+  async rememberClaims(em: EntityManager, claims: readonly ClaimSubmittedV1[]): Promise<void> {
+    if (claims.length === 0) return;
+    await em.query(
+      `INSERT INTO claims (claim_id, insurer_id, provider_id, items)
+       SELECT c."claimId", c."insurerId", c."providerId", c.items
+         FROM jsonb_to_recordset($1::jsonb) AS c("claimId" uuid, "insurerId" text, "providerId" text, items jsonb)
        ON CONFLICT (claim_id) DO NOTHING`,
-      [claim.claimId, claim.insurerId, claim.providerId, JSON.stringify(claim.items)],
+      [
+        JSON.stringify(
+          claims.map(({ claimId, insurerId, providerId, items }) => ({ claimId, insurerId, providerId, items })),
+        ),
+      ],
     );
   }
 

@@ -2,105 +2,117 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import {
   ClaimAdjudicatedV1,
-  ClaimPendedV1,
   CloudEvent,
+  EventCatalog,
   LedgerAnchoredV1,
   PayoutFailedV1,
   PayoutReleasedV1,
   PayoutRetriedV1,
   PayoutSettledV1,
+  TopicName,
   Topics,
-  TreatmentRejectedV1,
-  TreatmentVerifiedV1,
 } from '@claimchain/contracts';
-import { EventContext } from '@claimchain/messaging';
+import { EventContext, HandlerExtras } from '@claimchain/messaging';
+import { EntityManager } from 'typeorm';
 import { validate as isUuid } from 'uuid';
-import { ClaimsRepository } from '../../persistence/claims.repository';
+import { ClaimAnchor, ClaimsRepository } from '../../persistence/claims.repository';
+
+const typeOf = (topic: TopicName) => EventCatalog[topic].type;
+const ANCHORED = typeOf(Topics.LedgerAnchored);
+
+/** The downstream topics that move a claim's status, and the ledger's anchors for its timeline. */
+export const TRACKED_TOPICS = [
+  Topics.TreatmentsVerified,
+  Topics.TreatmentsRejected,
+  Topics.ClaimsAdjudicated,
+  Topics.ClaimsPended,
+  Topics.PayoutsReleased,
+  Topics.PayoutsSettled,
+  Topics.PayoutsFailed,
+  Topics.PayoutsRetried,
+  Topics.LedgerAnchored,
+] as const;
+
+/** Anchors for other aggregates (contracts) share the topic; only claims (uuids) have a timeline here. */
+const TRACKED: HandlerExtras = { batch: true, accepts: (event) => isUuid(claimIdOf(event)) };
 
 /**
- * Keeps the status and timeline read model current from the downstream events. Each handler runs in the inbox
- * transaction, so a redelivered event changes nothing twice.
+ * Keeps the status and timeline read model current from the downstream events. Batched (ADR 8): every new event
+ * of these topics that arrives together is applied in one transaction, written with one statement for the timeline
+ * and one for the anchors; the inbox in the same transaction means a redelivered event changes nothing twice.
+ * Status changes are rank-ordered (a later status never goes back), so they commute across topics.
  */
 @Controller()
 export class ClaimStatusConsumer {
   constructor(private readonly claims: ClaimsRepository) {}
 
-  @EventPattern(Topics.TreatmentsVerified)
-  async verified(@Payload() event: CloudEvent<TreatmentVerifiedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'verified'));
+  @EventPattern([...TRACKED_TOPICS], TRACKED)
+  async track(@Payload() events: CloudEvent[], @Ctx() ctx: EventContext): Promise<void> {
+    const em = ctx.em;
+    const known = await this.claims.existing(em, [...new Set(events.map(claimIdOf))]);
+    const ours = events.filter((e) => known.has(claimIdOf(e)));
+    const anchors: ClaimAnchor[] = [];
+    const facts: CloudEvent[] = [];
+    for (const event of ours) {
+      if (event.type === ANCHORED) anchors.push(anchorOf(event.data as LedgerAnchoredV1));
+      else facts.push(event);
+    }
+    await this.claims.recordEvents(em, facts);
+    await this.claims.recordAnchors(em, anchors);
+    for (const event of facts) await this.apply(em, event);
   }
 
-  @EventPattern(Topics.TreatmentsRejected)
-  async rejected(@Payload() event: CloudEvent<TreatmentRejectedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'verification-rejected'));
+  private async apply(em: EntityManager, event: CloudEvent): Promise<void> {
+    const claimId = event.subject;
+    switch (event.type) {
+      case typeOf(Topics.TreatmentsVerified):
+        return this.claims.advance(em, claimId, 'verified');
+      case typeOf(Topics.TreatmentsRejected):
+        return this.claims.advance(em, claimId, 'verification-rejected');
+      case typeOf(Topics.ClaimsAdjudicated): {
+        const d = event.data as ClaimAdjudicatedV1;
+        const status = d.decision === 'denied' ? 'denied' : 'adjudicated';
+        return this.claims.advance(em, claimId, status, { payable: d.payable, decision: d.decision });
+      }
+      case typeOf(Topics.ClaimsPended):
+        return this.claims.advance(em, claimId, 'pended', { decision: 'pended' });
+      case typeOf(Topics.PayoutsReleased):
+        return this.claims.advance(em, claimId, 'paid', { paid: (event.data as PayoutReleasedV1).amount });
+      // Settlement by the payment rail: `paid` (again, if an earlier attempt had failed and ops retried it).
+      case typeOf(Topics.PayoutsSettled): {
+        const d = event.data as PayoutSettledV1;
+        return this.claims.setPaymentState(em, claimId, 'paid', new Date(d.settledAt), d.amount);
+      }
+      // The rail refused the payout on every allowed attempt: nothing was paid, and the insurer must be able to see it.
+      case typeOf(Topics.PayoutsFailed):
+        return this.claims.setPaymentState(
+          em,
+          claimId,
+          'payment-failed',
+          new Date((event.data as PayoutFailedV1).failedAt),
+        );
+      // Ops put the failed payout back on its rail: it is released for payment again.
+      case typeOf(Topics.PayoutsRetried): {
+        const d = event.data as PayoutRetriedV1;
+        return this.claims.setPaymentState(em, claimId, 'paid', new Date(d.retriedAt), d.amount);
+      }
+    }
   }
+}
 
-  @EventPattern(Topics.ClaimsAdjudicated)
-  async adjudicated(@Payload() event: CloudEvent<ClaimAdjudicatedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    const status = event.data.decision === 'denied' ? 'denied' : 'adjudicated';
-    await this.track(ctx, event, () =>
-      this.claims.advance(ctx.em, event.subject, status, {
-        payable: event.data.payable,
-        decision: event.data.decision,
-      }),
-    );
-  }
+function claimIdOf(event: CloudEvent): string {
+  return event.type === ANCHORED ? (event.data as LedgerAnchoredV1).eventSubject : event.subject;
+}
 
-  @EventPattern(Topics.ClaimsPended)
-  async pended(@Payload() event: CloudEvent<ClaimPendedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'pended', { decision: 'pended' }));
-  }
-
-  /** Settlement by the payment rail: `paid` (again, if an earlier attempt had failed and ops retried it). */
-  @EventPattern(Topics.PayoutsSettled)
-  async settled(@Payload() event: CloudEvent<PayoutSettledV1>, @Ctx() ctx: EventContext): Promise<void> {
-    const d = event.data;
-    await this.track(ctx, event, () =>
-      this.claims.setPaymentState(ctx.em, event.subject, 'paid', new Date(d.settledAt), d.amount),
-    );
-  }
-
-  /** The rail refused the payout on every allowed attempt: nothing was paid, and the insurer must be able to see it. */
-  @EventPattern(Topics.PayoutsFailed)
-  async paymentFailed(@Payload() event: CloudEvent<PayoutFailedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.track(ctx, event, () =>
-      this.claims.setPaymentState(ctx.em, event.subject, 'payment-failed', new Date(event.data.failedAt)),
-    );
-  }
-
-  /** Ops put the failed payout back on its rail: it is released for payment again. */
-  @EventPattern(Topics.PayoutsRetried)
-  async paymentRetried(@Payload() event: CloudEvent<PayoutRetriedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.track(ctx, event, () =>
-      this.claims.setPaymentState(ctx.em, event.subject, 'paid', new Date(event.data.retriedAt), event.data.amount),
-    );
-  }
-
-  @EventPattern(Topics.PayoutsReleased)
-  async paid(@Payload() event: CloudEvent<PayoutReleasedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    await this.track(ctx, event, () => this.claims.advance(ctx.em, event.subject, 'paid', { paid: event.data.amount }));
-  }
-
-  @EventPattern(Topics.LedgerAnchored)
-  async anchored(@Payload() event: CloudEvent<LedgerAnchoredV1>, @Ctx() ctx: EventContext): Promise<void> {
-    const a = event.data;
-    // Anchors for other aggregates (contracts) share the topic; only this service's claims have a timeline here.
-    if (!isUuid(a.eventSubject) || !(await this.claims.exists(ctx.em, a.eventSubject))) return;
-    await this.claims.recordAnchor(ctx.em, {
-      eventId: a.eventId,
-      claimId: a.eventSubject,
-      eventType: a.eventType,
-      leafIndex: a.leafIndex,
-      leafHash: a.leafHash,
-      treeSize: a.treeSize,
-      inclusionProof: a.inclusionProof,
-      checkpoint: a.checkpoint,
-    });
-  }
-
-  private async track(ctx: EventContext, event: CloudEvent, apply: () => Promise<void>): Promise<void> {
-    if (!(await this.claims.exists(ctx.em, event.subject))) return;
-    await this.claims.recordEvent(ctx.em, event);
-    await apply();
-  }
+function anchorOf(a: LedgerAnchoredV1): ClaimAnchor {
+  return {
+    eventId: a.eventId,
+    claimId: a.eventSubject,
+    eventType: a.eventType,
+    leafIndex: a.leafIndex,
+    leafHash: a.leafHash,
+    treeSize: a.treeSize,
+    inclusionProof: a.inclusionProof,
+    checkpoint: a.checkpoint,
+  };
 }

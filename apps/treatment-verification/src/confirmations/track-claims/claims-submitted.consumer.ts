@@ -7,7 +7,8 @@ import { ConfirmTreatmentService } from '../confirm-treatment/confirm-treatment.
 
 /**
  * Remembers each submitted claim's lines so a provider's confirmation can be matched against them, and decides a
- * confirmation that arrived before the claim did.
+ * confirmation that arrived before the claim did. Batched (ADR 8): the claims that arrive together are locked in
+ * one order, stored with one statement and then decided one by one, in one transaction.
  */
 @Controller()
 export class ClaimsSubmittedConsumer {
@@ -16,16 +17,21 @@ export class ClaimsSubmittedConsumer {
     private readonly confirmations: ConfirmTreatmentService,
   ) {}
 
-  @EventPattern(Topics.ClaimsSubmitted)
-  async handle(@Payload() event: CloudEvent<ClaimSubmittedV1>, @Ctx() ctx: EventContext): Promise<void> {
-    const claim = event.data;
-    await this.repo.lockClaimId(ctx.em, claim.claimId);
-    await this.repo.rememberClaim(ctx.em, claim);
-    await this.confirmations.decidePendingFor(ctx.em, {
-      claim_id: claim.claimId,
-      insurer_id: claim.insurerId,
-      provider_id: claim.providerId,
-      items: claim.items,
-    });
+  @EventPattern(Topics.ClaimsSubmitted, { batch: true })
+  async handle(@Payload() events: CloudEvent<ClaimSubmittedV1>[], @Ctx() ctx: EventContext): Promise<void> {
+    const claims = events.map((e) => e.data);
+    await this.repo.lockClaimIds(
+      ctx.em,
+      claims.map((c) => c.claimId),
+    );
+    await this.repo.rememberClaims(ctx.em, claims);
+    for (const claim of claims) {
+      await this.confirmations.decidePendingFor(ctx.em, {
+        claim_id: claim.claimId,
+        insurer_id: claim.insurerId,
+        provider_id: claim.providerId,
+        items: claim.items,
+      });
+    }
   }
 }
