@@ -15,14 +15,14 @@ export interface BatchPart {
  * each member with the error; each then decides on its own whether to retry (so one poison batch cannot keep failing
  * the others).
  */
-export class GroupCommit {
-  private waiting: { part: BatchPart; done: (error?: unknown) => void }[] = [];
+export class GroupCommit<T = BatchPart> {
+  private waiting: { part: T; done: (error?: unknown) => void }[] = [];
   private busy = false;
 
-  constructor(private readonly run: (parts: BatchPart[]) => Promise<void>) {}
+  constructor(private readonly run: (parts: T[]) => Promise<void>) {}
 
   /** Resolves once a transaction holding `part` has committed; rejects with that transaction's error. */
-  commit(part: BatchPart): Promise<void> {
+  commit(part: T): Promise<void> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ part, done: (error) => (error === undefined ? resolve() : reject(error)) });
       if (!this.busy) {

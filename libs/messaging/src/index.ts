@@ -8,3 +8,4 @@ export * from './messaging-tables.migration';
 export * from './hybrid-app';
 export * from './dead-letters';
 export * from './failure';
+export * from './group-commit';

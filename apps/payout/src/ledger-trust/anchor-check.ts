@@ -14,14 +14,27 @@ export interface AnchorEvidence {
   checkpoint: string;
 }
 
+/**
+ * Notes already opened, by keys and text: every claim anchored by one checkpoint carries the same note, and opening
+ * it costs an Ed25519 verification. Only notes that opened are kept (a bad one is checked again each time).
+ */
+const openedNotes = new Map<string, { size: number; root: string }>();
+const OPENED_NOTES_KEPT = 256;
+
 export function checkpointOf(note: string, verifierKeys: readonly string[] = []): { size: number; root: string } {
+  const key = `${verifierKeys.join(',')}\n${note}`;
+  const known = openedNotes.get(key);
+  if (known) return known;
   // Without keys only the note's text is read; with them, a note none of them signed is refused.
   const text =
     verifierKeys.length > 0
       ? openNote(note, verifierKeys.map(parseVerifierKey)).text
       : note.slice(0, note.indexOf('\n\n') + 1);
   const checkpoint = parseCheckpoint(text);
-  return { size: checkpoint.size, root: checkpoint.root.toString('base64') };
+  const opened = { size: checkpoint.size, root: checkpoint.root.toString('base64') };
+  if (openedNotes.size >= OPENED_NOTES_KEPT) openedNotes.delete(openedNotes.keys().next().value!);
+  openedNotes.set(key, opened);
+  return opened;
 }
 
 export function checkAnchor(e: AnchorEvidence, verifierKeys: readonly string[] = []): string | undefined {

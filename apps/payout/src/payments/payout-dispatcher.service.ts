@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Topics } from '@claimchain/contracts';
-import { OutboxWriter } from '@claimchain/messaging';
+import { GroupCommit, OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../adjudication/adjudicate-claim.service';
 import { PaymentRail, Settlement, SubmitResult } from './payment-rail';
 import { PaymentRails } from './payment-rails';
@@ -55,6 +55,12 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
   private loop?: Promise<void>;
   private wake?: () => void;
   private readonly options: PayoutDispatcherOptions;
+  /** Settlement reports that arrive together are recorded in one transaction (a bank reports hundreds a second). */
+  private readonly settlements = new GroupCommit<Settlement>((batch) =>
+    this.dataSource.transaction(async (em) => {
+      for (const settlement of batch) await this.recordSettlement(em, settlement);
+    }),
+  );
 
   constructor(
     private readonly dataSource: DataSource,
@@ -91,9 +97,16 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     });
   }
 
-  /** The rail's later settlement report (the simulated bank's). */
+  /**
+   * The rail's later settlement report (the simulated bank's); resolves once it is recorded. Reports that arrive
+   * together share a transaction; if that fails, each is recorded alone, so one bad report fails only itself.
+   */
   async settled(settlement: Settlement): Promise<void> {
-    await this.dataSource.transaction((em) => this.recordSettlement(em, settlement));
+    try {
+      await this.settlements.commit(settlement);
+    } catch {
+      await this.dataSource.transaction((em) => this.recordSettlement(em, settlement));
+    }
   }
 
   private async submit(payout: DuePayout): Promise<Outcome> {
