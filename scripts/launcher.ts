@@ -17,7 +17,14 @@ import { topicSpecs } from '@claimchain/contracts';
 import { KafkaBrokerHandle, ensureKafkaBroker } from './infra/kafka-broker';
 import { cachePath, repoRoot } from './infra/paths';
 import { ensureDatabases, redactUrl, serviceDatabaseNames } from './infra/postgres';
-import { ServiceProcess, label, startService, useColour, waitForHttp200 } from './infra/service-process';
+import {
+  SupervisedService,
+  label,
+  startService,
+  superviseService,
+  useColour,
+  waitForHttp200,
+} from './infra/service-process';
 import { readFileSync } from 'node:fs';
 import { ensureSigningKey } from './infra/signing-key';
 import { DEV_AUTH_KEY_FILE, DEV_JWKS_FILE } from './infra/paths';
@@ -40,7 +47,7 @@ const shout = (msg: string) => {
 };
 
 let broker: KafkaBrokerHandle | undefined;
-const services: ServiceProcess[] = [];
+const services: SupervisedService[] = [];
 let shuttingDown = false;
 
 async function shutdown(code: number): Promise<never> {
@@ -58,7 +65,7 @@ async function shutdown(code: number): Promise<never> {
 function onSignal(signal: NodeJS.Signals) {
   if (shuttingDown) {
     say(`${signal} again: killing everything now`);
-    for (const s of services) if (s.child.pid) tryKill(-s.child.pid, 'SIGKILL');
+    for (const s of services) if (s.current.child.pid) tryKill(-s.current.child.pid, 'SIGKILL');
     process.exit(1);
   }
   say(`${signal} received`);
@@ -83,7 +90,9 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   // Services run in their own process groups; should this process die some other way, do not leave them behind.
   process.on('exit', () => {
-    for (const s of services) if (s.child.pid && s.child.exitCode === null) tryKill(-s.child.pid, 'SIGTERM');
+    for (const { current } of services) {
+      if (current.child.pid && current.child.exitCode === null) tryKill(-current.child.pid, 'SIGTERM');
+    }
   });
   const started = Date.now();
 
@@ -161,33 +170,39 @@ async function main(): Promise<void> {
     const config = loadServiceConfig(name, shared);
     const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
     urls.set(name, `http://${host}:${config.port}`);
-    const service = startService({
-      name,
-      label: label(name, index, width),
-      command: process.execPath,
-      args: [serviceEntry(name)],
-      cwd: repoRoot(),
-      // The signing key is a secret: only the service that signs checkpoints is told where it is.
-      env: {
-        ...shared,
-        PORT: String(config.port),
-        ...(name === LEDGER_SERVICE && { LEDGER_SIGNING_KEY_FILE: signingKeyFile }),
+    // A service that dies is restarted (with backoff while it keeps dying), as its Deployment would restart it on
+    // Kubernetes: the others keep running, and what it had in flight is picked up again from Kafka and its outbox.
+    const service = superviseService(
+      () =>
+        startService({
+          name,
+          label: label(name, index, width),
+          command: process.execPath,
+          args: [serviceEntry(name)],
+          cwd: repoRoot(),
+          // The signing key is a secret: only the service that signs checkpoints is told where it is.
+          env: {
+            ...shared,
+            PORT: String(config.port),
+            ...(name === LEDGER_SERVICE && { LEDGER_SIGNING_KEY_FILE: signingKeyFile }),
+          },
+        }),
+      (reason, delayMs, restarts) => {
+        if (!shuttingDown) shout(`${name} ${reason}: restarting it in ${delayMs / 1000} s (restart ${restarts})`);
       },
-    });
+    );
     services.push(service);
-    void service.exited.then((reason) => {
-      if (shuttingDown) return;
-      shout(`${name} ${reason}: stopping everything`);
-      void shutdown(1);
-    });
   }
 
   const deadline = Date.now() + READY_TIMEOUT_MS;
   const failures = (
     await Promise.all(
       services.map(async (s) => {
-        const problem = await waitForHttp200(`${urls.get(s.name as ServiceName)}/health/pipeline`, deadline, () =>
-          Boolean(s.child.exitCode !== null || s.child.signalCode),
+        // A service that dies while starting is restarted, so readiness waits for it until the deadline.
+        const problem = await waitForHttp200(
+          `${urls.get(s.name as ServiceName)}/health/pipeline`,
+          deadline,
+          () => false,
         );
         return problem ? `${s.name}: ${problem}` : undefined;
       }),

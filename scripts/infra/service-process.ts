@@ -95,3 +95,70 @@ export async function waitForHttp200(
   }
   return last;
 }
+
+/** A service kept running: restarted when it dies, as a Kubernetes Deployment would, until stop(). */
+export interface SupervisedService {
+  name: string;
+  /** The process running now (a new one after each restart). */
+  readonly current: ServiceProcess;
+  restarts: number;
+  stop(): Promise<void>;
+}
+
+export interface RestartPolicy {
+  /** Delay before the n-th restart in a row: min(base · 2^(n-1), max). */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** Up this long, a service's next death counts as the first in a row again. */
+  stableAfterMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = { baseDelayMs: 1000, maxDelayMs: 30_000, stableAfterMs: 60_000 };
+
+/**
+ * Starts a service and restarts it whenever it ends, with backoff while it keeps dying (crash loops wait longer
+ * each time, up to maxDelayMs). `onExit` hears each death and the delay before the restart, so the caller can say
+ * it loudly.
+ */
+export function superviseService(
+  start: () => ServiceProcess,
+  onExit: (reason: string, restartInMs: number, restarts: number) => void,
+  policy: RestartPolicy = DEFAULT_RESTART_POLICY,
+): SupervisedService {
+  let stopped = false;
+  let inARow = 0;
+  let wake: (() => void) | undefined;
+  const supervised: SupervisedService = {
+    name: '',
+    current: start(),
+    restarts: 0,
+    stop: async () => {
+      stopped = true;
+      wake?.();
+      await supervised.current.stop();
+    },
+  };
+  supervised.name = supervised.current.name;
+  const watch = async () => {
+    while (!stopped) {
+      const startedAt = Date.now();
+      const reason = await supervised.current.exited;
+      if (stopped) return;
+      inARow = Date.now() - startedAt >= policy.stableAfterMs ? 1 : inARow + 1;
+      const delay = Math.min(policy.baseDelayMs * 2 ** (inARow - 1), policy.maxDelayMs);
+      onExit(reason, delay, supervised.restarts + 1);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (stopped) return;
+      (supervised as { current: ServiceProcess }).current = start();
+      supervised.restarts += 1;
+    }
+  };
+  void watch();
+  return supervised;
+}
