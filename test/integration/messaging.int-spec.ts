@@ -131,6 +131,41 @@ describe('messaging on the real broker and Postgres', () => {
       expect(await effectsOf(ds, event.id)).toBe(1);
     });
 
+    it('splits a drain into produce requests the broker accepts, and keeps their order', async () => {
+      // A topic whose batches may hold 16 KiB at most; 30 rows of ~1.1 KB in one request would be refused.
+      const small = `relay-split-${uuidv4()}`;
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [{ topic: small, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: '16384' }] }],
+      });
+      await admin.disconnect();
+      const key = uuidv4();
+      const ids = Array.from({ length: 30 }, () => uuidv4());
+      await ds.query(
+        `INSERT INTO outbox (event_id, topic, message_key, payload)
+         SELECT id, $2, $3, jsonb_build_object('id', id, 'pad', repeat('x', 1100)) FROM unnest($1::uuid[]) AS id`,
+        [ids, small, key],
+      );
+      const received: string[] = [];
+      const reader = kafka.consumer({ groupId: `relay-split-${uuidv4()}` });
+      await reader.connect();
+      await reader.subscribe({ topic: small, fromBeginning: true });
+      await reader.run({
+        eachMessage: async ({ message }) => void received.push(JSON.parse(message.value!.toString()).id),
+      });
+      const relay = new OutboxRelay(ds, kafka, { maxRequestBytes: 8192 });
+      await relay.start();
+      try {
+        await waitFor('every row published and read back', () => received.length >= 30);
+      } finally {
+        await relay.stop();
+        await reader.disconnect();
+      }
+      expect(received).toEqual(ids);
+    });
+
     it('publishes nothing while another relay holds the lock, and what is pending once it is free', async () => {
       const other = ds.createQueryRunner(); // holds the lock as another relay's drain would
       await other.connect();

@@ -28,15 +28,24 @@ interface OutboxRow {
 export interface OutboxRelayOptions {
   batchSize?: number;
   idlePollMs?: number;
+  /** Bytes of message values per produce request at most (default 512 KiB), under the broker's message.max.bytes. */
+  maxRequestBytes?: number;
 }
 
-/** Advisory lock id (held per transaction): one relay per database publishes at a time, so per-key order holds. */
+/**
+ * Advisory lock id (a session lock, held by the relay's own connection): one relay per database publishes at a
+ * time, so per-key order holds.
+ */
 export const RELAY_LOCK_ID = 0x6f7574626f78; // "outbox"
 
 /**
- * Publishes outbox rows to Kafka in order, with an idempotent producer and acks=all; the transaction that marks them
- * published commits only once Kafka has them. A crash between send and commit re-sends the batch on restart:
- * consumers deduplicate by event id (the inbox), so delivery is at least once and effects are exactly once.
+ * Publishes outbox rows to Kafka in order, with an idempotent producer and acks=all, and marks them published only
+ * once Kafka has them. A crash between send and mark re-sends those rows on restart: consumers deduplicate by event
+ * id (the inbox), so delivery is at least once and effects are exactly once.
+ *
+ * No transaction spans the send: the relay's lock is a session lock held by a connection of its own (the one that
+ * LISTENs), and rows are read, sent, then marked in statements of their own. So a broker outage, during which the
+ * idempotent producer retries without end, holds no transaction and no row lock open in the service's database.
  */
 export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
@@ -46,9 +55,12 @@ export class OutboxRelay {
   private wake?: () => void;
   /** Set by a NOTIFY from a committed outbox write; an idle relay drains at once instead of waiting to poll. */
   private notified = false;
-  private listener?: PoolClient;
+  /** The relay's own connection: it LISTENs, and holds the relay lock once it has it. */
+  private session?: PoolClient;
+  private holdsLock = false;
   private readonly batchSize: number;
   private readonly idlePollMs: number;
+  private readonly maxRequestBytes: number;
   /** Consecutive failed drains. */
   private failures = 0;
 
@@ -59,6 +71,7 @@ export class OutboxRelay {
   ) {
     this.batchSize = options.batchSize ?? 500;
     this.idlePollMs = options.idlePollMs ?? 250;
+    this.maxRequestBytes = options.maxRequestBytes ?? 512 * 1024;
   }
 
   /**
@@ -74,7 +87,9 @@ export class OutboxRelay {
     if (this.running) return;
     this.producer = this.kafka.producer(IDEMPOTENT_PRODUCER);
     await this.producer.connect();
-    await this.listen();
+    await this.connectSession().catch((error: unknown) =>
+      this.logger.warn(`outbox relay session not connected yet (${String(error)}); retrying`),
+    );
     this.running = true;
     this.loop = this.run();
   }
@@ -85,62 +100,97 @@ export class OutboxRelay {
     await this.loop;
     await this.producer?.disconnect();
     this.producer = undefined;
-    const listener = this.listener;
-    this.listener = undefined;
-    listener?.release();
+    this.endSession();
   }
 
   /**
-   * Outbox writes NOTIFY on commit (OutboxWriter); listening on a connection of our own turns the relay's latency
-   * from a polling interval into about one round trip. Polling stays as the fallback for a lost connection.
+   * The relay's own connection. Outbox writes NOTIFY on commit (OutboxWriter); listening turns the relay's latency
+   * from a polling interval into about one round trip, and polling stays as the fallback. Losing the connection
+   * loses the lock with it (Postgres releases a session lock when its session ends), so the relay stops publishing
+   * until it has a new session and the lock again.
    */
-  private async listen(): Promise<void> {
+  private async connectSession(): Promise<void> {
     const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
     const client = await pool.connect();
+    const lost = (why: string) => {
+      if (this.session !== client) return;
+      this.logger.warn(`outbox relay session lost (${why}); reconnecting`);
+      this.session = undefined;
+      this.holdsLock = false;
+      client.release(true);
+    };
     client.on('notification', () => {
       this.notified = true;
       this.wake?.();
     });
-    client.on('error', (error) => this.logger.warn(`outbox listener lost (${String(error)}); polling only`));
+    client.on('error', (error) => lost(String(error)));
+    client.on('end', () => lost('connection ended'));
+    this.session = client;
     await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.listener = client;
+  }
+
+  private endSession(): void {
+    const client = this.session;
+    this.session = undefined;
+    this.holdsLock = false;
+    // Destroyed rather than returned to the pool: a pooled connection would keep the session lock.
+    client?.release(true);
+  }
+
+  /** True once this relay holds the relay lock (tried again on each drain until it does). */
+  private async acquireLock(): Promise<boolean> {
+    if (!this.session) await this.connectSession();
+    if (!this.holdsLock) {
+      const [{ locked }]: { locked: boolean }[] = (
+        await this.session!.query(`SELECT pg_try_advisory_lock($1) AS locked`, [RELAY_LOCK_ID])
+      ).rows;
+      this.holdsLock = locked;
+    }
+    return this.holdsLock;
   }
 
   /** Publishes everything pending now; returns how many rows it published. Used by the loop and by tests. */
   async drainOnce(): Promise<number> {
     const producer = this.producer;
     if (!producer) throw new Error('relay not started');
-    return this.dataSource.transaction(async (em) => {
-      // One statement takes the relay lock, picks the next rows and marks them; the mark commits only after the send
-      // below. Its snapshot predates the lock, so it may list rows that the relay which held the lock has published
-      // since: the UPDATE re-reads each row's latest version (READ COMMITTED) and skips those, so none is re-sent.
-      const rows: OutboxRow[] = await em.query(
-        `WITH next AS (
-           SELECT seq FROM outbox
-            WHERE published_at IS NULL AND (SELECT pg_try_advisory_xact_lock($2))
-            ORDER BY seq LIMIT $1
-         ), marked AS (
-           UPDATE outbox SET published_at = now()
-            WHERE seq = ANY (ARRAY(SELECT seq FROM next)) AND published_at IS NULL
-           RETURNING seq, topic, message_key, payload
-         )
-         SELECT seq, topic, message_key, payload FROM marked ORDER BY seq`,
-        [this.batchSize, RELAY_LOCK_ID],
-      );
-      if (rows.length === 0) return 0;
-      const byTopic = new Map<string, { key: string; value: string }[]>();
-      for (const row of rows) {
-        const list = byTopic.get(row.topic) ?? [];
-        list.push({ key: row.message_key, value: JSON.stringify(row.payload) });
-        byTopic.set(row.topic, list);
+    if (!(await this.acquireLock())) return 0;
+    const rows: OutboxRow[] = await this.dataSource.query(
+      `SELECT seq, topic, message_key, payload::text AS payload FROM outbox
+        WHERE published_at IS NULL ORDER BY seq LIMIT $1`,
+      [this.batchSize],
+    );
+    if (rows.length === 0) return 0;
+    for (const request of this.requests(rows)) {
+      await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
+    }
+    await this.dataSource.query(`UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
+      rows.map((r) => r.seq),
+    ]);
+    return rows.length;
+  }
+
+  /**
+   * The rows as produce requests of at most maxRequestBytes of values each, in order (a larger request would be
+   * refused by the broker, and the relay would stall on it). A single row larger than that goes alone; the APIs keep
+   * events far below the broker's limit.
+   */
+  private *requests(rows: OutboxRow[]): Generator<{ topic: string; messages: { key: string; value: string }[] }[]> {
+    let request = new Map<string, { key: string; value: string }[]>();
+    let bytes = 0;
+    for (const row of rows) {
+      const value = row.payload as string;
+      const size = Buffer.byteLength(value) + Buffer.byteLength(row.message_key);
+      if (bytes > 0 && bytes + size > this.maxRequestBytes) {
+        yield [...request].map(([topic, messages]) => ({ topic, messages }));
+        request = new Map();
+        bytes = 0;
       }
-      await producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
-      return rows.length;
-    });
+      const list = request.get(row.topic) ?? [];
+      list.push({ key: row.message_key, value });
+      request.set(row.topic, list);
+      bytes += size;
+    }
+    if (bytes > 0) yield [...request].map(([topic, messages]) => ({ topic, messages }));
   }
 
   private async run(): Promise<void> {
@@ -149,7 +199,7 @@ export class OutboxRelay {
         this.notified = false; // what was notified before this drain is in it
         const published = await this.drainOnce();
         this.failures = 0;
-        if (published < this.batchSize) await this.idle(this.idlePollMs);
+        if (published < this.batchSize) await this.idle(this.holdsLock ? this.idlePollMs : this.idlePollMs * 4);
       } catch (error) {
         this.failures += 1;
         const backoff = Math.min(5000, 100 * 2 ** Math.min(this.failures, 6));
