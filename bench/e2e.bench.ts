@@ -172,7 +172,7 @@ async function runPhase(
     : [0, undefined];
   for (const s of sent) ctx.all.push(s);
   let drained = 0;
-  if (measured) {
+  if (measured && !interrupted) {
     await ctx.load.finish();
     drained = await drain(ctx.stack, ctx.all, drainSeconds);
   }
@@ -302,6 +302,7 @@ async function main(): Promise<void> {
   } finally {
     await sampler.stop();
   }
+  if (interrupted) return;
   if (stack.died()) throw new Error(`${stack.died()} during the run: no figures`);
 
   const runStart = Math.min(...all.map((s) => s.intendedAt));

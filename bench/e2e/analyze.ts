@@ -30,7 +30,7 @@ export interface ClaimTimes {
   shown: Partial<Record<Step, number>>;
   /** When the claim reached its end in the owning service (rejected, denied, pended, settled). */
   finishedAt?: number;
-  /** When claim-intake showed that end (paid, denied, pended, verification-rejected). */
+  /** When claim-intake showed its end status (paid, from the release; denied, pended, verification-rejected). */
   shownFinishedAt?: number;
 }
 
@@ -194,14 +194,18 @@ export function analyzePhase(opts: {
   const collect = (pick: (c: ClaimTimes) => number | undefined, of: ClaimTimes[] = canFinish) =>
     of.map(pick).filter((v): v is number => v !== undefined);
 
+  // A step the claim should have reached (by what the workload meant it to be) but had not by the end of the drain
+  // counts as never (+∞): a stage's p99 is finite only if fewer than 1% are stuck in it.
+  const reaches = (c: ClaimTimes, step: Step) => STEPS.indexOf(step) <= STEPS.indexOf(LAST_STEP[c.expected]);
+  // Stage to stage, only the claims that got to `from`: a claim stuck earlier is counted at the stage it is stuck in.
+  const timed = (from: Step, to: Step) => {
+    const meant = canFinish.filter((c) => reaches(c, to) && c.steps[from] !== undefined);
+    const values = collect((c) => diff(c.steps[from], c.steps[to]), meant);
+    return percentiles(values, meant.filter((c) => c.steps[to] === undefined).length);
+  };
   const stages: Record<string, Percentiles> = {};
-  for (let i = 1; i < STEPS.length; i++) {
-    const [from, to] = [STEPS[i - 1], STEPS[i]];
-    stages[`${from}→${to}`] = percentiles(collect((c) => diff(c.steps[from], c.steps[to])));
-  }
-  for (const to of STEPS.slice(2)) {
-    stages[`accepted→${to}`] = percentiles(collect((c) => diff(c.steps.accepted, c.steps[to])));
-  }
+  for (let i = 1; i < STEPS.length; i++) stages[`${STEPS[i - 1]}→${STEPS[i]}`] = timed(STEPS[i - 1], STEPS[i]);
+  for (const to of STEPS.slice(2)) stages[`accepted→${to}`] = timed('accepted', to);
   stages['sent→accepted (client clock to server)'] = percentiles(collect((c) => diff(c.intendedAt, c.steps.accepted)));
 
   const toBePaid = canFinish.filter((c) => c.expected === 'approved' || c.expected === 'partial');
@@ -210,11 +214,26 @@ export function analyzePhase(opts: {
   const done = collect((c) => diff(c.steps.accepted, c.finishedAt));
   const submitToFinished = percentiles(done, canFinish.length - done.length);
 
+  // Facts that happened but claim-intake had not shown by the end count as never shown.
+  const stale = (happened: (c: ClaimTimes) => number | undefined, shown: (c: ClaimTimes) => number | undefined) => {
+    const had = canFinish.filter((c) => happened(c) !== undefined);
+    return percentiles(
+      collect((c) => diff(happened(c), shown(c)), had),
+      had.filter((c) => shown(c) === undefined).length,
+    );
+  };
   const staleness: Record<string, Percentiles> = {};
   for (const step of ['verified', 'anchored', 'adjudicated', 'released', 'settled'] as const) {
-    staleness[`${step} (${STEP_EVENT[step]})`] = percentiles(collect((c) => diff(c.steps[step], c.shown[step])));
+    staleness[`${step} (${STEP_EVENT[step]})`] = stale(
+      (c) => c.steps[step],
+      (c) => c.shown[step],
+    );
   }
-  staleness['finished (end status shown)'] = percentiles(collect((c) => diff(c.finishedAt, c.shownFinishedAt)));
+  // The end status claim-intake shows for a paid claim is "paid", from the release (settlement changes no status).
+  staleness['end status (paid, denied, pended, rejected)'] = stale(
+    (c) => (c.actual === 'approved' || c.actual === 'partial' ? c.steps.released : c.finishedAt),
+    (c) => c.shownFinishedAt,
+  );
 
   const delivery: Record<string, number[]> = {};
   for (const r of facts.inbox) {
@@ -300,6 +319,15 @@ export function analyzePhase(opts: {
     claims,
   };
 }
+
+/** The last step a claim of each kind reaches. */
+const LAST_STEP: Record<Outcome, Step> = {
+  approved: 'settled',
+  partial: 'settled',
+  denied: 'adjudicated',
+  pended: 'adjudicated',
+  rejected: 'anchored',
+};
 
 const STEP_EVENT: Record<Exclude<Step, 'accepted'>, string> = {
   verified: 'treatment.verified/rejected',

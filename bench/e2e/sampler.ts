@@ -4,11 +4,10 @@
  * process group used (from /proc, every process on the machine, so another job's share is visible rather than
  * hidden in the figures). Every sample is bounded in time; a sample that does not answer is skipped.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { SERVICE_NAMES, ServiceName } from '@claimchain/config';
 import { topicSpecs } from '@claimchain/contracts';
-import { cpuSnapshot, CpuSnapshot } from '../cpu-usage';
 import { E2E_PREFIX } from './stack';
 
 export interface LagSample {
@@ -37,7 +36,11 @@ export class Sampler {
   private admin?: Admin;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
-  private lastCpu?: { t: number; snapshot: CpuSnapshot; machine: { busy: number; total: number } };
+  private lastCpu?: {
+    t: number;
+    perPid: Map<number, { seconds: number; comm: string }>;
+    machine: { busy: number; total: number };
+  };
   private readonly groupCache = new Map<number, string>();
 
   constructor(
@@ -96,7 +99,8 @@ export class Sampler {
                 const mark = marks.get(p.partition);
                 if (!mark) continue;
                 const at = Number(p.offset);
-                behind += mark.high - (at >= 0 ? at : mark.low);
+                // Watermarks are read just before the group's offsets: a commit in between may pass them.
+                behind += Math.max(0, mark.high - (at >= 0 ? at : mark.low));
               }
               (lag[groupId] ??= {})[topic] = behind;
             }
@@ -118,18 +122,24 @@ export class Sampler {
     if (lag) this.lag.push(lag);
   }
 
+  /**
+   * CPU per group over the interval, counted per process: a process that started in it counts from zero, and one
+   * that ended in it (a pooled Postgres connection closing) does not take its whole past with it.
+   */
   private sampleCpu(): void {
     const t = Date.now();
-    const snapshot = cpuSnapshot((pid, comm) => this.groupOf(pid, comm));
+    const perPid = cpuSecondsByPid();
     const machine = machineTicks();
     const last = this.lastCpu;
-    this.lastCpu = { t, snapshot, machine };
+    this.lastCpu = { t, perPid, machine };
     if (!last) return;
     const seconds = (t - last.t) / 1000;
     const cores: Record<string, number> = {};
-    for (const [group, s] of snapshot) {
-      const used = s - (last.snapshot.get(group) ?? 0);
-      if (used > 0) cores[group] = used / seconds;
+    for (const [pid, { seconds: used, comm }] of perPid) {
+      const delta = used - (last.perPid.get(pid)?.seconds ?? 0);
+      if (delta <= 0) continue;
+      const group = this.groupOf(pid, comm);
+      cores[group] = (cores[group] ?? 0) + delta / seconds;
     }
     const total = machine.total - last.machine.total;
     this.cpu.push({ t, cores, machineBusy: total > 0 ? (machine.busy - last.machine.busy) / total : 0 });
@@ -149,9 +159,9 @@ export class Sampler {
     if (!group && pid === broker) group = 'kafka broker';
     if (!group && comm === 'postgres') {
       const cmdline = readText(`/proc/${pid}/cmdline`).replace(/\0/g, ' ');
-      // A backend's title is "postgres: <user> <database> <client> <state>"; the server's own processes name
-      // their role (checkpointer, walwriter, …) and serve every database, ours included.
-      const backend = /^postgres: \S+ (\S+) \S+/.exec(cmdline);
+      // A backend's title is "postgres: [<cluster>: ]<user> <database> <client>(<port>)|[local] <state>"; the
+      // server's own processes name their role (checkpointer, walwriter, …) and serve every database, ours too.
+      const backend = /^postgres: (?:\S+: )?\S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(cmdline);
       group = !backend || backend[1].startsWith(E2E_PREFIX) ? 'postgres' : 'postgres (other databases)';
     }
     if (!group && comm === 'java') group = 'other java';
@@ -168,6 +178,26 @@ function readText(file: string): string {
   } catch {
     return '';
   }
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) each process has used so far, with its name, from /proc/<pid>/stat. */
+function cpuSecondsByPid(): Map<number, { seconds: number; comm: string }> {
+  const out = new Map<number, { seconds: number; comm: string }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readText(`/proc/${entry}/stat`);
+    if (!stat) continue; // exited meanwhile
+    // pid (comm) state ppid …: utime and stime are fields 14 and 15, counted after the parenthesised name.
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    out.set(Number(entry), {
+      seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+      comm: stat.slice(stat.indexOf('(') + 1, close),
+    });
+  }
+  return out;
 }
 
 function parentOf(pid: number): number | undefined {
