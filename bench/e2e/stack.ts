@@ -155,6 +155,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       label: label(name, index, width),
       command: process.execPath,
       args: [
+        // BENCH_CPU_PROFILE=<dir>: each service writes its V8 CPU profile there when it stops.
+        ...(process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []),
         // n processes on one port (node:cluster), each with its own Kafka consumer in the service's group.
         ...(opts.instances > 1 ? [join(repoRoot(), 'dist', 'bench', 'cluster.main.js'), String(opts.instances)] : []),
         main,

@@ -75,15 +75,17 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
         ],
         submittedAt: new Date().toISOString(),
       });
-      await repo.insertAdjudication(em, {
-        claimId,
-        contractId: contractIdOf(DEMO_CONTRACT),
-        policyId: null,
-        decision: 'approved',
-        payable: amount,
-        result: {},
-      });
-      await repo.insertPayout(em, { id: payoutId, claimId, payeeId: 'clinic-rail', amount, currency: 'EUR' });
+      await repo.insertAdjudications(em, [
+        {
+          claimId,
+          contractId: contractIdOf(DEMO_CONTRACT),
+          policyId: null,
+          decision: 'approved',
+          payable: amount,
+          result: {},
+        },
+      ]);
+      await repo.insertPayouts(em, [{ id: payoutId, claimId, payeeId: 'clinic-rail', amount, currency: 'EUR' }]);
     });
     return { payoutId, claimId };
   }

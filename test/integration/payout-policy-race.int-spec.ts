@@ -284,6 +284,36 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     }
   });
 
+  it('decides claims on one policy in one batch as it would one after another, and pays none twice on a redelivery', async () => {
+    // 40.00 left on the policy; three 30.00 claims in one batch (one transaction), as a consumer batch hands them.
+    const p = await policy('60.00');
+    const claims = [
+      await pendingClaim(p.coverage, '30.00'),
+      await pendingClaim(p.coverage, '30.00'),
+      await pendingClaim(p.coverage, '30.00'),
+    ];
+    const batch = () =>
+      ds.transaction(async (em: EntityManager) => {
+        await repo.lockClaims(em, claims);
+        await service.tryAdjudicateMany(em, claims);
+      });
+    await batch();
+    expect(await paidFor(claims)).toBe('40.00');
+    expect(await benefitPaid(p.id)).toBe('100.00');
+    const payables: { payable: string }[] = await ds.query(
+      `SELECT payable::text FROM adjudications WHERE claim_id = ANY($1) ORDER BY payable DESC`,
+      [claims],
+    );
+    expect(payables.map((r) => r.payable)).toEqual(['30.00', '10.00', '0.00']);
+    await batch(); // the same batch again, as after a crash before the offsets were committed
+    expect(await paidFor(claims)).toBe('40.00');
+    const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM outbox WHERE message_key = ANY($1) AND topic = $2`, [
+      claims,
+      Topics.ClaimsAdjudicated,
+    ]);
+    expect(n).toBe(3);
+  });
+
   it('adjudicates and pays a claim once however often it is triggered', async () => {
     const p = await policy('0.00');
     const claimId = await pendingClaim(p.coverage, '25.00');

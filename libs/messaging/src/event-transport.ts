@@ -50,6 +50,9 @@ export interface EventTransportOptions {
    * inbox already makes a redelivery harmless, so a crash or rebalance replays at most this much, which it skips.
    */
   commitIntervalMs?: number;
+  /** A fetch returns once it has this many bytes (default 64 KiB) or has waited fetchMaxWaitMs (default 25). */
+  fetchMinBytes?: number;
+  fetchMaxWaitMs?: number;
 }
 
 export type DlqHeaders = {
@@ -124,6 +127,10 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       allowAutoTopicCreation: false,
       sessionTimeout: 10000,
       heartbeatInterval: 1000,
+      // Under load, a fetch waits up to maxWaitTimeInMs for minBytes, so each batch (and its one transaction) carries
+      // many events instead of one or two; an idle topic still answers within that wait.
+      minBytes: this.options.fetchMinBytes ?? 64 * 1024,
+      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 25,
     });
     // Ready once it holds partitions; not ready while crashed (kafkajs restarts it and it joins again).
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
@@ -238,7 +245,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     let unclassified = 0;
     for (let attempt = 1; ; attempt += 1) {
       try {
-        await work();
+        await this.heartbeatWhile(heartbeat, work());
         this.stopWaiting(what, attempt);
         return 'done';
       } catch (error) {
@@ -263,6 +270,19 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         await this.pause(delay, live, heartbeat);
         if (!live()) return 'stopped';
       }
+    }
+  }
+
+  /**
+   * kafkajs heartbeats only when asked; a long transaction (a large group commit on a busy machine) must not let the
+   * session time out, or the member is evicted and its partitions' work is redone elsewhere.
+   */
+  private async heartbeatWhile<T>(heartbeat: () => Promise<void>, work: Promise<T>): Promise<T> {
+    const timer = setInterval(() => void heartbeat().catch(() => undefined), 1000);
+    try {
+      return await work;
+    } finally {
+      clearInterval(timer);
     }
   }
 

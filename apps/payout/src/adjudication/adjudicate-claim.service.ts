@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { Topics } from '@claimchain/contracts';
+import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
 import { leafHashOfEvent } from '@claimchain/ledger';
-import { OutboxWriter, PermanentEventError } from '@claimchain/messaging';
-import { contractIdOf } from '../contracts/contract.definition';
+import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
+import { ContractDefinition, contractIdOf } from '../contracts/contract.definition';
 import { choosePolicy, PolicyTerms } from '../policies/plan-year';
-import { PayoutRepository, PendingClaim } from '../persistence/payout.repository';
+import { AdjudicationRow, PayoutRepository, PayoutRow, PendingClaim } from '../persistence/payout.repository';
 import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContext } from './adjudicate';
 import { resultHashOf } from './replay';
 import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-breaker.service';
@@ -32,52 +32,80 @@ export class AdjudicateClaimService {
   ) {}
 
   async tryAdjudicate(em: EntityManager, claimId: string): Promise<void> {
-    const pending = await this.repo.pending(em, claimId);
-    if (!pending) return;
-    const { claim, verification, anchor } = pending;
-    // The anchor must commit to exactly the verification we hold; otherwise the ledger and our copy disagree.
-    const expected = leafHashOfEvent(verification).toString('base64');
-    if (expected !== anchor.leaf_hash) {
-      await this.ledger.trip(`ledger leaf ${anchor.leaf_index} does not commit to verification ${verification.id}`);
-    }
-    await this.ledger.assertTrusted(em, {
-      leafHash: anchor.leaf_hash,
-      leafIndex: Number(anchor.leaf_index),
-      treeSize: Number(anchor.tree_size),
-      rootHash: anchor.root_hash,
-      inclusionProof: anchor.inclusion_proof,
-      checkpoint: anchor.checkpoint,
-    });
+    await this.tryAdjudicateMany(em, [claimId]);
+  }
 
-    const firstServiceDate = claim.items.map((i) => i.servicedDate).sort()[0];
-    const policies = claim.coverage ? await this.repo.policiesForCoverage(em, claim.insurer_id, claim.coverage) : [];
-    const policy = choosePolicy(policies, firstServiceDate);
-    const coverage = policy ? await this.lockCoverage(em, policy) : null;
-    const contract = policy
-      ? await this.repo.findContract(em, policy.contractId, claim.insurer_id)
-      : await this.repo.contractFor(em, claim.insurer_id);
-    if (!contract) throw new Error(`no contract in force for insurer ${claim.insurer_id}`);
-    const contractId = contractIdOf(contract.definition);
-    if (contractId !== contract.id) {
-      throw new PermanentEventError(`contract ${contract.id} does not hash to its id; refusing to pay by it`);
+  /**
+   * Adjudicates every one of these claims whose facts are all in, in the caller's transaction (which holds their
+   * locks): their facts in one read, then each decided in turn, then every decision's rows and events in a few
+   * statements for all. Claims on one policy see each other's accumulators: a policy is locked once and its
+   * accumulators are carried from one decision to the next.
+   */
+  async tryAdjudicateMany(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+    const pending = await this.repo.pendingMany(em, claimIds);
+    if (pending.size === 0) return;
+    await this.ledger.assertOpenForPayment(em);
+    const checkedNotes = new Set<string>();
+    const decisions = new Decisions();
+    const coverages = new Map<string, PolicyContext>();
+    const contracts = new Map<string, Promise<{ id: string; definition: ContractDefinition } | undefined>>();
+    for (const [claimId, { claim, verification, anchor }] of pending) {
+      // The anchor must commit to exactly the verification we hold; otherwise the ledger and our copy disagree.
+      const expected = leafHashOfEvent(verification).toString('base64');
+      if (expected !== anchor.leaf_hash) {
+        await this.ledger.trip(`ledger leaf ${anchor.leaf_index} does not commit to verification ${verification.id}`);
+      }
+      await this.ledger.assertAnchorTrusted(
+        em,
+        {
+          leafHash: anchor.leaf_hash,
+          leafIndex: Number(anchor.leaf_index),
+          treeSize: Number(anchor.tree_size),
+          rootHash: anchor.root_hash,
+          inclusionProof: anchor.inclusion_proof,
+          checkpoint: anchor.checkpoint,
+        },
+        checkedNotes,
+      );
+
+      const firstServiceDate = claim.items.map((i) => i.servicedDate).sort()[0];
+      const policies = claim.coverage ? await this.repo.policiesForCoverage(em, claim.insurer_id, claim.coverage) : [];
+      const policy = choosePolicy(policies, firstServiceDate);
+      const coverage = policy ? (coverages.get(policy.id) ?? (await this.lockCoverage(em, policy))) : null;
+      const contractKey = policy ? `policy\n${policy.contractId}\n${claim.insurer_id}` : `insurer\n${claim.insurer_id}`;
+      let found = contracts.get(contractKey);
+      if (!found) {
+        found = policy
+          ? this.repo.findContract(em, policy.contractId, claim.insurer_id)
+          : this.repo.contractFor(em, claim.insurer_id);
+        contracts.set(contractKey, found);
+      }
+      const contract = await found;
+      if (!contract) throw new Error(`no contract in force for insurer ${claim.insurer_id}`);
+      const contractId = contractIdOf(contract.definition);
+      if (contractId !== contract.id) {
+        throw new PermanentEventError(`contract ${contract.id} does not hash to its id; refusing to pay by it`);
+      }
+      const result = await adjudicate(contract.definition, toAdjudicationInput(claim), coverage);
+      decisions.adjudicated(claimId, contractId, result, verification.id);
+      this.decide(decisions, {
+        claimId,
+        claim,
+        contractId,
+        verifiedEventId: verification.id,
+        policy: coverage?.policy ?? null,
+        result,
+      });
+      if (coverage && result.decision !== 'pended') {
+        coverages.set(coverage.policy.id, {
+          ...coverage,
+          accumulators: { ...coverage.accumulators, ...result.accumulators.after },
+        });
+      } else if (coverage) {
+        coverages.set(coverage.policy.id, coverage);
+      }
     }
-    const result = await adjudicate(contract.definition, toAdjudicationInput(claim), coverage);
-    await this.repo.insertAdjudication(em, {
-      claimId,
-      contractId,
-      policyId: result.policyId,
-      decision: result.decision,
-      payable: result.payable,
-      result: { contractId, verifiedEventId: verification.id, ...result },
-    });
-    await this.settle(em, {
-      claimId,
-      claim,
-      contractId,
-      verifiedEventId: verification.id,
-      policy: coverage?.policy ?? null,
-      result,
-    });
+    await decisions.write(em, this.repo, this.outbox);
   }
 
   /** Locks the policy (held until commit) and reads its accumulators: claims on one policy run one at a time. */
@@ -94,25 +122,18 @@ export class AdjudicateClaimService {
   /**
    * Everything a decision changes, in the caller's transaction: the policy's accumulators, the events announcing
    * it (claims.pended.v1, or claims.adjudicated.v1 and, when something is payable, the payout and
-   * payouts.released.v1).
+   * payouts.released.v1). The review path's way in; the consumer's batches go through `decide` and write once.
    */
-  async settle(
-    em: EntityManager,
-    s: {
-      claimId: string;
-      claim: PendingClaim['claim'];
-      contractId: string;
-      verifiedEventId: string;
-      policy: PolicyTerms | null;
-      result: Adjudication;
-      review?: { reviewer: string; reason: string };
-    },
-  ): Promise<void> {
+  async settle(em: EntityManager, s: Settlement): Promise<void> {
+    const decisions = new Decisions();
+    this.decide(decisions, s);
+    await decisions.write(em, this.repo, this.outbox);
+  }
+
+  private decide(out: Decisions, s: Settlement): void {
     const { claimId, claim, contractId, verifiedEventId, result } = s;
     const policyId = result.policyId;
-    if (policyId && result.decision !== 'pended') {
-      await this.repo.saveAccumulators(em, policyId, result.accumulators.after);
-    }
+    if (policyId && result.decision !== 'pended') out.accumulators.set(policyId, result.accumulators.after);
     const now = new Date();
     const common = {
       source: PAYOUT_SOURCE,
@@ -122,7 +143,7 @@ export class AdjudicateClaimService {
       causationid: verifiedEventId,
     };
     if (result.decision === 'pended') {
-      await this.outbox.add(em, Topics.ClaimsPended, {
+      out.event(Topics.ClaimsPended, {
         ...common,
         data: {
           claimId,
@@ -143,7 +164,7 @@ export class AdjudicateClaimService {
       });
       return;
     }
-    await this.outbox.add(em, Topics.ClaimsAdjudicated, {
+    out.event(Topics.ClaimsAdjudicated, {
       ...common,
       data: {
         claimId,
@@ -179,14 +200,14 @@ export class AdjudicateClaimService {
     });
     if (result.payable === '0.00') return;
     const payoutId = uuidv7();
-    await this.repo.insertPayout(em, {
+    out.payouts.push({
       id: payoutId,
       claimId,
       payeeId: claim.provider_id,
       amount: result.payable,
       currency: claim.currency,
     });
-    await this.outbox.add(em, Topics.PayoutsReleased, {
+    out.event(Topics.PayoutsReleased, {
       ...common,
       data: {
         claimId,
@@ -208,4 +229,48 @@ export function toAdjudicationInput(claim: PendingClaim['claim']): ClaimToAdjudi
     patientPseudonym: claim.patient_pseudonym,
     items: claim.items,
   };
+}
+
+/** One decision and what it was made on. */
+export interface Settlement {
+  claimId: string;
+  claim: PendingClaim['claim'];
+  contractId: string;
+  verifiedEventId: string;
+  policy: PolicyTerms | null;
+  result: Adjudication;
+  review?: { reviewer: string; reason: string };
+}
+
+/**
+ * What a group of decisions writes, collected while deciding and written at the end in a few statements: the
+ * adjudications, the payouts, each policy's latest accumulators, and every event in one outbox statement.
+ */
+class Decisions {
+  readonly adjudications: AdjudicationRow[] = [];
+  readonly payouts: PayoutRow[] = [];
+  readonly accumulators = new Map<string, Accumulators>();
+  private readonly events: { topic: TopicName; event: CloudEvent }[] = [];
+
+  adjudicated(claimId: string, contractId: string, result: Adjudication, verifiedEventId: string): void {
+    this.adjudications.push({
+      claimId,
+      contractId,
+      policyId: result.policyId,
+      decision: result.decision,
+      payable: result.payable,
+      result: { contractId, verifiedEventId, ...result },
+    });
+  }
+
+  event<T extends TopicName>(topic: T, draft: EventDraft<T>): void {
+    this.events.push({ topic, event: buildEvent(topic, draft) });
+  }
+
+  async write(em: EntityManager, repo: PayoutRepository, outbox: OutboxWriter): Promise<void> {
+    await repo.insertAdjudications(em, this.adjudications);
+    for (const [policyId, after] of this.accumulators) await repo.saveAccumulators(em, policyId, after);
+    await repo.insertPayouts(em, this.payouts);
+    await outbox.addBuilt(em, this.events);
+  }
 }

@@ -53,23 +53,21 @@ export class PayoutTriggersConsumer {
     for (const event of events) touched.add(claimIdOf(event));
     const claimIds = [...touched].sort();
     await this.repo.lockClaims(em, claimIds);
+    const facts = {
+      claims: [] as CloudEvent<ClaimSubmittedV1>[],
+      verifications: [] as CloudEvent<TreatmentVerifiedV1>[],
+      anchors: [] as LedgerAnchoredV1[],
+    };
     for (const event of events) {
-      switch (event.type) {
-        case TYPE.submitted:
-          await this.repo.rememberClaim(em, event.data as ClaimSubmittedV1, event as CloudEvent<ClaimSubmittedV1>);
-          break;
-        case TYPE.verified:
-          await this.repo.rememberVerification(em, event as CloudEvent<TreatmentVerifiedV1>);
-          break;
-        case TYPE.cancelled:
-          await this.repo.rememberCancellation(em, event as CloudEvent<ClaimCancelledV1>);
-          break;
-        case TYPE.anchored:
-          await this.repo.rememberAnchor(em, event.data as LedgerAnchoredV1);
-          break;
+      if (event.type === TYPE.submitted) facts.claims.push(event as CloudEvent<ClaimSubmittedV1>);
+      else if (event.type === TYPE.verified) facts.verifications.push(event as CloudEvent<TreatmentVerifiedV1>);
+      else if (event.type === TYPE.anchored) facts.anchors.push(event.data as LedgerAnchoredV1);
+      else if (event.type === TYPE.cancelled) {
+        await this.repo.rememberCancellation(em, event as CloudEvent<ClaimCancelledV1>);
       }
     }
-    for (const claimId of claimIds) await this.adjudication.tryAdjudicate(em, claimId);
+    await this.repo.rememberFacts(em, facts);
+    await this.adjudication.tryAdjudicateMany(em, claimIds);
   }
 }
 

@@ -33,9 +33,26 @@ export class LedgerCircuitBreakerService {
 
   /** Throws unless the breaker is closed and the anchor checks out; opens the breaker when it does not. */
   async assertTrusted(em: EntityManager, evidence: AnchorEvidence): Promise<void> {
+    await this.assertOpenForPayment(em);
+    await this.assertAnchorTrusted(em, evidence);
+  }
+
+  /** Throws while the breaker is open (nothing is paid until ops reset it). */
+  async assertOpenForPayment(em: EntityManager): Promise<void> {
     const circuit = await this.repo.circuit(em);
     if (circuit.open) throw new LedgerCircuitOpenError(`ledger circuit breaker is open: ${circuit.reason}`);
-    const problem = checkAnchor(evidence, this.verifierKeys) ?? (await this.checkHistory(em, evidence.checkpoint));
+  }
+
+  /**
+   * Checks one anchor (call assertOpenForPayment first); opens the breaker when it does not check out. `checked`
+   * holds the checkpoint notes already placed in the history by this transaction: each is looked up once.
+   */
+  async assertAnchorTrusted(em: EntityManager, evidence: AnchorEvidence, checked = new Set<string>()): Promise<void> {
+    let problem = checkAnchor(evidence, this.verifierKeys);
+    if (!problem && !checked.has(evidence.checkpoint)) {
+      problem = await this.checkHistory(em, evidence.checkpoint);
+      if (!problem) checked.add(evidence.checkpoint);
+    }
     if (problem) await this.trip(problem);
   }
 
