@@ -49,6 +49,26 @@ describe(`${ClaimsRepository.name} payment state`, () => {
   }
   const statusOf = async (id: string) => (await claims.find(id))!;
 
+  it('folds a batch of advances as if applied one by one: the highest status first reached, the latest amounts', async () => {
+    const paid = await adjudicatedClaim();
+    const tie = await adjudicatedClaim();
+    await claims.advanceMany(ds.manager, [
+      { claimId: paid, status: 'verified' },
+      { claimId: tie, status: 'denied', decision: 'denied' },
+      { claimId: paid, status: 'adjudicated', payable: '80.00', decision: 'partial' },
+      { claimId: paid, status: 'paid', paid: '80.00' },
+      { claimId: paid, status: 'verified' },
+    ]);
+    expect(await statusOf(paid)).toMatchObject({
+      status: 'paid',
+      payable: '80.00',
+      paid: '80.00',
+      decision: 'partial',
+    });
+    // A status of the same rank does not replace the current one; its other facts still land, as with advance().
+    expect(await statusOf(tie)).toMatchObject({ status: 'adjudicated', decision: 'denied' });
+  });
+
   it('shows a failed payout as payment-failed, even when its release is consumed afterwards', async () => {
     const id = await adjudicatedClaim();
     await claims.setPaymentState(ds.manager, id, 'payment-failed', t(10));

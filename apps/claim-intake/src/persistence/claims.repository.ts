@@ -62,6 +62,16 @@ const CLAIM_COLUMNS = `c.id, c.insurer_id, c.provider_id, c.coverage, c.status, 
   c.total::text AS total, c.payable::text AS payable, c.paid::text AS paid, c.cancel_reason, c.resubmission_of,
   c.submitted_at, c.updated_at`;
 
+/** A status a claim moves to (if it is higher than its current one), with what the event says beside it. */
+export interface ClaimAdvance {
+  claimId: string;
+  status: ClaimStatus;
+  payable?: string;
+  paid?: string;
+  decision?: string;
+  cancelReason?: string;
+}
+
 /** Where the ledger recorded one of a claim's events. */
 export interface ClaimAnchor {
   eventId: string;
@@ -296,35 +306,49 @@ export class ClaimsRepository {
     status: ClaimStatus,
     extra: { payable?: string; paid?: string; decision?: string; cancelReason?: string } = {},
   ): Promise<void> {
-    const lowerRanks = Object.entries(STATUS_RANK)
-      .filter(([, rank]) => rank < STATUS_RANK[status])
-      .map(([s]) => s);
-    await em.query(
-      `UPDATE claims
-          SET status = CASE WHEN status = ANY($3::text[]) THEN $2 ELSE status END,
-              payable = COALESCE($4::numeric, payable),
-              paid = COALESCE($5::numeric, paid),
-              decision = COALESCE($6, decision),
-              cancel_reason = COALESCE($7, cancel_reason),
-              updated_at = now()
-        WHERE id = $1`,
-      [
-        claimId,
-        status,
-        lowerRanks,
-        extra.payable ?? null,
-        extra.paid ?? null,
-        extra.decision ?? null,
-        extra.cancelReason ?? null,
-      ],
-    );
+    await this.advanceMany(em, [{ claimId, status, ...extra }]);
   }
 
   /**
-   * A payment event of the claim's payout (failed → `payment-failed`; retried or settled → `paid`): replaces the
-   * status when the claim is before payment or in the other payment state, unless a later payment event was applied
-   * already (payment events arrive on different topics, so in any order). `paid` sets the amount when not known yet.
+   * `advance` for many claims in one statement, each with the advances of a batch folded in order: the first status
+   * of the highest rank (a status moves only up), and the last value given for each of payable, paid and decision.
    */
+  async advanceMany(em: EntityManager, advances: readonly ClaimAdvance[]): Promise<void> {
+    const folded = new Map<string, ClaimAdvance>();
+    for (const a of advances) {
+      const seen = folded.get(a.claimId);
+      if (!seen) {
+        folded.set(a.claimId, { ...a });
+        continue;
+      }
+      if (STATUS_RANK[a.status] > STATUS_RANK[seen.status]) seen.status = a.status;
+      seen.payable = a.payable ?? seen.payable;
+      seen.paid = a.paid ?? seen.paid;
+      seen.decision = a.decision ?? seen.decision;
+      seen.cancelReason = a.cancelReason ?? seen.cancelReason;
+    }
+    if (folded.size === 0) return;
+    const rows = [...folded.values()].map((a) => ({
+      ...a,
+      lower: Object.entries(STATUS_RANK)
+        .filter(([, rank]) => rank < STATUS_RANK[a.status])
+        .map(([s]) => s),
+    }));
+    await em.query(
+      `UPDATE claims c
+          SET status = CASE WHEN c.status = ANY(u.lower) THEN u.status ELSE c.status END,
+              payable = COALESCE(u.payable, c.payable),
+              paid = COALESCE(u.paid, c.paid),
+              decision = COALESCE(u.decision, c.decision),
+              cancel_reason = COALESCE(u."cancelReason", c.cancel_reason),
+              updated_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS u("claimId" uuid, status text, lower text[], payable numeric,
+              paid numeric, decision text, "cancelReason" text)
+        WHERE c.id = u."claimId"`,
+      [JSON.stringify(rows)],
+    );
+  }
+
   async setPaymentState(
     em: EntityManager,
     claimId: string,

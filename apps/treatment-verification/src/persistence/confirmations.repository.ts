@@ -100,19 +100,29 @@ export class ConfirmationsRepository {
     );
   }
 
-  async deleteConfirmation(em: EntityManager, id: string): Promise<void> {
-    await em.query(`DELETE FROM confirmations WHERE id = $1`, [id]);
+  /** The confirmations still waiting for these claims, one query. */
+  async pendingFor(em: EntityManager, claimIds: readonly string[]): Promise<ConfirmationRow[]> {
+    if (claimIds.length === 0) return [];
+    return em.query(
+      `SELECT id, claim_id::text, provider_id, outcome, performed, reasons FROM confirmations
+        WHERE claim_id = ANY($1::uuid[]) AND outcome = 'pending'`,
+      [claimIds],
+    );
   }
 
-  async decidePending(
+  /** decidePending and deleteConfirmation for many, in two statements. */
+  async settlePending(
     em: EntityManager,
-    id: string,
-    outcome: Exclude<ConfirmationOutcome, 'pending'>,
-    reasons: unknown,
+    decided: { id: string; outcome: Exclude<ConfirmationOutcome, 'pending'>; reasons: unknown }[],
+    discarded: string[],
   ): Promise<void> {
+    if (discarded.length > 0) await em.query(`DELETE FROM confirmations WHERE id = ANY($1::uuid[])`, [discarded]);
+    if (decided.length === 0) return;
     await em.query(
-      `UPDATE confirmations SET outcome = $2, reasons = $3::jsonb, decided_at = now() WHERE id = $1 AND outcome = 'pending'`,
-      [id, outcome, JSON.stringify(reasons)],
+      `UPDATE confirmations f SET outcome = d.outcome, reasons = d.reasons, decided_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, outcome text, reasons jsonb)
+        WHERE f.id = d.id AND f.outcome = 'pending'`,
+      [JSON.stringify(decided)],
     );
   }
 }

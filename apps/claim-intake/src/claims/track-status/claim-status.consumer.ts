@@ -15,7 +15,7 @@ import {
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
 import { EntityManager } from 'typeorm';
 import { validate as isUuid } from 'uuid';
-import { ClaimAnchor, ClaimsRepository } from '../../persistence/claims.repository';
+import { ClaimAdvance, ClaimAnchor, ClaimsRepository } from '../../persistence/claims.repository';
 
 const typeOf = (topic: TopicName) => EventCatalog[topic].type;
 const ANCHORED = typeOf(Topics.LedgerAnchored);
@@ -59,25 +59,21 @@ export class ClaimStatusConsumer {
     }
     await this.claims.recordEvents(em, facts);
     await this.claims.recordAnchors(em, anchors);
-    for (const event of facts) await this.apply(em, event);
+    const advances: ClaimAdvance[] = [];
+    const payments: CloudEvent[] = [];
+    for (const event of facts) {
+      const advance = advanceOf(event);
+      if (advance) advances.push(advance);
+      else payments.push(event);
+    }
+    // Advances first (one statement), then payment events, which may replace a `paid` with a later failure.
+    await this.claims.advanceMany(em, advances);
+    for (const event of payments) await this.applyPayment(em, event);
   }
 
-  private async apply(em: EntityManager, event: CloudEvent): Promise<void> {
+  private async applyPayment(em: EntityManager, event: CloudEvent): Promise<void> {
     const claimId = event.subject;
     switch (event.type) {
-      case typeOf(Topics.TreatmentsVerified):
-        return this.claims.advance(em, claimId, 'verified');
-      case typeOf(Topics.TreatmentsRejected):
-        return this.claims.advance(em, claimId, 'verification-rejected');
-      case typeOf(Topics.ClaimsAdjudicated): {
-        const d = event.data as ClaimAdjudicatedV1;
-        const status = d.decision === 'denied' ? 'denied' : 'adjudicated';
-        return this.claims.advance(em, claimId, status, { payable: d.payable, decision: d.decision });
-      }
-      case typeOf(Topics.ClaimsPended):
-        return this.claims.advance(em, claimId, 'pended', { decision: 'pended' });
-      case typeOf(Topics.PayoutsReleased):
-        return this.claims.advance(em, claimId, 'paid', { paid: (event.data as PayoutReleasedV1).amount });
       // Settlement by the payment rail: `paid` (again, if an earlier attempt had failed and ops retried it).
       case typeOf(Topics.PayoutsSettled): {
         const d = event.data as PayoutSettledV1;
@@ -97,6 +93,32 @@ export class ClaimStatusConsumer {
         return this.claims.setPaymentState(em, claimId, 'paid', new Date(d.retriedAt), d.amount);
       }
     }
+  }
+}
+
+/** The status an event moves its claim to, or undefined for a payment event (which has rules of its own). */
+function advanceOf(event: CloudEvent): ClaimAdvance | undefined {
+  const claimId = event.subject;
+  switch (event.type) {
+    case typeOf(Topics.TreatmentsVerified):
+      return { claimId, status: 'verified' };
+    case typeOf(Topics.TreatmentsRejected):
+      return { claimId, status: 'verification-rejected' };
+    case typeOf(Topics.ClaimsAdjudicated): {
+      const d = event.data as ClaimAdjudicatedV1;
+      return {
+        claimId,
+        status: d.decision === 'denied' ? 'denied' : 'adjudicated',
+        payable: d.payable,
+        decision: d.decision,
+      };
+    }
+    case typeOf(Topics.ClaimsPended):
+      return { claimId, status: 'pended', decision: 'pended' };
+    case typeOf(Topics.PayoutsReleased):
+      return { claimId, status: 'paid', paid: (event.data as PayoutReleasedV1).amount };
+    default:
+      return undefined;
   }
 }
 

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { Topics } from '@claimchain/contracts';
+import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
 import { DomainError, Principal } from '@claimchain/http';
-import { OutboxWriter } from '@claimchain/messaging';
+import { buildEvent, OutboxWriter } from '@claimchain/messaging';
 import {
   ConfirmationOutcome,
   ConfirmationRow,
@@ -93,19 +93,36 @@ export class ConfirmTreatmentService {
   }
 
   /**
-   * Called when a claim arrives: decides a confirmation that was waiting for it. One posted by a provider the claim
-   * does not name is discarded without an event, so nobody can decide another provider's claim early.
+   * Called when claims arrive: decides the confirmations that were waiting for them, in a few statements for all.
+   * One posted by a provider the claim does not name is discarded without an event, so nobody can decide another
+   * provider's claim early.
    */
-  async decidePendingFor(em: EntityManager, claim: KnownClaim): Promise<void> {
-    const pending = await this.repo.confirmationForClaim(em, claim.claim_id);
-    if (pending?.outcome !== 'pending') return;
-    if (pending.provider_id !== claim.provider_id) {
-      this.logger.warn(`discarding confirmation ${pending.id}: ${pending.provider_id} is not the claim's provider`);
-      await this.repo.deleteConfirmation(em, pending.id);
-      return;
+  async decidePendingFor(em: EntityManager, claims: readonly KnownClaim[]): Promise<void> {
+    const byId = new Map(claims.map((c) => [c.claim_id, c]));
+    const pending = await this.repo.pendingFor(em, [...byId.keys()]);
+    if (pending.length === 0) return;
+    const decided: { id: string; outcome: 'verified' | 'rejected'; reasons: unknown }[] = [];
+    const discarded: string[] = [];
+    const events: { topic: TopicName; event: CloudEvent }[] = [];
+    for (const confirmation of pending) {
+      const claim = byId.get(confirmation.claim_id)!;
+      if (confirmation.provider_id !== claim.provider_id) {
+        this.logger.warn(
+          `discarding confirmation ${confirmation.id}: ${confirmation.provider_id} is not the claim's provider`,
+        );
+        discarded.push(confirmation.id);
+        continue;
+      }
+      const { result, topic, event } = this.match(claim, confirmation.id, confirmation.performed);
+      decided.push({
+        id: confirmation.id,
+        outcome: result.outcome as 'verified' | 'rejected',
+        reasons: result.reasons,
+      });
+      events.push({ topic, event });
     }
-    const decided = await this.decide(em, claim, pending.id, pending.performed);
-    await this.repo.decidePending(em, pending.id, decided.outcome as 'verified' | 'rejected', decided.reasons);
+    await this.repo.settlePending(em, decided, discarded);
+    await this.outbox.addBuilt(em, events);
   }
 
   private claimNotFound(claimId: string): DomainError {
@@ -119,6 +136,17 @@ export class ConfirmTreatmentService {
     confirmationId: string,
     performed: PerformedTreatment[],
   ): Promise<ConfirmationResult> {
+    const { result, topic, event } = this.match(claim, confirmationId, performed);
+    await this.outbox.addBuilt(em, [{ topic, event }]);
+    return result;
+  }
+
+  /** The outcome of matching a confirmation against its claim, and the event that announces it. */
+  private match(
+    claim: KnownClaim,
+    confirmationId: string,
+    performed: PerformedTreatment[],
+  ): { result: ConfirmationResult; topic: TopicName; event: CloudEvent } {
     const match = matchTreatments(claim.items, performed);
     const now = new Date();
     const common = {
@@ -129,16 +157,22 @@ export class ConfirmTreatmentService {
     };
     const base = { claimId: claim.claim_id, confirmationId, providerId: claim.provider_id };
     if (match.outcome === 'verified') {
-      await this.outbox.add(em, Topics.TreatmentsVerified, {
-        ...common,
-        data: { ...base, items: match.items, verifiedAt: now.toISOString() },
-      });
-      return { confirmationId, claimId: claim.claim_id, outcome: 'verified', reasons: [] };
+      return {
+        result: { confirmationId, claimId: claim.claim_id, outcome: 'verified', reasons: [] },
+        topic: Topics.TreatmentsVerified,
+        event: buildEvent(Topics.TreatmentsVerified, {
+          ...common,
+          data: { ...base, items: match.items, verifiedAt: now.toISOString() },
+        }),
+      };
     }
-    await this.outbox.add(em, Topics.TreatmentsRejected, {
-      ...common,
-      data: { ...base, reasons: match.reasons, rejectedAt: now.toISOString() },
-    });
-    return { confirmationId, claimId: claim.claim_id, outcome: 'rejected', reasons: match.reasons };
+    return {
+      result: { confirmationId, claimId: claim.claim_id, outcome: 'rejected', reasons: match.reasons },
+      topic: Topics.TreatmentsRejected,
+      event: buildEvent(Topics.TreatmentsRejected, {
+        ...common,
+        data: { ...base, reasons: match.reasons, rejectedAt: now.toISOString() },
+      }),
+    };
   }
 }

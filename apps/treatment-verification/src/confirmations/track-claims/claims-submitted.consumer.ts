@@ -8,7 +8,7 @@ import { ConfirmTreatmentService } from '../confirm-treatment/confirm-treatment.
 /**
  * Remembers each submitted claim's lines so a provider's confirmation can be matched against them, and decides a
  * confirmation that arrived before the claim did. Batched (ADR 8): the claims that arrive together are locked in
- * one order, stored with one statement and then decided one by one, in one transaction.
+ * one order, stored with one statement, and the confirmations waiting for them decided in a few more, in one transaction.
  */
 @Controller()
 export class ClaimsSubmittedConsumer {
@@ -25,13 +25,14 @@ export class ClaimsSubmittedConsumer {
       claims.map((c) => c.claimId),
     );
     await this.repo.rememberClaims(ctx.em, claims);
-    for (const claim of claims) {
-      await this.confirmations.decidePendingFor(ctx.em, {
+    await this.confirmations.decidePendingFor(
+      ctx.em,
+      claims.map((claim) => ({
         claim_id: claim.claimId,
         insurer_id: claim.insurerId,
         provider_id: claim.providerId,
         items: claim.items,
-      });
-    }
+      })),
+    );
   }
 }
