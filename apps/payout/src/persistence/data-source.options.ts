@@ -9,6 +9,7 @@ import { PaymentRail1732400000005 } from './migrations/1732400000005-payment-rai
 import { LedgerTrust1732400000006 } from './migrations/1732400000006-ledger-trust';
 import { PayoutEndpoints1732500000100 } from './migrations/1732500000100-payout-endpoints';
 import { PayoutRetries1732600000200 } from './migrations/1732600000200-payout-retries';
+import { PayoutsDueIndex1733300000300 } from './migrations/1733300000300-payouts-due-index';
 
 /** payout's own database. Schema changes only through these migrations. */
 export function dataSourceOptions(url: string): DataSourceOptions {
@@ -28,6 +29,7 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       IdempotencyKeys1732400000010,
       PayoutEndpoints1732500000100,
       PayoutRetries1732600000200,
+      PayoutsDueIndex1733300000300,
     ],
     extra: { max: 20 },
   };
