@@ -262,10 +262,16 @@ export class ClaimsRepository {
     );
   }
 
-  /** Of these ids, the claims this service has (an event about anything else is not ours to track). */
-  async existing(em: EntityManager, ids: readonly string[]): Promise<Set<string>> {
+  /**
+   * Of these ids, the claims this service has (an event about anything else is not ours to track), locked for update
+   * until commit in one order: two replicas' batches then cannot deadlock on the claims they both update.
+   */
+  async lockExisting(em: EntityManager, ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const rows: { id: string }[] = await em.query(`SELECT id::text FROM claims WHERE id = ANY($1::uuid[])`, [ids]);
+    const rows: { id: string }[] = await em.query(
+      `SELECT id::text FROM claims WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
+      [ids],
+    );
     return new Set(rows.map((r) => r.id));
   }
 

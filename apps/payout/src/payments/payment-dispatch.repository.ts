@@ -113,18 +113,24 @@ export class PaymentDispatchRepository {
    * transaction committed `sent`: the row is still `released` in this statement's snapshot, so it waits for that
    * transaction's row lock and then settles the committed row (matching on `sent` alone would miss it).
    */
+  /**
+   * Marks these payouts settled, in one statement; answers those that moved (a payout already settled, or reported
+   * twice, moves once).
+   */
   async markSettled(
     em: EntityManager,
-    s: { payoutId: string; reference: string; settledAt: Date },
-  ): Promise<SettledPayout | undefined> {
-    const [rows]: [SettledPayout[], number] = await em.query(
-      `UPDATE payouts p SET status = 'settled', settled_at = $3, rail_reference = coalesce(p.rail_reference, $2)
-         FROM claims c
-        WHERE p.id = $1 AND p.status IN ('released', 'sent') AND c.claim_id = p.claim_id
-        RETURNING ${INSTRUCTION}, coalesce(p.rail, 'unknown') AS rail`,
-      [s.payoutId, s.reference, s.settledAt],
+    settlements: readonly { payoutId: string; reference: string; settledAt: Date }[],
+  ): Promise<(SettledPayout & { settledAt: Date; reference: string })[]> {
+    if (settlements.length === 0) return [];
+    const [rows]: [(SettledPayout & { settledAt: Date; reference: string })[], number] = await em.query(
+      `UPDATE payouts p SET status = 'settled', settled_at = s."settledAt",
+              rail_reference = coalesce(p.rail_reference, s.reference)
+         FROM claims c, jsonb_to_recordset($1::jsonb) AS s("payoutId" uuid, reference text, "settledAt" timestamptz)
+        WHERE p.id = s."payoutId" AND p.status IN ('released', 'sent') AND c.claim_id = p.claim_id
+        RETURNING ${INSTRUCTION}, coalesce(p.rail, 'unknown') AS rail, s."settledAt", s.reference`,
+      [JSON.stringify(settlements)],
     );
-    return rows[0];
+    return rows;
   }
 
   /** Payouts, newest first (ids are UUIDv7), optionally of one status, after the keyset cursor `before`. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Topics } from '@claimchain/contracts';
-import { GroupCommit, OutboxWriter } from '@claimchain/messaging';
+import { buildEvent, GroupCommit, OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../adjudication/adjudicate-claim.service';
 import { PaymentRail, Settlement, SubmitResult } from './payment-rail';
 import { PaymentRails } from './payment-rails';
@@ -57,9 +57,7 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
   private readonly options: PayoutDispatcherOptions;
   /** Settlement reports that arrive together are recorded in one transaction (a bank reports hundreds a second). */
   private readonly settlements = new GroupCommit<Settlement>((batch) =>
-    this.dataSource.transaction(async (em) => {
-      for (const settlement of batch) await this.recordSettlement(em, settlement);
-    }),
+    this.dataSource.transaction((em) => this.recordSettlements(em, batch)),
   );
 
   constructor(
@@ -105,7 +103,7 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     try {
       await this.settlements.commit(settlement);
     } catch {
-      await this.dataSource.transaction((em) => this.recordSettlement(em, settlement));
+      await this.dataSource.transaction((em) => this.recordSettlements(em, [settlement]));
     }
   }
 
@@ -126,7 +124,7 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     if ('accepted' in outcome) {
       const { reference, settledAt } = outcome.accepted;
       await this.repo.markSent(em, { payoutId, rail: outcome.rail, reference, recheckMs: this.options.recheckMs });
-      if (settledAt) await this.recordSettlement(em, { payoutId, reference, settledAt });
+      if (settledAt) await this.recordSettlements(em, [{ payoutId, reference, settledAt }]);
       return;
     }
     const { error, rail } = outcome;
@@ -166,24 +164,33 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     });
   }
 
-  private async recordSettlement(em: EntityManager, settlement: Settlement): Promise<void> {
-    const payout = await this.repo.markSettled(em, settlement);
-    if (!payout) return;
-    await this.outbox.add(em, Topics.PayoutsSettled, {
-      source: PAYOUT_SOURCE,
-      subject: payout.claimId,
-      tenantid: payout.insurerId,
-      time: settlement.settledAt,
-      data: {
-        claimId: payout.claimId,
-        payoutId: payout.payoutId,
-        rail: payout.rail,
-        reference: settlement.reference,
-        amount: payout.amount,
-        currency: payout.currency,
-        settledAt: settlement.settledAt.toISOString(),
-      },
-    });
+  /** Settles the payouts (each once) and announces each that moved with payouts.settled.v1, in one statement each. */
+  private async recordSettlements(em: EntityManager, settlements: readonly Settlement[]): Promise<void> {
+    const settled = await this.repo.markSettled(em, settlements);
+    await this.outbox.addBuilt(
+      em,
+      settled.map((payout) => {
+        const settledAt = new Date(payout.settledAt);
+        return {
+          topic: Topics.PayoutsSettled,
+          event: buildEvent(Topics.PayoutsSettled, {
+            source: PAYOUT_SOURCE,
+            subject: payout.claimId,
+            tenantid: payout.insurerId,
+            time: settledAt,
+            data: {
+              claimId: payout.claimId,
+              payoutId: payout.payoutId,
+              rail: payout.rail,
+              reference: payout.reference,
+              amount: payout.amount,
+              currency: payout.currency,
+              settledAt: settledAt.toISOString(),
+            },
+          }),
+        };
+      }),
+    );
   }
 
   private async run(): Promise<void> {

@@ -49,7 +49,7 @@ export class ClaimStatusConsumer {
   @EventPattern([...TRACKED_TOPICS], TRACKED)
   async track(@Payload() events: CloudEvent[], @Ctx() ctx: EventContext): Promise<void> {
     const em = ctx.em;
-    const known = await this.claims.existing(em, [...new Set(events.map(claimIdOf))]);
+    const known = await this.claims.lockExisting(em, [...new Set(events.map(claimIdOf))]);
     const ours = events.filter((e) => known.has(claimIdOf(e)));
     const anchors: ClaimAnchor[] = [];
     const facts: CloudEvent[] = [];
