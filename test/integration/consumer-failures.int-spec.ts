@@ -1,4 +1,4 @@
-import { Consumer, Kafka, Producer } from 'kafkajs';
+import { Kafka, Producer } from 'kafkajs';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { CloudEvent, dlqTopicOf, Topics } from '@claimchain/contracts';
@@ -10,7 +10,7 @@ import {
   MessagingTables1732400000000,
   TransientEventError,
 } from '@claimchain/messaging';
-import { claimSubmittedDraft, migratedDataSource, waitFor } from '@claimchain/testing';
+import { claimSubmittedDraft, dlqReader, migratedDataSource, waitFor } from '@claimchain/testing';
 
 /** One row per handled event; a unique event id, so a second effect would fail loudly rather than hide. */
 class FailureEffects1732400000098 implements MigrationInterface {
@@ -185,16 +185,3 @@ describe('KafkaEventTransport failures and batches', () => {
     await waitFor('the sentinel behind the redeliveries', async () => (await effects(claimId)) === 3);
   });
 });
-
-/** Follows a DLQ topic from the start with a throwaway group and collects what lands there. */
-async function dlqReader(
-  kafka: Kafka,
-  dlqTopic: string,
-): Promise<{ messages: { key?: string }[]; stop(): Promise<void> }> {
-  const consumer: Consumer = kafka.consumer({ groupId: `dlq-reader-${uuidv4()}` });
-  const messages: { key?: string }[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void messages.push({ key: message.key?.toString() }) });
-  return { messages, stop: () => consumer.disconnect() };
-}

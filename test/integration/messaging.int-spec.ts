@@ -1,4 +1,4 @@
-import { Consumer, Kafka, Producer } from 'kafkajs';
+import { Kafka, Producer } from 'kafkajs';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { ClaimSubmittedV1, CloudEvent, dlqTopicOf, Topics } from '@claimchain/contracts';
@@ -15,7 +15,7 @@ import {
   OutboxWriter,
   RELAY_LOCK_ID,
 } from '@claimchain/messaging';
-import { claimSubmittedDraft, migratedDataSource, waitFor } from '@claimchain/testing';
+import { claimSubmittedDraft, dlqReader, migratedDataSource, waitFor } from '@claimchain/testing';
 
 /** A table the test handler writes to: one row per handled delivery, so duplicates would show. */
 class Effects1732400000099 implements MigrationInterface {
@@ -353,25 +353,3 @@ describe('batch handlers on the real broker and Postgres', () => {
     }
   });
 });
-
-interface DeadLetter {
-  key: string | undefined;
-  value: string | undefined;
-  headers: Record<string, string>;
-}
-
-/** Follows a DLQ topic from the start with a throwaway group and collects what lands there. */
-async function dlqReader(kafka: Kafka, dlqTopic: string): Promise<{ messages: DeadLetter[]; stop(): Promise<void> }> {
-  const consumer: Consumer = kafka.consumer({ groupId: `dlq-reader-${uuidv4()}` });
-  const messages: DeadLetter[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(v);
-      messages.push({ key: message.key?.toString(), value: message.value?.toString(), headers });
-    },
-  });
-  return { messages, stop: () => consumer.disconnect() };
-}

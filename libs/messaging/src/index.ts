@@ -9,3 +9,4 @@ export * from './hybrid-app';
 export * from './dead-letters';
 export * from './failure';
 export * from './group-commit';
+export * from './ordered-locks';

@@ -2,3 +2,4 @@ export * from './wait-for';
 export * from './test-database';
 export * from './fixtures';
 export * from './fhir-r4-schema';
+export * from './dlq-reader';

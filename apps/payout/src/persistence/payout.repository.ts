@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { lockInOrder } from '@claimchain/messaging';
 import {
   ClaimCancelledV1,
   ClaimSubmittedV1,
@@ -110,13 +111,11 @@ export class PayoutRepository {
     await this.lockClaims(em, [claimId]);
   }
 
-  /** lockClaim for many, in one statement and one global order (by lock key), so two batches cannot deadlock. */
+  /** lockClaim for many, in one statement and one global order, so two batches cannot deadlock. */
   async lockClaims(em: EntityManager, claimIds: readonly string[]): Promise<void> {
-    if (claimIds.length === 0) return;
-    await em.query(
-      `SELECT count(pg_advisory_xact_lock(k)) FROM (
-         SELECT DISTINCT hashtext('claim:' || id) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS keys`,
-      [claimIds],
+    await lockInOrder(
+      em,
+      claimIds.map((id) => `claim:${id}`),
     );
   }
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { lockInOrder } from '@claimchain/messaging';
 import { ClaimSubmittedV1 } from '@claimchain/contracts';
 import { PerformedTreatment } from '../confirmations/confirm-treatment/treatment-matcher';
 
@@ -32,13 +33,11 @@ export class ConfirmationsRepository {
     await this.lockClaimIds(em, [claimId]);
   }
 
-  /** lockClaimId for many, in one statement and one global order (by lock key), so two batches cannot deadlock. */
+  /** lockClaimId for many, in one statement and one global order, so two batches cannot deadlock. */
   async lockClaimIds(em: EntityManager, claimIds: readonly string[]): Promise<void> {
-    if (claimIds.length === 0) return;
-    await em.query(
-      `SELECT count(pg_advisory_xact_lock(k)) FROM (
-         SELECT DISTINCT hashtext('confirm:' || id) AS k FROM unnest($1::text[]) AS id ORDER BY k) AS keys`,
-      [claimIds],
+    await lockInOrder(
+      em,
+      claimIds.map((id) => `confirm:${id}`),
     );
   }
 
