@@ -166,6 +166,26 @@ describe('messaging on the real broker and Postgres', () => {
       expect(received).toEqual(ids);
     });
 
+    it('publishes a row that committed after a later one was already published', async () => {
+      const writer = new OutboxWriter();
+      const relay = new OutboxRelay(ds, kafka);
+      await relay.start();
+      const slow = ds.createQueryRunner();
+      await slow.connect();
+      try {
+        // The slow transaction takes its seq first and commits last: the relay has moved past that seq meanwhile.
+        await slow.startTransaction();
+        const early = await writer.add(slow.manager, topic, claimDraft());
+        const later = await ds.transaction((em) => writer.add(em, topic, claimDraft()));
+        await waitFor('the later event handled', async () => (await effectsOf(ds, later.id)) === 1);
+        await slow.commitTransaction();
+        await waitFor('the earlier event handled too', async () => (await effectsOf(ds, early.id)) === 1);
+      } finally {
+        await slow.release();
+        await relay.stop();
+      }
+    });
+
     it('publishes nothing while another relay holds the lock, and what is pending once it is free', async () => {
       const other = ds.createQueryRunner(); // holds the lock as another relay's drain would
       await other.connect();
