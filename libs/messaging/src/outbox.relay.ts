@@ -17,6 +17,12 @@ export const IDEMPOTENT_PRODUCER: ProducerConfig = {
 
 /** How often the relay looks at the whole outbox rather than past its cursor (see OutboxRelay.cursor). */
 const FULL_LOOK_EVERY_MS = 2000;
+/**
+ * How far behind its cursor the relay still looks on every drain: concurrent transactions commit out of seq order
+ * all the time (a row of a lower seq commits just after a higher one was published), and waiting for the full look
+ * would add up to FULL_LOOK_EVERY_MS to them. Rows further behind than this are rare and wait for the full look.
+ */
+const CURSOR_SLACK = 1024;
 
 /** The channel outbox writes NOTIFY on commit. */
 export const OUTBOX_CHANNEL = 'claimchain_outbox';
@@ -69,8 +75,8 @@ export class OutboxRelay {
   /**
    * The highest seq published by this relay since it took the lock: a drain reads only past it, so it does not walk
    * the index entries of rows already published (they stay in the partial index until vacuum, and a relay draining
-   * many times a second paid for each of them every time). A row of a lower seq that committed late is found by the
-   * full look every FULL_LOOK_EVERY_MS.
+   * many times a second paid for each of them every time). A row of a lower seq that committed late is found within
+   * CURSOR_SLACK of the cursor on the next drain, or by the full look every FULL_LOOK_EVERY_MS.
    */
   private cursor = '0';
   private lastFullLookAt = 0;
@@ -170,7 +176,7 @@ export class OutboxRelay {
     if (fullLook) this.lastFullLookAt = Date.now();
     const rows: OutboxRow[] = await this.dataSource.query(
       `SELECT seq, topic, message_key, payload::text AS payload FROM outbox
-        WHERE published_at IS NULL AND seq > $2 ORDER BY seq LIMIT $1`,
+        WHERE published_at IS NULL AND seq > $2::bigint - ${CURSOR_SLACK} ORDER BY seq LIMIT $1`,
       [this.batchSize, fullLook ? '0' : this.cursor],
     );
     if (rows.length === 0) return 0;
