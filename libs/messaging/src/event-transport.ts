@@ -50,9 +50,6 @@ export interface EventTransportOptions {
    * inbox already makes a redelivery harmless, so a crash or rebalance replays at most this much, which it skips.
    */
   commitIntervalMs?: number;
-  /** A fetch returns once it has this many bytes (default 1) or has waited fetchMaxWaitMs (default 5 s). */
-  fetchMinBytes?: number;
-  fetchMaxWaitMs?: number;
 }
 
 export type DlqHeaders = {
@@ -127,10 +124,6 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       allowAutoTopicCreation: false,
       sessionTimeout: 10000,
       heartbeatInterval: 1000,
-      // A fetch answers as soon as anything is there: under load, batches grow by themselves while the previous
-      // transaction runs, and waiting for more bytes would only add that wait to every hop of an idle pipeline.
-      minBytes: this.options.fetchMinBytes ?? 1,
-      maxWaitTimeInMs: this.options.fetchMaxWaitMs ?? 5000,
     });
     // Ready once it holds partitions; not ready while crashed (kafkajs restarts it and it joins again).
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {

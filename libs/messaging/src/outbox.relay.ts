@@ -142,8 +142,13 @@ export class OutboxRelay {
     });
     client.on('error', (error) => lost(String(error)));
     client.on('end', () => lost('connection ended'));
+    try {
+      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
     this.session = client;
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
   }
 
   private endSession(): void {
