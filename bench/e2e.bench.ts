@@ -22,7 +22,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { DEFAULT_DATABASE_URL } from '@claimchain/config';
 import { repoRoot } from '../scripts/infra/paths';
 import { analyzePhase, claimTimes, PhaseResult } from './e2e/analyze';
@@ -33,7 +32,8 @@ import { BenchReport, chartSvg, summaryMarkdown, sweepSvg, toJson } from './e2e/
 import { Sampler } from './e2e/sampler';
 import { killEverythingNow, Stack, startStack, stopEverything } from './e2e/stack';
 import { formatMs } from './e2e/stats';
-import { INSURERS, PROVIDERS, Workload } from './e2e/workload';
+import { Workload } from './e2e/workload';
+import { issueTokens, publishContracts } from './e2e/setup';
 
 interface Options {
   rate: number;
@@ -101,23 +101,6 @@ function parseOptions(argv: string[]): Options {
 const say = (msg: string) => console.log(`[bench] ${msg}`);
 
 let interrupted = false;
-
-async function publishContracts(stack: Stack, tokens: Map<string, string>): Promise<void> {
-  for (const insurer of INSURERS.filter((i) => i.contract)) {
-    const res = await fetch(stack.url('payout', '/v1/contracts'), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${tokens.get(insurer.id)}`,
-        'idempotency-key': randomUUID(),
-      },
-      body: JSON.stringify(insurer.contract),
-      signal: AbortSignal.timeout(10_000),
-    });
-    if (res.status !== 201 && res.status !== 200)
-      throw new Error(`publishing ${insurer.id}'s contract: HTTP ${res.status} ${await res.text()}`);
-  }
-}
 
 /** Waits until every confirmed claim has finished (owning services, and claim-intake's view), or the limit. */
 async function drain(stack: Stack, sent: SentClaim[], seconds: number): Promise<number> {
@@ -242,9 +225,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const stack = await startStack({ databaseUrl, instances: options.instances, log: say });
   say(`system up: ${options.instances} process(es) per service on 3201–3204, broker ${stack.brokers.join(',')}`);
-  const tokens = new Map<string, string>();
-  for (const insurer of INSURERS) tokens.set(insurer.id, await stack.token('insurer', insurer.id));
-  for (const provider of PROVIDERS) tokens.set(provider, await stack.token('provider', provider));
+  const tokens = await issueTokens(stack);
   await publishContracts(stack, tokens);
 
   say('ceilings: Postgres commits/s…');

@@ -3,6 +3,12 @@
  * a phase is due at start + i/rate; each is recorded with that intended time, so a stalled server shows up as
  * latency rather than as a quietly lower rate (no coordinated omission). The provider's confirmation follows each
  * accepted claim at once. Keep-alive connections (node:http Agent); nothing waits for one claim before the next.
+ *
+ * With a retry policy (the chaos run) it behaves as a careful client of a system that fails: a refused connection, a
+ * reset, a timeout, a 429/5xx (after its Retry-After when given) is retried with the same Idempotency-Key until the
+ * policy gives up, so a retry never makes a second claim; a confirmation answered 409 on a retry was recorded by the
+ * attempt whose answer was lost. With `duplicateEvery` every n-th accepted claim is sent again under a fresh key,
+ * which the API must refuse (409 CLAIM.DUPLICATE) however the system is failing.
  */
 import { Agent, request } from 'node:http';
 import { randomUUID } from 'node:crypto';
@@ -23,7 +29,25 @@ export interface SentClaim {
   claimId?: string;
   confirmStatus?: number;
   confirmAnsweredAt?: number;
+  /** With a retry policy: how many attempts each request took, and what the refused ones were answered. */
+  claimAttempts?: number;
+  confirmAttempts?: number;
+  refusals?: string[];
+  /** The status the same claim got when sent again under a fresh Idempotency-Key (duplicateEvery): 409 expected. */
+  duplicateStatus?: number;
   error?: string;
+}
+
+export interface RetryPolicy {
+  /** A request is given up this long after its first attempt. */
+  giveUpAfterMs: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface LoadOptions {
+  retry?: RetryPolicy;
+  duplicateEvery?: number;
 }
 
 export interface Endpoints {
@@ -39,6 +63,7 @@ const FINISH_TIMEOUT_MS = REQUEST_TIMEOUT_MS + 5_000;
 interface Answer {
   status: number;
   body: string;
+  retryAfter?: string;
 }
 
 export class LoadGenerator {
@@ -46,11 +71,13 @@ export class LoadGenerator {
   private inFlight = 0;
   private readonly pending = new Set<Promise<void>>();
   private stopped = false;
+  private accepted = 0;
 
   constructor(
     private readonly endpoints: Endpoints,
     private readonly tokens: Map<string, string>,
     private readonly workload: Workload,
+    private readonly options: LoadOptions = {},
   ) {}
 
   /** Sends rate·seconds claims at the rate; resolves when the last is sent (answers may still be on their way). */
@@ -67,9 +94,9 @@ export class LoadGenerator {
     }
   }
 
-  /** Waits (bounded) for the answers still on their way. */
+  /** Waits (bounded) for the answers still on their way, retries included. */
   async finish(): Promise<void> {
-    const deadline = Date.now() + FINISH_TIMEOUT_MS;
+    const deadline = Date.now() + FINISH_TIMEOUT_MS + (this.options.retry?.giveUpAfterMs ?? 0);
     while (this.pending.size > 0 && Date.now() < deadline) {
       await Promise.race([Promise.allSettled([...this.pending]), sleep(500)]);
     }
@@ -112,11 +139,20 @@ export class LoadGenerator {
   }
 
   private async exchange(planned: PlannedClaim, sent: SentClaim): Promise<void> {
-    const claim = await this.post(this.endpoints.claims, planned.body, {
+    const claimHeaders = {
       'content-type': 'application/fhir+json',
       authorization: `Bearer ${this.tokens.get(planned.insurer)}`,
-      'idempotency-key': randomUUID(),
-    });
+    };
+    const claim = await this.sendRetrying(
+      this.endpoints.claims,
+      planned.body,
+      {
+        ...claimHeaders,
+        'idempotency-key': randomUUID(),
+      },
+      sent,
+      'claim',
+    );
     sent.claimStatus = claim.status;
     sent.claimAnsweredAt = Date.now();
     if (claim.status !== 202) {
@@ -124,14 +160,73 @@ export class LoadGenerator {
       return;
     }
     sent.claimId = (JSON.parse(claim.body) as { id: string }).id;
-    const confirmation = await this.post(this.endpoints.confirmations, planned.confirmation(sent.claimId), {
-      'content-type': 'application/json',
-      authorization: `Bearer ${this.tokens.get(planned.provider)}`,
-    });
+    const confirmation = await this.sendRetrying(
+      this.endpoints.confirmations,
+      planned.confirmation(sent.claimId),
+      {
+        'content-type': 'application/json',
+        authorization: `Bearer ${this.tokens.get(planned.provider)}`,
+      },
+      sent,
+      'confirm',
+    );
     sent.confirmStatus = confirmation.status;
     sent.confirmAnsweredAt = Date.now();
-    if (confirmation.status !== 201 && confirmation.status !== 202) {
+    // An earlier attempt was recorded and its answer lost: the claim has its one confirmation.
+    if (confirmation.status === 409 && (sent.confirmAttempts ?? 1) > 1 && /ALREADY_RECORDED/.test(confirmation.body))
+      sent.confirmStatus = 201;
+    if (sent.confirmStatus !== 201 && sent.confirmStatus !== 202) {
       sent.error = `confirmation ${confirmation.status}: ${confirmation.body.slice(0, 200)}`;
+    }
+    const every = this.options.duplicateEvery;
+    // Only claims that will be paid: one denied or rejected may lawfully be claimed again.
+    const paid = planned.outcome === 'approved' || planned.outcome === 'partial';
+    if (every && paid && (this.accepted += 1) % every === 0) {
+      const again = await this.sendRetrying(
+        this.endpoints.claims,
+        planned.body,
+        {
+          ...claimHeaders,
+          'idempotency-key': randomUUID(),
+        },
+        sent,
+        'duplicate',
+      );
+      sent.duplicateStatus = again.status;
+      if (again.status === 202) sent.error = `duplicate accepted: ${again.body.slice(0, 200)}`;
+    }
+  }
+
+  /** One request, or with a retry policy as many attempts as it takes (the same headers, so the same key). */
+  private async sendRetrying(
+    url: string,
+    body: string,
+    headers: Record<string, string>,
+    sent: SentClaim,
+    what: 'claim' | 'confirm' | 'duplicate',
+  ): Promise<Answer> {
+    const policy = this.options.retry;
+    if (!policy) return this.post(url, body, headers);
+    const giveUpAt = Date.now() + policy.giveUpAfterMs;
+    for (let attempt = 1; ; attempt += 1) {
+      if (what === 'claim') sent.claimAttempts = attempt;
+      if (what === 'confirm') sent.confirmAttempts = attempt;
+      let refusal: string;
+      let wait = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt - 1, 10));
+      try {
+        const answer = await this.post(url, body, headers);
+        if (answer.status !== 429 && answer.status < 500) return answer;
+        refusal = `${what} ${answer.status}`;
+        const seconds = Number(answer.retryAfter);
+        if (Number.isFinite(seconds) && seconds >= 0) wait = Math.max(wait, seconds * 1000);
+        if (Date.now() + wait > giveUpAt) return answer;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        refusal = `${what} ${code ?? (error as Error).message}`;
+        if (Date.now() + wait > giveUpAt) throw error;
+      }
+      (sent.refusals ??= []).push(refusal);
+      await sleep(wait);
     }
   }
 
@@ -148,7 +243,13 @@ export class LoadGenerator {
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              body: Buffer.concat(chunks).toString('utf8'),
+              retryAfter: res.headers['retry-after'],
+            }),
+          );
           res.on('error', reject);
         },
       );

@@ -159,6 +159,17 @@ export interface PlannedClaim {
 const pad = (n: number) => String(n).padStart(2, '0');
 const money = (cents: number) => cents / 100;
 
+/** The coverage shared by many claims of an insurer (the chaos run enrols a policy for each). */
+export function sharedCoverageId(insurer: string, index: number): string {
+  return `${insurer}-shared-${index}`;
+}
+
+export interface SharedCoverages {
+  /** Every n-th claim of an insurer that publishes its own contract names one of its shared coverages. */
+  every: number;
+  perInsurer: number;
+}
+
 export class Workload {
   private readonly random: () => number;
   private n = 0;
@@ -166,6 +177,8 @@ export class Workload {
   constructor(
     seed: number,
     private readonly runId: string,
+    /** Unset (the bench): every claim has a coverage of its own, with no policy. */
+    private readonly shared?: SharedCoverages,
   ) {
     this.random = seededRandom(seed);
   }
@@ -216,6 +229,11 @@ export class Workload {
     // A unique patient per claim: no claim is refused as a duplicate of another run's or another claim's.
     const patient = `bench-${this.runId}-${n}`;
     const total = lines.reduce((sum, l) => sum + l.cents * l.quantity, 0);
+    // Drawn from n, not the generator: the same seed offers the bench the same claims with or without it.
+    const coverage =
+      this.shared && insurer.contract && n % this.shared.every === 0
+        ? sharedCoverageId(insurer.id, (n / this.shared.every) % this.shared.perInsurer)
+        : `${insurer.id}-${patient}`;
     const body = JSON.stringify({
       resourceType: 'Claim',
       status: 'active',
@@ -226,7 +244,7 @@ export class Workload {
       insurer: { reference: `Organization/${insurer.id}` },
       provider: { reference: `Organization/${provider}` },
       priority: { coding: [{ code: 'normal' }] },
-      insurance: [{ sequence: 1, focal: true, coverage: { reference: `Coverage/${insurer.id}-${patient}` } }],
+      insurance: [{ sequence: 1, focal: true, coverage: { reference: `Coverage/${coverage}` } }],
       item: lines.map((l, i) => ({
         sequence: i + 1,
         productOrService: { coding: [{ system: CPT, code: l.code }] },

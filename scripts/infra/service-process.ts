@@ -34,6 +34,8 @@ export function startService(opts: {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
+  /** Where its labelled lines go: the terminal unless given (the chaos run keeps them in a file). */
+  output?: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream };
 }): ServiceProcess {
   // Own process group: Ctrl-C reaches only the launcher, which stops services in order and reports the rest.
   const child = spawn(opts.command, opts.args, {
@@ -42,10 +44,10 @@ export function startService(opts: {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WriteStream) =>
+  const prefix = (stream: NodeJS.ReadableStream, out: NodeJS.WritableStream) =>
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => out.write(`${opts.label} ${line}\n`));
-  prefix(child.stdout!, process.stdout);
-  prefix(child.stderr!, process.stderr);
+  prefix(child.stdout!, opts.output?.stdout ?? process.stdout);
+  prefix(child.stderr!, opts.output?.stderr ?? process.stderr);
   const exited = new Promise<string>((resolve) => {
     child.once('error', (err) => resolve(`could not be spawned: ${err.message}`));
     child.once('exit', (code, signal) => resolve(signal ? `was killed by ${signal}` : `exited with code ${code}`));
