@@ -24,7 +24,7 @@ export class ClaimIntakeModule {
     return {
       module: ClaimIntakeModule,
       imports: [
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.postgres)),
         MessagingModule.forRoot(config),
         HealthModule.forRoot(MESSAGING_PROBES),
         AuthModule.forRoot(config.auth),
@@ -44,7 +44,8 @@ export class ClaimIntakeModule {
         CancelClaimService,
         {
           provide: ClaimStoreThread,
-          useFactory: () => new ClaimStoreThread({ databaseUrl: config.databaseUrl, connections: 3 }),
+          useFactory: () =>
+            new ClaimStoreThread({ databaseUrl: config.databaseUrl, connections: 3, postgres: config.postgres }),
         },
         {
           provide: ClaimSubmissionBatcher,

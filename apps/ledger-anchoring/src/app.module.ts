@@ -24,7 +24,7 @@ export class LedgerAnchoringModule {
     return {
       module: LedgerAnchoringModule,
       imports: [
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.postgres)),
         MessagingModule.forRoot(config),
         HealthModule.forRoot(MESSAGING_PROBES),
       ],

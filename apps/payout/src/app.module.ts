@@ -50,7 +50,7 @@ export class PayoutModule {
     return {
       module: PayoutModule,
       imports: [
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.postgres)),
         MessagingModule.forRoot(config),
         HealthModule.forRoot(MESSAGING_PROBES),
         AuthModule.forRoot(config.auth),

@@ -16,7 +16,7 @@ export class TreatmentVerificationModule {
     return {
       module: TreatmentVerificationModule,
       imports: [
-        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl)),
+        TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.postgres)),
         MessagingModule.forRoot(config),
         HealthModule.forRoot(MESSAGING_PROBES),
         AuthModule.forRoot(config.auth),

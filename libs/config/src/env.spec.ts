@@ -14,6 +14,16 @@ describe(loadServiceConfig.name, () => {
     expect(config.kafkaBrokers).toEqual(['a:1', 'b:2']);
   });
 
+  it('bounds the Postgres pool and its sessions by default', () => {
+    const config = loadServiceConfig('payout', {});
+    expect(config.postgres).toEqual({
+      poolMax: 20,
+      connectTimeoutMs: 10_000,
+      statementTimeoutMs: 30_000,
+      idleInTransactionTimeoutMs: 60_000,
+    });
+  });
+
   it('fails with the variable name when a value is invalid', () => {
     expect(() => loadServiceConfig('payout', { PORT: 'eighty' })).toThrow(/PORT/);
   });

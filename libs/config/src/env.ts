@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PostgresSettings } from './postgres';
 import { SERVICES, ServiceName, envPrefixOf } from './services';
 
 /**
@@ -12,6 +13,8 @@ export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
 export const DEV_AUTH_ISSUER = 'https://auth.claimchain.local';
 export const DEV_AUTH_AUDIENCE = 'claimchain';
 
+const timeoutMs = z.coerce.number().int().nonnegative();
+
 const DEV_PSEUDONYM_KEY = 'dev-only-pseudonym-key-change-me';
 const DEV_WEBHOOK_SECRET_KEY = 'dev-only-webhook-secret-key-change-me';
 
@@ -23,6 +26,10 @@ const Env = z.object({
     .string()
     .regex(/^[a-z][a-z0-9_]*$/)
     .default('claimchain'),
+  DATABASE_POOL_MAX: z.coerce.number().int().positive().default(20),
+  DATABASE_CONNECT_TIMEOUT_MS: timeoutMs.default(10_000),
+  DATABASE_STATEMENT_TIMEOUT_MS: timeoutMs.default(30_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: timeoutMs.default(60_000),
   KAFKA_BROKERS: z.string().min(1).default(DEFAULT_KAFKA_BROKERS),
   KAFKA_GROUP_PREFIX: z.string().min(1).default('claimchain'),
   KAFKA_SSL: z.enum(['true', 'false']).default('false'),
@@ -74,6 +81,8 @@ export type ServiceConfig = {
   port: number;
   host: string;
   databaseUrl: string;
+  /** The runtime pool's size and timeouts (postgresDriverOptions). */
+  postgres: PostgresSettings;
   kafkaBrokers: string[];
   /** TLS and SASL towards the brokers; both off by default (the local broker is plaintext). */
   kafkaSecurity: KafkaSecurity;
@@ -147,6 +156,12 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     port: e.PORT ?? SERVICES[service].port,
     host: e.HOST,
     databaseUrl: databaseUrlFor(service, e.DATABASE_URL, e.DATABASE_PREFIX),
+    postgres: {
+      poolMax: e.DATABASE_POOL_MAX,
+      connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+      idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
     kafkaBrokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()),
     kafkaSecurity: kafkaSecurityOf(e),
     kafkaClientId: service,

@@ -1,4 +1,5 @@
 import { DataSourceOptions } from 'typeorm';
+import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
 import { IdempotencyKeys1732400000010 } from '@claimchain/http';
 import { MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Claims1732400000001 } from './migrations/1732400000001-claims';
@@ -7,8 +8,11 @@ import { Receipts1732400000003 } from './migrations/1732400000003-receipts';
 import { PaymentState1732600000100 } from './migrations/1732600000100-payment-state';
 import { ExactSubmission1732600000300 } from './migrations/1732600000300-exact-submission';
 
-/** claim-intake's own database. Schema changes only through these migrations, never `synchronize`. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+/**
+ * claim-intake's own database. Schema changes only through these migrations, never `synchronize`. The service
+ * passes its pool settings (`postgres`); migrations and ops commands leave them out and run without timeouts.
+ */
+export function dataSourceOptions(url: string, postgres?: PostgresSettings): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -23,6 +27,6 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       PaymentState1732600000100,
       ExactSubmission1732600000300,
     ],
-    extra: { max: 20 },
+    ...postgresDriverOptions(postgres),
   };
 }

@@ -1,16 +1,20 @@
 import { DataSourceOptions } from 'typeorm';
+import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
 import { MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Ledger1732400000001 } from './migrations/1732400000001-ledger';
 import { LedgerLookupsAndAnchors1732400000002 } from './migrations/1732400000002-ledger-lookups-and-anchors';
 
-/** ledger-anchoring's own database. Schema changes only through these migrations. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+/**
+ * ledger-anchoring's own database. Schema changes only through these migrations. The service passes its pool
+ * settings (`postgres`); migrations and ops commands leave them out and run without timeouts.
+ */
+export function dataSourceOptions(url: string, postgres?: PostgresSettings): DataSourceOptions {
   return {
     type: 'postgres',
     url,
     synchronize: false,
     entities: [],
     migrations: [MessagingTables1732400000000, Ledger1732400000001, LedgerLookupsAndAnchors1732400000002],
-    extra: { max: 20 },
+    ...postgresDriverOptions(postgres),
   };
 }

@@ -1,4 +1,5 @@
 import { DataSourceOptions } from 'typeorm';
+import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
 import { IdempotencyKeys1732400000010 } from '@claimchain/http';
 import { MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Payout1732400000001 } from './migrations/1732400000001-payout';
@@ -11,8 +12,11 @@ import { PayoutEndpoints1732500000100 } from './migrations/1732500000100-payout-
 import { PayoutRetries1732600000200 } from './migrations/1732600000200-payout-retries';
 import { PayoutsDueIndex1733300000300 } from './migrations/1733300000300-payouts-due-index';
 
-/** payout's own database. Schema changes only through these migrations. */
-export function dataSourceOptions(url: string): DataSourceOptions {
+/**
+ * payout's own database. Schema changes only through these migrations. The service passes its pool settings
+ * (`postgres`); migrations and ops commands leave them out and run without timeouts.
+ */
+export function dataSourceOptions(url: string, postgres?: PostgresSettings): DataSourceOptions {
   return {
     type: 'postgres',
     url,
@@ -31,6 +35,6 @@ export function dataSourceOptions(url: string): DataSourceOptions {
       PayoutRetries1732600000200,
       PayoutsDueIndex1733300000300,
     ],
-    extra: { max: 20 },
+    ...postgresDriverOptions(postgres),
   };
 }

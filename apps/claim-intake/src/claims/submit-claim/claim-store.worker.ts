@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
+import type { PostgresSettings } from '@claimchain/config';
 import { dataSourceOptions } from '../../persistence/data-source.options';
 import { ClaimsRepository } from '../../persistence/claims.repository';
 import { ClaimBatchStore, PreparedClaim } from './claim-batch.store';
@@ -15,10 +16,12 @@ export interface ClaimStoreWorkerData {
   databaseUrl: string;
   /** Connections: one per batch in flight, and one to spare. */
   connections: number;
+  /** The service's timeouts (its pool size is `connections`); none when omitted. */
+  postgres?: PostgresSettings;
 }
 
 async function main(port: NonNullable<typeof parentPort>, data: ClaimStoreWorkerData): Promise<void> {
-  const options = dataSourceOptions(data.databaseUrl);
+  const options = dataSourceOptions(data.databaseUrl, data.postgres);
   const dataSource = new DataSource({ ...options, extra: { ...options.extra, max: data.connections } });
   const store = new ClaimBatchStore(dataSource, new ClaimsRepository(dataSource));
   // Connected on first use; a failed attempt (Postgres down at startup) fails those batches, and the next one tries
