@@ -306,6 +306,30 @@ describe('one claim, end to end, on the real broker', () => {
     expect(decided.outcome).toBe('verified');
   });
 
+  it('answers confirmations posted at the same moment each on its own: one per claim, a duplicate is a conflict', async () => {
+    const performed = [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' }];
+    const twice = uuidv4();
+    const others = [uuidv4(), uuidv4(), uuidv4()];
+    // Sent together, so they share the service's group commit; each still gets its own answer.
+    const answers = await Promise.all([twice, twice, ...others].map((claimId) => confirm(claimId, performed)));
+    expect(
+      answers
+        .slice(0, 2)
+        .map((a) => a.status)
+        .sort(),
+    ).toEqual([202, 409]);
+    expect(answers.slice(2).map((a) => a.status)).toEqual([202, 202, 202]);
+    const locations = answers.filter((a) => a.status === 202).map((a) => a.location);
+    expect(new Set(locations).size).toBe(4);
+    const recorded = await Promise.all(
+      locations.map(async (location) => {
+        const res = await fetch(url('treatment-verification', location), { headers: asProvider() });
+        return ((await res.json()) as { claimId: string }).claimId;
+      }),
+    );
+    expect(recorded.sort()).toEqual([twice, ...others].sort());
+  });
+
   it('answers an invalid claim with problem+json naming each offending field', async () => {
     const bad = fhirClaim('p-1') as Record<string, unknown>;
     delete bad.patient;

@@ -48,6 +48,9 @@ describe(`${ClaimsRepository.name} payment state`, () => {
     return id;
   }
   const statusOf = async (id: string) => (await claims.find(id))!;
+  type Payment = Parameters<ClaimsRepository['setPaymentStates']>[1][number];
+  const pay = (claimId: string, status: Payment['status'], at: Date, paid?: string) =>
+    claims.setPaymentStates(ds.manager, [{ claimId, status, at, paid }]);
 
   it('folds a batch of advances as if applied one by one: the highest status first reached, the latest amounts', async () => {
     const paid = await adjudicatedClaim();
@@ -71,7 +74,7 @@ describe(`${ClaimsRepository.name} payment state`, () => {
 
   it('shows a failed payout as payment-failed, even when its release is consumed afterwards', async () => {
     const id = await adjudicatedClaim();
-    await claims.setPaymentState(ds.manager, id, 'payment-failed', t(10));
+    await pay(id, 'payment-failed', t(10));
     expect((await statusOf(id)).status).toBe('payment-failed');
     await claims.advance(ds.manager, id, 'paid', { paid: '96.00' });
     expect(await statusOf(id)).toMatchObject({ status: 'payment-failed', paid: '96.00' });
@@ -80,17 +83,46 @@ describe(`${ClaimsRepository.name} payment state`, () => {
   it('is paid again once ops retry it or it settles after the failure', async () => {
     const id = await adjudicatedClaim();
     await claims.advance(ds.manager, id, 'paid', { paid: '96.00' });
-    await claims.setPaymentState(ds.manager, id, 'payment-failed', t(10));
-    await claims.setPaymentState(ds.manager, id, 'paid', t(20), '96.00');
+    await pay(id, 'payment-failed', t(10));
+    await pay(id, 'paid', t(20), '96.00');
     expect((await statusOf(id)).status).toBe('paid');
-    await claims.setPaymentState(ds.manager, id, 'payment-failed', t(30));
+    await pay(id, 'payment-failed', t(30));
     expect((await statusOf(id)).status).toBe('payment-failed');
   });
 
   it('keeps a settled claim paid when an older failure is consumed after the settlement', async () => {
     const id = await adjudicatedClaim();
-    await claims.setPaymentState(ds.manager, id, 'paid', t(20), '96.00');
-    await claims.setPaymentState(ds.manager, id, 'payment-failed', t(10));
+    await pay(id, 'paid', t(20), '96.00');
+    await pay(id, 'payment-failed', t(10));
     expect(await statusOf(id)).toMatchObject({ status: 'paid', paid: '96.00' });
+  });
+
+  it('folds a batch of payment events, of one claim or several, exactly as if they were applied one by one', async () => {
+    const f = (s: number): Omit<Payment, 'claimId'> => ({ status: 'payment-failed', at: t(s) });
+    const p = (s: number, paid = '96.00'): Omit<Payment, 'claimId'> => ({ status: 'paid', at: t(s), paid });
+    const sequences: Omit<Payment, 'claimId'>[][] = [
+      [f(10), p(20), f(5)],
+      [p(20), f(30)],
+      [f(30), p(20, '90.00'), p(30, '80.00')],
+      [p(10), f(10), p(10, '70.00')],
+      [f(10)],
+    ];
+    const oneByOne: string[] = [];
+    const batched: string[] = [];
+    const batch: Payment[] = [];
+    for (const sequence of sequences) {
+      const a = await adjudicatedClaim();
+      for (const e of sequence) await pay(a, e.status, e.at, e.paid);
+      oneByOne.push(a);
+      const b = await adjudicatedClaim();
+      batch.push(...sequence.map((e) => ({ ...e, claimId: b })));
+      batched.push(b);
+    }
+    await claims.setPaymentStates(ds.manager, batch);
+    const facts = async (ids: string[]) =>
+      Promise.all(ids.map(async (id) => ({ status: (await statusOf(id)).status, paid: (await statusOf(id)).paid })));
+    const expected = await facts(oneByOne);
+    expect(expected.map((e) => e.status)).toEqual(['paid', 'payment-failed', 'paid', 'paid', 'payment-failed']);
+    expect(await facts(batched)).toEqual(expected);
   });
 });

@@ -355,25 +355,39 @@ export class ClaimsRepository {
     );
   }
 
-  async setPaymentState(
+  /**
+   * The payment events' part of the status, in one statement, as if each were applied in order: a payment status
+   * replaces the current one unless a payment event later by time was applied already (the four payment topics
+   * arrive in any order), and the paid amount is the first one known. Per claim that is the event latest by time
+   * (the last of equals), so each claim's events fold into one row first.
+   */
+  async setPaymentStates(
     em: EntityManager,
-    claimId: string,
-    status: (typeof PAYMENT_STATUSES)[number],
-    at: Date,
-    paid?: string,
+    events: readonly { claimId: string; status: (typeof PAYMENT_STATUSES)[number]; at: Date; paid?: string }[],
   ): Promise<void> {
+    if (events.length === 0) return;
+    const folded = new Map<string, { claimId: string; status: string; at: Date; paid: string | null }>();
+    for (const e of events) {
+      const seen = folded.get(e.claimId);
+      if (!seen) folded.set(e.claimId, { claimId: e.claimId, status: e.status, at: e.at, paid: e.paid ?? null });
+      else {
+        if (e.at >= seen.at) Object.assign(seen, { status: e.status, at: e.at });
+        seen.paid ??= e.paid ?? null;
+      }
+    }
     const replaceable = Object.entries(STATUS_RANK)
       .filter(([s, rank]) => rank < STATUS_RANK.paid || PAYMENT_STATUSES.includes(s as ClaimStatus))
       .map(([s]) => s);
     await em.query(
-      `UPDATE claims
-          SET status = CASE WHEN status = ANY($3::text[]) AND (payment_event_at IS NULL OR payment_event_at <= $4)
-                            THEN $2 ELSE status END,
-              payment_event_at = GREATEST(payment_event_at, $4),
-              paid = COALESCE(paid, $5::numeric),
+      `UPDATE claims c
+          SET status = CASE WHEN c.status = ANY($2::text[]) AND (c.payment_event_at IS NULL OR c.payment_event_at <= u.at)
+                            THEN u.status ELSE c.status END,
+              payment_event_at = GREATEST(c.payment_event_at, u.at),
+              paid = COALESCE(c.paid, u.paid),
               updated_at = now()
-        WHERE id = $1`,
-      [claimId, status, replaceable, at, paid ?? null],
+         FROM jsonb_to_recordset($1::jsonb) AS u("claimId" uuid, status text, at timestamptz, paid numeric)
+        WHERE c.id = u."claimId"`,
+      [JSON.stringify([...folded.values()]), replaceable],
     );
   }
 }

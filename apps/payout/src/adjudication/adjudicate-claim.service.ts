@@ -6,7 +6,13 @@ import { leafHashOfEvent } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { ContractDefinition, contractIdOf } from '../contracts/contract.definition';
 import { choosePolicy, PolicyTerms } from '../policies/plan-year';
-import { AdjudicationRow, PayoutRepository, PayoutRow, PendingClaim } from '../persistence/payout.repository';
+import {
+  AdjudicationRow,
+  coverageKey,
+  PayoutRepository,
+  PayoutRow,
+  PendingClaim,
+} from '../persistence/payout.repository';
 import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContext } from './adjudicate';
 import { resultHashOf } from './replay';
 import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-breaker.service';
@@ -49,6 +55,12 @@ export class AdjudicateClaimService {
     const decisions = new Decisions();
     const coverages = new Map<string, PolicyContext>();
     const contracts = new Map<string, Promise<{ id: string; definition: ContractDefinition } | undefined>>();
+    const policiesByCoverage = await this.repo.policiesForCoverages(
+      em,
+      [...pending.values()].flatMap(({ claim }) =>
+        claim.coverage ? [{ insurerId: claim.insurer_id, coverageId: claim.coverage }] : [],
+      ),
+    );
     for (const [claimId, { claim, verification, anchor }] of pending) {
       // The anchor must commit to exactly the verification we hold; otherwise the ledger and our copy disagree.
       const expected = leafHashOfEvent(verification).toString('base64');
@@ -69,7 +81,9 @@ export class AdjudicateClaimService {
       );
 
       const firstServiceDate = claim.items.map((i) => i.servicedDate).sort()[0];
-      const policies = claim.coverage ? await this.repo.policiesForCoverage(em, claim.insurer_id, claim.coverage) : [];
+      const policies = claim.coverage
+        ? (policiesByCoverage.get(coverageKey(claim.insurer_id, claim.coverage)) ?? [])
+        : [];
       const policy = choosePolicy(policies, firstServiceDate);
       const coverage = policy ? (coverages.get(policy.id) ?? (await this.lockCoverage(em, policy))) : null;
       const contractKey = policy ? `policy\n${policy.contractId}\n${claim.insurer_id}` : `insurer\n${claim.insurer_id}`;

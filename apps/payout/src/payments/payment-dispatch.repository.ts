@@ -68,15 +68,19 @@ export class PaymentDispatchRepository {
     }));
   }
 
+  /** Accepted by their rails, in one statement: `sent`, and checked again after `recheckMs` unless settled first. */
   async markSent(
     em: EntityManager,
-    p: { payoutId: string; rail: string; reference: string; recheckMs: number },
+    sent: readonly { payoutId: string; rail: string; reference: string }[],
+    recheckMs: number,
   ): Promise<void> {
+    if (sent.length === 0) return;
     await em.query(
-      `UPDATE payouts SET status = 'sent', rail = $2, rail_reference = $3, attempts = attempts + 1, last_error = NULL,
-              next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
-        WHERE id = $1 AND status IN ('released', 'sent')`,
-      [p.payoutId, p.rail, p.reference, p.recheckMs],
+      `UPDATE payouts p SET status = 'sent', rail = s.rail, rail_reference = s.reference, attempts = p.attempts + 1,
+              last_error = NULL, next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+         FROM jsonb_to_recordset($1::jsonb) AS s("payoutId" uuid, rail text, reference text)
+        WHERE p.id = s."payoutId" AND p.status IN ('released', 'sent')`,
+      [JSON.stringify(sent), recheckMs],
     );
   }
 

@@ -88,9 +88,23 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     return this.dataSource.transaction(async (em) => {
       const due = await this.repo.duePayouts(em, this.options.batchSize);
       // The rails are called side by side (one slow webhook does not hold up the batch); the outcomes are then
-      // written one after another on this transaction's connection.
+      // written on this transaction's connection.
       const outcomes = await Promise.all(due.map((payout) => this.submit(payout)));
-      for (const [i, outcome] of outcomes.entries()) await this.record(em, due[i], outcome);
+      const sent: { payoutId: string; rail: string; reference: string }[] = [];
+      const settledOnAcceptance: Settlement[] = [];
+      for (const [i, outcome] of outcomes.entries()) {
+        const { payoutId } = due[i];
+        if ('accepted' in outcome) {
+          const { reference, settledAt } = outcome.accepted;
+          sent.push({ payoutId, rail: outcome.rail, reference });
+          if (settledAt) settledOnAcceptance.push({ payoutId, reference, settledAt });
+        } else {
+          await this.recordRefusal(em, due[i], outcome);
+        }
+      }
+      // The accepted ones in two statements for all: sent, then (a webhook that settles on acceptance) settled.
+      await this.repo.markSent(em, sent, this.options.recheckMs);
+      if (settledOnAcceptance.length > 0) await this.recordSettlements(em, settledOnAcceptance);
       return due.length;
     });
   }
@@ -119,15 +133,12 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     }
   }
 
-  private async record(em: EntityManager, payout: DuePayout, outcome: Outcome): Promise<void> {
+  private async recordRefusal(
+    em: EntityManager,
+    payout: DuePayout,
+    { error, rail }: { error: string; rail: string | null },
+  ): Promise<void> {
     const { payoutId } = payout;
-    if ('accepted' in outcome) {
-      const { reference, settledAt } = outcome.accepted;
-      await this.repo.markSent(em, { payoutId, rail: outcome.rail, reference, recheckMs: this.options.recheckMs });
-      if (settledAt) await this.recordSettlements(em, [{ payoutId, reference, settledAt }]);
-      return;
-    }
-    const { error, rail } = outcome;
     const attempt = payout.attempts + 1;
     if (payout.status === 'released' && attempt >= this.options.maxAttempts) {
       await this.fail(em, payout, rail, error);

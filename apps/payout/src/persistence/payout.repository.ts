@@ -103,6 +103,11 @@ const POLICY_COLUMNS = `p.id, p.insurer_id AS "insurerId", p.coverage_id AS "cov
   p.member_pseudonym AS "memberPseudonym", to_char(p.period_start, 'YYYY-MM-DD') AS "start",
   to_char(p.period_end, 'YYYY-MM-DD') AS "end", p.enrolled_at AS "enrolledAt"`;
 
+/** How policiesForCoverages keys its answer. */
+export function coverageKey(insurerId: string, coverageId: string): string {
+  return `${insurerId}\n${coverageId}`;
+}
+
 /** All SQL on payout's tables. */
 @Injectable()
 export class PayoutRepository {
@@ -326,12 +331,26 @@ export class PayoutRepository {
     return rows[0];
   }
 
-  async policiesForCoverage(em: EntityManager, insurerId: string, coverageId: string): Promise<PolicyRow[]> {
-    return em.query(
-      `SELECT ${POLICY_COLUMNS} FROM policies p WHERE p.insurer_id = $1 AND p.coverage_id = $2
+  /** The policies enrolled for each of these coverages, oldest period first, in one statement. */
+  async policiesForCoverages(
+    em: EntityManager,
+    coverages: readonly { insurerId: string; coverageId: string }[],
+  ): Promise<Map<string, PolicyRow[]>> {
+    const found = new Map<string, PolicyRow[]>();
+    const distinct = [...new Map(coverages.map((c) => [coverageKey(c.insurerId, c.coverageId), c])).values()];
+    if (distinct.length === 0) return found;
+    const rows: PolicyRow[] = await em.query(
+      `SELECT ${POLICY_COLUMNS} FROM policies p
+         JOIN unnest($1::text[], $2::text[]) AS k(insurer_id, coverage_id)
+           ON p.insurer_id = k.insurer_id AND p.coverage_id = k.coverage_id
         ORDER BY p.period_start`,
-      [insurerId, coverageId],
+      [distinct.map((c) => c.insurerId), distinct.map((c) => c.coverageId)],
     );
+    for (const row of rows) {
+      const key = coverageKey(row.insurerId, row.coverageId);
+      found.set(key, [...(found.get(key) ?? []), row]);
+    }
+    return found;
   }
 
   /**

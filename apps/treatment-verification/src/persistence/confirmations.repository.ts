@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { lockInOrder } from '@claimchain/messaging';
-import { ClaimSubmittedV1 } from '@claimchain/contracts';
+import { lockInOrder, outboxInsert } from '@claimchain/messaging';
+import { ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/contracts';
 import { PerformedTreatment } from '../confirmations/confirm-treatment/treatment-matcher';
 
 export interface KnownClaim {
@@ -12,6 +12,15 @@ export interface KnownClaim {
 }
 
 export type ConfirmationOutcome = 'pending' | 'verified' | 'rejected';
+
+export interface NewConfirmation {
+  id: string;
+  claimId: string;
+  providerId: string;
+  outcome: ConfirmationOutcome;
+  performed: unknown;
+  reasons: unknown;
+}
 
 export interface ConfirmationRow {
   id: string;
@@ -27,13 +36,9 @@ export interface ConfirmationRow {
 export class ConfirmationsRepository {
   /**
    * Serialises the two ways a claim gets decided (a confirmation POST, the claim's arrival), which may race when
-   * the provider confirms just as the claim arrives.
+   * the provider confirms just as the claim arrives: in one statement and one global order, so two batches cannot
+   * deadlock.
    */
-  async lockClaimId(em: EntityManager, claimId: string): Promise<void> {
-    await this.lockClaimIds(em, [claimId]);
-  }
-
-  /** lockClaimId for many, in one statement and one global order, so two batches cannot deadlock. */
   async lockClaimIds(em: EntityManager, claimIds: readonly string[]): Promise<void> {
     await lockInOrder(
       em,
@@ -57,20 +62,28 @@ export class ConfirmationsRepository {
     );
   }
 
-  async findClaim(em: EntityManager, claimId: string): Promise<KnownClaim | undefined> {
-    const rows: KnownClaim[] = await em.query(
-      `SELECT claim_id, insurer_id, provider_id, items FROM claims WHERE claim_id = $1`,
-      [claimId],
+  /**
+   * What deciding these claims' confirmations needs, in one statement: each claim this service knows (its lines)
+   * and whether it already has a confirmation. Call it after locking the claim ids, so the answer cannot change
+   * before the caller's transaction commits.
+   */
+  async confirmationContext(
+    em: EntityManager,
+    claimIds: readonly string[],
+  ): Promise<{ claims: Map<string, KnownClaim>; confirmed: Set<string> }> {
+    const rows: (Partial<KnownClaim> & { id: string; confirmed: boolean })[] = await em.query(
+      `SELECT ids.id::text AS id, c.claim_id::text AS claim_id, c.insurer_id, c.provider_id, c.items,
+              EXISTS (SELECT 1 FROM confirmations f WHERE f.claim_id = ids.id) AS confirmed
+         FROM unnest($1::uuid[]) AS ids(id) LEFT JOIN claims c ON c.claim_id = ids.id`,
+      [claimIds],
     );
-    return rows[0];
-  }
-
-  async confirmationForClaim(em: EntityManager, claimId: string): Promise<ConfirmationRow | undefined> {
-    const rows: ConfirmationRow[] = await em.query(
-      `SELECT id, claim_id, provider_id, outcome, performed, reasons FROM confirmations WHERE claim_id = $1`,
-      [claimId],
-    );
-    return rows[0];
+    const claims = new Map<string, KnownClaim>();
+    const confirmed = new Set<string>();
+    for (const row of rows) {
+      if (row.claim_id) claims.set(row.id, row as KnownClaim);
+      if (row.confirmed) confirmed.add(row.id);
+    }
+    return { claims, confirmed };
   }
 
   async findConfirmation(em: EntityManager, id: string): Promise<ConfirmationRow | undefined> {
@@ -81,21 +94,27 @@ export class ConfirmationsRepository {
     return rows[0];
   }
 
-  async insertConfirmation(
+  /**
+   * Records confirmations and the events that announce their outcomes in one statement (the outbox write is a CTE
+   * of it); a pending one has no decision time yet.
+   */
+  async insertConfirmations(
     em: EntityManager,
-    c: {
-      id: string;
-      claimId: string;
-      providerId: string;
-      outcome: ConfirmationOutcome;
-      performed: unknown;
-      reasons: unknown;
-    },
+    confirmations: readonly NewConfirmation[],
+    events: readonly { topic: TopicName; event: CloudEvent }[],
   ): Promise<void> {
+    if (confirmations.length === 0) return;
+    const outbox = events.length > 0 ? outboxInsert(events, 2) : undefined;
     await em.query(
-      `INSERT INTO confirmations (id, claim_id, provider_id, outcome, performed, reasons, decided_at)
-       VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, CASE WHEN $4 = 'pending' THEN NULL ELSE now() END)`,
-      [c.id, c.claimId, c.providerId, c.outcome, JSON.stringify(c.performed), JSON.stringify(c.reasons)],
+      `WITH inserted AS (
+         INSERT INTO confirmations (id, claim_id, provider_id, outcome, performed, reasons, decided_at)
+         SELECT f.id, f."claimId", f."providerId", f.outcome, f.performed, f.reasons,
+                CASE WHEN f.outcome = 'pending' THEN NULL ELSE now() END
+           FROM jsonb_to_recordset($1::jsonb)
+             AS f(id uuid, "claimId" uuid, "providerId" text, outcome text, performed jsonb, reasons jsonb)
+         RETURNING 1)
+       ${outbox ? `, ${outbox.cte} ${outbox.notify}` : 'SELECT count(*) FROM inserted'}`,
+      [JSON.stringify(confirmations), ...(outbox?.params ?? [])],
     );
   }
 

@@ -13,7 +13,6 @@ import {
   Topics,
 } from '@claimchain/contracts';
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
-import { EntityManager } from 'typeorm';
 import { validate as isUuid } from 'uuid';
 import { ClaimAdvance, ClaimAnchor, ClaimsRepository } from '../../persistence/claims.repository';
 
@@ -60,39 +59,42 @@ export class ClaimStatusConsumer {
     await this.claims.recordEvents(em, facts);
     await this.claims.recordAnchors(em, anchors);
     const advances: ClaimAdvance[] = [];
-    const payments: CloudEvent[] = [];
+    const payments: PaymentState[] = [];
     for (const event of facts) {
       const advance = advanceOf(event);
       if (advance) advances.push(advance);
-      else payments.push(event);
+      else {
+        const payment = paymentOf(event);
+        if (payment) payments.push(payment);
+      }
     }
-    // Advances first (one statement), then payment events, which may replace a `paid` with a later failure.
+    // Advances first, then payment events, which may replace a `paid` with a later failure: one statement each.
     await this.claims.advanceMany(em, advances);
-    for (const event of payments) await this.applyPayment(em, event);
+    await this.claims.setPaymentStates(em, payments);
   }
+}
 
-  private async applyPayment(em: EntityManager, event: CloudEvent): Promise<void> {
-    const claimId = event.subject;
-    switch (event.type) {
-      // Settlement by the payment rail: `paid` (again, if an earlier attempt had failed and ops retried it).
-      case typeOf(Topics.PayoutsSettled): {
-        const d = event.data as PayoutSettledV1;
-        return this.claims.setPaymentState(em, claimId, 'paid', new Date(d.settledAt), d.amount);
-      }
-      // The rail refused the payout on every allowed attempt: nothing was paid, and the insurer must be able to see it.
-      case typeOf(Topics.PayoutsFailed):
-        return this.claims.setPaymentState(
-          em,
-          claimId,
-          'payment-failed',
-          new Date((event.data as PayoutFailedV1).failedAt),
-        );
-      // Ops put the failed payout back on its rail: it is released for payment again.
-      case typeOf(Topics.PayoutsRetried): {
-        const d = event.data as PayoutRetriedV1;
-        return this.claims.setPaymentState(em, claimId, 'paid', new Date(d.retriedAt), d.amount);
-      }
+type PaymentState = Parameters<ClaimsRepository['setPaymentStates']>[1][number];
+
+/** What a payment event says of its claim's payment, which has rules of its own (setPaymentStates). */
+function paymentOf(event: CloudEvent): PaymentState | undefined {
+  const claimId = event.subject;
+  switch (event.type) {
+    // Settlement by the payment rail: `paid` (again, if an earlier attempt had failed and ops retried it).
+    case typeOf(Topics.PayoutsSettled): {
+      const d = event.data as PayoutSettledV1;
+      return { claimId, status: 'paid', at: new Date(d.settledAt), paid: d.amount };
     }
+    // The rail refused the payout on every allowed attempt: nothing was paid, and the insurer must be able to see it.
+    case typeOf(Topics.PayoutsFailed):
+      return { claimId, status: 'payment-failed', at: new Date((event.data as PayoutFailedV1).failedAt) };
+    // Ops put the failed payout back on its rail: it is released for payment again.
+    case typeOf(Topics.PayoutsRetried): {
+      const d = event.data as PayoutRetriedV1;
+      return { claimId, status: 'paid', at: new Date(d.retriedAt), paid: d.amount };
+    }
+    default:
+      return undefined;
   }
 }
 

@@ -3,12 +3,13 @@ import { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
 import { DomainError, Principal } from '@claimchain/http';
-import { buildEvent, OutboxWriter } from '@claimchain/messaging';
+import { buildEvent, GroupCommit, OutboxWriter } from '@claimchain/messaging';
 import {
   ConfirmationOutcome,
   ConfirmationRow,
   ConfirmationsRepository,
   KnownClaim,
+  NewConfirmation,
 } from '../../persistence/confirmations.repository';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
 import { MatchReason, matchTreatments, PerformedTreatment } from './treatment-matcher';
@@ -31,14 +32,25 @@ function toResult(row: ConfirmationRow): ConfirmationResult {
   };
 }
 
+/** One POST's share of a group commit, and what came of it. */
+interface ConfirmationRequest {
+  request: ConfirmTreatmentRequest;
+  provider: Principal;
+  outcome?: ConfirmationResult | DomainError;
+}
+
 /**
  * Matches a provider's confirmation against the claim and records the outcome with its event in one transaction.
  * A claim has one confirmation: a second is a conflict, not a second verification. A confirmation that arrives
  * before the claim is kept `pending` and decided the moment the claim arrives (`decidePendingFor`).
+ *
+ * Confirmations posted together share a transaction (a group commit: lock, read, write, three statements for all),
+ * each with its own answer; if that transaction fails, each is tried again alone, so one cannot fail another.
  */
 @Injectable()
 export class ConfirmTreatmentService {
   private readonly logger = new Logger(ConfirmTreatmentService.name);
+  private readonly group = new GroupCommit<ConfirmationRequest>((batch) => this.confirmInTransaction(batch));
 
   constructor(
     private readonly dataSource: DataSource,
@@ -47,40 +59,57 @@ export class ConfirmTreatmentService {
   ) {}
 
   async confirm(request: ConfirmTreatmentRequest, provider: Principal): Promise<ConfirmationResult> {
-    return this.dataSource.transaction(async (em) => {
-      await this.repo.lockClaimId(em, request.claimId);
-      const claim = await this.repo.findClaim(em, request.claimId);
-      if (claim && claim.provider_id !== provider.tenant) throw this.claimNotFound(request.claimId);
-      if (await this.repo.confirmationForClaim(em, request.claimId)) {
-        throw new DomainError(
+    const item: ConfirmationRequest = { request, provider };
+    try {
+      await this.group.commit(item);
+    } catch {
+      item.outcome = undefined;
+      await this.confirmInTransaction([item]);
+    }
+    if (item.outcome instanceof DomainError) throw item.outcome;
+    return item.outcome!;
+  }
+
+  private confirmInTransaction(items: ConfirmationRequest[]): Promise<void> {
+    return this.dataSource.transaction((em) => this.confirmMany(em, items));
+  }
+
+  /** Decides each request in order (a second one for a claim, even in the same batch, is a conflict). */
+  private async confirmMany(em: EntityManager, items: ConfirmationRequest[]): Promise<void> {
+    const claimIds = [...new Set(items.map((i) => i.request.claimId))];
+    await this.repo.lockClaimIds(em, claimIds);
+    const { claims, confirmed } = await this.repo.confirmationContext(em, claimIds);
+    const rows: NewConfirmation[] = [];
+    const events: { topic: TopicName; event: CloudEvent }[] = [];
+    for (const item of items) {
+      const { request, provider } = item;
+      const claim = claims.get(request.claimId);
+      if (claim && claim.provider_id !== provider.tenant) {
+        item.outcome = this.claimNotFound(request.claimId);
+        continue;
+      }
+      if (confirmed.has(request.claimId)) {
+        item.outcome = new DomainError(
           'CONFIRMATION.ALREADY_RECORDED',
           'conflict',
           `Claim ${request.claimId} already has a confirmation`,
         );
+        continue;
       }
+      confirmed.add(request.claimId);
       const id = uuidv7();
+      const base = { id, claimId: request.claimId, providerId: provider.tenant, performed: request.performed };
       if (!claim) {
-        await this.repo.insertConfirmation(em, {
-          id,
-          claimId: request.claimId,
-          providerId: provider.tenant,
-          outcome: 'pending',
-          performed: request.performed,
-          reasons: [],
-        });
-        return { confirmationId: id, claimId: request.claimId, outcome: 'pending', reasons: [] };
+        rows.push({ ...base, outcome: 'pending', reasons: [] });
+        item.outcome = { confirmationId: id, claimId: request.claimId, outcome: 'pending', reasons: [] };
+        continue;
       }
-      const decided = await this.decide(em, claim, id, request.performed);
-      await this.repo.insertConfirmation(em, {
-        id,
-        claimId: claim.claim_id,
-        providerId: provider.tenant,
-        outcome: decided.outcome,
-        performed: request.performed,
-        reasons: decided.reasons,
-      });
-      return decided;
-    });
+      const { result, topic, event } = this.match(claim, id, request.performed);
+      rows.push({ ...base, outcome: result.outcome, reasons: result.reasons });
+      events.push({ topic, event });
+      item.outcome = result;
+    }
+    await this.repo.insertConfirmations(em, rows, events);
   }
 
   /** A provider sees only its own confirmations; anyone else's is a 404, as if it did not exist. */
@@ -127,18 +156,6 @@ export class ConfirmTreatmentService {
 
   private claimNotFound(claimId: string): DomainError {
     return new DomainError('CLAIM.NOT_FOUND', 'not-found', `No claim ${claimId} names this provider`);
-  }
-
-  /** Matches and writes the outcome event to the outbox; the caller records the confirmation row. */
-  private async decide(
-    em: EntityManager,
-    claim: KnownClaim,
-    confirmationId: string,
-    performed: PerformedTreatment[],
-  ): Promise<ConfirmationResult> {
-    const { result, topic, event } = this.match(claim, confirmationId, performed);
-    await this.outbox.addBuilt(em, [{ topic, event }]);
-    return result;
   }
 
   /** The outcome of matching a confirmation against its claim, and the event that announces it. */
