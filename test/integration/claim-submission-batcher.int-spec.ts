@@ -10,6 +10,9 @@ import { FhirClaimRequest } from '../../apps/claim-intake/src/claims/submit-clai
 import { SubmitClaimService } from '../../apps/claim-intake/src/claims/submit-claim/submit-claim.service';
 import { dataSourceOptions } from '../../apps/claim-intake/src/persistence/data-source.options';
 
+/** Far more than any test here queues. */
+const QUEUE_MAX = 1024;
+
 /**
  * Group commit on the real Postgres: submissions queued together are stored in one transaction, and each still gets
  * the answer it would have got alone.
@@ -58,7 +61,7 @@ describe(ClaimSubmissionBatcher.name, () => {
     await admin.connect();
     // The store on its worker thread, with a database connection of its own, as the service runs it.
     store = new ClaimStoreThread({ databaseUrl: (ds.options as { url: string }).url, connections: 3 });
-    service = new SubmitClaimService(new ClaimSubmissionBatcher(store), 'pseudonym-key');
+    service = new SubmitClaimService(new ClaimSubmissionBatcher(store, QUEUE_MAX), 'pseudonym-key');
   });
 
   afterAll(async () => {
@@ -165,7 +168,7 @@ describe(ClaimSubmissionBatcher.name, () => {
     url.pathname = `/${name}`;
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     const late = new ClaimStoreThread({ databaseUrl: url.toString(), connections: 2 });
-    const lateService = new SubmitClaimService(new ClaimSubmissionBatcher(late), 'pseudonym-key');
+    const lateService = new SubmitClaimService(new ClaimSubmissionBatcher(late, QUEUE_MAX), 'pseudonym-key');
     const submitLate = () =>
       lateService.submit(FhirClaimRequest.parse(fhirClaim(`p-${uuidv4()}`, tenant)), caller, uuidv4());
     try {

@@ -50,7 +50,7 @@ export class ClaimIntakeModule {
         {
           provide: ClaimSubmissionBatcher,
           inject: [ClaimStoreThread],
-          useFactory: (store: ClaimStoreThread) => new ClaimSubmissionBatcher(store),
+          useFactory: (store: ClaimStoreThread) => new ClaimSubmissionBatcher(store, config.claimQueueMax),
         },
         {
           provide: SubmitClaimService,

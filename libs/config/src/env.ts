@@ -30,6 +30,7 @@ const Env = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: timeoutMs.default(10_000),
   DATABASE_STATEMENT_TIMEOUT_MS: timeoutMs.default(30_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: timeoutMs.default(60_000),
+  CLAIM_QUEUE_MAX: z.coerce.number().int().positive().default(1024),
   KAFKA_BROKERS: z.string().min(1).default(DEFAULT_KAFKA_BROKERS),
   KAFKA_GROUP_PREFIX: z.string().min(1).default('claimchain'),
   KAFKA_SSL: z.enum(['true', 'false']).default('false'),
@@ -83,6 +84,8 @@ export type ServiceConfig = {
   databaseUrl: string;
   /** The runtime pool's size and timeouts (postgresDriverOptions). */
   postgres: PostgresSettings;
+  /** claim-intake: submissions waiting for a group-commit batch at most; more are refused with a 503. */
+  claimQueueMax: number;
   kafkaBrokers: string[];
   /** TLS and SASL towards the brokers; both off by default (the local broker is plaintext). */
   kafkaSecurity: KafkaSecurity;
@@ -162,6 +165,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
+    claimQueueMax: e.CLAIM_QUEUE_MAX,
     kafkaBrokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()),
     kafkaSecurity: kafkaSecurityOf(e),
     kafkaClientId: service,

@@ -3,7 +3,14 @@
  * and only the problem-details filter knows that mapping.
  */
 export type DomainErrorKind =
-  'unauthenticated' | 'forbidden' | 'not-found' | 'conflict' | 'invalid' | 'unprocessable' | 'unavailable';
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'conflict'
+  | 'invalid'
+  | 'unprocessable'
+  | 'too-many-requests'
+  | 'unavailable';
 
 export class DomainError extends Error {
   constructor(
@@ -11,6 +18,8 @@ export class DomainError extends Error {
     readonly kind: DomainErrorKind,
     message: string,
     readonly errors: ProblemFieldError[] = [],
+    /** For a refusal that will pass (a full queue): the client may retry after this many seconds (Retry-After). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }

@@ -10,6 +10,7 @@ const STATUS_OF: Record<DomainErrorKind, number> = {
   conflict: HttpStatus.CONFLICT,
   invalid: HttpStatus.BAD_REQUEST,
   unprocessable: HttpStatus.UNPROCESSABLE_ENTITY,
+  'too-many-requests': HttpStatus.TOO_MANY_REQUESTS,
   unavailable: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
@@ -45,6 +46,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     // can tell a retriable failure from a permanent one and put the real message in the DLQ headers.
     if (host.getType() !== 'http') return throwError(() => exception);
     const http = host.switchToHttp();
+    if (exception instanceof DomainError && exception.retryAfterSeconds !== undefined) {
+      void http.getResponse<FastifyReply>().header('retry-after', String(exception.retryAfterSeconds));
+    }
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
     const problem = this.toProblem(exception);

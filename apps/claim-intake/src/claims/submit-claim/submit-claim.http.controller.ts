@@ -31,6 +31,7 @@ export class SubmitClaimHttpController {
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a fresh key per claim; retries reuse it' })
   @ApiResponse({ status: 202, description: '{id, status: "submitted"}; Location: /v1/claims/{id}' })
   @ApiResponse({ status: 409, description: 'CLAIM.DUPLICATE: these services were already claimed' })
+  @ApiResponse({ status: 503, description: 'CLAIM.QUEUE_FULL: too many claims waiting to be stored; see Retry-After' })
   async submit(
     @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string | undefined,
     @Body(new ZodPipe(FhirClaimRequest, 'CLAIM.INVALID')) claim: FhirClaimRequest,
