@@ -58,6 +58,20 @@ describe('payout contracts, policies and adjudication v2', () => {
   }
 
   describe('POST /v1/contracts', () => {
+    it('refuses with 413 a contract whose event would be too large for the broker, and keeps nothing of it', async () => {
+      // ~950 KB of excluded codes: a body under the 1 MiB body limit, an event over what the outbox can publish.
+      const excludedCodes = Array.from({ length: 23_500 }, (_, i) => `${CPT}|C${String(i).padStart(6, '0')}`);
+      const body = { ...contractBody('too-large'), parameters: { ...contractBody().parameters, excludedCodes } };
+      expect(JSON.stringify(body).length).toBeLessThan(1024 * 1024);
+      const res = await post('/v1/contracts', body);
+      expect(res.status).toBe(413);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(((await res.json()) as { detail: string }).detail).toMatch(/contracts\.published\.v1 event would be/);
+      const payoutDb = system.app('payout').get(DataSource);
+      const [{ n }] = await payoutDb.query(`SELECT count(*)::int AS n FROM contracts WHERE name = 'too-large'`);
+      expect(n).toBe(0);
+    });
+
     it('publishes an immutable contract whose id is its content hash, once, with its event', async () => {
       const first = await post('/v1/contracts', contractBody('publish-once'));
       expect(first.status).toBe(201);

@@ -3,6 +3,26 @@ import { EntityManager } from 'typeorm';
 import { CloudEvent, TopicName } from '@claimchain/contracts';
 import { EventDraft, buildEvent } from './event-codec';
 import { OUTBOX_CHANNEL } from './outbox.relay';
+import { PermanentEventError } from './failure';
+
+/**
+ * The largest event the outbox takes, in bytes of its JSON: under the broker's default message.max.bytes (1 MiB,
+ * which also counts the key, headers and record overhead), so every event written can be published. One larger
+ * would stall the relay behind it for ever; it is refused where it is made instead.
+ */
+export const MAX_EVENT_BYTES = 900 * 1024;
+
+/**
+ * An event too large to publish. A request that would create it is answered 413 (the HTTP problem filter reads
+ * `statusCode`); a handler that would is failing permanently, so its message is dead-lettered.
+ */
+export class EventTooLargeError extends PermanentEventError {
+  readonly statusCode = 413;
+
+  constructor(topic: TopicName, bytes: number) {
+    super(`the ${topic} event would be ${bytes} bytes; at most ${MAX_EVENT_BYTES} can be published`);
+  }
+}
 
 /** The outbox write as parts of one SQL statement (see outboxInsert). */
 export interface OutboxInsert {
@@ -19,10 +39,19 @@ export interface OutboxInsert {
 /**
  * The outbox rows for these events as SQL to run inside a statement of the caller's, so a domain change and its
  * events are written in one round trip (`WITH <domain CTEs>, ${cte} ${notify}`); its parameters are numbered from
- * `firstParam`. Each event is serialised once and the batch travels as one JSON array (the driver would escape every
- * element of a text[] array; this costs nothing), its id and key read back from it.
+ * `firstParam`. An event larger than MAX_EVENT_BYTES is refused (EventTooLargeError). Each event is serialised once
+ * and the batch travels as one JSON array (the driver would escape every element of a text[] array; this costs
+ * nothing), its id and key read back from it.
  */
 export function outboxInsert(events: readonly { topic: TopicName; event: CloudEvent }[], firstParam = 1): OutboxInsert {
+  const payloads = events.map(({ topic, event }) => {
+    const json = JSON.stringify(event);
+    // Cheap first: a string's UTF-8 size is at most 3 bytes per UTF-16 unit.
+    if (json.length * 3 > MAX_EVENT_BYTES && Buffer.byteLength(json) > MAX_EVENT_BYTES) {
+      throw new EventTooLargeError(topic, Buffer.byteLength(json));
+    }
+    return json;
+  });
   return {
     cte: `outbox_written AS (
       INSERT INTO outbox (event_id, topic, message_key, payload)
@@ -30,7 +59,7 @@ export function outboxInsert(events: readonly { topic: TopicName; event: CloudEv
         FROM ROWS FROM (unnest($${firstParam}::text[]), jsonb_array_elements($${firstParam + 1}::jsonb)) AS e(topic, payload)
       RETURNING event_id, payload)`,
     notify: `SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM (SELECT count(*) FROM outbox_written) written`,
-    params: [events.map((e) => e.topic), `[${events.map((e) => JSON.stringify(e.event)).join(',')}]`],
+    params: [events.map((e) => e.topic), `[${payloads.join(',')}]`],
   };
 }
 
