@@ -15,7 +15,6 @@
  * The Postgres fault restarts the machine's server: anything else using it sees the restart too. Leave it out with
  * --kinds when that matters. Environment: DATABASE_URL, CHAOS_LOG_LEVEL (the services', default log).
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -23,8 +22,8 @@ import { DEFAULT_DATABASE_URL, SERVICE_NAMES, ServiceName } from '@claimchain/co
 import { repoRoot } from '../scripts/infra/paths';
 import { sleep } from '../scripts/infra/timing';
 import { LoadGenerator, SentClaim } from './e2e/load';
-import { create, issueTokens, publishContracts } from './e2e/setup';
-import { databaseUrlOf, killEverythingNow, Stack, StackProfile, startStack, stopEverything } from './e2e/stack';
+import { create, gitCommit, issueTokens, publishContracts } from './e2e/setup';
+import { CHAOS_PROFILE, databaseUrlOf, installShutdown, Stack, startStack } from './e2e/stack';
 import { sharedCoverageId, Workload } from './e2e/workload';
 import {
   FAULT_KINDS,
@@ -39,15 +38,6 @@ import { PoisonInjector } from './chaos/poison';
 import { reconcile, TERMINAL } from './chaos/reconcile';
 import { measureRecovery, Recovery } from './chaos/recovery';
 import { ChaosReport, summaryMarkdown, toJson } from './chaos/report';
-
-export const CHAOS_PROFILE: StackProfile = {
-  name: 'chaos',
-  prefix: 'claimchain_chaos',
-  kafkaPort: 49092,
-  ports: { 'claim-intake': 3301, 'treatment-verification': 3302, 'ledger-anchoring': 3303, payout: 3304 },
-  brokerState: 'kafka-chaos',
-  ledgerOrigin: 'claimchain.chaos/ledger',
-};
 
 interface Options {
   seed: number;
@@ -305,43 +295,16 @@ async function main(): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-/** HEAD, marked `+dirty` when the code the services run has uncommitted changes (the tree may be shared). */
-function gitCommit(): string | undefined {
-  const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: repoRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    const dirty = git('status', '--porcelain', '--', 'apps', 'libs', 'scripts') !== '';
-    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? '+dirty' : ''}`;
-  } catch {
-    return undefined;
-  }
-}
-
-let shuttingDown: Promise<void> | undefined;
-
-function shutdown(code: number): Promise<void> {
-  return (shuttingDown ??= (async () => {
+const shutdown = installShutdown({
+  say,
+  beforeStop: () => {
     currentLoad?.stop();
     currentLoad?.close();
     // A service left stopped would only die by SIGKILL after the stop's timeout.
     for (const service of SERVICE_NAMES) currentStack?.signal(service, 'SIGCONT');
-    say('stopping services and broker…');
-    await stopEverything().catch((error: unknown) => console.error(error));
-    process.exit(code);
-  })());
-}
-
-process.on('SIGINT', () => {
-  if (shuttingDown) {
-    killEverythingNow();
-    process.exit(130);
-  }
-  interrupted = true;
-  say('interrupted');
-  void shutdown(130);
+  },
+  onInterrupt: () => (interrupted = true),
 });
-process.on('SIGTERM', () => void shutdown(143));
-process.on('exit', () => killEverythingNow());
 
 main().then(
   (code) => shutdown(code),

@@ -18,7 +18,6 @@
  * accepted→paid stays ≤ 1 s; it stops once a step is clearly past it. Ctrl-C stops the load and tears everything
  * down; so does the overall time limit.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -30,10 +29,10 @@ import { collectFacts, committedTransactions, countFinished } from './e2e/collec
 import { LoadGenerator, SentClaim, sleep } from './e2e/load';
 import { BenchReport, chartSvg, summaryMarkdown, sweepSvg, toJson } from './e2e/report';
 import { Sampler } from './e2e/sampler';
-import { killEverythingNow, Stack, startStack, stopEverything } from './e2e/stack';
+import { installShutdown, Stack, startStack } from './e2e/stack';
 import { formatMs } from './e2e/stats';
 import { Workload } from './e2e/workload';
-import { issueTokens, publishContracts } from './e2e/setup';
+import { gitCommit, issueTokens, publishContracts } from './e2e/setup';
 
 interface Options {
   rate: number;
@@ -312,42 +311,15 @@ async function main(): Promise<void> {
   say(`wrote ${options.out}/{report.json,summary.md,chart.svg${options.sweep ? ',sweep.svg' : ''}}`);
 }
 
-/** HEAD, marked `+dirty` when the code the services run has uncommitted changes (the tree may be shared). */
-function gitCommit(): string | undefined {
-  const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: repoRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  try {
-    const dirty = git('status', '--porcelain', '--', 'apps', 'libs', 'scripts') !== '';
-    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? '+dirty' : ''}`;
-  } catch {
-    return process.env.BENCH_COMMIT;
-  }
-}
-
 let currentLoad: LoadGenerator | undefined;
-let shuttingDown: Promise<void> | undefined;
-
-function shutdown(code: number): Promise<void> {
-  return (shuttingDown ??= (async () => {
+const shutdown = installShutdown({
+  say,
+  beforeStop: () => {
     currentLoad?.stop();
     currentLoad?.close();
-    say('stopping services and broker…');
-    await stopEverything().catch((error: unknown) => console.error(error));
-    process.exit(code);
-  })());
-}
-
-process.on('SIGINT', () => {
-  if (shuttingDown) {
-    killEverythingNow();
-    process.exit(130);
-  }
-  interrupted = true;
-  say('interrupted');
-  void shutdown(130);
+  },
+  onInterrupt: () => (interrupted = true),
 });
-process.on('SIGTERM', () => void shutdown(143));
-process.on('exit', () => killEverythingNow());
 
 main().then(
   () => shutdown(0),

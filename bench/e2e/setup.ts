@@ -1,8 +1,11 @@
 /**
  * What a run sets up through the public APIs before its load, shared by the bench and the chaos run: a token per
- * insurer and provider, and the contracts three of the insurers publish (workload.ts says which).
+ * insurer and provider, and the contracts three of the insurers publish (workload.ts says which); and the commit
+ * its report names.
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { repoRoot } from '../../scripts/infra/paths';
 import { Stack } from './stack';
 import { INSURERS, PROVIDERS } from './workload';
 
@@ -40,4 +43,16 @@ export async function publishContracts(stack: Stack, tokens: Map<string, string>
     ids.set(insurer.id, id);
   }
   return ids;
+}
+
+/** HEAD, marked `+dirty` when the code the services run has uncommitted changes (the tree may be shared). */
+export function gitCommit(): string | undefined {
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: repoRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  try {
+    const dirty = git('status', '--porcelain', '--', 'apps', 'libs', 'scripts') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? '+dirty' : ''}`;
+  } catch {
+    return process.env.BENCH_COMMIT;
+  }
 }

@@ -49,6 +49,15 @@ export const E2E_PROFILE: StackProfile = {
   ledgerOrigin: 'claimchain.bench/ledger',
 };
 export const E2E_PREFIX = E2E_PROFILE.prefix;
+
+export const CHAOS_PROFILE: StackProfile = {
+  name: 'chaos',
+  prefix: 'claimchain_chaos',
+  kafkaPort: 49092,
+  ports: { 'claim-intake': 3301, 'treatment-verification': 3302, 'ledger-anchoring': 3303, payout: 3304 },
+  brokerState: 'kafka-chaos',
+  ledgerOrigin: 'claimchain.chaos/ledger',
+};
 const READY_TIMEOUT_MS = 120_000;
 
 export interface StackOptions {
@@ -115,6 +124,37 @@ export async function stopEverything(): Promise<void> {
   await broker?.stop();
   for (const dir of started.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   for (const log of started.logs.splice(0)) log.end();
+}
+
+/**
+ * A run's way out: `shutdown(code)` stops the services and the broker once (after `beforeStop`), then exits; Ctrl-C
+ * does it (a second Ctrl-C kills everything at once), so does SIGTERM, and whatever is left at exit is SIGKILLed.
+ */
+export function installShutdown(opts: {
+  say: (msg: string) => void;
+  beforeStop: () => void;
+  onInterrupt: () => void;
+}): (code: number) => Promise<void> {
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (code: number) =>
+    (shuttingDown ??= (async () => {
+      opts.beforeStop();
+      opts.say('stopping services and broker…');
+      await stopEverything().catch((error: unknown) => console.error(error));
+      process.exit(code);
+    })());
+  process.on('SIGINT', () => {
+    if (shuttingDown) {
+      killEverythingNow();
+      process.exit(130);
+    }
+    opts.onInterrupt();
+    opts.say('interrupted');
+    void shutdown(130);
+  });
+  process.on('SIGTERM', () => void shutdown(143));
+  process.on('exit', () => killEverythingNow());
+  return shutdown;
 }
 
 /** Last resort on process exit: SIGKILL whatever is still running (stop() could not be awaited). */
