@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfig } from '@claimchain/config';
-import { AuthModule, HealthModule } from '@claimchain/http';
+import { AuthModule, HealthModule, idempotencyKeysRetention } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { dataSourceOptions } from './persistence/data-source.options';
 import { ClaimsRepository } from './persistence/claims.repository';
@@ -25,7 +25,9 @@ export class ClaimIntakeModule {
       module: ClaimIntakeModule,
       imports: [
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.postgres)),
-        MessagingModule.forRoot(config),
+        MessagingModule.forRoot(config, {
+          retention: [idempotencyKeysRetention(config.retention.idempotencyKeysMs)],
+        }),
         HealthModule.forRoot(MESSAGING_PROBES),
         AuthModule.forRoot(config.auth),
       ],

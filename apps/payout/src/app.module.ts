@@ -1,7 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfig } from '@claimchain/config';
-import { AuthModule, HealthModule } from '@claimchain/http';
+import { Topics } from '@claimchain/contracts';
+import { AuthModule, HealthModule, idempotencyKeysRetention } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule, OutboxWriter } from '@claimchain/messaging';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './persistence/data-source.options';
@@ -51,7 +52,11 @@ export class PayoutModule {
       module: PayoutModule,
       imports: [
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.postgres)),
-        MessagingModule.forRoot(config),
+        MessagingModule.forRoot(config, {
+          // `npm run replay` reads a decision's event from here (the ledger holds only its commitment).
+          keepOutboxTopics: [Topics.ClaimsAdjudicated],
+          retention: [idempotencyKeysRetention(config.retention.idempotencyKeysMs)],
+        }),
         HealthModule.forRoot(MESSAGING_PROBES),
         AuthModule.forRoot(config.auth),
       ],

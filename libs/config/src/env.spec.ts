@@ -14,14 +14,15 @@ describe(loadServiceConfig.name, () => {
     expect(config.kafkaBrokers).toEqual(['a:1', 'b:2']);
   });
 
-  it('bounds the Postgres pool and its sessions by default', () => {
-    const config = loadServiceConfig('payout', {});
+  it('bounds resources by default: pool timeouts on, retention in hours read as milliseconds', () => {
+    const config = loadServiceConfig('payout', { INBOX_RETENTION_HOURS: '0.5' });
     expect(config.postgres).toEqual({
       poolMax: 20,
       connectTimeoutMs: 10_000,
       statementTimeoutMs: 30_000,
       idleInTransactionTimeoutMs: 60_000,
     });
+    expect(config.retention).toMatchObject({ outboxMs: 72 * 3_600_000, inboxMs: 1_800_000 });
   });
 
   it('fails with the variable name when a value is invalid', () => {

@@ -13,6 +13,8 @@ export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
 export const DEV_AUTH_ISSUER = 'https://auth.claimchain.local';
 export const DEV_AUTH_AUDIENCE = 'claimchain';
 
+const HOUR_MS = 3_600_000;
+const hours = z.coerce.number().positive();
 const timeoutMs = z.coerce.number().int().nonnegative();
 
 const DEV_PSEUDONYM_KEY = 'dev-only-pseudonym-key-change-me';
@@ -30,6 +32,11 @@ const Env = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: timeoutMs.default(10_000),
   DATABASE_STATEMENT_TIMEOUT_MS: timeoutMs.default(30_000),
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: timeoutMs.default(60_000),
+  OUTBOX_RETENTION_HOURS: hours.default(72),
+  INBOX_RETENTION_HOURS: hours.default(336),
+  IDEMPOTENCY_KEY_RETENTION_HOURS: hours.default(168),
+  PRUNE_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
+  PRUNE_BATCH_SIZE: z.coerce.number().int().positive().default(1000),
   CLAIM_QUEUE_MAX: z.coerce.number().int().positive().default(1024),
   KAFKA_BROKERS: z.string().min(1).default(DEFAULT_KAFKA_BROKERS),
   KAFKA_GROUP_PREFIX: z.string().min(1).default('claimchain'),
@@ -84,6 +91,19 @@ export type ServiceConfig = {
   databaseUrl: string;
   /** The runtime pool's size and timeouts (postgresDriverOptions). */
   postgres: PostgresSettings;
+  /**
+   * How long messaging rows are kept before the retention pruner deletes them (RetentionPruner): published outbox
+   * rows after publication, inbox rows after processing (must outlast the topics' retention, see the README), and
+   * Idempotency-Keys after first use.
+   */
+  retention: {
+    outboxMs: number;
+    inboxMs: number;
+    idempotencyKeysMs: number;
+    pruneIntervalMs: number;
+    /** Rows per DELETE: each is a short transaction of its own. */
+    pruneBatchSize: number;
+  };
   /** claim-intake: submissions waiting for a group-commit batch at most; more are refused with a 503. */
   claimQueueMax: number;
   kafkaBrokers: string[];
@@ -164,6 +184,13 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       connectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
       statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
       idleInTransactionTimeoutMs: e.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
+    retention: {
+      outboxMs: e.OUTBOX_RETENTION_HOURS * HOUR_MS,
+      inboxMs: e.INBOX_RETENTION_HOURS * HOUR_MS,
+      idempotencyKeysMs: e.IDEMPOTENCY_KEY_RETENTION_HOURS * HOUR_MS,
+      pruneIntervalMs: e.PRUNE_INTERVAL_MS,
+      pruneBatchSize: e.PRUNE_BATCH_SIZE,
     },
     claimQueueMax: e.CLAIM_QUEUE_MAX,
     kafkaBrokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()),

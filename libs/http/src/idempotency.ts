@@ -114,6 +114,33 @@ export class IdempotencyKeys1732400000010 implements MigrationInterface {
   }
 }
 
+/** Idempotency-Keys are read by when they were first used: the retention pruner's index. */
+export class IdempotencyKeysCreatedAt1733400000010 implements MigrationInterface {
+  name = 'IdempotencyKeysCreatedAt1733400000010';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE INDEX idempotency_keys_created_at ON idempotency_keys (created_at)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX idempotency_keys_created_at`);
+  }
+}
+
+/**
+ * A key is honoured for `keepMs` after its first use, then pruned (messaging's RetentionPruner runs this rule): a
+ * retry after that is a new request. claim-intake still refuses a second claim for the same service
+ * (CLAIM.DUPLICATE), so a late retry cannot claim twice.
+ */
+export function idempotencyKeysRetention(keepMs: number): {
+  name: string;
+  table: string;
+  column: string;
+  keepMs: number;
+} {
+  return { name: 'idempotency-keys', table: 'idempotency_keys', column: 'created_at', keepMs };
+}
+
 /**
  * The same contract as oncePerKey for many requests at once (group commit): claim every key in one statement, in a
  * fixed order so concurrent batches cannot deadlock on each other's keys. Returns the keys this transaction claimed;

@@ -10,3 +10,4 @@ export * from './dead-letters';
 export * from './failure';
 export * from './group-commit';
 export * from './ordered-locks';
+export * from './retention.pruner';

@@ -1,8 +1,8 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * The outbox and inbox tables every service owns in its own database. Each app lists this migration first in its
- * migrations, so the tables are the same everywhere.
+ * The outbox and inbox tables every service owns in its own database. Each app lists these migrations in its own,
+ * this one first, so the tables are the same everywhere.
  */
 export class MessagingTables1732400000000 implements MigrationInterface {
   name = 'MessagingTables1732400000000';
@@ -30,5 +30,23 @@ export class MessagingTables1732400000000 implements MigrationInterface {
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP TABLE inbox`);
     await q.query(`DROP TABLE outbox`);
+  }
+}
+
+/**
+ * The columns the retention pruner reads by (RetentionPruner): published outbox rows by when they were published,
+ * inbox rows by when they were processed.
+ */
+export class MessagingRetentionIndexes1733400000000 implements MigrationInterface {
+  name = 'MessagingRetentionIndexes1733400000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`CREATE INDEX outbox_published_at ON outbox (published_at) WHERE published_at IS NOT NULL`);
+    await q.query(`CREATE INDEX inbox_processed_at ON inbox (processed_at)`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX inbox_processed_at`);
+    await q.query(`DROP INDEX outbox_published_at`);
   }
 }

@@ -13,28 +13,41 @@ import { createKafka } from './kafka.factory';
 import { OutboxRelay } from './outbox.relay';
 import { OutboxWriter } from './outbox.writer';
 import { KafkaEventTransport } from './event-transport';
+import { inboxRetention, outboxRetention, RetentionPruner, RetentionRule } from './retention.pruner';
 
 export const KAFKA = Symbol('KAFKA');
 
 /**
- * Starts the relay when the app is up. Stops it before the shutdown hooks run, because TypeORM closes the
- * database in its onApplicationShutdown and the relay's last batch must still be able to commit.
+ * Starts the relay and the pruner when the app is up. Stops them before the shutdown hooks run, because TypeORM
+ * closes the database in its onApplicationShutdown and the relay's last batch must still be able to commit.
  */
 @Injectable()
 class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(private readonly relay: OutboxRelay) {}
+  constructor(
+    private readonly relay: OutboxRelay,
+    private readonly pruner: RetentionPruner,
+  ) {}
   async onApplicationBootstrap(): Promise<void> {
     await this.relay.start();
+    this.pruner.start();
   }
   async beforeApplicationShutdown(): Promise<void> {
+    await this.pruner.stop();
     await this.relay.stop();
   }
 }
 
-/** Kafka client, outbox writer and relay, and the event transport for one service. */
+export interface MessagingOptions {
+  /** Outbox topics whose published rows are kept for good (see outboxRetention). */
+  keepOutboxTopics?: readonly string[];
+  /** The service's own tables to prune beside the outbox and inbox (an Idempotency-Key table, …). */
+  retention?: readonly RetentionRule[];
+}
+
+/** Kafka client, outbox writer and relay, the event transport, and the retention pruner for one service. */
 @Module({})
 export class MessagingModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: ServiceConfig, options: MessagingOptions = {}): DynamicModule {
     return {
       module: MessagingModule,
       global: true,
@@ -55,6 +68,20 @@ export class MessagingModule {
           useFactory: (dataSource: DataSource, kafka: Kafka) =>
             new KafkaEventTransport({ kafka, dataSource, groupId: config.kafkaGroupId }),
         },
+        {
+          provide: RetentionPruner,
+          inject: [DataSource],
+          useFactory: (ds: DataSource) =>
+            new RetentionPruner(
+              ds,
+              [
+                outboxRetention(config.retention.outboxMs, options.keepOutboxTopics),
+                inboxRetention(config.retention.inboxMs),
+                ...(options.retention ?? []),
+              ],
+              { intervalMs: config.retention.pruneIntervalMs, batchSize: config.retention.pruneBatchSize },
+            ),
+        },
         MessagingLifecycle,
         {
           provide: MESSAGING_PROBES,
@@ -72,7 +99,7 @@ export class MessagingModule {
           ],
         },
       ],
-      exports: [KAFKA, OutboxWriter, OutboxRelay, KafkaEventTransport, MESSAGING_PROBES],
+      exports: [KAFKA, OutboxWriter, OutboxRelay, KafkaEventTransport, RetentionPruner, MESSAGING_PROBES],
     };
   }
 }

@@ -1,7 +1,7 @@
 import { DataSourceOptions } from 'typeorm';
 import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
-import { IdempotencyKeys1732400000010 } from '@claimchain/http';
-import { MessagingTables1732400000000 } from '@claimchain/messaging';
+import { IdempotencyKeys1732400000010, IdempotencyKeysCreatedAt1733400000010 } from '@claimchain/http';
+import { MessagingRetentionIndexes1733400000000, MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Claims1732400000001 } from './migrations/1732400000001-claims';
 import { ClaimLifecycle1732400000002 } from './migrations/1732400000002-claim-lifecycle';
 import { Receipts1732400000003 } from './migrations/1732400000003-receipts';
@@ -26,6 +26,8 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       Receipts1732400000003,
       PaymentState1732600000100,
       ExactSubmission1732600000300,
+      MessagingRetentionIndexes1733400000000,
+      IdempotencyKeysCreatedAt1733400000010,
     ],
     ...postgresDriverOptions(postgres),
   };

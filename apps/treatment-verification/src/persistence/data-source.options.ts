@@ -1,6 +1,6 @@
 import { DataSourceOptions } from 'typeorm';
 import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
-import { MessagingTables1732400000000 } from '@claimchain/messaging';
+import { MessagingRetentionIndexes1733400000000, MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Confirmations1732400000001 } from './migrations/1732400000001-confirmations';
 import { PendingConfirmations1732400000002 } from './migrations/1732400000002-pending-confirmations';
 
@@ -14,7 +14,12 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
     url,
     synchronize: false,
     entities: [],
-    migrations: [MessagingTables1732400000000, Confirmations1732400000001, PendingConfirmations1732400000002],
+    migrations: [
+      MessagingTables1732400000000,
+      Confirmations1732400000001,
+      PendingConfirmations1732400000002,
+      MessagingRetentionIndexes1733400000000,
+    ],
     ...postgresDriverOptions(postgres),
   };
 }
