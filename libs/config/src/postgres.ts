@@ -1,3 +1,5 @@
+import { PreparedStatementClient } from './prepared-statements';
+
 /**
  * How a service talks to its Postgres: the pool size and the timeouts that keep a stuck connection, statement or
  * transaction from holding a pool slot (and its locks) for ever. Every service's runtime DataSource takes its driver
@@ -19,19 +21,21 @@ const DEFAULT_POOL_MAX = 20;
 
 /**
  * The TypeORM postgres options for a pool with these settings: `connectTimeoutMS` is pg's connectionTimeoutMillis,
- * and `extra` goes to pg's Pool, whose clients send the two timeouts as session parameters when they connect.
+ * and `extra` goes to pg's Pool, whose clients send the two timeouts as session parameters when they connect, and
+ * prepare each parameterised statement once per connection (PreparedStatementClient).
  *
  * Without settings, no timeout at all: migrations (a CREATE INDEX on a large table) and audits (a long leaf stream)
  * take as long as they take.
  */
 export function postgresDriverOptions(settings?: PostgresSettings): {
   connectTimeoutMS?: number;
-  extra: Record<string, number>;
+  extra: Record<string, unknown>;
 } {
-  if (!settings) return { extra: { max: DEFAULT_POOL_MAX } };
+  if (!settings) return { extra: { max: DEFAULT_POOL_MAX, Client: PreparedStatementClient } };
   return {
     connectTimeoutMS: settings.connectTimeoutMs,
     extra: {
+      Client: PreparedStatementClient,
       max: settings.poolMax,
       statement_timeout: settings.statementTimeoutMs,
       idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs,
