@@ -4,8 +4,11 @@ import { ServiceConfig } from '@claimchain/config';
 import { AuthModule, HealthModule } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { dataSourceOptions } from './persistence/data-source.options';
-import { ConfirmationsRepository } from './persistence/confirmations.repository';
-import { ConfirmTreatmentService } from './confirmations/confirm-treatment/confirm-treatment.service';
+import { ConfirmationsRepository, pendingConfirmationsRetention } from './persistence/confirmations.repository';
+import {
+  ConfirmTreatmentService,
+  MAX_PENDING_PER_PROVIDER,
+} from './confirmations/confirm-treatment/confirm-treatment.service';
 import { ConfirmTreatmentHttpController } from './confirmations/confirm-treatment/confirm-treatment.http.controller';
 import { ClaimsSubmittedConsumer } from './confirmations/track-claims/claims-submitted.consumer';
 
@@ -17,12 +20,18 @@ export class TreatmentVerificationModule {
       module: TreatmentVerificationModule,
       imports: [
         TypeOrmModule.forRoot(dataSourceOptions(config.databaseUrl, config.postgres)),
-        MessagingModule.forRoot(config),
+        MessagingModule.forRoot(config, {
+          retention: [pendingConfirmationsRetention(config.pendingConfirmations.ttlMs)],
+        }),
         HealthModule.forRoot(MESSAGING_PROBES),
         AuthModule.forRoot(config.auth),
       ],
       controllers: [ConfirmTreatmentHttpController, ClaimsSubmittedConsumer],
-      providers: [ConfirmationsRepository, ConfirmTreatmentService],
+      providers: [
+        ConfirmationsRepository,
+        ConfirmTreatmentService,
+        { provide: MAX_PENDING_PER_PROVIDER, useValue: config.pendingConfirmations.maxPerProvider },
+      ],
     };
   }
 }

@@ -38,6 +38,8 @@ const Env = z.object({
   PRUNE_INTERVAL_MS: z.coerce.number().int().positive().default(60_000),
   PRUNE_BATCH_SIZE: z.coerce.number().int().positive().default(1000),
   CLAIM_QUEUE_MAX: z.coerce.number().int().positive().default(1024),
+  PENDING_CONFIRMATIONS_MAX_PER_PROVIDER: z.coerce.number().int().positive().default(10_000),
+  PENDING_CONFIRMATION_TTL_HOURS: hours.default(168),
   KAFKA_BROKERS: z.string().min(1).default(DEFAULT_KAFKA_BROKERS),
   KAFKA_GROUP_PREFIX: z.string().min(1).default('claimchain'),
   KAFKA_SSL: z.enum(['true', 'false']).default('false'),
@@ -106,6 +108,8 @@ export type ServiceConfig = {
   };
   /** claim-intake: submissions waiting for a group-commit batch at most; more are refused with a 503. */
   claimQueueMax: number;
+  /** treatment-verification: confirmations that arrived before their claim. */
+  pendingConfirmations: { maxPerProvider: number; ttlMs: number };
   kafkaBrokers: string[];
   /** TLS and SASL towards the brokers; both off by default (the local broker is plaintext). */
   kafkaSecurity: KafkaSecurity;
@@ -193,6 +197,10 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       pruneBatchSize: e.PRUNE_BATCH_SIZE,
     },
     claimQueueMax: e.CLAIM_QUEUE_MAX,
+    pendingConfirmations: {
+      maxPerProvider: e.PENDING_CONFIRMATIONS_MAX_PER_PROVIDER,
+      ttlMs: e.PENDING_CONFIRMATION_TTL_HOURS * HOUR_MS,
+    },
     kafkaBrokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()),
     kafkaSecurity: kafkaSecurityOf(e),
     kafkaClientId: service,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { lockInOrder, outboxInsert } from '@claimchain/messaging';
+import { lockInOrder, outboxInsert, RetentionRule } from '@claimchain/messaging';
 import { ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/contracts';
 import { PerformedTreatment } from '../confirmations/confirm-treatment/treatment-matcher';
 
@@ -31,6 +31,24 @@ export interface ConfirmationRow {
   reasons: unknown[];
 }
 
+/** The advisory lock a claim is decided under (`<prefix><claim id>`): see lockClaimIds. */
+const CLAIM_LOCK_PREFIX = 'confirm:';
+
+/**
+ * Pending confirmations expire `ttlMs` after they were posted (the retention pruner deletes them; a provider may
+ * confirm again once the claim has arrived). One whose claim is being decided right now (its lock is taken) is left
+ * for the next run, by which time it is no longer pending.
+ */
+export function pendingConfirmationsRetention(ttlMs: number): RetentionRule {
+  return {
+    name: 'pending-confirmations',
+    table: 'confirmations',
+    column: 'created_at',
+    keepMs: ttlMs,
+    where: `outcome = 'pending' AND pg_try_advisory_xact_lock(hashtext('${CLAIM_LOCK_PREFIX}' || claim_id::text))`,
+  };
+}
+
 /** All SQL on treatment-verification's tables. */
 @Injectable()
 export class ConfirmationsRepository {
@@ -42,8 +60,19 @@ export class ConfirmationsRepository {
   async lockClaimIds(em: EntityManager, claimIds: readonly string[]): Promise<void> {
     await lockInOrder(
       em,
-      claimIds.map((id) => `confirm:${id}`),
+      claimIds.map((id) => `${CLAIM_LOCK_PREFIX}${id}`),
     );
+  }
+
+  /** How many confirmations each of these providers has waiting for their claims. */
+  async pendingCounts(em: EntityManager, providerIds: readonly string[]): Promise<Map<string, number>> {
+    if (providerIds.length === 0) return new Map();
+    const rows: { provider_id: string; n: number }[] = await em.query(
+      `SELECT provider_id, count(*)::int AS n FROM confirmations
+        WHERE outcome = 'pending' AND provider_id = ANY($1::text[]) GROUP BY provider_id`,
+      [providerIds],
+    );
+    return new Map(rows.map((r) => [r.provider_id, r.n]));
   }
 
   /** The claims' lines, to match confirmations against, in one statement. */

@@ -3,6 +3,7 @@ import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
 import { MessagingRetentionIndexes1733400000000, MessagingTables1732400000000 } from '@claimchain/messaging';
 import { Confirmations1732400000001 } from './migrations/1732400000001-confirmations';
 import { PendingConfirmations1732400000002 } from './migrations/1732400000002-pending-confirmations';
+import { PendingConfirmationsIndex1733400000100 } from './migrations/1733400000100-pending-confirmations-index';
 
 /**
  * treatment-verification's own database. Schema changes only through these migrations. The service passes its
@@ -19,6 +20,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       Confirmations1732400000001,
       PendingConfirmations1732400000002,
       MessagingRetentionIndexes1733400000000,
+      PendingConfirmationsIndex1733400000100,
     ],
     ...postgresDriverOptions(postgres),
   };

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Post, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiZodBody, CurrentPrincipal, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
 import { ConfirmationResult, ConfirmTreatmentService } from './confirm-treatment.service';
@@ -18,6 +18,10 @@ export class ConfirmTreatmentHttpController {
   @Post()
   @Roles('provider')
   @ApiZodBody(ConfirmTreatmentRequest)
+  @ApiResponse({
+    status: 429,
+    description: 'CONFIRMATION.TOO_MANY_PENDING: too many confirmations wait for their claims; see Retry-After',
+  })
   async confirm(
     @Body(new ZodPipe(ConfirmTreatmentRequest, 'CONFIRMATION.INVALID')) body: ConfirmTreatmentRequest,
     @CurrentPrincipal() provider: Principal,

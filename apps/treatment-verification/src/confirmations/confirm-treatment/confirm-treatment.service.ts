@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
@@ -15,6 +15,11 @@ import { ConfirmTreatmentRequest } from './confirm-treatment.request';
 import { MatchReason, matchTreatments, PerformedTreatment } from './treatment-matcher';
 
 export const TREATMENT_VERIFICATION_SOURCE = 'claimchain/treatment-verification';
+
+/** Injection token: how many confirmations one provider may have waiting for their claims. */
+export const MAX_PENDING_PER_PROVIDER = Symbol('MAX_PENDING_PER_PROVIDER');
+/** What a provider over the bound is told to wait: claims usually arrive within seconds of their confirmations. */
+const PENDING_RETRY_AFTER_SECONDS = 60;
 
 export interface ConfirmationResult {
   confirmationId: string;
@@ -42,7 +47,9 @@ interface ConfirmationRequest {
 /**
  * Matches a provider's confirmation against the claim and records the outcome with its event in one transaction.
  * A claim has one confirmation: a second is a conflict, not a second verification. A confirmation that arrives
- * before the claim is kept `pending` and decided the moment the claim arrives (`decidePendingFor`).
+ * before the claim is kept `pending` and decided the moment the claim arrives (`decidePendingFor`). Each provider may
+ * have at most MAX_PENDING_PER_PROVIDER waiting (429 beyond; a few more if replicas take them at once), and the
+ * pruner expires them (pendingConfirmationsRetention), so confirmations of claims that never come cannot pile up.
  *
  * Confirmations posted together share a transaction (a group commit: lock, read, write, three statements for all),
  * each with its own answer; if that transaction fails, each is tried again alone, so one cannot fail another.
@@ -56,6 +63,7 @@ export class ConfirmTreatmentService {
     private readonly dataSource: DataSource,
     private readonly repo: ConfirmationsRepository,
     private readonly outbox: OutboxWriter,
+    @Inject(MAX_PENDING_PER_PROVIDER) private readonly maxPendingPerProvider: number,
   ) {}
 
   async confirm(request: ConfirmTreatmentRequest, provider: Principal): Promise<ConfirmationResult> {
@@ -79,6 +87,8 @@ export class ConfirmTreatmentService {
     const claimIds = [...new Set(items.map((i) => i.request.claimId))];
     await this.repo.lockClaimIds(em, claimIds);
     const { claims, confirmed } = await this.repo.confirmationContext(em, claimIds);
+    const awaiting = items.filter((i) => !claims.has(i.request.claimId)).map((i) => i.provider.tenant);
+    const pending = await this.repo.pendingCounts(em, [...new Set(awaiting)]);
     const rows: NewConfirmation[] = [];
     const events: { topic: TopicName; event: CloudEvent }[] = [];
     for (const item of items) {
@@ -96,10 +106,15 @@ export class ConfirmTreatmentService {
         );
         continue;
       }
+      if (!claim && (pending.get(provider.tenant) ?? 0) >= this.maxPendingPerProvider) {
+        item.outcome = this.tooManyPending();
+        continue;
+      }
       confirmed.add(request.claimId);
       const id = uuidv7();
       const base = { id, claimId: request.claimId, providerId: provider.tenant, performed: request.performed };
       if (!claim) {
+        pending.set(provider.tenant, (pending.get(provider.tenant) ?? 0) + 1);
         rows.push({ ...base, outcome: 'pending', reasons: [] });
         item.outcome = { confirmationId: id, claimId: request.claimId, outcome: 'pending', reasons: [] };
         continue;
@@ -152,6 +167,16 @@ export class ConfirmTreatmentService {
     }
     await this.repo.settlePending(em, decided, discarded);
     await this.outbox.addBuilt(em, events);
+  }
+
+  private tooManyPending(): DomainError {
+    return new DomainError(
+      'CONFIRMATION.TOO_MANY_PENDING',
+      'too-many-requests',
+      `This provider already has ${this.maxPendingPerProvider} confirmations waiting for their claims: retry once some have arrived`,
+      [],
+      PENDING_RETRY_AFTER_SECONDS,
+    );
   }
 
   private claimNotFound(claimId: string): DomainError {
