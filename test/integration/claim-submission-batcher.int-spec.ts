@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { DomainError } from '@claimchain/http';
 import { OUTBOX_CHANNEL } from '@claimchain/messaging';
-import { fhirClaim, migratedDataSource, waitFor } from '@claimchain/testing';
+import { fhirClaim, migratedDataSource, waitFor, waitForAdvisoryLockWaiters } from '@claimchain/testing';
 import { ClaimSubmissionBatcher } from '../../apps/claim-intake/src/claims/submit-claim/claim-submission.batcher';
 import { ClaimStoreThread } from '../../apps/claim-intake/src/claims/submit-claim/claim-store.thread';
 import { FhirClaimRequest } from '../../apps/claim-intake/src/claims/submit-claim/fhir-claim.request';
@@ -40,13 +41,7 @@ describe(ClaimSubmissionBatcher.name, () => {
     const lock = `patient:${tenant}:${service.pseudonymise(tenant, `Patient/${patient}`)}`;
     await admin.query(`SELECT pg_advisory_lock(hashtext($1))`, [lock]);
     const holders = [submit(patient), submit(patient)];
-    await waitFor('both transactions to wait on the patient', async () => {
-      const [{ n }] = await ds.query(
-        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-          WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()`,
-      );
-      return n === 2;
-    });
+    await waitForAdvisoryLockWaiters(ds, 2, 'both transactions to wait on the patient');
     const queued = queue();
     await admin.query(`SELECT pg_advisory_unlock(hashtext($1))`, [lock]);
     return { holders: await Promise.allSettled(holders), queued: await Promise.allSettled(queued) };
@@ -143,10 +138,13 @@ describe(ClaimSubmissionBatcher.name, () => {
     });
   });
 
-  it('fails only the claim whose value Postgres refuses, not the others of its batch', async () => {
-    // Validation refuses a NUL character; bypassed here (no parse), as a gap in validation would let one through.
+  it.each([
+    ['a NUL character (a data exception)', '992\u000013'],
+    ['8 KB of random text (an index row over the limit)', randomBytes(6144).toString('base64')],
+  ])('fails only the claim whose code Postgres refuses, %s, not the others of its batch', async (_case, code) => {
+    // Validation refuses both; bypassed here (no parse), as a gap in validation would let one through.
     const poisoned = fhirClaim(`p-${uuidv4()}`, tenant);
-    poisoned.item[0].productOrService.coding[0].code = '992\u000013';
+    poisoned.item[0].productOrService.coding[0].code = code;
     const { queued } = await queuedTogether(() => [
       submit(`p-${uuidv4()}`),
       service.submit(poisoned as unknown as FhirClaimRequest, caller, uuidv4()),

@@ -6,5 +6,29 @@ import { z } from 'zod';
  */
 export const MoneyAmount = z.string().regex(/^(0|[1-9]\d{0,14})(\.\d{1,2})?$/, 'a decimal amount like "120.50"');
 export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code like "EUR"');
-export const IsoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD');
+
+/**
+ * Whether year-month-day is a day of the (proleptic Gregorian) calendar that Postgres' date type holds: 2026-02-30
+ * and year 0 are not (Postgres refuses both, which was a 500 wherever a date reached it unchecked).
+ */
+export function isCalendarDate(year: number, month: number, day: number): boolean {
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return year >= 1 && days !== undefined && day >= 1 && day <= days;
+}
+
+export const IsoDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'a date as YYYY-MM-DD')
+  .refine(
+    (date) => isCalendarDate(+date.slice(0, 4), +date.slice(5, 7), +date.slice(8, 10)),
+    'a day that exists in the calendar',
+  );
 export const CodingRef = z.object({ system: z.string().min(1), code: z.string().min(1) });
+
+/**
+ * The longest code system and service code the services' APIs accept: a claim line is stored and indexed by both
+ * (with its provider and patient), and a Postgres index row holds at most 2,704 bytes.
+ */
+export const CODE_SYSTEM_MAX_LENGTH = 200;
+export const CODE_MAX_LENGTH = 100;

@@ -3,8 +3,10 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet, { FastifyHelmetOptions } from '@fastify/helmet';
 import { ClientRequest, OutgoingHttpHeader } from 'node:http';
-import { ProblemDetailsFilter } from './problem-details.filter';
+import { frameworkErrorProblem, ProblemDetailsFilter, writeClientErrorProblem } from './problem-details.filter';
 import { setupOpenApi } from './openapi';
+import { DomainError } from './domain-error';
+import { tooDeepError } from './json-depth';
 import { unstorableTextError } from './unstorable-text';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -45,16 +47,28 @@ async function helmetHeaders(options: FastifyHelmetOptions): Promise<[string, Ou
   return headers;
 }
 
+/** A body that does not parse (empty, not JSON, or a `__proto__` key) as a 400 problem naming the whole body. */
+function notJsonError(error: Error): DomainError {
+  return new DomainError('REQUEST.NOT_JSON', 'invalid', 'The request body is not JSON', [
+    { pointer: '', detail: error.message },
+  ]);
+}
+
 /**
- * One way to build a service's HTTP side: Fastify, problem+json errors, FHIR JSON accepted as JSON, bounded
- * bodies (the exact bytes kept as rawBody) holding no text Postgres cannot store, security headers and OpenAPI at
- * /docs. Shutdown is runService's.
+ * One way to build a service's HTTP side: Fastify, problem+json errors (including for URLs refused before routing),
+ * FHIR JSON accepted as JSON, bodies bounded in bytes and depth (the exact bytes kept as rawBody) holding no text
+ * Postgres cannot store, security headers and OpenAPI at /docs. Shutdown is runService's.
  */
 export async function createHttpApp(
   module: DynamicModule,
   options: { logLevel: LogLevel; title?: string; description?: string },
 ): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES });
+  // Errors raised before a route runs (a URL Fastify's router or Node's HTTP parser refuses) are problems too.
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    frameworkErrors: frameworkErrorProblem,
+    clientErrorHandler: writeClientErrorProblem,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
     logger: LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1),
     bufferLogs: false,
@@ -68,13 +82,14 @@ export async function createHttpApp(
     body: Buffer,
     done: (error: Error | null, value?: unknown) => void,
   ) => void;
-  // Text Postgres cannot store is refused here, once for every endpoint, as a 400 naming it (unstorable-text.ts).
+  // Nesting deeper than anything can read and text Postgres cannot store are refused here, once for every endpoint,
+  // as a 400 naming the element (json-depth.ts, unstorable-text.ts).
   for (const type of ['application/json', 'application/fhir+json']) {
     app.useBodyParser(type, { bodyLimit: BODY_LIMIT_BYTES }, (request, body, done) =>
       parseJson(request, body, (error, value) => {
-        if (error) return done(error);
-        const unstorable = unstorableTextError(body, value);
-        return unstorable ? done(unstorable) : done(null, value);
+        if (error) return done(notJsonError(error));
+        const refused = tooDeepError(value) ?? unstorableTextError(body, value);
+        return refused ? done(refused) : done(null, value);
       }),
     );
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { applyDecorators } from '@nestjs/common';
+import { applyDecorators, NotFoundException } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiBody, ApiQuery, DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { ZodObject, ZodOptional, ZodRawShape, ZodTypeAny } from 'zod';
@@ -52,11 +52,11 @@ export function setupOpenApi(app: NestFastifyApplication, title: string, descrip
  * whose current release depends on an ESM-only package that jest (on Node 20) cannot load, so these few files are
  * served directly; nothing is fetched from outside the machine.
  */
-const UI_ASSETS: Record<string, string> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
-};
+const UI_ASSETS = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'application/javascript; charset=utf-8'],
+  ['favicon-32x32.png', 'image/png'],
+]);
 
 function serveSwaggerUi(app: NestFastifyApplication, title: string): void {
   const dir = dirname(require.resolve('swagger-ui-dist/package.json'));
@@ -67,8 +67,9 @@ function serveSwaggerUi(app: NestFastifyApplication, title: string): void {
 <script>window.ui = SwaggerUIBundle({ url: '/docs-json', dom_id: '#swagger-ui' });</script></body></html>`;
   fastify.get('/docs', (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
   fastify.get<{ Params: { file: string } }>('/docs/assets/:file', (req, reply) => {
-    const type = UI_ASSETS[req.params.file];
-    if (!type) return reply.code(404).type('application/problem+json').send({ title: 'Not Found', status: 404 });
+    // A Map, not an object: a name like `constructor` must not find Object.prototype's.
+    const type = UI_ASSETS.get(req.params.file);
+    if (!type) throw new NotFoundException(`no asset ${req.params.file}`);
     return reply
       .type(type)
       .header('cache-control', 'public, max-age=86400')

@@ -1,4 +1,5 @@
 import { DomainError } from './domain-error';
+import { findInJson } from './json-pointer';
 
 /**
  * Text Postgres cannot store, refused where every service parses a JSON body: text and jsonb hold no U+0000, and
@@ -17,7 +18,12 @@ const UNSTORABLE = /[\0\p{Cs}]/u;
 /** The problem for the first string (key or value) of a parsed JSON body that Postgres cannot store, if any. */
 export function unstorableTextError(raw: Buffer | string, value: unknown): DomainError | undefined {
   if (!mayHoldUnstorableText(raw)) return undefined;
-  const pointer = pointerToUnstorableText(value);
+  // A bad key is named by the pointer to its member, as is a bad value.
+  const pointer = findInJson(
+    value,
+    (member, key) =>
+      (key !== undefined && UNSTORABLE.test(key)) || (typeof member === 'string' && UNSTORABLE.test(member)),
+  );
   if (pointer === undefined) return undefined;
   return new DomainError('REQUEST.UNSTORABLE_TEXT', 'invalid', 'The request is not valid', [
     { pointer, detail: 'text must not contain U+0000 or an unpaired UTF-16 surrogate' },
@@ -28,37 +34,4 @@ function mayHoldUnstorableText(raw: Buffer | string): boolean {
   // Most bodies have no `\u` at all: a byte search skips copying them into a string for the regex.
   if (raw.indexOf('\\u') === -1) return false;
   return SUSPECT_ESCAPE.test(typeof raw === 'string' ? raw : raw.toString('latin1'));
-}
-
-/**
- * The JSON pointer (RFC 6901) of the first unstorable key or string, in document order. Iterative: a body of a
- * megabyte can nest far deeper than the call stack goes.
- */
-function pointerToUnstorableText(root: unknown): string | undefined {
-  const path: string[] = [];
-  const stack: { value: unknown; depth: number; token?: string }[] = [{ value: root, depth: 0 }];
-  while (stack.length) {
-    const { value, depth, token } = stack.pop()!;
-    path.length = Math.max(depth - 1, 0);
-    if (token !== undefined) path.push(token);
-    // A bad key is named by the pointer to its member, as is a bad value.
-    if ((token !== undefined && UNSTORABLE.test(token)) || (typeof value === 'string' && UNSTORABLE.test(value))) {
-      return pointerOf(path);
-    }
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i -= 1) {
-        stack.push({ value: value[i], depth: depth + 1, token: String(i) });
-      }
-    } else if (typeof value === 'object' && value !== null) {
-      const keys = Object.keys(value);
-      for (let i = keys.length - 1; i >= 0; i -= 1) {
-        stack.push({ value: (value as Record<string, unknown>)[keys[i]], depth: depth + 1, token: keys[i] });
-      }
-    }
-  }
-  return undefined;
-}
-
-function pointerOf(path: string[]): string {
-  return path.map((token) => '/' + token.replace(/~/g, '~0').replace(/\//g, '~1')).join('');
 }

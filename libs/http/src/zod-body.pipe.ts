@@ -1,11 +1,12 @@
 import { PipeTransform } from '@nestjs/common';
 import { ZodTypeAny, z } from 'zod';
 import { DomainError, ProblemFieldError } from './domain-error';
+import { jsonPointer } from './json-pointer';
 
 /** Turns zod issues into problem+json field errors, each named by the JSON pointer of the offending element. */
 export function fieldErrorsOf(issues: z.ZodIssue[], base = ''): ProblemFieldError[] {
   return issues.map((issue) => ({
-    pointer: base + issue.path.map((p) => '/' + String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join(''),
+    pointer: base + jsonPointer(issue.path),
     detail: issue.message,
   }));
 }

@@ -43,4 +43,14 @@ describe(TokenVerifier.name, () => {
     const flipped = `${h}.${p}.${sig.slice(0, -2)}${sig.endsWith('A') ? 'B' : 'A'}${sig.slice(-1)}`;
     await expect(verifier.verify(flipped)).rejects.toBeInstanceOf(TokenRejectedError);
   });
+
+  it.each([
+    ['an 8 KB tenant', 'x'.repeat(8_192)],
+    ['a NUL in the tenant', 'a\u0000b'],
+    ['a tenant with a slash', 'acme/../other'],
+    ['a tenant of odd unicode', '\u202eevil'],
+  ])('rejects a trusted token with %s, which no FHIR Organization id can be', async (_case, tenant) => {
+    const token = await signDevToken(keyFile, { role: 'insurer', tenant });
+    await expect(verifier.verify(token)).rejects.toThrow(/claim "tenant" must be 1-64 of/);
+  });
 });

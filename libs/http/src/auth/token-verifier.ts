@@ -14,6 +14,12 @@ export interface AuthConfig {
 /** Why a token was refused; the message is safe to show the caller. */
 export class TokenRejectedError extends Error {}
 
+/**
+ * A tenant is the id of the insurer's or provider's FHIR Organization (claims name it as `Organization/<tenant>`),
+ * so it has R4's id format; it is stored and indexed with every claim, which an unbounded one would break.
+ */
+const TENANT = /^[A-Za-z0-9\-.]{1,64}$/;
+
 /** Accepted signature algorithms: asymmetric only, so a leaked verifier key cannot mint tokens. */
 const ALGORITHMS = ['ES256', 'RS256', 'EdDSA'];
 
@@ -68,6 +74,9 @@ export class TokenVerifier {
     }
     if (typeof tenant !== 'string' || tenant.length === 0) {
       throw new TokenRejectedError(`invalid bearer token: claim "${TENANT_CLAIM}" is missing`);
+    }
+    if (!TENANT.test(tenant)) {
+      throw new TokenRejectedError(`invalid bearer token: claim "${TENANT_CLAIM}" must be 1-64 of A-Z a-z 0-9 - .`);
     }
     return {
       principal: { subject: payload.sub as string, role: role as Role, tenant },

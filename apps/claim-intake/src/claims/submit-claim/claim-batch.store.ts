@@ -34,8 +34,14 @@ export interface PreparedClaim {
 export type Outcome = { ok: true; response: StoredResponse<SubmittedClaimDto> } | { ok: false; error: unknown };
 
 const DEADLOCK = '40P01';
-/** SQLSTATE class 22, data exception: a value Postgres cannot store (which validation should have refused). */
-const DATA_EXCEPTION = /^22/;
+/**
+ * SQLSTATE classes that say the database cannot serve anyone now, whatever the claims hold: 08 connection, 40
+ * transaction rollback (after storeWithRetry's attempts), 53 insufficient resources, 57 operator intervention, 58
+ * system error, XX internal. Any other SQLSTATE is a statement Postgres refused, possibly for one request's values
+ * (class 22 for a NUL, 54 for an index row over 2,704 bytes from an 8 KB service code, ...).
+ */
+const DATABASE_UNAVAILABLE = /^(08|40|53|57|58|XX)/;
+const SQLSTATE = /^[0-9A-Z]{5}$/;
 
 const keyOf = (p: PreparedClaim) => `${p.scope}\0${p.idempotencyKey}`;
 
@@ -57,9 +63,10 @@ export class ClaimBatchStore {
     try {
       return await this.storeWithRetry(items);
     } catch (error) {
-      // A value Postgres refuses fails the statement, and so the batch: store each claim alone, so that only the
-      // request that carried it fails.
-      if (items.length === 1 || !DATA_EXCEPTION.test(sqlStateOf(error) ?? '')) throw error;
+      // A value Postgres refuses fails the statement, and so the batch: unless the database itself is failing, store
+      // each claim alone, so that only the request that carried it fails.
+      const state = sqlStateOf(error) ?? '';
+      if (items.length === 1 || !SQLSTATE.test(state) || DATABASE_UNAVAILABLE.test(state)) throw error;
       const outcomes: Outcome[] = [];
       for (const item of items) {
         try {

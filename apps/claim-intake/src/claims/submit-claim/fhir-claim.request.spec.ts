@@ -425,6 +425,23 @@ describe('FhirClaimRequest', () => {
       expect(errorsOf(body)).toEqual([]);
     });
 
+    it('needs a reference short enough to store, naming it', () => {
+      const provider = { reference: `https://x.org/fhir/Organization/${'a'.repeat(300)}` };
+      expect(errorsOf(claimWith((c) => (c.provider = provider)))).toEqual([
+        { pointer: '/provider/reference', detail: 'not payable automatically: a reference of at most 256 characters' },
+      ]);
+    });
+
+    it('needs a service code and code system short enough to store and index, naming each', () => {
+      const coding = { system: `urn:${'s'.repeat(200)}`, code: 'x'.repeat(8192) };
+      expect(pointersOf(claimWith((c) => (c.item[0].productOrService = { coding: [coding] })))).toEqual([
+        '/item/0/productOrService/coding/0/system',
+        '/item/0/productOrService/coding/0/code',
+      ]);
+      const longest = { system: `urn:${'s'.repeat(196)}`, code: 'x'.repeat(100) };
+      expect(errorsOf(claimWith((c) => (c.item[0].productOrService = { coding: [longest] })))).toEqual([]);
+    });
+
     it('needs exactly one focal insurance', () => {
       const body = claimWith((c) => ((c.insurance as Json[])[0].focal = false));
       expect(pointersOf(body)).toEqual(['/insurance']);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH } from '@claimchain/contracts';
 import { formatCents, fromCents, scaledDecimal, toCents } from './exact-decimal';
 import { ClaimInsurance, ClaimRelated, FhirR4Claim } from './fhir-r4-claim.schema';
 import { Coding, minorUnits, Reference } from './fhir-r4-datatypes';
@@ -71,6 +72,8 @@ const objectAt = (v: unknown): Json | undefined =>
 const stringAt = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const numberAt = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const FULL_DATE = /^\d{4}-\d{2}-\d{2}/;
+/** A reference's id is stored (and the provider's indexed with each line): R4's ids are 64 characters at most. */
+const REFERENCE_MAX_LENGTH = 256;
 const RELATIVE_REFERENCE = /^([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
 const ABSOLUTE_REFERENCE = /^[a-z][a-z0-9+.-]*:\S+$/i;
 
@@ -142,6 +145,8 @@ class PayabilityCheck {
         [...path, 'reference'],
         `a literal reference like "${types[0]}/123" is required; an identifier or display alone cannot be resolved`,
       );
+    } else if (reference.length > REFERENCE_MAX_LENGTH) {
+      this.fail([...path, 'reference'], `a reference of at most ${REFERENCE_MAX_LENGTH} characters`);
     } else if (reference.startsWith('#')) {
       this.fail(
         [...path, 'reference'],
@@ -303,7 +308,18 @@ class PayabilityCheck {
       this.fail([...at, 'code'], 'the service code is required');
     }
     const [system, code] = [stringAt(first.system), stringAt(first.code)];
-    return system !== undefined && code !== undefined ? { ...first, system, code } : undefined;
+    // A claim line is stored, indexed and matched by its system and code, so both are bounded.
+    let fits = true;
+    for (const [name, text, max] of [
+      ['system', system, CODE_SYSTEM_MAX_LENGTH],
+      ['code', code, CODE_MAX_LENGTH],
+    ] as const) {
+      if (text !== undefined && text.length > max) {
+        this.fail([...at, name], `a ${name} of at most ${max} characters identifies the service`);
+        fits = false;
+      }
+    }
+    return fits && system !== undefined && code !== undefined ? { ...first, system, code } : undefined;
   }
 
   /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isCalendarDate } from '@claimchain/contracts';
 
 /**
  * HL7 FHIR R4 (4.0.1) primitive types and the general-purpose datatypes a `Claim` uses, as zod schemas of their JSON
@@ -28,10 +29,9 @@ const TEXT = /^[^\x00-\x08\x0B\x0C\x0E-\x1F\p{Cs}]*$/u;
 
 /** A full date (`YYYY-MM-DD`, possibly the start of a dateTime) that does not exist in the calendar, e.g. 02-30. */
 function impossibleDay(value: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(value);
-  if (!m) return false;
-  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return new Date(Date.UTC(year, month - 1, day)).getUTCDate() !== day;
+  // A month out of range is the format's error, reported once by the regex.
+  const m = /^(\d{4})-(0[1-9]|1[0-2])-(\d{2})/.exec(value);
+  return m !== null && !isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]));
 }
 
 /** A string of TEXT; `allowing` names the control characters the type takes, for the message. */

@@ -1,13 +1,13 @@
 import { z } from 'zod';
-import { IsoDate } from '@claimchain/contracts';
+import { CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH, IsoDate } from '@claimchain/contracts';
 
 export const ConfirmTreatmentRequest = z.object({
   claimId: z.string().uuid(),
   performed: z
     .array(
       z.object({
-        system: z.string().min(1),
-        code: z.string().min(1),
+        system: z.string().min(1).max(CODE_SYSTEM_MAX_LENGTH),
+        code: z.string().min(1).max(CODE_MAX_LENGTH),
         quantity: z.number().int().positive(),
         performedAt: IsoDate,
       }),
