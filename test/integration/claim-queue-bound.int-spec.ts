@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { waitFor } from '@claimchain/testing';
+import { waitForAdvisoryLockWaiters } from '@claimchain/testing';
 import { ClaimSubmissionBatcher } from '../../apps/claim-intake/src/claims/submit-claim/claim-submission.batcher';
 import { SubmitClaimService } from '../../apps/claim-intake/src/claims/submit-claim/submit-claim.service';
 import { fhirClaim, newKey, RunningSystem, startSystem } from '../e2e/system';
@@ -44,13 +44,7 @@ describe(ClaimSubmissionBatcher.name, () => {
     const lock = `patient:${tenant}:${pseudonym}`;
     await admin.query(`SELECT pg_advisory_lock(hashtext($1))`, [lock]);
     const holders = [submit(patient), submit(patient)];
-    await waitFor('both transactions to wait on the patient', async () => {
-      const [{ n }] = await ds.query(
-        `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
-          WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()`,
-      );
-      return n === 2;
-    });
+    await waitForAdvisoryLockWaiters(ds, 2, 'both transactions to wait on the patient');
 
     // One of these two takes the only place in the queue; the other is refused, whichever arrives second.
     const keys = [newKey(), newKey()];

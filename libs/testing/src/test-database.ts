@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { DEFAULT_DATABASE_URL } from '@claimchain/config';
+import { waitFor } from './wait-for';
 
 /** Creates a fresh, empty database for one test file on the real Postgres and returns its URL. */
 export async function freshDatabase(name: string): Promise<string> {
@@ -25,4 +26,15 @@ export async function migratedDataSource(name: string, options: Omit<DataSourceO
   await ds.initialize();
   await ds.runMigrations();
   return ds;
+}
+
+/** Waits until `count` sessions on `ds`'s database are waiting for an advisory lock (held by the test meanwhile). */
+export async function waitForAdvisoryLockWaiters(ds: DataSource, count: number, description: string): Promise<void> {
+  await waitFor(description, async () => {
+    const [{ n }]: { n: number }[] = await ds.query(
+      `SELECT count(*)::int AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+        WHERE l.locktype = 'advisory' AND NOT l.granted AND d.datname = current_database()`,
+    );
+    return n === count;
+  });
 }
