@@ -3,10 +3,11 @@ import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
-import { OutboxWriter } from '@claimchain/messaging';
+import { buildEvent, OutboxWriter } from '@claimchain/messaging';
 import { migratedDataSource, waitFor } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
-import { PayoutRepository } from '../../apps/payout/src/persistence/payout.repository';
+import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
+import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
 import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/contracts/contract.definition';
 import { PayoutDispatcherService } from '../../apps/payout/src/payments/payout-dispatcher.service';
 import { PaymentInstruction, PaymentRail, SettlementListener } from '../../apps/payout/src/payments/payment-rail';
@@ -40,7 +41,8 @@ class ScriptedRail implements PaymentRail {
 
 describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
   let ds: DataSource;
-  const repo = new PayoutRepository();
+  const adjudicationRepo = new AdjudicationRepository();
+  const contractRepo = new ContractRepository();
   const dispatch = new PaymentDispatchRepository();
   const outbox = new OutboxWriter();
   const dispatcher = (rail: PaymentRail, retryBaseMs = 20) =>
@@ -54,28 +56,38 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
     const claimId = uuidv4();
     const payoutId = uuidv7();
     await ds.transaction(async (em) => {
-      await repo.rememberClaim(em, {
-        claimId,
-        insurerId,
-        providerId: 'clinic-rail',
-        patientPseudonym: 'f'.repeat(64),
-        coverage: 'cov-rail',
-        currency: 'EUR',
-        total: amount,
-        items: [
-          {
-            sequence: 1,
-            system: CPT,
-            code: '99213',
-            servicedDate: '2026-11-20',
-            quantity: 1,
-            unitPrice: amount,
-            net: amount,
-          },
+      await adjudicationRepo.rememberFacts(em, {
+        claims: [
+          buildEvent(Topics.ClaimsSubmitted, {
+            source: 'test/payout-rail',
+            subject: claimId,
+            data: {
+              claimId,
+              insurerId,
+              providerId: 'clinic-rail',
+              patientPseudonym: 'f'.repeat(64),
+              coverage: 'cov-rail',
+              currency: 'EUR',
+              total: amount,
+              items: [
+                {
+                  sequence: 1,
+                  system: CPT,
+                  code: '99213',
+                  servicedDate: '2026-11-20',
+                  quantity: 1,
+                  unitPrice: amount,
+                  net: amount,
+                },
+              ],
+              submittedAt: new Date().toISOString(),
+            },
+          }),
         ],
-        submittedAt: new Date().toISOString(),
+        verifications: [],
+        anchors: [],
       });
-      await repo.insertAdjudications(em, [
+      await adjudicationRepo.insertAdjudications(em, [
         {
           claimId,
           contractId: contractIdOf(DEMO_CONTRACT),
@@ -85,7 +97,9 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
           result: {},
         },
       ]);
-      await repo.insertPayouts(em, [{ id: payoutId, claimId, payeeId: 'clinic-rail', amount, currency: 'EUR' }]);
+      await adjudicationRepo.insertPayouts(em, [
+        { id: payoutId, claimId, payeeId: 'clinic-rail', amount, currency: 'EUR' },
+      ]);
     });
     return { payoutId, claimId };
   }
@@ -119,7 +133,7 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
       dataSourceOptions(''),
     );
     await ds.transaction((em) =>
-      repo.insertContract(em, { id: contractIdOf(DEMO_CONTRACT), definition: DEMO_CONTRACT }),
+      contractRepo.insertContract(em, { id: contractIdOf(DEMO_CONTRACT), definition: DEMO_CONTRACT }),
     );
   });
 

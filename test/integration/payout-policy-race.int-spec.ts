@@ -16,7 +16,11 @@ import {
 import { buildEvent, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { migratedDataSource } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
-import { PayoutRepository } from '../../apps/payout/src/persistence/payout.repository';
+import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
+import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
+import { PolicyRepository } from '../../apps/payout/src/policies/policy.repository';
+import { ReviewRepository } from '../../apps/payout/src/reviews/review.repository';
+import { LedgerTrustRepository } from '../../apps/payout/src/ledger-trust/ledger-trust.repository';
 import { AdjudicateClaimService } from '../../apps/payout/src/adjudication/adjudicate-claim.service';
 import { DecideReviewService } from '../../apps/payout/src/reviews/decide-review/decide-review.service';
 import {
@@ -58,7 +62,11 @@ const CONTRACT_ID = contractIdOf(CONTRACT);
 
 describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
   let ds: DataSource;
-  const repo = new PayoutRepository();
+  const adjudicationRepo = new AdjudicationRepository();
+  const contractRepo = new ContractRepository();
+  const policyRepo = new PolicyRepository();
+  const reviewRepo = new ReviewRepository();
+  const ledgerTrustRepo = new LedgerTrustRepository();
   let service: AdjudicateClaimService;
   const signer = parseSignerKey(generateNoteKey('claimchain.int/payout').signerKey);
 
@@ -131,16 +139,13 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     };
     submittedClaims.set(claimId, submitted);
     const anchor = await anchorOf(leafHashOfEvent(verification), tamper);
-    await ds.transaction(async (em) => {
-      await repo.rememberClaim(em, submitted);
-      await repo.rememberVerification(em, verification);
-      await repo.rememberAnchor(em, {
-        eventId: verification.id,
-        eventType: 'treatment.verified',
-        eventSubject: claimId,
-        ...anchor,
-      });
-    });
+    await ds.transaction((em) =>
+      adjudicationRepo.rememberFacts(em, {
+        claims: [buildEvent(Topics.ClaimsSubmitted, { source: 'test/payout-race', subject: claimId, data: submitted })],
+        verifications: [verification],
+        anchors: [{ eventId: verification.id, eventType: 'treatment.verified', eventSubject: claimId, ...anchor }],
+      }),
+    );
     return claimId;
   }
 
@@ -149,7 +154,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     const id = uuidv7();
     const coverage = `cov-${id}`;
     await ds.transaction(async (em) => {
-      await repo.insertPolicy(em, {
+      await policyRepo.insertPolicy(em, {
         id,
         insurerId: INSURER,
         coverageId: coverage,
@@ -158,7 +163,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
         start: '2026-01-01',
         end: '2026-12-31',
       });
-      await repo.saveAccumulators(em, id, { '2026-01-01': { deductibleMet: '0.00', benefitPaid } });
+      await policyRepo.saveAccumulators(em, id, { '2026-01-01': { deductibleMet: '0.00', benefitPaid } });
     });
     return { id, coverage };
   }
@@ -166,7 +171,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
   /** As the consumers run it: in its own transaction, under the claim's lock. */
   const trigger = (claimId: string) =>
     ds.transaction(async (em: EntityManager) => {
-      await repo.lockClaim(em, claimId);
+      await adjudicationRepo.lockClaim(em, claimId);
       await service.tryAdjudicate(em, claimId);
     });
 
@@ -179,18 +184,20 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     )[0].s;
 
   const benefitPaid = async (policyId: string): Promise<string> =>
-    (await repo.accumulators(ds.manager, policyId))[0].benefitPaid;
+    (await policyRepo.accumulators(ds.manager, policyId))[0].benefitPaid;
 
   beforeAll(async () => {
     ds = await migratedDataSource(
       `${process.env.DATABASE_PREFIX ?? 'claimchain_test'}_payout_race`,
       dataSourceOptions(''),
     );
-    await ds.transaction((em) => repo.insertContract(em, { id: CONTRACT_ID, definition: CONTRACT }));
+    await ds.transaction((em) => contractRepo.insertContract(em, { id: CONTRACT_ID, definition: CONTRACT }));
     service = new AdjudicateClaimService(
-      repo,
+      adjudicationRepo,
+      contractRepo,
+      policyRepo,
       new OutboxWriter(),
-      new LedgerCircuitBreakerService(ds, repo, proofs, []),
+      new LedgerCircuitBreakerService(ds, ledgerTrustRepo, proofs, []),
     );
   });
 
@@ -235,7 +242,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
         `SELECT provider_id, currency, patient_pseudonym, items FROM claims WHERE claim_id = $1`,
         [claim_id],
       );
-      const policy = (await repo.findPolicy(ds.manager, result.policyId!))!;
+      const policy = (await policyRepo.findPolicy(ds.manager, result.policyId!))!;
       const replayed = await adjudicate(
         CONTRACT,
         {
@@ -294,7 +301,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     ];
     const batch = () =>
       ds.transaction(async (em: EntityManager) => {
-        await repo.lockClaims(em, claims);
+        await adjudicationRepo.lockClaims(em, claims);
         await service.tryAdjudicateMany(em, claims);
       });
     await batch();
@@ -362,7 +369,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
   });
 
   describe(DecideReviewService.name, () => {
-    const reviews = () => new DecideReviewService(ds, repo, service);
+    const reviews = () => new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service);
     const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
     const approve = (claimId: string) =>
       reviews().decide(claimId, { decision: 'approve', reason: 'checked' }, reviewer, `key-${uuidv4()}`);
@@ -392,7 +399,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       ]);
       await expect(approve(pended)).rejects.toMatchObject({ code: 'REVIEW.CLAIM_CANCELLED' });
       expect(await paidFor([pended])).toBe('0.00');
-      expect((await repo.pendedClaims(ds.manager, INSURER, 200)).map((r) => r.claimId)).not.toContain(pended);
+      expect((await reviewRepo.pendedClaims(ds.manager, INSURER, 200)).map((r) => r.claimId)).not.toContain(pended);
     });
   });
 
@@ -404,7 +411,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       const p = await policy('0.00');
       const tampered = await pendingClaim(p.coverage, '10.00', '99213', true);
       await expect(trigger(tampered)).rejects.toBeInstanceOf(PermanentEventError);
-      expect(await repo.circuit(ds.manager)).toMatchObject({
+      expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({
         open: true,
         reason: expect.stringMatching(/inclusion proof/),
       });
@@ -415,7 +422,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       await expect(trigger(sound)).rejects.toBeInstanceOf(LedgerCircuitOpenError);
       expect(await paidFor([sound])).toBe('0.00');
 
-      await ds.transaction((em) => repo.setCircuit(em, false, 'investigated', 'ops-1'));
+      await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'investigated', 'ops-1'));
       await trigger(sound);
       expect(await paidFor([sound])).toBe('10.00');
     });
@@ -429,11 +436,14 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       try {
         const forked = await pendingClaim(p.coverage, '10.00');
         await expect(trigger(forked)).rejects.toBeInstanceOf(PermanentEventError);
-        expect(await repo.circuit(ds.manager)).toMatchObject({ open: true, reason: expect.stringMatching(/forked/) });
+        expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({
+          open: true,
+          reason: expect.stringMatching(/forked/),
+        });
         expect(await adjudicated(forked)).toBe(0);
       } finally {
         log = honestLog;
-        await ds.transaction((em) => repo.setCircuit(em, false, 'test over', 'ops-1'));
+        await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'test over', 'ops-1'));
       }
     });
 
@@ -446,14 +456,14 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       try {
         const rewritten = await pendingClaim(p.coverage, '10.00');
         await expect(trigger(rewritten)).rejects.toBeInstanceOf(PermanentEventError);
-        expect(await repo.circuit(ds.manager)).toMatchObject({
+        expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({
           open: true,
           reason: expect.stringMatching(/is not consistent with tree size \d+: the log was rewritten/),
         });
         expect(await adjudicated(rewritten)).toBe(0);
       } finally {
         log = honestLog;
-        await ds.transaction((em) => repo.setCircuit(em, false, 'test over', 'ops-1'));
+        await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'test over', 'ops-1'));
       }
     });
 
@@ -464,9 +474,9 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       await trigger(newer);
       await trigger(older);
       expect(await paidFor([older, newer])).toBe('20.00');
-      const largest = await repo.largestSeenCheckpoint(ds.manager);
+      const largest = await ledgerTrustRepo.largestSeenCheckpoint(ds.manager);
       expect(largest?.size).toBe(honestLog.size);
-      expect(await repo.seenCheckpoint(ds.manager, honestLog.size - 2)).toBe(
+      expect(await ledgerTrustRepo.seenCheckpoint(ds.manager, honestLog.size - 2)).toBe(
         b64(await rootHash(honestLog, honestLog.size - 2)),
       );
     });
@@ -480,7 +490,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       } finally {
         ledgerReachable = true;
       }
-      expect(await repo.circuit(ds.manager)).toMatchObject({ open: false });
+      expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
       expect(await paidFor([claim])).toBe('0.00');
       await trigger(claim);
       expect(await paidFor([claim])).toBe('10.00');

@@ -6,7 +6,12 @@ import { AuthModule, HealthModule, idempotencyKeysRetention } from '@claimchain/
 import { MESSAGING_PROBES, MessagingModule, OutboxWriter } from '@claimchain/messaging';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from './persistence/data-source.options';
-import { PayoutRepository } from './persistence/payout.repository';
+import { AdjudicationRepository } from './adjudication/adjudication.repository';
+import { ContractRepository } from './contracts/contract.repository';
+import { PolicyRepository } from './policies/policy.repository';
+import { ReviewRepository } from './reviews/review.repository';
+import { RemittanceRepository } from './remittance/remittance.repository';
+import { LedgerTrustRepository } from './ledger-trust/ledger-trust.repository';
 import { AdjudicateClaimService } from './adjudication/adjudicate-claim.service';
 import { PayoutTriggersConsumer } from './adjudication/payout-triggers.consumer';
 import { ContractSeederService } from './contracts/contract-seeder.service';
@@ -77,7 +82,12 @@ export class PayoutModule {
         PayoutTriggersConsumer,
       ],
       providers: [
-        PayoutRepository,
+        AdjudicationRepository,
+        ContractRepository,
+        PolicyRepository,
+        ReviewRepository,
+        RemittanceRepository,
+        LedgerTrustRepository,
         AdjudicateClaimService,
         PublishContractService,
         EnrolPolicyService,
@@ -86,8 +96,8 @@ export class PayoutModule {
         ContractSeederService,
         {
           provide: LedgerCircuitBreakerService,
-          inject: [DataSource, PayoutRepository],
-          useFactory: (ds: DataSource, repo: PayoutRepository) =>
+          inject: [DataSource, LedgerTrustRepository],
+          useFactory: (ds: DataSource, repo: LedgerTrustRepository) =>
             new LedgerCircuitBreakerService(
               ds,
               repo,

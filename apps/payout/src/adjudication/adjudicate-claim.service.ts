@@ -4,20 +4,15 @@ import { v7 as uuidv7 } from 'uuid';
 import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
 import { leafHashOfEvent } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
+import { PAYOUT_SOURCE } from '../payout.source';
 import { ContractDefinition, contractIdOf } from '../contracts/contract.definition';
+import { ContractRepository } from '../contracts/contract.repository';
 import { choosePolicy, PolicyTerms } from '../policies/plan-year';
-import {
-  AdjudicationRow,
-  coverageKey,
-  PayoutRepository,
-  PayoutRow,
-  PendingClaim,
-} from '../persistence/payout.repository';
-import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContext } from './adjudicate';
-import { resultHashOf } from './replay';
+import { coverageKey, PolicyRepository } from '../policies/policy.repository';
 import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-breaker.service';
-
-export const PAYOUT_SOURCE = 'claimchain/payout';
+import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContext } from './adjudicate';
+import { AdjudicationRepository, AdjudicationRow, PayoutRow, PendingClaim } from './adjudication.repository';
+import { resultHashOf } from './replay';
 
 /**
  * Adjudicates and pays a claim once its three facts are in: the claim, its treatment verification, and the
@@ -32,7 +27,9 @@ export const PAYOUT_SOURCE = 'claimchain/payout';
 @Injectable()
 export class AdjudicateClaimService {
   constructor(
-    private readonly repo: PayoutRepository,
+    private readonly claims: AdjudicationRepository,
+    private readonly contracts: ContractRepository,
+    private readonly policies: PolicyRepository,
     private readonly outbox: OutboxWriter,
     private readonly ledger: LedgerCircuitBreakerService,
   ) {}
@@ -48,14 +45,14 @@ export class AdjudicateClaimService {
    * accumulators are carried from one decision to the next.
    */
   async tryAdjudicateMany(em: EntityManager, claimIds: readonly string[]): Promise<void> {
-    const pending = await this.repo.pendingMany(em, claimIds);
+    const pending = await this.claims.pendingMany(em, claimIds);
     if (pending.size === 0) return;
     await this.ledger.assertOpenForPayment(em);
     const checkedNotes = new Set<string>();
     const decisions = new Decisions();
     const coverages = new Map<string, PolicyContext>();
     const contracts = new Map<string, Promise<{ id: string; definition: ContractDefinition } | undefined>>();
-    const policiesByCoverage = await this.repo.policiesForCoverages(
+    const policiesByCoverage = await this.policies.policiesForCoverages(
       em,
       [...pending.values()].flatMap(({ claim }) =>
         claim.coverage ? [{ insurerId: claim.insurer_id, coverageId: claim.coverage }] : [],
@@ -90,8 +87,8 @@ export class AdjudicateClaimService {
       let found = contracts.get(contractKey);
       if (!found) {
         found = policy
-          ? this.repo.findContract(em, policy.contractId, claim.insurer_id)
-          : this.repo.contractFor(em, claim.insurer_id);
+          ? this.contracts.findContract(em, policy.contractId, claim.insurer_id)
+          : this.contracts.contractFor(em, claim.insurer_id);
         contracts.set(contractKey, found);
       }
       const contract = await found;
@@ -119,13 +116,13 @@ export class AdjudicateClaimService {
         coverages.set(coverage.policy.id, coverage);
       }
     }
-    await decisions.write(em, this.repo, this.outbox);
+    await decisions.write(em, this.claims, this.policies, this.outbox);
   }
 
   /** Locks the policy (held until commit) and reads its accumulators: claims on one policy run one at a time. */
   async lockCoverage(em: EntityManager, policy: PolicyTerms): Promise<PolicyContext> {
-    await this.repo.lockPolicy(em, policy.id);
-    const rows = await this.repo.accumulators(em, policy.id);
+    await this.policies.lockPolicy(em, policy.id);
+    const rows = await this.policies.accumulators(em, policy.id);
     const accumulators: Accumulators = Object.fromEntries(
       rows.map((r) => [r.planYear, { deductibleMet: r.deductibleMet, benefitPaid: r.benefitPaid }]),
     );
@@ -141,7 +138,7 @@ export class AdjudicateClaimService {
   async settle(em: EntityManager, s: Settlement): Promise<void> {
     const decisions = new Decisions();
     this.decide(decisions, s);
-    await decisions.write(em, this.repo, this.outbox);
+    await decisions.write(em, this.claims, this.policies, this.outbox);
   }
 
   private decide(out: Decisions, s: Settlement): void {
@@ -281,10 +278,15 @@ class Decisions {
     this.events.push({ topic, event: buildEvent(topic, draft) });
   }
 
-  async write(em: EntityManager, repo: PayoutRepository, outbox: OutboxWriter): Promise<void> {
-    await repo.insertAdjudications(em, this.adjudications);
-    for (const [policyId, after] of this.accumulators) await repo.saveAccumulators(em, policyId, after);
-    await repo.insertPayouts(em, this.payouts);
+  async write(
+    em: EntityManager,
+    claims: AdjudicationRepository,
+    policies: PolicyRepository,
+    outbox: OutboxWriter,
+  ): Promise<void> {
+    await claims.insertAdjudications(em, this.adjudications);
+    for (const [policyId, after] of this.accumulators) await policies.saveAccumulators(em, policyId, after);
+    await claims.insertPayouts(em, this.payouts);
     await outbox.addBuilt(em, this.events);
   }
 }

@@ -10,8 +10,8 @@ import {
   TreatmentVerifiedV1,
 } from '@claimchain/contracts';
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
-import { PayoutRepository } from '../persistence/payout.repository';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
+import { AdjudicationRepository } from './adjudication.repository';
 
 const TYPE = {
   submitted: EventCatalog[Topics.ClaimsSubmitted].type,
@@ -39,7 +39,7 @@ const TRIGGERS: HandlerExtras = { batch: true, accepts: isPayoutTrigger };
 @Controller()
 export class PayoutTriggersConsumer {
   constructor(
-    private readonly repo: PayoutRepository,
+    private readonly repo: AdjudicationRepository,
     private readonly adjudication: AdjudicateClaimService,
   ) {}
 

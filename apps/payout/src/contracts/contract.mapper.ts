@@ -1,5 +1,5 @@
 import { ContractDefinition } from './contract.definition';
-import { ContractRow } from '../persistence/payout.repository';
+import { ContractRow } from './contract.repository';
 
 /** A contract as the API shows it: its id, owner and exactly the definition that id hashes. */
 export interface ContractResponseDto {

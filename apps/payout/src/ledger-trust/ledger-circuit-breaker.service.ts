@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { verifyConsistency } from '@claimchain/ledger';
 import { PermanentEventError } from '@claimchain/messaging';
-import { PayoutRepository } from '../persistence/payout.repository';
+import { LedgerTrustRepository } from './ledger-trust.repository';
 import { AnchorEvidence, checkAnchor, checkpointOf } from './anchor-check';
 import { LedgerProofSource } from './ledger-proof.source';
 
@@ -25,7 +25,7 @@ export class LedgerCircuitBreakerService {
 
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly repo: LedgerTrustRepository,
     private readonly proofs: LedgerProofSource,
     /** Keys whose signatures are accepted (current first; two during a rotation); none: signatures unchecked. */
     private readonly verifierKeys: readonly string[],

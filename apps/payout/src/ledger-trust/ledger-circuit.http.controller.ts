@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ApiZodBody, CurrentPrincipal, Principal, Roles, ZodPipe } from '@claimchain/http';
-import { PayoutRepository } from '../persistence/payout.repository';
+import { LedgerTrustRepository } from './ledger-trust.repository';
 
 const ResetCircuitRequest = z.object({ reason: z.string().min(1).max(500) }).strict();
 type ResetCircuitRequest = z.infer<typeof ResetCircuitRequest>;
@@ -23,7 +23,7 @@ interface CircuitDto {
 export class LedgerCircuitHttpController {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly repo: LedgerTrustRepository,
   ) {}
 
   @Get()

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@ne
 import { DataSource, EntityManager } from 'typeorm';
 import { Topics } from '@claimchain/contracts';
 import { buildEvent, GroupCommit, OutboxWriter } from '@claimchain/messaging';
-import { PAYOUT_SOURCE } from '../adjudication/adjudicate-claim.service';
+import { PAYOUT_SOURCE } from '../payout.source';
 import { PaymentRail, Settlement, SubmitResult } from './payment-rail';
 import { PaymentRails } from './payment-rails';
 import { DuePayout, PaymentDispatchRepository } from './payment-dispatch.repository';

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { ContractDefinition } from '../contracts/contract.definition';
-import { AccumulatorRow, PolicyRow } from '../persistence/payout.repository';
+import { AccumulatorRow, PolicyRow } from './policy.repository';
 
 export interface PlanYearAccumulatorDto {
   planYearStart: string;

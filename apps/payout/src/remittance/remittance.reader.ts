@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError } from '@claimchain/http';
-import { PayoutRepository } from '../persistence/payout.repository';
+import { RemittanceRepository } from './remittance.repository';
 import { RemittanceInput } from './fhir-adjudication.mapper';
 
 /** Loads what a remittance resource is built from, for the insurer the claim belongs to and nobody else. */
@@ -9,7 +9,7 @@ import { RemittanceInput } from './fhir-adjudication.mapper';
 export class RemittanceReader {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly repo: RemittanceRepository,
   ) {}
 
   /** Another insurer's claim is not found, exactly like an unknown one, so its existence is not revealed. */

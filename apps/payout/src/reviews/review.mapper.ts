@@ -1,4 +1,4 @@
-import { PendedClaimRow } from '../persistence/payout.repository';
+import { PendedClaimRow } from './review.repository';
 
 /** A pended claim as the review queue shows it: what was claimed and why each pended line needs a person. */
 export interface ReviewItemDto {

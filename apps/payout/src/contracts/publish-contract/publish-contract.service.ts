@@ -3,10 +3,10 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Topics } from '@claimchain/contracts';
 import { oncePerKey, Principal, StoredResponse } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
-import { PayoutRepository } from '../../persistence/payout.repository';
-import { PAYOUT_SOURCE } from '../../adjudication/adjudicate-claim.service';
+import { PAYOUT_SOURCE } from '../../payout.source';
 import { ContractDefinition, contractIdOf, PublishContractRequest } from '../contract.definition';
 import { ContractResponseDto, toContractDto } from '../contract.mapper';
+import { ContractRepository } from '../contract.repository';
 
 /**
  * Publishes an insurer's contract: immutable, identified by the SHA-256 of its canonical JSON (owner included, so
@@ -18,7 +18,7 @@ import { ContractResponseDto, toContractDto } from '../contract.mapper';
 export class PublishContractService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly repo: ContractRepository,
     private readonly outbox: OutboxWriter,
   ) {}
 

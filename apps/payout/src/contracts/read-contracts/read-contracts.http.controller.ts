@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ApiZodQuery, CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
-import { PayoutRepository } from '../../persistence/payout.repository';
+import { ContractRepository } from '../contract.repository';
 import { ContractResponseDto, toContractDto } from '../contract.mapper';
 
 const ListContractsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
@@ -14,7 +14,7 @@ type ListContractsQuery = z.infer<typeof ListContractsQuery>;
 export class ReadContractsHttpController {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly repo: ContractRepository,
   ) {}
 
   /** The caller's contracts, newest first. */

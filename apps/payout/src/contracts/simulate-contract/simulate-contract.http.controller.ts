@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ApiZodBody, CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
-import { PayoutRepository } from '../../persistence/payout.repository';
+import { ContractRepository } from '../contract.repository';
 import { Adjudication, adjudicate } from '../../adjudication/adjudicate';
 import { SimulateContractRequest } from './simulate-contract.request';
 
@@ -14,7 +14,7 @@ const SIMULATED_POLICY_ID = '00000000-0000-0000-0000-000000000000';
 export class SimulateContractHttpController {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly repo: ContractRepository,
   ) {}
 
   /**

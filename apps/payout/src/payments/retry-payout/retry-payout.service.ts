@@ -4,7 +4,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
 import { DomainError } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
-import { PAYOUT_SOURCE } from '../../adjudication/adjudicate-claim.service';
+import { PAYOUT_SOURCE } from '../../payout.source';
 import { PaymentDispatchRepository } from '../payment-dispatch.repository';
 import { PayoutOpsDto, toPayoutOpsDto } from '../payout-ops.mapper';
 

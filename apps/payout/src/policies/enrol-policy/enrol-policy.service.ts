@@ -4,8 +4,9 @@ import { v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
 import { DomainError, oncePerKey, Principal, StoredResponse } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
-import { PAYOUT_SOURCE } from '../../adjudication/adjudicate-claim.service';
-import { PayoutRepository } from '../../persistence/payout.repository';
+import { PAYOUT_SOURCE } from '../../payout.source';
+import { ContractRepository } from '../../contracts/contract.repository';
+import { PolicyRepository } from '../policy.repository';
 import { PolicyResponseDto, toPolicyDto } from '../policy.mapper';
 import { EnrolPolicyRequest } from './enrol-policy.request';
 
@@ -18,7 +19,8 @@ import { EnrolPolicyRequest } from './enrol-policy.request';
 export class EnrolPolicyService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly policies: PolicyRepository,
+    private readonly contracts: ContractRepository,
     private readonly outbox: OutboxWriter,
   ) {}
 
@@ -36,7 +38,7 @@ export class EnrolPolicyService {
   }
 
   private async create(em: EntityManager, request: EnrolPolicyRequest, insurerId: string): Promise<PolicyResponseDto> {
-    const contract = await this.repo.findContract(em, request.contractId, insurerId);
+    const contract = await this.contracts.findContract(em, request.contractId, insurerId);
     if (!contract) {
       throw new DomainError('POLICY.CONTRACT_NOT_FOUND', 'unprocessable', 'The contract does not exist', [
         { pointer: '/contractId', detail: `no contract ${request.contractId} of this insurer` },
@@ -44,15 +46,15 @@ export class EnrolPolicyService {
     }
     const { coverageId } = request;
     const { start, end } = request.period;
-    await this.repo.lockCoverage(em, insurerId, coverageId);
-    const overlapping = await this.repo.overlappingPolicy(em, { insurerId, coverageId, start, end });
+    await this.policies.lockCoverage(em, insurerId, coverageId);
+    const overlapping = await this.policies.overlappingPolicy(em, { insurerId, coverageId, start, end });
     if (overlapping) {
       throw new DomainError('POLICY.OVERLAP', 'conflict', 'The coverage already has a policy in this period', [
         { pointer: '/period', detail: `overlaps policy ${overlapping}` },
       ]);
     }
     const id = uuidv7();
-    await this.repo.insertPolicy(em, {
+    await this.policies.insertPolicy(em, {
       id,
       insurerId,
       coverageId,
@@ -61,7 +63,7 @@ export class EnrolPolicyService {
       start,
       end,
     });
-    const policy = (await this.repo.findPolicy(em, id))!;
+    const policy = (await this.policies.findPolicy(em, id))!;
     const enrolledAt = new Date(policy.enrolledAt);
     await this.outbox.add(em, Topics.PoliciesEnrolled, {
       source: PAYOUT_SOURCE,

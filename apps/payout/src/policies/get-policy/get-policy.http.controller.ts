@@ -3,7 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
-import { PayoutRepository } from '../../persistence/payout.repository';
+import { ContractRepository } from '../../contracts/contract.repository';
+import { PolicyRepository } from '../policy.repository';
 import { PolicyResponseDto, toPolicyDto } from '../policy.mapper';
 
 @ApiTags('policies')
@@ -11,7 +12,8 @@ import { PolicyResponseDto, toPolicyDto } from '../policy.mapper';
 export class GetPolicyHttpController {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly policies: PolicyRepository,
+    private readonly contracts: ContractRepository,
   ) {}
 
   /** The policy with its plan-year accumulators (deductible met, benefit paid, what remains). */
@@ -22,11 +24,11 @@ export class GetPolicyHttpController {
     @CurrentPrincipal() insurer: Principal,
   ): Promise<PolicyResponseDto> {
     const em = this.dataSource.manager;
-    const policy = await this.repo.findPolicy(em, id);
+    const policy = await this.policies.findPolicy(em, id);
     if (!policy || policy.insurerId !== insurer.tenant) {
       throw new DomainError('POLICY.NOT_FOUND', 'not-found', `No policy ${id}`);
     }
-    const contract = (await this.repo.findContract(em, policy.contractId, insurer.tenant))!;
-    return toPolicyDto(policy, contract.definition, await this.repo.accumulators(em, id));
+    const contract = (await this.contracts.findContract(em, policy.contractId, insurer.tenant))!;
+    return toPolicyDto(policy, contract.definition, await this.policies.accumulators(em, id));
   }
 }

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, oncePerKey, Principal, StoredResponse } from '@claimchain/http';
-import { PayoutRepository } from '../../persistence/payout.repository';
 import { adjudicate } from '../../adjudication/adjudicate';
 import { AdjudicateClaimService, toAdjudicationInput } from '../../adjudication/adjudicate-claim.service';
+import { AdjudicationRepository } from '../../adjudication/adjudication.repository';
+import { ContractRepository } from '../../contracts/contract.repository';
+import { PolicyRepository } from '../../policies/policy.repository';
+import { ReviewRepository } from '../review.repository';
 import { DecideReviewRequest } from './decide-review.request';
 
 export interface ReviewDecisionDto {
@@ -23,7 +26,10 @@ export interface ReviewDecisionDto {
 export class DecideReviewService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly reviews: ReviewRepository,
+    private readonly claims: AdjudicationRepository,
+    private readonly contracts: ContractRepository,
+    private readonly policies: PolicyRepository,
     private readonly adjudication: AdjudicateClaimService,
   ) {}
 
@@ -47,8 +53,8 @@ export class DecideReviewService {
     request: DecideReviewRequest,
     caller: Principal,
   ): Promise<ReviewDecisionDto> {
-    await this.repo.lockClaim(em, claimId);
-    const pended = await this.repo.pendedClaim(em, claimId);
+    await this.claims.lockClaim(em, claimId);
+    const pended = await this.reviews.pendedClaim(em, claimId);
     if (!pended || pended.insurerId !== caller.tenant) {
       throw new DomainError('REVIEW.NOT_FOUND', 'not-found', `No pended claim ${claimId}`);
     }
@@ -58,8 +64,8 @@ export class DecideReviewService {
     if (pended.cancelled) {
       throw new DomainError('REVIEW.CLAIM_CANCELLED', 'conflict', `Claim ${claimId} was cancelled while pended`);
     }
-    const contract = (await this.repo.findContract(em, pended.contractId, caller.tenant))!;
-    const policy = pended.policyId ? await this.repo.findPolicy(em, pended.policyId) : undefined;
+    const contract = (await this.contracts.findContract(em, pended.contractId, caller.tenant))!;
+    const policy = pended.policyId ? await this.policies.findPolicy(em, pended.policyId) : undefined;
     const coverage = policy ? await this.adjudication.lockCoverage(em, policy) : null;
     const result = await adjudicate(
       contract.definition,
@@ -68,7 +74,7 @@ export class DecideReviewService {
       request.decision === 'approve' ? { decision: 'approve' } : { decision: 'deny', code: request.denialCode },
     );
     if (result.decision === 'pended') throw new Error(`claim ${claimId} still pended after review`);
-    await this.repo.insertReviewDecision(em, {
+    await this.reviews.insertReviewDecision(em, {
       claimId,
       decision: request.decision,
       reason: request.reason,

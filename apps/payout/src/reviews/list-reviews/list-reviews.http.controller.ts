@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ApiZodQuery, CurrentPrincipal, Principal, Roles, ZodPipe } from '@claimchain/http';
-import { PayoutRepository } from '../../persistence/payout.repository';
+import { ReviewRepository } from '../review.repository';
 import { ReviewItemDto, toReviewItemDto } from '../review.mapper';
 
 const ListReviewsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) });
@@ -14,7 +14,7 @@ type ListReviewsQuery = z.infer<typeof ListReviewsQuery>;
 export class ListReviewsHttpController {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly repo: PayoutRepository,
+    private readonly repo: ReviewRepository,
   ) {}
 
   /** The caller's pended claims that await a decision, oldest first. */

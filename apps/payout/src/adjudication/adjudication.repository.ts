@@ -1,0 +1,190 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { lockInOrder } from '@claimchain/messaging';
+import {
+  ClaimCancelledV1,
+  ClaimSubmittedV1,
+  CloudEvent,
+  LedgerAnchoredV1,
+  TreatmentVerifiedV1,
+} from '@claimchain/contracts';
+
+/** A claim whose three facts are in and which is neither decided nor cancelled: what adjudication runs on. */
+export interface PendingClaim {
+  claim: {
+    insurer_id: string;
+    provider_id: string;
+    currency: string;
+    items: ClaimSubmittedV1['items'];
+    coverage: string | null;
+    patient_pseudonym: string | null;
+  };
+  verification: CloudEvent<TreatmentVerifiedV1>;
+  anchor: {
+    leaf_hash: string;
+    leaf_index: string;
+    tree_size: string;
+    root_hash: string | null;
+    inclusion_proof: string[] | null;
+    checkpoint: string;
+  };
+}
+
+export interface AdjudicationRow {
+  claimId: string;
+  contractId: string;
+  policyId: string | null;
+  decision: string;
+  payable: string;
+  result: unknown;
+}
+
+export interface PayoutRow {
+  id: string;
+  claimId: string;
+  payeeId: string;
+  amount: string;
+  currency: string;
+}
+
+/**
+ * SQL of the adjudication path: the claim lock, the facts it waits for (`claims`, `verifications`,
+ * `verification_anchors`, `cancellations`), and the decisions and payouts it writes (`adjudications`, `payouts`).
+ */
+@Injectable()
+export class AdjudicationRepository {
+  /** Serialises everything that happens to one claim, across handlers running on different partitions. */
+  async lockClaim(em: EntityManager, claimId: string): Promise<void> {
+    await this.lockClaims(em, [claimId]);
+  }
+
+  /** lockClaim for many, in one statement and one global order, so two batches cannot deadlock. */
+  async lockClaims(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+    await lockInOrder(
+      em,
+      claimIds.map((id) => `claim:${id}`),
+    );
+  }
+
+  /**
+   * A batch's facts, one statement per kind; a fact already held is kept. A claim is stored with its event as
+   * received (the replay command proves it on the ledger).
+   */
+  async rememberFacts(
+    em: EntityManager,
+    f: {
+      claims: CloudEvent<ClaimSubmittedV1>[];
+      verifications: CloudEvent<TreatmentVerifiedV1>[];
+      anchors: LedgerAnchoredV1[];
+    },
+  ): Promise<void> {
+    if (f.claims.length > 0) {
+      await em.query(
+        `INSERT INTO claims
+           (claim_id, insurer_id, provider_id, currency, items, coverage, patient_pseudonym, submitted_event)
+         SELECT (e->'data'->>'claimId')::uuid, e->'data'->>'insurerId', e->'data'->>'providerId',
+                e->'data'->>'currency', e->'data'->'items', e->'data'->>'coverage', e->'data'->>'patientPseudonym', e
+           FROM jsonb_array_elements($1::jsonb) AS e
+         ON CONFLICT (claim_id) DO NOTHING`,
+        [JSON.stringify(f.claims)],
+      );
+    }
+    if (f.verifications.length > 0) {
+      await em.query(
+        `INSERT INTO verifications (claim_id, event_id, envelope)
+         SELECT (e->'data'->>'claimId')::uuid, (e->>'id')::uuid, e FROM jsonb_array_elements($1::jsonb) AS e
+         ON CONFLICT DO NOTHING`,
+        [JSON.stringify(f.verifications)],
+      );
+    }
+    if (f.anchors.length > 0) {
+      await em.query(
+        `INSERT INTO verification_anchors
+           (event_id, claim_id, leaf_index, leaf_hash, tree_size, checkpoint, root_hash, inclusion_proof)
+         SELECT a."eventId", a."eventSubject", a."leafIndex", a."leafHash", a."treeSize", a.checkpoint, a."rootHash",
+                a."inclusionProof"
+           FROM jsonb_to_recordset($1::jsonb) AS a("eventId" uuid, "eventSubject" uuid, "leafIndex" bigint,
+                "leafHash" text, "treeSize" bigint, checkpoint text, "rootHash" text, "inclusionProof" jsonb)
+         ON CONFLICT DO NOTHING`,
+        [JSON.stringify(f.anchors)],
+      );
+    }
+  }
+
+  async rememberCancellation(em: EntityManager, event: CloudEvent<ClaimCancelledV1>): Promise<void> {
+    await em.query(
+      `INSERT INTO cancellations (claim_id, event_id, cancelled_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [event.data.claimId, event.id, event.data.cancelledAt],
+    );
+  }
+
+  /**
+   * Everything adjudication needs for these claims, in one query: only those whose three facts are in and that are
+   * neither decided nor cancelled are in the answer.
+   */
+  async pendingMany(em: EntityManager, claimIds: readonly string[]): Promise<Map<string, PendingClaim>> {
+    if (claimIds.length === 0) return new Map();
+    const rows: ({ claim_id: string } & PendingClaim['claim'] & {
+        envelope: PendingClaim['verification'];
+      } & PendingClaim['anchor'])[] = await em.query(
+      `SELECT c.claim_id::text, c.insurer_id, c.provider_id, c.currency, c.items, c.coverage, c.patient_pseudonym,
+                v.envelope, a.leaf_hash, a.leaf_index::text, a.tree_size::text, a.root_hash, a.inclusion_proof,
+                a.checkpoint
+           FROM claims c
+           JOIN verifications v ON v.claim_id = c.claim_id
+           JOIN verification_anchors a ON a.event_id = v.event_id
+          WHERE c.claim_id = ANY($1::uuid[])
+            AND NOT EXISTS (SELECT 1 FROM adjudications d WHERE d.claim_id = c.claim_id)
+            AND NOT EXISTS (SELECT 1 FROM cancellations x WHERE x.claim_id = c.claim_id)
+          ORDER BY c.claim_id`,
+      [claimIds],
+    );
+    return new Map(
+      rows.map((r) => [
+        r.claim_id,
+        {
+          claim: {
+            insurer_id: r.insurer_id,
+            provider_id: r.provider_id,
+            currency: r.currency,
+            items: r.items,
+            coverage: r.coverage,
+            patient_pseudonym: r.patient_pseudonym,
+          },
+          verification: r.envelope,
+          anchor: {
+            leaf_hash: r.leaf_hash,
+            leaf_index: r.leaf_index,
+            tree_size: r.tree_size,
+            root_hash: r.root_hash,
+            inclusion_proof: r.inclusion_proof,
+            checkpoint: r.checkpoint,
+          },
+        },
+      ]),
+    );
+  }
+
+  /** Decisions, one statement for all: the primary key refuses a second decision for a claim. */
+  async insertAdjudications(em: EntityManager, rows: readonly AdjudicationRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await em.query(
+      `INSERT INTO adjudications (claim_id, contract_id, policy_id, decision, payable, result)
+       SELECT a."claimId", a."contractId", a."policyId", a.decision, a.payable, a.result
+         FROM jsonb_to_recordset($1::jsonb) AS a("claimId" uuid, "contractId" text, "policyId" uuid, decision text,
+              payable numeric, result jsonb)`,
+      [JSON.stringify(rows)],
+    );
+  }
+
+  /** Payouts, one statement for all: the unique claim_id refuses a second payout for a claim. */
+  async insertPayouts(em: EntityManager, rows: readonly PayoutRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await em.query(
+      `INSERT INTO payouts (id, claim_id, payee_id, amount, currency)
+       SELECT p.id, p."claimId", p."payeeId", p.amount, p.currency
+         FROM jsonb_to_recordset($1::jsonb) AS p(id uuid, "claimId" uuid, "payeeId" text, amount numeric, currency text)`,
+      [JSON.stringify(rows)],
+    );
+  }
+}
