@@ -4,7 +4,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { RetentionPruner } from '@claimchain/messaging';
 import { fhirClaimTreatments, migratedDataSource, waitFor } from '@claimchain/testing';
 import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';
-import { pendingConfirmationsRetention } from '../../apps/treatment-verification/src/persistence/confirmations.repository';
+import { pendingConfirmationsRetention } from '../../apps/treatment-verification/src/confirmations/confirmations.repository';
 import { dataSourceOptions } from '../../apps/treatment-verification/src/persistence/data-source.options';
 import { RunningSystem, startSystem } from '../e2e/system';
 

@@ -4,7 +4,7 @@ import { ServiceConfig } from '@claimchain/config';
 import { AuthModule, HealthModule } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { dataSourceOptions } from './persistence/data-source.options';
-import { ConfirmationsRepository, pendingConfirmationsRetention } from './persistence/confirmations.repository';
+import { ConfirmationsRepository, pendingConfirmationsRetention } from './confirmations/confirmations.repository';
 import {
   ConfirmTreatmentService,
   MAX_PENDING_PER_PROVIDER,

@@ -10,7 +10,7 @@ import {
   ConfirmationsRepository,
   KnownClaim,
   NewConfirmation,
-} from '../../persistence/confirmations.repository';
+} from '../confirmations.repository';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
 import { MatchReason, matchTreatments, PerformedTreatment } from './treatment-matcher';
 

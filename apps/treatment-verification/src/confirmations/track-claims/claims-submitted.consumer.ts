@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
 import { ClaimSubmittedV1, CloudEvent, Topics } from '@claimchain/contracts';
 import { EventContext } from '@claimchain/messaging';
-import { ConfirmationsRepository } from '../../persistence/confirmations.repository';
+import { ConfirmationsRepository } from '../confirmations.repository';
 import { ConfirmTreatmentService } from '../confirm-treatment/confirm-treatment.service';
 
 /**

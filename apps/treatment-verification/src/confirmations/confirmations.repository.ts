@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { lockInOrder, outboxInsert, RetentionRule } from '@claimchain/messaging';
 import { ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/contracts';
-import { PerformedTreatment } from '../confirmations/confirm-treatment/treatment-matcher';
+import { PerformedTreatment } from './confirm-treatment/treatment-matcher';
 
 export interface KnownClaim {
   claim_id: string;
