@@ -35,7 +35,7 @@ import {
   postgresRestartUnavailable,
 } from './chaos/faults';
 import { PoisonInjector } from './chaos/poison';
-import { reconcile, TERMINAL } from './chaos/reconcile';
+import { confirmed, reconcile, TERMINAL } from './chaos/reconcile';
 import { measureRecovery, Recovery } from './chaos/recovery';
 import { ChaosReport, summaryMarkdown, toJson } from './chaos/report';
 
@@ -139,8 +139,9 @@ async function countTerminal(stack: Stack, ids: string[]): Promise<number> {
   }
 }
 
+/** Waits until every claim whose confirmation was accepted is at an end (the others wait for theirs), or the limit. */
 async function drain(stack: Stack, sent: SentClaim[], seconds: number): Promise<number> {
-  const ids = sent.filter((s) => s.claimId).map((s) => s.claimId!);
+  const ids = sent.filter(confirmed).map((s) => s.claimId!);
   const start = Date.now();
   let done = 0;
   let lastSaid = 0;
@@ -148,13 +149,13 @@ async function drain(stack: Stack, sent: SentClaim[], seconds: number): Promise<
     done = await countTerminal(stack, ids);
     if (done === ids.length) break;
     if (Date.now() - lastSaid > 10_000) {
-      say(`draining: ${done}/${ids.length} accepted claims at an end`);
+      say(`draining: ${done}/${ids.length} accepted and confirmed claims at an end`);
       lastSaid = Date.now();
     }
     await sleep(1000);
   }
   const took = (Date.now() - start) / 1000;
-  say(`drain: ${done}/${ids.length} accepted claims at an end after ${took.toFixed(1)} s`);
+  say(`drain: ${done}/${ids.length} accepted and confirmed claims at an end after ${took.toFixed(1)} s`);
   return took;
 }
 
@@ -267,6 +268,8 @@ async function main(): Promise<number> {
   const loadSeconds = (Date.now() - loadStart) / 1000;
   say(`load done: ${sent.length} claims offered in ${loadSeconds.toFixed(0)} s; waiting for answers and retries…`);
   await load.finish();
+  const reoffered = await load.confirmAgain();
+  if (reoffered > 0) say(`offered ${reoffered} confirmation(s) again that were never accepted during the load`);
   const drainSeconds = await drain(stack, sent, options.drain);
   await Promise.all(recoveries);
   await poison.close();

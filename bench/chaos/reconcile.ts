@@ -33,6 +33,9 @@ const EXPECTED: Record<Outcome, string> = {
   rejected: 'verification-rejected',
 };
 const API_CONCURRENCY = 8;
+
+/** The provider's confirmation of an accepted claim was accepted (201, or 202: decided when the claim arrives). */
+export const confirmed = (s: SentClaim) => Boolean(s.claimId) && (s.confirmStatus === 201 || s.confirmStatus === 202);
 const EXAMPLES = 10;
 
 export interface Invariant {
@@ -51,6 +54,12 @@ export interface Reconciliation {
     refused: number;
     /** Stored by claim-intake but never acknowledged to the client (its answers were all lost). */
     unacknowledged: number;
+    /**
+     * Accepted, but no confirmation of theirs was accepted, even offered again after the load (the provider's API was
+     * down past the client's patience): such a claim rightly waits, `submitted`, for one.
+     */
+    unconfirmed: number;
+    confirmationsReoffered: number;
     byStatus: Record<string, number>;
     retriedSubmissions: number;
     retriedConfirmations: number;
@@ -122,14 +131,20 @@ export async function reconcile(
   const decision = new Map(adjudications.map((r) => [r.claim_id, r.decision]));
   const payoutCount = new Map(payouts.map((r) => [r.claim_id, r.n]));
 
-  // Lost: acknowledged, and not at an end (or not there at all).
+  // Lost: acknowledged and confirmed, and not at an end; or acknowledged and not there at all.
+  const atEnd = (id: string) => TERMINAL.includes(status.get(id) as (typeof TERMINAL)[number]);
   const lost = accepted
-    .filter((s) => !TERMINAL.includes(status.get(s.claimId!) as (typeof TERMINAL)[number]))
-    .map((s) => `${s.claimId} (${status.get(s.claimId!) ?? 'missing'}, planned ${s.outcome})`);
+    .filter((s) => (confirmed(s) ? !atEnd(s.claimId!) : !status.has(s.claimId!)))
+    .map(
+      (s) =>
+        `${s.claimId} (${status.get(s.claimId!) ?? 'missing'}, planned ${s.outcome}, confirmation ` +
+        `${s.confirmStatus ?? 'none'} after ${s.confirmAttempts ?? 0} attempt(s)${s.error ? `: ${s.error}` : ''})`,
+    );
+  const unconfirmed = accepted.filter((s) => !confirmed(s));
 
   // The owners' decisions, which claim-intake's status must show: exactly one of them per claim.
   const disagree: string[] = [];
-  for (const s of accepted) {
+  for (const s of accepted.filter(confirmed)) {
     const id = s.claimId!;
     const owners: string[] = [];
     if (confirmation.get(id) === 'rejected') owners.push('verification-rejected');
@@ -141,6 +156,7 @@ export async function reconcile(
       disagree.push(`${id}: claim-intake ${shown ?? 'missing'}, owners [${owners.join(', ')}]`);
   }
   const unplanned = accepted
+    .filter(confirmed)
     .filter((s) => status.has(s.claimId!) && TERMINAL.includes(status.get(s.claimId!) as (typeof TERMINAL)[number]))
     .filter((s) => EXPECTED[s.outcome] !== status.get(s.claimId!) && status.get(s.claimId!) !== 'payment-failed')
     .map((s) => `${s.claimId}: planned ${s.outcome}, is ${status.get(s.claimId!)}`);
@@ -257,7 +273,7 @@ export async function reconcile(
     byStatus[st] = (byStatus[st] ?? 0) + 1;
   }
   const invariants = [
-    invariant('every accepted claim reached a terminal status (none lost)', lost),
+    invariant('every accepted and confirmed claim reached a terminal status (none lost)', lost),
     invariant('claim-intake shows the one decision its owning services made', disagree),
     invariant('each claim ended as its plan meant', unplanned),
     invariant("claim-intake's API shows what its database holds", apiDisagrees),
@@ -280,6 +296,8 @@ export async function reconcile(
       accepted: accepted.length,
       refused: sent.length - accepted.length,
       unacknowledged: intake.filter((r) => !acceptedIds.has(r.id)).length,
+      unconfirmed: unconfirmed.length,
+      confirmationsReoffered: sent.filter((s) => s.confirmReoffered).length,
       byStatus,
       retriedSubmissions: sent.filter((s) => (s.claimAttempts ?? 1) > 1).length,
       retriedConfirmations: sent.filter((s) => (s.confirmAttempts ?? 1) > 1).length,

@@ -33,6 +33,8 @@ export interface SentClaim {
   claimAttempts?: number;
   confirmAttempts?: number;
   refusals?: string[];
+  /** Offered again after the load (`confirmAgain`) because no attempt was accepted during it. */
+  confirmReoffered?: boolean;
   /** The status the same claim got when sent again under a fresh Idempotency-Key (duplicateEvery): 409 expected. */
   duplicateStatus?: number;
   error?: string;
@@ -72,6 +74,7 @@ export class LoadGenerator {
   private readonly pending = new Set<Promise<void>>();
   private stopped = false;
   private accepted = 0;
+  private readonly confirmations = new Map<SentClaim, PlannedClaim>();
 
   constructor(
     private readonly endpoints: Endpoints,
@@ -160,24 +163,8 @@ export class LoadGenerator {
       return;
     }
     sent.claimId = (JSON.parse(claim.body) as { id: string }).id;
-    const confirmation = await this.sendRetrying(
-      this.endpoints.confirmations,
-      planned.confirmation(sent.claimId),
-      {
-        'content-type': 'application/json',
-        authorization: `Bearer ${this.tokens.get(planned.provider)}`,
-      },
-      sent,
-      'confirm',
-    );
-    sent.confirmStatus = confirmation.status;
-    sent.confirmAnsweredAt = Date.now();
-    // An earlier attempt was recorded and its answer lost: the claim has its one confirmation.
-    if (confirmation.status === 409 && (sent.confirmAttempts ?? 1) > 1 && /ALREADY_RECORDED/.test(confirmation.body))
-      sent.confirmStatus = 201;
-    if (sent.confirmStatus !== 201 && sent.confirmStatus !== 202) {
-      sent.error = `confirmation ${confirmation.status}: ${confirmation.body.slice(0, 200)}`;
-    }
+    if (this.options.retry) this.confirmations.set(sent, planned);
+    await this.confirm(planned, sent);
     const every = this.options.duplicateEvery;
     // Only claims that will be paid: one denied or rejected may lawfully be claimed again.
     const paid = planned.outcome === 'approved' || planned.outcome === 'partial';
@@ -195,6 +182,47 @@ export class LoadGenerator {
       sent.duplicateStatus = again.status;
       if (again.status === 202) sent.error = `duplicate accepted: ${again.body.slice(0, 200)}`;
     }
+  }
+
+  private async confirm(planned: PlannedClaim, sent: SentClaim): Promise<void> {
+    const retried = (sent.confirmAttempts ?? 0) > 0;
+    const confirmation = await this.sendRetrying(
+      this.endpoints.confirmations,
+      planned.confirmation(sent.claimId!),
+      {
+        'content-type': 'application/json',
+        authorization: `Bearer ${this.tokens.get(planned.provider)}`,
+      },
+      sent,
+      'confirm',
+    );
+    sent.confirmStatus = confirmation.status;
+    sent.confirmAnsweredAt = Date.now();
+    // An earlier attempt was recorded and its answer lost: the claim has its one confirmation.
+    const again = retried || (sent.confirmAttempts ?? 1) > 1;
+    if (confirmation.status === 409 && again && /ALREADY_RECORDED/.test(confirmation.body)) sent.confirmStatus = 201;
+    if (sent.confirmStatus !== 201 && sent.confirmStatus !== 202) {
+      sent.error = `confirmation ${confirmation.status}: ${confirmation.body.slice(0, 200)}`;
+    } else if (sent.error?.startsWith('confirmation')) sent.error = undefined;
+  }
+
+  /**
+   * With a retry policy: offers each confirmation that no attempt got accepted during the load once more (with its
+   * retries), as a provider whose confirmation bounced would send it again later. Returns how many it offered.
+   */
+  async confirmAgain(): Promise<number> {
+    const unconfirmed = [...this.confirmations].filter(
+      ([sent]) => sent.confirmStatus !== 201 && sent.confirmStatus !== 202,
+    );
+    await Promise.all(
+      unconfirmed.map(async ([sent, planned]) => {
+        sent.confirmReoffered = true;
+        await this.confirm(planned, sent).catch((error: unknown) => {
+          sent.error = (error as Error).message;
+        });
+      }),
+    );
+    return unconfirmed.length;
   }
 
   /** One request, or with a retry policy as many attempts as it takes (the same headers, so the same key). */
