@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { ContractsModule } from '../contracts/contracts.module';
+import { PoliciesModule } from '../policies/policies.module';
+import { AdjudicationRepository } from './adjudication.repository';
+import { AdjudicateClaimService } from './adjudicate-claim.service';
+import { PayoutTriggersConsumer } from './payout-triggers.consumer';
+
+/**
+ * Adjudication: collects each claim's three facts from Kafka, then decides and releases its payout once. Pays only
+ * through the ledger-trust breaker (LedgerTrustModule, global).
+ */
+@Module({
+  imports: [ContractsModule, PoliciesModule],
+  controllers: [PayoutTriggersConsumer],
+  providers: [AdjudicationRepository, AdjudicateClaimService],
+  exports: [AdjudicationRepository, AdjudicateClaimService],
+})
+export class AdjudicationModule {}
