@@ -1,7 +1,7 @@
 import { Kafka, Producer } from 'kafkajs';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { CloudEvent, dlqTopicOf, Topics } from '@claimchain/contracts';
+import { ALL_TOPICS, CloudEvent, dlqTopicOf, TopicName, Topics } from '@claimchain/contracts';
 import {
   buildEvent,
   createKafka,
@@ -184,4 +184,77 @@ describe('KafkaEventTransport failures and batches', () => {
     await send(Topics.ClaimsSubmitted, [sentinel]);
     await waitFor('the sentinel behind the redeliveries', async () => (await effects(claimId)) === 3);
   });
+});
+
+/**
+ * Poison on every topic a service may consume (issue 12): whatever arrives that is not an event of the topic goes to
+ * `<topic>.dlq` as it was sent, and the consumer moves past it, for each topic of the catalog alike.
+ */
+describe('KafkaEventTransport poison messages on every topic', () => {
+  let ds: DataSource;
+  let kafka: Kafka;
+  let producer: Producer;
+  let transport: KafkaEventTransport;
+  let dlq: Awaited<ReturnType<typeof dlqReader>>;
+  const groupId = `poison-${uuidv4()}`;
+
+  beforeAll(async () => {
+    ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_consumer_poison`, {
+      type: 'postgres',
+      migrations: [MessagingTables1732400000000],
+    });
+    kafka = createKafka('consumer-poison-int-spec', process.env.KAFKA_BROKERS!.split(','));
+    producer = kafka.producer();
+    await producer.connect();
+    transport = new KafkaEventTransport({ kafka, dataSource: ds, groupId, retryBaseMs: 20, retryMaxMs: 200 });
+    for (const topic of ALL_TOPICS) transport.addHandler(topic, async () => undefined, true, { batch: true });
+    await new Promise<void>((resolve, reject) => void transport.listen((e) => (e ? reject(e) : resolve())));
+    dlq = await dlqReader(kafka, ALL_TOPICS.map(dlqTopicOf));
+  });
+
+  afterAll(async () => {
+    await dlq?.stop();
+    await transport.close();
+    await producer.disconnect();
+    await ds.destroy();
+  });
+
+  /** The offset the group has committed on a partition: the next message it will read there. */
+  async function committed(topic: TopicName, partition: number): Promise<number> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const [{ partitions }] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return Number(partitions.find((p) => p.partition === partition)?.offset ?? -1);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  it.each(ALL_TOPICS)(
+    'dead-letters what is not an event of %s, as sent, and keeps its partition flowing',
+    async (topic) => {
+      const key = uuidv4();
+      const stranger = topic === Topics.ClaimsSubmitted ? cancelled(key) : submitted(key);
+      const poison: [string, string][] = [
+        ['not JSON', 'not json at all {'],
+        ['JSON of the wrong type', '[1,2,3]'],
+        ['an event of another topic', JSON.stringify(stranger)],
+        ['~1 MiB', JSON.stringify({ ...submitted(key), data: { pad: 'x'.repeat(1_000_000) } })],
+      ];
+      const [sent] = await producer.send({ topic, messages: poison.map(([, value]) => ({ key, value })) });
+      const last = Number(sent.baseOffset) + poison.length - 1;
+      const dead = await waitFor(`the ${poison.length} poison messages in ${dlqTopicOf(topic)}`, () => {
+        const mine = dlq.messages.filter((m) => m.key === key);
+        return mine.length >= poison.length ? mine : undefined;
+      });
+      expect(dead.map((m) => m.value)).toEqual(poison.map(([, value]) => value));
+      expect(dead.map((m) => m.headers['x-dlq-reason'])).toEqual(poison.map(() => 'schema'));
+      expect(dead.map((m) => m.headers['x-dlq-original-topic'])).toEqual(poison.map(() => topic));
+      await waitFor(
+        'the consumer to commit past the poison',
+        async () => (await committed(topic, sent.partition)) > last,
+      );
+    },
+  );
 });

@@ -7,15 +7,18 @@ export interface DeadLetter {
   headers: Record<string, string>;
 }
 
-/** Follows a DLQ topic from the start with a throwaway group and collects what lands there. */
+/**
+ * Follows DLQ topics from the start with a throwaway group and collects what lands there (`x-dlq-original-topic`
+ * says where from). One reader for many topics joins its group once, which takes seconds.
+ */
 export async function dlqReader(
   kafka: Kafka,
-  dlqTopic: string,
+  dlqTopic: string | string[],
 ): Promise<{ messages: DeadLetter[]; stop(): Promise<void> }> {
   const consumer: Consumer = kafka.consumer({ groupId: `dlq-reader-${uuidv4()}` });
   const messages: DeadLetter[] = [];
   await consumer.connect();
-  await consumer.subscribe({ topic: dlqTopic, fromBeginning: true });
+  await consumer.subscribe({ topics: Array.isArray(dlqTopic) ? dlqTopic : [dlqTopic], fromBeginning: true });
   await consumer.run({
     eachMessage: async ({ message }) => {
       const headers: Record<string, string> = {};
