@@ -15,6 +15,20 @@ export const IDEMPOTENT_PRODUCER: ProducerConfig = {
   retry: { retries: Number.MAX_SAFE_INTEGER, maxRetryTime: 5000 },
 };
 
+/**
+ * Broker answers after which the idempotent producer's sequence numbers or id no longer match the broker's state.
+ * kafkajs does not recover from them: it sends the same sequence again for ever (seen after the broker was killed
+ * with -9 in the middle of a produce, `npm run chaos`: claim-intake's relay refused with OUT_OF_ORDER_SEQUENCE_NUMBER
+ * every 5 s until the service restarted). The relay then starts a new producer (a new producer id, sequences from
+ * zero); the rows not yet marked published are sent again, which the consumers' inboxes make harmless.
+ */
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
+
 /** How often the relay looks at the whole outbox rather than past its cursor (see OutboxRelay.cursor). */
 const FULL_LOOK_EVERY_MS = 2000;
 /**
@@ -233,9 +247,30 @@ export class OutboxRelay {
         this.logger.error(
           `outbox relay failed (attempt ${this.failures}), retrying in ${backoff} ms: ${String(error)}`,
         );
+        if (PRODUCER_STATE_ERRORS.has((error as { type?: string }).type ?? '')) {
+          // If the new one cannot connect yet, the old one fails the next drain the same way and this runs again.
+          await this.renewProducer().catch((e: unknown) =>
+            this.logger.warn(`outbox relay: a new producer could not connect yet: ${String(e)}`),
+          );
+        }
         await this.idle(backoff);
       }
     }
+  }
+
+  /** Replaces the producer with a new one (see PRODUCER_STATE_ERRORS) once the new one is connected. */
+  private async renewProducer(): Promise<void> {
+    const renewed = this.kafka.producer(IDEMPOTENT_PRODUCER);
+    try {
+      await renewed.connect();
+    } catch (error) {
+      await renewed.disconnect().catch(() => undefined);
+      throw error;
+    }
+    const old = this.producer;
+    this.producer = renewed;
+    await old?.disconnect().catch(() => undefined);
+    this.logger.warn('outbox relay: started a new producer, its sequence numbers no longer matched the broker');
   }
 
   private idle(ms: number): Promise<void> {
