@@ -7,7 +7,7 @@ import {
   createKafka,
   EventContext,
   KafkaEventTransport,
-  MessagingTables1732400000000,
+  MESSAGING_MIGRATIONS,
   TransientEventError,
 } from '@claimchain/messaging';
 import { claimSubmittedDraft, dlqReader, migratedDataSource, waitFor } from '@claimchain/testing';
@@ -53,7 +53,7 @@ describe('KafkaEventTransport failures and batches', () => {
   beforeAll(async () => {
     ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_consumer_failures`, {
       type: 'postgres',
-      migrations: [MessagingTables1732400000000, FailureEffects1732400000098],
+      migrations: [...MESSAGING_MIGRATIONS, FailureEffects1732400000098],
     });
     kafka = createKafka('consumer-failures-int-spec', process.env.KAFKA_BROKERS!.split(','));
     producer = kafka.producer();
@@ -136,6 +136,31 @@ describe('KafkaEventTransport failures and batches', () => {
     }
   });
 
+  it('dead-letters an event reusing a processed id with other content, skips an exact redelivery, and flows on', async () => {
+    const dlq = await dlqReader(kafka, dlqTopicOf(Topics.ClaimsSubmitted));
+    try {
+      const claimId = uuidv4();
+      const original = submitted(claimId);
+      await send(Topics.ClaimsSubmitted, [original]);
+      await waitFor('the original handled', async () => (await effects(claimId)) === 1);
+
+      const impostor = { ...original, time: '2020-01-01T00:00:00.000Z' };
+      await send(Topics.ClaimsSubmitted, [original, impostor]);
+      const sentinel = submitted(claimId);
+      await send(Topics.ClaimsSubmitted, [sentinel]);
+      await waitFor('the sentinel behind them', async () => (await effects(claimId)) === 2);
+      const dead = await waitFor('the impostor in the DLQ', () =>
+        dlq.messages.find((m) => m.key === claimId && m.value?.includes('2020-01-01T00:00:00.000Z')),
+      );
+      expect(dead.headers['x-dlq-reason']).toBe('handler');
+      expect(dead.headers['x-dlq-error']).toMatch(/processed before with other content/);
+      // The exact redelivery was skipped as a duplicate, not dead-lettered.
+      expect(dlq.messages.filter((m) => m.key === claimId)).toHaveLength(1);
+    } finally {
+      await dlq.stop();
+    }
+  });
+
   it('commits nothing of a batch that failed half-way, and gives each of its events one effect on the retry', async () => {
     const claimId = uuidv4();
     const events = Array.from({ length: 20 }, () => submitted(claimId));
@@ -201,7 +226,7 @@ describe('KafkaEventTransport poison messages on every topic', () => {
   beforeAll(async () => {
     ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_consumer_poison`, {
       type: 'postgres',
-      migrations: [MessagingTables1732400000000],
+      migrations: MESSAGING_MIGRATIONS,
     });
     kafka = createKafka('consumer-poison-int-spec', process.env.KAFKA_BROKERS!.split(','));
     producer = kafka.producer();

@@ -9,7 +9,7 @@ import {
   EventDraft,
   KafkaEventTransport,
   listDeadLetters,
-  MessagingTables1732400000000,
+  MESSAGING_MIGRATIONS,
   replayDeadLetters,
   OutboxRelay,
   OutboxWriter,
@@ -53,7 +53,7 @@ describe('messaging on the real broker and Postgres', () => {
   beforeAll(async () => {
     ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_messaging`, {
       type: 'postgres',
-      migrations: [MessagingTables1732400000000, Effects1732400000099],
+      migrations: [...MESSAGING_MIGRATIONS, Effects1732400000099],
     });
     kafka = createKafka('messaging-int-spec', process.env.KAFKA_BROKERS!.split(','));
     producer = kafka.producer();
@@ -314,7 +314,7 @@ describe('batch handlers on the real broker and Postgres', () => {
   beforeAll(async () => {
     ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_messaging_batch`, {
       type: 'postgres',
-      migrations: [MessagingTables1732400000000, Effects1732400000099],
+      migrations: [...MESSAGING_MIGRATIONS, Effects1732400000099],
     });
     kafka = createKafka('messaging-batch-int-spec', process.env.KAFKA_BROKERS!.split(','));
   });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
@@ -5,7 +6,7 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
 import { SchemaViolationError, parseEvent } from './event-codec';
-import { classifyFailure } from './failure';
+import { classifyFailure, PermanentEventError } from './failure';
 import { BatchPart, GroupCommit } from './group-commit';
 import { IDEMPOTENT_PRODUCER } from './outbox.relay';
 
@@ -180,14 +181,14 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const handler = this.getHandlerByPattern(topic);
     if (!handler) return;
     const accepts = this.acceptorOf(handler);
-    const valid: { message: KafkaMessage; event: CloudEvent }[] = [];
+    const valid: { message: KafkaMessage; event: CloudEvent; fingerprint: Buffer }[] = [];
     for (const message of batch.messages) {
       const event = await this.parseOrDeadLetter(topic, batch.partition, message);
-      if (event && accepts(event)) valid.push({ message, event });
+      if (event && accepts(event)) valid.push({ message, event, fingerprint: fingerprintOf(message) });
     }
     if (valid.length > 0 && this.isBatchHandler(handler)) {
       const origin = { topic, partition: batch.partition, offset: batch.firstOffset() ?? '0' };
-      const part = { topic, events: valid.map((v) => v.event), origin };
+      const part = { topic, events: valid.map((v) => v.event), fingerprints: valid.map((v) => v.fingerprint), origin };
       const where = `${topic}[${batch.partition}] batch of ${valid.length}`;
       // Together with the other partitions' batches first; if that fails for a reason other than a dependency, this
       // batch alone (another partition's poison must not fail it); then message by message.
@@ -204,12 +205,12 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       }
       this.log.warn(`${where}: replaying its messages one by one`);
     }
-    for (const { message, event } of valid) {
+    for (const { message, event, fingerprint } of valid) {
       if (!live()) return;
       const where = `${topic}[${batch.partition}]@${message.offset}`;
       const origin = { topic, partition: batch.partition, offset: message.offset };
       const outcome = await this.untilNotTransient(where, live, heartbeat, () =>
-        this.runInInbox(handler, [{ topic, events: [event], origin }]),
+        this.runInInbox(handler, [{ topic, events: [event], fingerprints: [fingerprint], origin }]),
       );
       if (outcome === 'stopped') return;
       if (outcome !== 'done') {
@@ -331,18 +332,37 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   /**
    * The inbox and the handler's effects commit together; events already in the inbox are skipped. A batch handler
    * gets every part's new events in one call (the context names the first part's origin); any other handler gets
-   * its one event.
+   * its one event. An id already in the inbox with another fingerprint is not a redelivery but a different event
+   * reusing the id: that fails permanently (so the batch is replayed one by one and only that message is
+   * dead-lettered) rather than being skipped as a duplicate.
    */
   private async runInInbox(handler: MessageHandler, parts: readonly BatchPart[]): Promise<void> {
     const events = parts.flatMap((p) => p.events);
     await this.options.dataSource.transaction(async (em) => {
-      const inserted: { event_id: string }[] = await em.query(
-        `INSERT INTO inbox (event_id, topic) SELECT * FROM unnest($1::uuid[], $2::text[])
-         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-        [events.map((e) => e.id), parts.flatMap((p) => p.events.map(() => p.topic))],
+      const rows: { event_id: string; fresh: boolean; reused: boolean }[] = await em.query(
+        `WITH input AS (
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[]) AS i(event_id, topic, fingerprint)),
+         inserted AS (
+           INSERT INTO inbox (event_id, topic, fingerprint) SELECT event_id, topic, fingerprint FROM input
+           ON CONFLICT (event_id) DO NOTHING RETURNING event_id)
+         SELECT i.event_id::text AS event_id, n.event_id IS NOT NULL AS fresh,
+                n.event_id IS NULL AND seen.fingerprint IS DISTINCT FROM i.fingerprint
+                  AND seen.fingerprint IS NOT NULL AS reused
+           FROM input i
+           LEFT JOIN inserted n ON n.event_id = i.event_id
+           LEFT JOIN inbox seen ON seen.event_id = i.event_id`,
+        [
+          events.map((e) => e.id),
+          parts.flatMap((p) => p.events.map(() => p.topic)),
+          parts.flatMap((p) => p.fingerprints),
+        ],
       );
-      if (inserted.length === 0) return; // all already processed: a redelivery has no second effect
-      const fresh = new Set(inserted.map((r) => r.event_id));
+      const reused = rows.find((r) => r.reused);
+      if (reused) {
+        throw new PermanentEventError(`event id ${reused.event_id} was processed before with other content`);
+      }
+      const fresh = new Set(rows.filter((r) => r.fresh).map((r) => r.event_id));
+      if (fresh.size === 0) return; // all already processed: a redelivery has no second effect
       const todo = events.filter((e) => fresh.delete(e.id));
       const ctx = new EventContext([em, parts[0].origin]);
       const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
@@ -394,4 +414,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   unwrap<T>(): T {
     return this.consumer as T;
   }
+}
+
+/** What tells a redelivery (the same bytes) from another event reusing an id: the SHA-256 of the message value. */
+function fingerprintOf(message: KafkaMessage): Buffer {
+  return createHash('sha256')
+    .update(message.value ?? Buffer.alloc(0))
+    .digest();
 }

@@ -4,6 +4,7 @@ import { BatchPart, GroupCommit } from './group-commit';
 const part = (partition: number): BatchPart => ({
   topic: 'claims.submitted.v1' as TopicName,
   events: [{ id: `event-${partition}` } as CloudEvent],
+  fingerprints: [Buffer.alloc(32)],
   origin: { topic: 'claims.submitted.v1', partition, offset: '0' },
 });
 

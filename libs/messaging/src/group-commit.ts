@@ -4,6 +4,8 @@ import { CloudEvent, TopicName } from '@claimchain/contracts';
 export interface BatchPart {
   topic: TopicName;
   events: CloudEvent[];
+  /** Each event's fingerprint (the SHA-256 of its message value), kept in the inbox beside its id. */
+  fingerprints: Buffer[];
   origin: { topic: string; partition: number; offset: string };
 }
 

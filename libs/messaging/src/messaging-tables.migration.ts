@@ -50,3 +50,27 @@ export class MessagingRetentionIndexes1733400000000 implements MigrationInterfac
     await q.query(`DROP INDEX outbox_published_at`);
   }
 }
+
+/**
+ * Each inbox row keeps its message's fingerprint (SHA-256 of the value), so an event id arriving again with other
+ * content is told from a redelivery (and dead-lettered) instead of being skipped as a duplicate. Rows from before
+ * have none and count as matching.
+ */
+export class InboxFingerprints1733500000000 implements MigrationInterface {
+  name = 'InboxFingerprints1733500000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE inbox ADD COLUMN fingerprint bytea`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE inbox DROP COLUMN fingerprint`);
+  }
+}
+
+/** The messaging tables' migrations, in order, for every service's data source. */
+export const MESSAGING_MIGRATIONS = [
+  MessagingTables1732400000000,
+  MessagingRetentionIndexes1733400000000,
+  InboxFingerprints1733500000000,
+];

@@ -1,7 +1,7 @@
 import { DataSourceOptions } from 'typeorm';
 import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
 import { IdempotencyKeys1732400000010, IdempotencyKeysCreatedAt1733400000010 } from '@claimchain/http';
-import { MessagingRetentionIndexes1733400000000, MessagingTables1732400000000 } from '@claimchain/messaging';
+import { MESSAGING_MIGRATIONS } from '@claimchain/messaging';
 import { Claims1732400000001 } from './migrations/1732400000001-claims';
 import { ClaimLifecycle1732400000002 } from './migrations/1732400000002-claim-lifecycle';
 import { Receipts1732400000003 } from './migrations/1732400000003-receipts';
@@ -19,14 +19,13 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
     synchronize: false,
     entities: [],
     migrations: [
-      MessagingTables1732400000000,
+      ...MESSAGING_MIGRATIONS,
       Claims1732400000001,
       ClaimLifecycle1732400000002,
       IdempotencyKeys1732400000010,
       Receipts1732400000003,
       PaymentState1732600000100,
       ExactSubmission1732600000300,
-      MessagingRetentionIndexes1733400000000,
       IdempotencyKeysCreatedAt1733400000010,
     ],
     ...postgresDriverOptions(postgres),

@@ -1,6 +1,6 @@
 import { DataSourceOptions } from 'typeorm';
 import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
-import { MessagingRetentionIndexes1733400000000, MessagingTables1732400000000 } from '@claimchain/messaging';
+import { MESSAGING_MIGRATIONS } from '@claimchain/messaging';
 import { Ledger1732400000001 } from './migrations/1732400000001-ledger';
 import { LedgerLookupsAndAnchors1732400000002 } from './migrations/1732400000002-ledger-lookups-and-anchors';
 
@@ -14,12 +14,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
     url,
     synchronize: false,
     entities: [],
-    migrations: [
-      MessagingTables1732400000000,
-      Ledger1732400000001,
-      LedgerLookupsAndAnchors1732400000002,
-      MessagingRetentionIndexes1733400000000,
-    ],
+    migrations: [...MESSAGING_MIGRATIONS, Ledger1732400000001, LedgerLookupsAndAnchors1732400000002],
     ...postgresDriverOptions(postgres),
   };
 }

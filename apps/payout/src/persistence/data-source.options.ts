@@ -1,7 +1,7 @@
 import { DataSourceOptions } from 'typeorm';
 import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
 import { IdempotencyKeys1732400000010, IdempotencyKeysCreatedAt1733400000010 } from '@claimchain/http';
-import { MessagingRetentionIndexes1733400000000, MessagingTables1732400000000 } from '@claimchain/messaging';
+import { MESSAGING_MIGRATIONS } from '@claimchain/messaging';
 import { Payout1732400000001 } from './migrations/1732400000001-payout';
 import { Cancellations1732400000002 } from './migrations/1732400000002-cancellations';
 import { Policies1732400000003 } from './migrations/1732400000003-policies';
@@ -23,7 +23,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
     synchronize: false,
     entities: [],
     migrations: [
-      MessagingTables1732400000000,
+      ...MESSAGING_MIGRATIONS,
       Payout1732400000001,
       Cancellations1732400000002,
       Policies1732400000003,
@@ -34,7 +34,6 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       PayoutEndpoints1732500000100,
       PayoutRetries1732600000200,
       PayoutsDueIndex1733300000300,
-      MessagingRetentionIndexes1733400000000,
       IdempotencyKeysCreatedAt1733400000010,
     ],
     ...postgresDriverOptions(postgres),

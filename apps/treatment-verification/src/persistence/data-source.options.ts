@@ -1,6 +1,6 @@
 import { DataSourceOptions } from 'typeorm';
 import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
-import { MessagingRetentionIndexes1733400000000, MessagingTables1732400000000 } from '@claimchain/messaging';
+import { MESSAGING_MIGRATIONS } from '@claimchain/messaging';
 import { Confirmations1732400000001 } from './migrations/1732400000001-confirmations';
 import { PendingConfirmations1732400000002 } from './migrations/1732400000002-pending-confirmations';
 import { PendingConfirmationsIndex1733400000100 } from './migrations/1733400000100-pending-confirmations-index';
@@ -16,10 +16,9 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
     synchronize: false,
     entities: [],
     migrations: [
-      MessagingTables1732400000000,
+      ...MESSAGING_MIGRATIONS,
       Confirmations1732400000001,
       PendingConfirmations1732400000002,
-      MessagingRetentionIndexes1733400000000,
       PendingConfirmationsIndex1733400000100,
     ],
     ...postgresDriverOptions(postgres),
