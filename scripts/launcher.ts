@@ -160,6 +160,10 @@ async function main(): Promise<void> {
     LEDGER_VERIFIER_KEY: parseSignerKey(readFileSync(signingKeyFile, 'utf8').trim()).verifierKey,
     ...(!process.env.AUTH_JWKS_URL && { AUTH_JWKS_FILE: jwksFile }),
   };
+  // People read npm start's output: Nest's readable lines under each service's label (in colour when this terminal
+  // takes it), unless LOG_FORMAT asks for JSON. A service on its own writes JSON lines when not on a terminal.
+  shared.LOG_FORMAT ??= 'text';
+  if (useColour()) shared.FORCE_COLOR ??= '1';
   // A bare PORT would give all four services the same port; <SERVICE>_PORT still overrides per service.
   delete shared.PORT;
   delete shared.LEDGER_SIGNING_KEY_FILE;

@@ -8,11 +8,11 @@ import { setupOpenApi } from './openapi';
 import { DomainError } from './domain-error';
 import { tooDeepError } from './json-depth';
 import { unstorableTextError } from './unstorable-text';
+import { ServiceLogger } from './service-logger';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
-const LEVELS: LogLevel[] = ['error', 'warn', 'log', 'debug', 'verbose'];
 
 /** Security headers on every response; the CSP admits the OpenAPI UI's own inline script and styles at /docs. */
 const SECURITY_HEADERS: FastifyHelmetOptions = {
@@ -61,7 +61,7 @@ function notJsonError(error: Error): DomainError {
  */
 export async function createHttpApp(
   module: DynamicModule,
-  options: { logLevel: LogLevel; title?: string; description?: string },
+  options: { logLevel: LogLevel; title?: string; description?: string; service?: string },
 ): Promise<NestFastifyApplication> {
   // Errors raised before a route runs (a URL Fastify's router or Node's HTTP parser refuses) are problems too.
   const adapter = new FastifyAdapter({
@@ -70,7 +70,7 @@ export async function createHttpApp(
     clientErrorHandler: writeClientErrorProblem,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, {
-    logger: LEVELS.slice(0, LEVELS.indexOf(options.logLevel) + 1),
+    logger: new ServiceLogger(options.service ?? options.title ?? 'claimchain', options.logLevel),
     bufferLogs: false,
     rawBody: true,
   });

@@ -7,3 +7,4 @@ export * from './auth';
 export * from './idempotency';
 export * from './openapi';
 export * from './raw-body.decorator';
+export * from './service-logger';

@@ -11,6 +11,7 @@ import { connectEventTransport } from './messaging.module';
 export async function startHybridApp(module: DynamicModule, config: ServiceConfig): Promise<NestFastifyApplication> {
   const app = await createHttpApp(module, {
     logLevel: config.logLevel,
+    service: config.service,
     title: config.service,
     description: SERVICES[config.service].description,
   });
