@@ -5,8 +5,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { claimItem } from '@claimchain/testing';
-import { adjudicate, ClaimToAdjudicate } from '../apps/payout/src/adjudication/adjudicate';
-import { DEMO_CONTRACT } from '../apps/payout/src/contracts/contract.definition';
+import { adjudicate, ClaimToAdjudicate } from '../apps/payout/src/engine/adjudicate';
+import { DEMO_CONTRACT } from '../apps/payout/src/engine/contract.definition';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 

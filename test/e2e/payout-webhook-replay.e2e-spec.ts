@@ -6,7 +6,7 @@ import { loadServiceConfig } from '@claimchain/config';
 import { CloudEvent, Topics } from '@claimchain/contracts';
 import { leafHashOfEvent } from '@claimchain/ledger';
 import { waitFor } from '@claimchain/testing';
-import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/contracts/contract.definition';
+import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../apps/payout/src/payments/webhook.rail';
 import { runReplay } from '../../scripts/replay/claim-replay';
 import { fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';

@@ -8,7 +8,7 @@ import { migratedDataSource, waitFor } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
 import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
-import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/contracts/contract.definition';
+import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
 import { PayoutDispatcherService } from '../../apps/payout/src/payments/payout-dispatcher.service';
 import { PaymentInstruction, PaymentRail, SettlementListener } from '../../apps/payout/src/payments/payment-rail';
 import { PaymentDispatchRepository } from '../../apps/payout/src/payments/payment-dispatch.repository';

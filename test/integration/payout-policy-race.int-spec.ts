@@ -29,9 +29,9 @@ import {
 } from '../../apps/payout/src/ledger-trust/ledger-circuit-breaker.service';
 import { LedgerProofSource, LedgerUnreachableError } from '../../apps/payout/src/ledger-trust/ledger-proof.source';
 import { InMemorySubtreeStore } from '../../libs/ledger/test/in-memory-subtree.store';
-import { ContractDefinition, contractIdOf } from '../../apps/payout/src/contracts/contract.definition';
-import { Adjudication, adjudicate } from '../../apps/payout/src/adjudication/adjudicate';
-import { replayAdjudication } from '../../apps/payout/src/adjudication/replay';
+import { ContractDefinition, contractIdOf } from '../../apps/payout/src/engine/contract.definition';
+import { Adjudication, adjudicate } from '../../apps/payout/src/engine/adjudicate';
+import { replayAdjudication } from '../../apps/payout/src/engine/replay';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';
 const INSURER = 'insurer-race';

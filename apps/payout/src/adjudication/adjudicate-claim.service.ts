@@ -5,14 +5,14 @@ import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
 import { leafHashOfEvent } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
-import { ContractDefinition, contractIdOf } from '../contracts/contract.definition';
+import { ContractDefinition, contractIdOf } from '../engine/contract.definition';
 import { ContractRepository } from '../contracts/contract.repository';
-import { choosePolicy, PolicyTerms } from '../policies/plan-year';
+import { choosePolicy, PolicyTerms } from '../engine/plan-year';
 import { coverageKey, PolicyRepository } from '../policies/policy.repository';
 import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-breaker.service';
-import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContext } from './adjudicate';
+import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContext } from '../engine/adjudicate';
 import { AdjudicationRepository, AdjudicationRow, PayoutRow, PendingClaim } from './adjudication.repository';
-import { resultHashOf } from './replay';
+import { resultHashOf } from '../engine/replay';
 
 /**
  * Adjudicates and pays a claim once its three facts are in: the claim, its treatment verification, and the

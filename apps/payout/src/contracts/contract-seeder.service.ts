@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { DEMO_CONTRACT } from './contract.definition';
+import { DEMO_CONTRACT } from '../engine/contract.definition';
 import { PublishContractService } from './publish-contract/publish-contract.service';
 
 /**

@@ -1,4 +1,4 @@
-import { ContractDefinition } from './contract.definition';
+import { ContractDefinition } from '../engine/contract.definition';
 import { ContractRow } from './contract.repository';
 
 /** A contract as the API shows it: its id, owner and exactly the definition that id hashes. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ContractDefinition } from './contract.definition';
+import { ContractDefinition } from '../engine/contract.definition';
 
 export interface ContractRow {
   id: string;

@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { ContractDefinition } from '../contracts/contract.definition';
+import { ContractDefinition } from '../engine/contract.definition';
 import { AccumulatorRow, PolicyRow } from './policy.repository';
 
 export interface PlanYearAccumulatorDto {

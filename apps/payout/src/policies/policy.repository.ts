@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Accumulators } from '../adjudication/adjudicate';
-import { PolicyTerms } from './plan-year';
+import { Accumulators } from '../engine/adjudicate';
+import { PolicyTerms } from '../engine/plan-year';
 
 export interface PolicyRow extends PolicyTerms {
   insurerId: string;

@@ -1,6 +1,6 @@
 import { claimItem } from '@claimchain/testing';
-import { DEMO_CONTRACT } from '../contracts/contract.definition';
-import { adjudicate } from '../adjudication/adjudicate';
+import { DEMO_CONTRACT } from '../engine/contract.definition';
+import { adjudicate } from '../engine/adjudicate';
 import { toClaimResponse } from './claim-response.mapper';
 import { CARC_SYSTEM } from './fhir-adjudication.mapper';
 

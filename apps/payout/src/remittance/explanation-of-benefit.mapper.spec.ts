@@ -1,6 +1,6 @@
 import { claimItem } from '@claimchain/testing';
-import { ContractDefinition, DEMO_CONTRACT } from '../contracts/contract.definition';
-import { adjudicate, Adjudication } from '../adjudication/adjudicate';
+import { ContractDefinition, DEMO_CONTRACT } from '../engine/contract.definition';
+import { adjudicate, Adjudication } from '../engine/adjudicate';
 import { toClaimResponse } from './claim-response.mapper';
 import { toExplanationOfBenefit } from './explanation-of-benefit.mapper';
 import { CARC_SYSTEM, PSEUDONYM_SYSTEM, RemittanceInput } from './fhir-adjudication.mapper';

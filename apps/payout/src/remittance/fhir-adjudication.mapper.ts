@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { Adjudication, AdjudicatedLine } from '../adjudication/adjudicate';
+import { Adjudication, AdjudicatedLine } from '../engine/adjudicate';
 
 /**
  * The FHIR R4 parts the two remittance resources share: the ClaimResponse (insurer and provider) and the

@@ -1,6 +1,6 @@
 import { claimItem, fhirR4SchemaErrors } from '@claimchain/testing';
-import { ContractDefinition, DEMO_CONTRACT } from '../contracts/contract.definition';
-import { adjudicate, Adjudication, ClaimToAdjudicate, PolicyContext } from '../adjudication/adjudicate';
+import { ContractDefinition, DEMO_CONTRACT } from '../engine/contract.definition';
+import { adjudicate, Adjudication, ClaimToAdjudicate, PolicyContext } from '../engine/adjudicate';
 import { toClaimResponse } from './claim-response.mapper';
 import { toExplanationOfBenefit } from './explanation-of-benefit.mapper';
 import { RemittanceInput } from './fhir-adjudication.mapper';

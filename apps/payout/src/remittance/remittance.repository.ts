@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Adjudication } from '../adjudication/adjudicate';
+import { Adjudication } from '../engine/adjudicate';
 
 export interface RemittanceRow {
   insurerId: string;

@@ -11,7 +11,7 @@ import {
   Roles,
   ZodPipe,
 } from '@claimchain/http';
-import { PublishContractRequest, PublishContractRequestDoc } from '../contract.definition';
+import { PublishContractRequest, PublishContractRequestDoc } from '../../engine/contract.definition';
 import { ContractResponseDto } from '../contract.mapper';
 import { PublishContractService } from './publish-contract.service';
 

@@ -4,7 +4,7 @@ import { Topics } from '@claimchain/contracts';
 import { oncePerKey, Principal, StoredResponse } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../../payout.source';
-import { ContractDefinition, contractIdOf, PublishContractRequest } from '../contract.definition';
+import { ContractDefinition, contractIdOf, PublishContractRequest } from '../../engine/contract.definition';
 import { ContractResponseDto, toContractDto } from '../contract.mapper';
 import { ContractRepository } from '../contract.repository';
 

@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ApiZodBody, CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { ContractRepository } from '../contract.repository';
-import { Adjudication, adjudicate } from '../../adjudication/adjudicate';
+import { Adjudication, adjudicate } from '../../engine/adjudicate';
 import { SimulateContractRequest } from './simulate-contract.request';
 
 const SIMULATED_POLICY_ID = '00000000-0000-0000-0000-000000000000';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, oncePerKey, Principal, StoredResponse } from '@claimchain/http';
-import { adjudicate } from '../../adjudication/adjudicate';
+import { adjudicate } from '../../engine/adjudicate';
 import { AdjudicateClaimService, toAdjudicationInput } from '../../adjudication/adjudicate-claim.service';
 import { AdjudicationRepository } from '../../adjudication/adjudication.repository';
 import { ContractRepository } from '../../contracts/contract.repository';

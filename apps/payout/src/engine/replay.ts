@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalize } from 'json-canonicalize';
 import { ClaimAdjudicatedV1, ClaimSubmittedV1, ContractPublishedV1 } from '@claimchain/contracts';
-import { ContractDefinition, contractIdOf } from '../contracts/contract.definition';
+import { ContractDefinition, contractIdOf } from './contract.definition';
 import { Adjudication, adjudicate } from './adjudicate';
 
 /** SHA-256 (hex) of the RFC 8785 JSON of a result: what claims.adjudicated.v1 records as `replay.resultHash`. */

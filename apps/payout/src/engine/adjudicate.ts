@@ -1,8 +1,8 @@
 import Decimal from 'decimal.js';
 import { Engine, RuleProperties } from 'json-rules-engine';
 import { ClaimSubmittedV1 } from '@claimchain/contracts';
-import { ContractDefinition } from '../contracts/contract.definition';
-import { planYearOf, PolicyTerms } from '../policies/plan-year';
+import { ContractDefinition } from './contract.definition';
+import { planYearOf, PolicyTerms } from './plan-year';
 
 /**
  * Adjudication v2: a pure, deterministic function of (contract, claim, policy accumulators). No clock, no I/O, no

@@ -1,5 +1,5 @@
-import { ContractDefinition, DEMO_CONTRACT } from '../contracts/contract.definition';
-import { PolicyTerms } from '../policies/plan-year';
+import { ContractDefinition, DEMO_CONTRACT } from './contract.definition';
+import { PolicyTerms } from './plan-year';
 import { adjudicate, ClaimLine, ClaimToAdjudicate, PEND_NO_POLICY, PolicyContext } from './adjudicate';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';

@@ -1,6 +1,6 @@
 import { claimItem } from '@claimchain/testing';
 import { ClaimAdjudicatedV1, ClaimSubmittedV1, ContractPublishedV1 } from '@claimchain/contracts';
-import { contractIdOf, DEMO_CONTRACT } from '../contracts/contract.definition';
+import { contractIdOf, DEMO_CONTRACT } from './contract.definition';
 import { adjudicate } from './adjudicate';
 import { replayAdjudication, ReplayInputError, resultHashOf } from './replay';
 
