@@ -1,6 +1,7 @@
 /**
  * Architecture rules, checked by `npm run depcheck` (part of `npm test`): no import cycles, no app importing
- * another app, libs never importing apps, the wire contracts and the ledger core free of frameworks.
+ * another app, libs never importing apps, the wire contracts and the ledger core free of frameworks, payout's
+ * adjudication engine free of the rest of payout, and no import running back up from persistence or a repository.
  */
 module.exports = {
   forbidden: [
@@ -26,6 +27,34 @@ module.exports = {
       to: { path: 'node_modules/(@nestjs|typeorm|kafkajs|pg)/' },
     },
     {
+      name: 'payout-engine-stays-pure',
+      comment:
+        "payout's adjudication engine (adjudicate, contract definition, plan year, replay) is plain TypeScript that " +
+        'the app, the replay command and the bench build on: it imports nothing else of the app, and no framework.',
+      severity: 'error',
+      from: { path: '^apps/payout/src/engine/' },
+      to: {
+        path: ['^apps/payout/src/', 'node_modules/(@nestjs|typeorm|kafkajs|pg)/'],
+        pathNot: '^apps/payout/src/engine/',
+      },
+    },
+    {
+      name: 'persistence-holds-only-the-schema',
+      comment:
+        "An app's persistence/ keeps its migrations and data source; the SQL lives with the feature it serves, so " +
+        'nothing there imports a feature. claim-intake joins once its claims repository has moved.',
+      severity: 'error',
+      from: { path: '^apps/(payout|treatment-verification|ledger-anchoring)/src/persistence/' },
+      to: { path: '^apps/$1/src/', pathNot: '^apps/$1/src/persistence/' },
+    },
+    {
+      name: 'repositories-do-not-import-use-cases',
+      comment: 'A repository is SQL for its feature: it never reaches up into a service, controller or consumer.',
+      severity: 'error',
+      from: { path: '^apps/[^/]+/src/.+\\.repository\\.ts$' },
+      to: { path: '\\.(service|controller|consumer)\\.ts$' },
+    },
+    {
       name: 'no-orphans',
       severity: 'error',
       from: {
@@ -39,6 +68,8 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    exclude: { path: '^(dist|node_modules|\\.cache)/' },
+    // node_modules is not followed but must not be excluded: excluding it drops the imports of packages, and the
+    // framework rules above could never fire.
+    exclude: { path: '^(dist|\\.cache)/' },
   },
 };
