@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';
-import { migratedDataSource, waitFor } from '@claimchain/testing';
+import { claimItem, migratedDataSource, waitFor } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
 import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
@@ -18,8 +18,6 @@ import { SIGNATURE_HEADER, verifyWebhook } from '../../apps/payout/src/payments/
 import { PayoutEndpointRepository } from '../../apps/payout/src/payments/payout-endpoint/payout-endpoint.repository';
 import { WebhookSecretCipher } from '../../apps/payout/src/payments/payout-endpoint/webhook-secret.cipher';
 import { RetryPayoutService } from '../../apps/payout/src/payments/retry-payout/retry-payout.service';
-
-const CPT = 'http://www.ama-assn.org/go/cpt';
 
 /** A rail that refuses the first `failures` submissions, records every call, and settles only when told to. */
 class ScriptedRail implements PaymentRail {
@@ -69,17 +67,7 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
               coverage: 'cov-rail',
               currency: 'EUR',
               total: amount,
-              items: [
-                {
-                  sequence: 1,
-                  system: CPT,
-                  code: '99213',
-                  servicedDate: '2026-11-20',
-                  quantity: 1,
-                  unitPrice: amount,
-                  net: amount,
-                },
-              ],
+              items: [claimItem(1, '99213', amount)],
               submittedAt: new Date().toISOString(),
             },
           }),
