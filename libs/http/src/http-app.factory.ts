@@ -13,7 +13,6 @@ import { ServiceLogger } from './service-logger';
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
-
 /** Security headers on every response; the CSP admits the OpenAPI UI's own inline script and styles at /docs. */
 const SECURITY_HEADERS: FastifyHelmetOptions = {
   contentSecurityPolicy: {
