@@ -29,6 +29,18 @@ const PRODUCER_STATE_ERRORS = new Set([
   'INVALID_PRODUCER_ID_MAPPING',
 ]);
 
+/**
+ * Whether the send failed on one of PRODUCER_STATE_ERRORS. kafkajs wraps a non-retriable protocol error (these all
+ * are) in KafkaJSNonRetriableError, which keeps it as `cause`; an aggregate keeps its parts in `errors`.
+ */
+export function isProducerStateError(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 8) return false;
+  const e = error as { type?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof e.type === 'string' && PRODUCER_STATE_ERRORS.has(e.type)) return true;
+  const nested = [e.cause, ...(Array.isArray(e.errors) ? e.errors : [])];
+  return nested.some((n) => n !== error && isProducerStateError(n, depth + 1));
+}
+
 /** How often the relay looks at the whole outbox rather than past its cursor (see OutboxRelay.cursor). */
 const FULL_LOOK_EVERY_MS = 2000;
 /**
@@ -247,7 +259,7 @@ export class OutboxRelay {
         this.logger.error(
           `outbox relay failed (attempt ${this.failures}), retrying in ${backoff} ms: ${String(error)}`,
         );
-        if (PRODUCER_STATE_ERRORS.has((error as { type?: string }).type ?? '')) {
+        if (isProducerStateError(error)) {
           // If the new one cannot connect yet, the old one fails the next drain the same way and this runs again.
           await this.renewProducer().catch((e: unknown) =>
             this.logger.warn(`outbox relay: a new producer could not connect yet: ${String(e)}`),
