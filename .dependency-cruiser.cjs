@@ -42,9 +42,9 @@ module.exports = {
       name: 'persistence-holds-only-the-schema',
       comment:
         "An app's persistence/ keeps its migrations and data source; the SQL lives with the feature it serves, so " +
-        'nothing there imports a feature. claim-intake joins once its claims repository has moved.',
+        'nothing there imports a feature.',
       severity: 'error',
-      from: { path: '^apps/(payout|treatment-verification|ledger-anchoring)/src/persistence/' },
+      from: { path: '^apps/([^/]+)/src/persistence/' },
       to: { path: '^apps/$1/src/', pathNot: '^apps/$1/src/persistence/' },
     },
     {

@@ -12,8 +12,8 @@ import {
   Roles,
   ZodPipe,
 } from '@claimchain/http';
-import { FhirClaimRequest } from './fhir-claim.request';
-import { FhirR4Claim } from './fhir-r4-claim.schema';
+import { FhirClaimRequest } from '../fhir/fhir-claim.request';
+import { FhirR4Claim } from '../fhir/fhir-r4-claim.schema';
 import { SubmitClaimService, SubmittedClaimDto } from './submit-claim.service';
 
 @ApiTags('claims')
