@@ -33,7 +33,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { DEFAULT_DATABASE_URL, loadServiceConfig } from '@claimchain/config';
 import { freshDatabase } from '@claimchain/testing';
-import { CloudEvent, Topics, topicSpecs } from '@claimchain/contracts';
+import { CloudEvent, LEDGER_MAX_ENTRIES_PER_REQUEST, ledgerPath, Topics, topicSpecs } from '@claimchain/contracts';
 import {
   appendLeaves,
   auditLog,
@@ -480,7 +480,7 @@ async function main(): Promise<void> {
       const checkpoint = parseCheckpoint(openNote(note, [parseVerifierKey(keys.verifierKey)]).text);
       const floor = await load(
         started.base,
-        () => '/v1/ledger/public-key',
+        () => ledgerPath('publicKey'),
         () => undefined,
       );
       let verified = 0;
@@ -488,7 +488,7 @@ async function main(): Promise<void> {
         started.base,
         () => {
           const index = Math.floor(Math.random() * size);
-          return `/v1/ledger/proofs/inclusion?index=${index}&treeSize=${size}`;
+          return `${ledgerPath('inclusionProof')}?index=${index}&treeSize=${size}`;
         },
         (path, body) => {
           if (verified >= 200) return;
@@ -514,7 +514,7 @@ async function main(): Promise<void> {
         started.base,
         () => {
           const start = Math.floor(Math.random() * Math.max(1, size - 1000));
-          return `/v1/ledger/entries?start=${start}&end=${start + 1000}`;
+          return `${ledgerPath('entries')}?start=${start}&end=${start + LEDGER_MAX_ENTRIES_PER_REQUEST}`;
         },
         () => undefined,
         4,
