@@ -55,6 +55,15 @@ module.exports = {
       to: { path: '\\.(service|controller|consumer)\\.ts$' },
     },
     {
+      name: 'outside-code-uses-app-entry-points',
+      comment:
+        "Ops commands and benches use what an app exports from its src/index.ts, never its internals: an app's " +
+        'inside can be rearranged without breaking them, and what they depend on is written down in one place.',
+      severity: 'error',
+      from: { path: '^(scripts|bench)/' },
+      to: { path: '^apps/[^/]+/src/', pathNot: '^apps/[^/]+/src/index\\.ts$' },
+    },
+    {
       name: 'no-orphans',
       severity: 'error',
       from: {

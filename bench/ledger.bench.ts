@@ -54,14 +54,17 @@ import {
   OutboxRelay,
   OutboxWriter,
 } from '@claimchain/messaging';
-import { dataSourceOptions } from '../apps/ledger-anchoring/src/persistence/data-source.options';
-import { LedgerRepository, NewLeaf } from '../apps/ledger-anchoring/src/persistence/ledger.repository';
-import { LedgerAppenderService } from '../apps/ledger-anchoring/src/log/append/ledger-appender.service';
-import { CheckpointService } from '../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
-import { LatestCheckpointCache } from '../apps/ledger-anchoring/src/log/checkpoint/latest-checkpoint.cache';
-import { AnchorPublisher } from '../apps/ledger-anchoring/src/log/anchor/anchor-publisher.service';
-import { LedgerAuditService } from '../apps/ledger-anchoring/src/log/audit/ledger-audit.service';
-import { DomainEventsConsumer } from '../apps/ledger-anchoring/src/log/append/domain-events.consumer';
+import {
+  dataSourceOptions,
+  LedgerRepository,
+  NewLeaf,
+  LedgerAppenderService,
+  CheckpointService,
+  LatestCheckpointCache,
+  AnchorPublisher,
+  LedgerAuditService,
+  DomainEventsConsumer,
+} from '../apps/ledger-anchoring/src';
 import { ensureKafkaBroker, KafkaBrokerHandle } from '../scripts/infra/kafka-broker';
 import { cachePath } from '../scripts/infra/paths';
 import { ensureTopics } from '../scripts/infra/topics';
