@@ -5,6 +5,7 @@ import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } f
 import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
+import { runWithLogContext } from '@claimchain/http';
 import { SchemaViolationError, parseEvent } from './event-codec';
 import { classifyFailure, PermanentEventError } from './failure';
 import { BatchPart, GroupCommit } from './group-commit';
@@ -401,8 +402,13 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       if (fresh.size === 0) return; // all already processed: a redelivery has no second effect
       const todo = events.filter((e) => fresh.delete(e.id));
       const ctx = new EventContext([em, parts[0].origin]);
-      const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
-      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+      // What the handler logs names the event it handles: its id and its claim (the subject), when there is one.
+      const one = todo.length === 1 ? todo[0] : undefined;
+      const logged = one ? { eventId: one.id, claimId: one.subject } : { events: todo.length };
+      await runWithLogContext(logged, async () => {
+        const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
+        await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+      });
     });
   }
 
