@@ -108,7 +108,7 @@ export interface Kustomization {
   namespace?: string;
   resources?: string[];
   components?: string[];
-  patches?: { path: string }[];
+  patches?: { path: string; target?: { kind: string; name?: string } }[];
   configMapGenerator?: { name: string; behavior?: string; envs?: string[]; files?: string[]; literals?: string[] }[];
   images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
   replicas?: { name: string; count: number }[];
@@ -120,6 +120,12 @@ export interface Rendered {
   images: Kustomization['images'];
   namespace?: string;
 }
+
+/** Kubernetes' own kinds (core, apps, batch, *.k8s.io…), whose named lists kustomize merges by name. */
+const isBuiltIn = (m: Manifest) => {
+  const group = m.apiVersion.includes('/') ? m.apiVersion.split('/')[0] : '';
+  return !group.includes('.') || group.endsWith('.k8s.io');
+};
 
 /** The kustomization fields this model renders; anything else in a kustomization.yaml is refused. */
 const MODELLED = new Set([
@@ -155,13 +161,14 @@ const isNamed = (v: unknown): v is { name: string } => isObject(v) && typeof v.n
 
 /**
  * Strategic merge as kustomize does it for these fields: lists of named items merge by name, other lists replace,
- * and a `null` value removes the field (an env entry's `valueFrom` replaced by a `value`, say).
+ * and a `null` value removes the field (an env entry's `valueFrom` replaced by a `value`, say). kustomize knows no
+ * merge keys for custom resources, so there (`namedLists` false) every list is replaced whole.
  */
-export function strategicMerge(base: unknown, patch: unknown): unknown {
-  if (Array.isArray(base) && Array.isArray(patch) && [...base, ...patch].every(isNamed)) {
+export function strategicMerge(base: unknown, patch: unknown, namedLists = true): unknown {
+  if (namedLists && Array.isArray(base) && Array.isArray(patch) && [...base, ...patch].every(isNamed)) {
     const merged = base.map((b: { name: string }) => {
       const p = (patch as { name: string }[]).find((x) => x.name === b.name);
-      return p ? strategicMerge(b, p) : b;
+      return p ? strategicMerge(b, p, namedLists) : b;
     });
     return [
       ...merged,
@@ -172,7 +179,7 @@ export function strategicMerge(base: unknown, patch: unknown): unknown {
     const out: Record<string, unknown> = { ...base };
     for (const [key, value] of Object.entries(patch)) {
       if (value === null) delete out[key];
-      else out[key] = key in base ? strategicMerge(base[key], value) : value;
+      else out[key] = key in base ? strategicMerge(base[key], value, namedLists) : value;
     }
     return out;
   }
@@ -215,13 +222,29 @@ export function render(dir: string, onto?: Rendered): Rendered {
       data[literal.split('=')[0]] = literal.slice(literal.indexOf('=') + 1);
     out.configMaps.set(generator.name, data);
   }
-  for (const { path } of k.patches ?? []) {
+  for (const { path, target } of k.patches ?? []) {
     for (const patch of readDocs<Manifest & { $patch?: string }>(join(dir, path))) {
-      const index = out.manifests.findIndex((m) => m.kind === patch.kind && m.metadata.name === patch.metadata.name);
-      if (index < 0)
+      // With a target the patch applies to every match, none included; without, to the object it names, which
+      // must exist.
+      const matches = (m: Manifest) =>
+        target
+          ? m.kind === target.kind && (target.name === undefined || m.metadata.name === target.name)
+          : m.kind === patch.kind && m.metadata.name === patch.metadata.name;
+      const indexes = out.manifests.flatMap((m, i) => (matches(m) ? [i] : []));
+      if (indexes.length === 0 && !target)
         throw new Error(`${relative(ROOT, join(dir, path))} patches a missing ${patch.kind}/${patch.metadata.name}`);
-      if (patch.$patch === 'delete') out.manifests.splice(index, 1);
-      else out.manifests[index] = strategicMerge(out.manifests[index], patch) as Manifest;
+      if (patch.$patch === 'delete') {
+        out.manifests = out.manifests.filter((_, i) => !indexes.includes(i));
+        continue;
+      }
+      for (const i of indexes) {
+        const { metadata: _ignored, ...body } = patch;
+        out.manifests[i] = strategicMerge(
+          out.manifests[i],
+          target ? body : patch,
+          isBuiltIn(out.manifests[i]),
+        ) as Manifest;
+      }
     }
   }
   for (const image of k.images ?? []) {

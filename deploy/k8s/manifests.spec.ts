@@ -30,7 +30,7 @@ import {
 
 const ROOT = resolve(__dirname, '../..');
 const K8S = __dirname;
-const TARGETS = ['base', 'overlays/example'];
+const TARGETS = ['base', 'overlays/example', 'overlays/with-operators'];
 const OPERATIONS_DOC = join(ROOT, 'docs/operations.md');
 /** Where the targets are assumed applied, and the ingress controller as components/network-policies admits it. */
 const NAMESPACE = 'claimchain';
