@@ -3,12 +3,12 @@
  * (manifests.spec.ts, components.spec.ts): no kustomize binary or API server exists on the development machines or
  * in CI. It renders what these kustomizations use: resources, components (kind: Component, applied to what the
  * including kustomization has gathered so far, as kustomize does), configMapGenerator (with behavior: merge),
- * strategic-merge patches by kind and name (lists of named items merge by name, `null` removes a field,
- * `$patch: delete` removes the object), images, replicas and namespace. A feature it does not model fails loudly
+ * strategic-merge patches by kind and name or by target (lists of named items merge by name, `null` removes a field,
+ * `$patch: delete` removes the object), images, replicas and namespace; generatorOptions change nothing checked. A feature it does not model fails loudly
  * rather than rendering something kustomize would not.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 
 const ROOT = resolve(__dirname, '../..');
@@ -139,6 +139,7 @@ const MODELLED = new Set([
   'configMapGenerator',
   'images',
   'replicas',
+  'generatorOptions',
 ]);
 
 export function readDocs<T>(file: string): T[] {
@@ -218,6 +219,10 @@ export function render(dir: string, onto?: Rendered): Rendered {
     if (generator.behavior === 'merge' && !existing) throw new Error(`${at}: merges into unknown ${generator.name}`);
     const data: Record<string, string> = generator.behavior === 'merge' ? { ...existing } : {};
     for (const envs of generator.envs ?? []) Object.assign(data, parseEnvFile(join(dir, envs)));
+    for (const file of generator.files ?? []) {
+      const [key, path] = file.includes('=') ? file.split('=') : [basename(file), file];
+      data[key] = readFileSync(join(dir, path), 'utf8');
+    }
     for (const literal of generator.literals ?? [])
       data[literal.split('=')[0]] = literal.slice(literal.indexOf('=') + 1);
     out.configMaps.set(generator.name, data);
