@@ -8,3 +8,4 @@ export * from './idempotency';
 export * from './openapi';
 export * from './raw-body.decorator';
 export * from './service-logger';
+export * from './http.metrics';
