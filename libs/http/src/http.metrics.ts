@@ -5,9 +5,11 @@ import { LATENCY_BUCKETS_SECONDS } from '@claimchain/observability';
 /** The route label of a request no route matched (a 404 from the router): one value, whatever the URL was. */
 export const UNMATCHED_ROUTE = 'unmatched';
 
-/** 204 → `2xx`: errors are told apart by class, and the label has five values at most. */
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+
+/** 204 → `2xx`: errors are told apart by class, and the label has six values at most. */
 export function statusClassOf(statusCode: number): string {
-  return statusCode >= 100 && statusCode < 600 ? `${Math.floor(statusCode / 100)}xx` : 'other';
+  return statusCode >= 100 && statusCode < 600 ? STATUS_CLASSES[Math.floor(statusCode / 100) - 1] : 'other';
 }
 
 type Children = { requests: Counter.Internal; duration: Histogram.Internal<string> };
