@@ -28,7 +28,7 @@ import { SERVICES, SERVICE_NAMES, ServiceName, databaseUrlFor, loadServiceConfig
 import { ALL_TOPICS, EventCatalog, TOPIC_PARTITIONS, Topics, dlqTopicOf, topicSpecs } from '@claimchain/contracts';
 import { BODY_LIMIT_BYTES } from '@claimchain/http';
 import { REPLAYER_GROUP } from '@claimchain/messaging';
-import { EXIT } from '../../scripts/audit/ledger-audit.command';
+import { LEDGER_AUDIT_EXIT as EXIT } from '../../apps/ledger-anchoring/src';
 import {
   Container,
   Endpoint,

@@ -366,12 +366,22 @@ describe('deploy/k8s', () => {
       }
     });
 
-    it('puts each container and Service on the port of the SERVICES table', () => {
+    it('puts each container and Service on the port of the SERVICES table, and metrics on the port the app reads', () => {
       for (const service of SERVICE_NAMES) {
         const { container } = deploymentOf(rendered, service);
-        expect(container.ports).toEqual([{ name: 'http', containerPort: SERVICES[service].port }]);
+        // The metrics port is the one the process will listen on given the container's environment (METRICS_PORT).
+        const { metricsPort } = loadServiceConfig(service, {
+          NODE_ENV: 'production',
+          ...environmentOf(rendered, container),
+        });
+        expect(metricsPort).not.toBe(SERVICES[service].port);
+        expect(container.ports).toEqual([
+          { name: 'http', containerPort: SERVICES[service].port },
+          { name: 'metrics', containerPort: metricsPort },
+        ]);
         expect(find(rendered, 'Service', service)?.spec?.ports).toEqual([
           expect.objectContaining({ port: SERVICES[service].port, targetPort: 'http' }),
+          expect.objectContaining({ name: 'metrics', port: metricsPort, targetPort: 'metrics' }),
         ]);
       }
       // The NetworkPolicies let the ingress controller reach every service's HTTP port.

@@ -9,3 +9,4 @@ export * from './openapi';
 export * from './raw-body.decorator';
 export * from './service-logger';
 export * from './log-context';
+export * from './http.metrics';
