@@ -427,6 +427,23 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       expect(await paidFor([sound])).toBe('10.00');
     });
 
+    it('pays nothing on an anchor stored without its inclusion proof or root, and keeps the breaker closed', async () => {
+      const p = await policy('0.00');
+      for (const column of ['inclusion_proof', 'root_hash']) {
+        const unproven = await pendingClaim(p.coverage, '10.00');
+        // As a row stored before ledger.anchored.v1 required them: the check used to be skipped and the claim paid.
+        await ds.query(`UPDATE verification_anchors SET ${column} = NULL WHERE claim_id = $1`, [unproven]);
+        await expect(trigger(unproven)).rejects.toThrow(
+          new PermanentEventError(
+            `anchor of leaf ${honestLog.size - 1} carries no ${column === 'root_hash' ? 'root hash' : 'inclusion proof'}: nothing is paid on it`,
+          ),
+        );
+        expect(await adjudicated(unproven)).toBe(0);
+      }
+      // Anyone who can write to the topic could send such an anchor: it must not stop everyone's payments.
+      expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
+    });
+
     it('opens when two checkpoints of one tree size have different roots', async () => {
       const p = await policy('0.00');
       const first = await pendingClaim(p.coverage, '10.00');

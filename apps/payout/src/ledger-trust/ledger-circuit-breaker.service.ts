@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { verifyConsistency } from '@claimchain/ledger';
 import { PermanentEventError } from '@claimchain/messaging';
 import { LedgerTrustRepository } from './ledger-trust.repository';
-import { AnchorEvidence, checkAnchor, checkpointOf } from './anchor-check';
+import { checkAnchor, checkpointOf, provableAnchor, StoredAnchorEvidence } from './anchor-check';
 import { LedgerProofSource } from './ledger-proof.source';
 
 /** Raised while the breaker is open: retriable, so the event waits in its DLQ to be replayed after a reset. */
@@ -32,7 +32,7 @@ export class LedgerCircuitBreakerService {
   ) {}
 
   /** Throws unless the breaker is closed and the anchor checks out; opens the breaker when it does not. */
-  async assertTrusted(em: EntityManager, evidence: AnchorEvidence): Promise<void> {
+  async assertTrusted(em: EntityManager, evidence: StoredAnchorEvidence): Promise<void> {
     await this.assertOpenForPayment(em);
     await this.assertAnchorTrusted(em, evidence);
   }
@@ -45,9 +45,16 @@ export class LedgerCircuitBreakerService {
 
   /**
    * Checks one anchor (call assertOpenForPayment first); opens the breaker when it does not check out. `checked`
-   * holds the checkpoint notes already placed in the history by this transaction: each is looked up once.
+   * holds the checkpoint notes already placed in the history by this transaction: each is looked up once. An anchor
+   * without its proof is refused (permanently, the breaker stays closed: see provableAnchor).
    */
-  async assertAnchorTrusted(em: EntityManager, evidence: AnchorEvidence, checked = new Set<string>()): Promise<void> {
+  async assertAnchorTrusted(
+    em: EntityManager,
+    stored: StoredAnchorEvidence,
+    checked = new Set<string>(),
+  ): Promise<void> {
+    const evidence = provableAnchor(stored);
+    if (typeof evidence === 'string') throw new PermanentEventError(evidence);
     let problem = checkAnchor(evidence, this.verifierKeys);
     if (!problem && !checked.has(evidence.checkpoint)) {
       problem = await this.checkHistory(em, evidence.checkpoint);
