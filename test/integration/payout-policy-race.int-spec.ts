@@ -29,9 +29,15 @@ import {
 } from '../../apps/payout/src/ledger-trust/ledger-circuit-breaker.service';
 import { LedgerProofSource, LedgerUnreachableError } from '../../apps/payout/src/ledger-trust/ledger-proof.source';
 import { InMemorySubtreeStore } from '../../libs/ledger/test/in-memory-subtree.store';
-import { ContractDefinition, contractIdOf } from '../../apps/payout/src/engine/contract.definition';
+import { ContractDefinition, contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
 import { Adjudication, adjudicate } from '../../apps/payout/src/engine/adjudicate';
 import { replayAdjudication } from '../../apps/payout/src/engine/replay';
+import { contractSettings } from '../../apps/payout/src/contracts/contract-settings.module';
+import { ContractSeederService } from '../../apps/payout/src/contracts/contract-seeder.service';
+import { PublishContractService } from '../../apps/payout/src/contracts/publish-contract/publish-contract.service';
+import { RemittanceReader } from '../../apps/payout/src/remittance/remittance.reader';
+import { RemittanceRepository } from '../../apps/payout/src/remittance/remittance.repository';
+import { toClaimResponse } from '../../apps/payout/src/remittance/claim-response.mapper';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';
 const INSURER = 'insurer-race';
@@ -198,6 +204,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       policyRepo,
       new OutboxWriter(),
       new LedgerCircuitBreakerService(ds, ledgerTrustRepo, proofs, []),
+      contractSettings(false),
     );
   });
 
@@ -366,6 +373,55 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     const [{ decision }] = await ds.query(`SELECT decision FROM adjudications WHERE claim_id = $1`, [claimId]);
     expect(decision).toBe('denied');
     expect(await benefitPaid(p.id)).toBe('100.00');
+  });
+
+  it('denies a claim on a coverage with no policy (CO-31), even with a contract of its insurer, and pays nothing', async () => {
+    const claimId = await pendingClaim(`cov-unenrolled-${uuidv4()}`, '30.00');
+    await trigger(claimId);
+    expect(await paidFor([claimId])).toBe('0.00');
+    const [row] = await ds.query(`SELECT contract_id, decision, payable::text FROM adjudications WHERE claim_id = $1`, [
+      claimId,
+    ]);
+    expect(row).toEqual({ contract_id: CONTRACT_ID, decision: 'denied', payable: '0.00' });
+    // The insurer reads why in the remittance: the line's adjudication carries the reason code.
+    const remittance = toClaimResponse(
+      await new RemittanceReader(ds, new RemittanceRepository()).find(claimId, INSURER),
+    ) as { item: { adjudication: { reason?: { coding: { code: string; display: string }[] } }[] }[] };
+    const reasons = remittance.item[0].adjudication.flatMap((a) => a.reason?.coding ?? []);
+    expect(reasons).toEqual([expect.objectContaining({ code: '31', display: 'CO-31' })]);
+    const announced = await ds.query(`SELECT payload FROM outbox WHERE message_key = $1 ORDER BY seq`, [claimId]);
+    expect(announced.map((r: { payload: CloudEvent }) => r.payload.type)).toEqual(['claim.adjudicated']);
+  });
+
+  it('denies the lines serviced outside the only policy of the coverage (CO-27 after its end)', async () => {
+    const p = await policy('0.00');
+    await ds.query(`UPDATE policies SET period_end = '2026-05-31' WHERE id = $1`, [p.id]);
+    const claimId = await pendingClaim(p.coverage, '30.00');
+    await trigger(claimId);
+    expect(await paidFor([claimId])).toBe('0.00');
+    const [{ result }] = await ds.query(`SELECT result FROM adjudications WHERE claim_id = $1`, [claimId]);
+    expect(result.lines.map((l: { reasons: string[] }) => l.reasons)).toEqual([['CO-27']]);
+  });
+
+  it('publishes the demo contract at start only when the development setting asks for it', async () => {
+    const demoId = contractIdOf(DEMO_CONTRACT);
+    const demoRows = async () =>
+      (await ds.query(`SELECT count(*)::int AS n FROM contracts WHERE id = $1`, [demoId]))[0].n as number;
+    const seeder = (demo: boolean) =>
+      new ContractSeederService(
+        ds,
+        new PublishContractService(ds, contractRepo, new OutboxWriter()),
+        contractSettings(demo),
+      );
+    await seeder(false).onApplicationBootstrap();
+    expect(await demoRows()).toBe(0);
+    await seeder(true).onApplicationBootstrap();
+    expect(await demoRows()).toBe(1);
+    await ds.query(`DELETE FROM outbox WHERE topic = $1 AND payload->'data'->>'contractId' = $2`, [
+      Topics.ContractsPublished,
+      demoId,
+    ]);
+    await ds.query(`DELETE FROM contracts WHERE id = $1`, [demoId]);
   });
 
   describe(DecideReviewService.name, () => {

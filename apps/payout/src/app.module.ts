@@ -7,6 +7,7 @@ import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { dataSourceOptions } from './persistence/data-source.options';
 import { AdjudicationModule } from './adjudication/adjudication.module';
 import { ContractsModule } from './contracts/contracts.module';
+import { ContractSettingsModule } from './contracts/contract-settings.module';
 import { LedgerTrustModule } from './ledger-trust/ledger-trust.module';
 import { PaymentsModule } from './payments/payments.module';
 import { PoliciesModule } from './policies/policies.module';
@@ -33,6 +34,7 @@ export class PayoutModule {
         HealthModule.forRoot(MESSAGING_PROBES),
         AuthModule.forRoot(config.auth),
         LedgerTrustModule.forRoot(config.ledger),
+        ContractSettingsModule.forRoot(config.demoContract),
         ContractsModule,
         PoliciesModule,
         AdjudicationModule,

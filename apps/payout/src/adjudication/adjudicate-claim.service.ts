@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
@@ -13,6 +13,7 @@ import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-brea
 import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContext } from '../engine/adjudicate';
 import { AdjudicationRepository, AdjudicationRow, PayoutRow, PendingClaim } from './adjudication.repository';
 import { resultHashOf } from '../engine/replay';
+import { CONTRACT_SETTINGS, ContractSettings } from '../contracts/contract-settings.module';
 
 /**
  * Adjudicates and pays a claim once its three facts are in: the claim, its treatment verification, and the
@@ -20,8 +21,9 @@ import { resultHashOf } from '../engine/replay';
  * the claim's lock; the primary keys on adjudications and payouts make a second payout impossible even so. Nothing
  * is paid unless the ledger checks out (LedgerCircuitBreakerService).
  *
- * The contract is the one of the policy enrolled for the claim's coverage (the insurer's own); without a policy,
- * the insurer's newest contract, else the demo contract. Under a policy the adjudication, its payout and the new
+ * The contract is the one of the policy enrolled for the claim's coverage (the insurer's own). Without a policy the
+ * claim is decided by the insurer's newest contract (else the demo contract, in development) and, unless the
+ * development setting `DEMO_CONTRACT` says otherwise, denied (CO-31): never paid (ADR 11). Under a policy the adjudication, its payout and the new
  * plan-year accumulators commit together while the policy row is locked, so claims on one policy are serialised.
  */
 @Injectable()
@@ -32,6 +34,7 @@ export class AdjudicateClaimService {
     private readonly policies: PolicyRepository,
     private readonly outbox: OutboxWriter,
     private readonly ledger: LedgerCircuitBreakerService,
+    @Inject(CONTRACT_SETTINGS) private readonly settings: ContractSettings,
   ) {}
 
   async tryAdjudicate(em: EntityManager, claimId: string): Promise<void> {
@@ -92,12 +95,19 @@ export class AdjudicateClaimService {
         contracts.set(contractKey, found);
       }
       const contract = await found;
-      if (!contract) throw new Error(`no contract in force for insurer ${claim.insurer_id}`);
+      // Nothing to decide by (no policy, no contract): dead-lettered at once, to replay once the insurer has one.
+      if (!contract) throw new PermanentEventError(`no contract in force for insurer ${claim.insurer_id}`);
       const contractId = contractIdOf(contract.definition);
       if (contractId !== contract.id) {
         throw new PermanentEventError(`contract ${contract.id} does not hash to its id; refusing to pay by it`);
       }
-      const result = await adjudicate(contract.definition, toAdjudicationInput(claim), coverage);
+      const result = await adjudicate(
+        contract.definition,
+        toAdjudicationInput(claim),
+        coverage,
+        null,
+        this.settings.algorithm,
+      );
       decisions.adjudicated(claimId, contractId, result, verification.id);
       this.decide(decisions, {
         claimId,

@@ -1,8 +1,12 @@
 import { claimItem } from '@claimchain/testing';
 import { DEMO_CONTRACT } from '../engine/contract.definition';
-import { adjudicate } from '../engine/adjudicate';
+import { adjudicate as adjudicateBy, POLICYLESS_ADJUDICATION_ALGORITHM } from '../engine/adjudicate';
 import { toClaimResponse } from './claim-response.mapper';
 import { CARC_SYSTEM } from './fhir-adjudication.mapper';
+
+/** These specs are about the contract's mechanics, on claims without a policy: the contract alone decides (v2). */
+const adjudicate = (...[contract, claim, coverage, review = null]: Parameters<typeof adjudicateBy>) =>
+  adjudicateBy(contract, claim, coverage, review, POLICYLESS_ADJUDICATION_ALGORITHM);
 
 describe(toClaimResponse.name, () => {
   it('reports each line with its adjudication categories and a CARC reason per adjustment', async () => {

@@ -1,9 +1,13 @@
 import { claimItem } from '@claimchain/testing';
 import { ContractDefinition, DEMO_CONTRACT } from '../engine/contract.definition';
-import { adjudicate, Adjudication } from '../engine/adjudicate';
+import { adjudicate as adjudicateBy, POLICYLESS_ADJUDICATION_ALGORITHM, Adjudication } from '../engine/adjudicate';
 import { toClaimResponse } from './claim-response.mapper';
 import { toExplanationOfBenefit } from './explanation-of-benefit.mapper';
 import { CARC_SYSTEM, PSEUDONYM_SYSTEM, RemittanceInput } from './fhir-adjudication.mapper';
+
+/** These specs are about the contract's mechanics, on claims without a policy: the contract alone decides (v2). */
+const adjudicate = (...[contract, claim, coverage, review = null]: Parameters<typeof adjudicateBy>) =>
+  adjudicateBy(contract, claim, coverage, review, POLICYLESS_ADJUDICATION_ALGORITHM);
 
 const CLAIM_ID = '018f0000-0000-7000-8000-0000000000cc';
 const MEMBER = 'a'.repeat(64);

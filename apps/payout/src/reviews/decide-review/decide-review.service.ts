@@ -72,6 +72,8 @@ export class DecideReviewService {
       toAdjudicationInput(pended.claim),
       coverage,
       request.decision === 'approve' ? { decision: 'approve' } : { decision: 'deny', code: request.denialCode },
+      // The algorithm the claim was pended by: the review settles that decision, under the same rules.
+      pended.result.algorithm,
     );
     if (result.decision === 'pended') throw new Error(`claim ${claimId} still pended after review`);
     await this.reviews.insertReviewDecision(em, {
