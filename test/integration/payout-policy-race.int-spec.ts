@@ -13,7 +13,7 @@ import {
   rootHash,
   signNote,
 } from '@claimchain/ledger';
-import { buildEvent, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
+import { buildEvent, classifyFailure, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { migratedDataSource } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
@@ -26,6 +26,8 @@ import { DecideReviewService } from '../../apps/payout/src/reviews/decide-review
 import {
   LedgerCircuitBreakerService,
   LedgerCircuitOpenError,
+  LedgerProofInvalidError,
+  UnprovenAnchorError,
 } from '../../apps/payout/src/ledger-trust/ledger-circuit-breaker.service';
 import { LedgerProofSource, LedgerUnreachableError } from '../../apps/payout/src/ledger-trust/ledger-proof.source';
 import { InMemorySubtreeStore } from '../../libs/ledger/test/in-memory-subtree.store';
@@ -74,6 +76,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
   const reviewRepo = new ReviewRepository();
   const ledgerTrustRepo = new LedgerTrustRepository();
   let service: AdjudicateClaimService;
+  let breaker: LedgerCircuitBreakerService;
   const signer = parseSignerKey(generateNoteKey('claimchain.int/payout').signerKey);
 
   /** The log payout checks, a real RFC 9162 tree; a test may swap in a rewritten history. */
@@ -198,12 +201,13 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       dataSourceOptions(''),
     );
     await ds.transaction((em) => contractRepo.insertContract(em, { id: CONTRACT_ID, definition: CONTRACT }));
+    breaker = new LedgerCircuitBreakerService(ds, ledgerTrustRepo, proofs, []);
     service = new AdjudicateClaimService(
       adjudicationRepo,
       contractRepo,
       policyRepo,
       new OutboxWriter(),
-      new LedgerCircuitBreakerService(ds, ledgerTrustRepo, proofs, []),
+      breaker,
       contractSettings(false),
     );
   });
@@ -425,7 +429,8 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
   });
 
   describe(DecideReviewService.name, () => {
-    const reviews = () => new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service);
+    const reviews = () =>
+      new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service, breaker);
     const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
     const approve = (claimId: string) =>
       reviews().decide(claimId, { decision: 'approve', reason: 'checked' }, reviewer, `key-${uuidv4()}`);
@@ -443,6 +448,25 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       expect(['30.00', '10.00']).toContain(review.body.payable);
       expect(await paidFor([pended, automatic])).toBe('40.00');
       expect(await benefitPaid(p.id)).toBe('100.00');
+    });
+
+    it('decides nothing while the ledger circuit breaker is open, and decides once ops reset it', async () => {
+      const p = await policy('0.00');
+      const pended = await pendingClaim(p.coverage, '30.00', 'REVIEW');
+      await trigger(pended);
+      await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, true, 'forked (test)', 'payout'));
+      try {
+        await expect(approve(pended)).rejects.toMatchObject({
+          code: 'REVIEW.PAYMENTS_STOPPED',
+          kind: 'unavailable',
+          retryAfterSeconds: 60,
+        });
+        expect(await paidFor([pended])).toBe('0.00');
+      } finally {
+        await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'investigated', 'ops-1'));
+      }
+      expect((await approve(pended)).body).toMatchObject({ decision: 'approved', payable: '30.00' });
+      expect(await paidFor([pended])).toBe('30.00');
     });
 
     it('never pays a claim cancelled while pended', async () => {
@@ -463,22 +487,15 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     const adjudicated = async (claimId: string): Promise<number> =>
       (await ds.query(`SELECT count(*)::int AS n FROM adjudications WHERE claim_id = $1`, [claimId]))[0].n;
 
-    it('stops paying when an inclusion proof fails, until ops reset the breaker', async () => {
+    it('refuses a claim whose inclusion proof fails, and keeps paying the others (the breaker stays closed)', async () => {
       const p = await policy('0.00');
       const tampered = await pendingClaim(p.coverage, '10.00', '99213', true);
-      await expect(trigger(tampered)).rejects.toBeInstanceOf(PermanentEventError);
-      expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({
-        open: true,
-        reason: expect.stringMatching(/inclusion proof/),
-      });
+      await expect(trigger(tampered)).rejects.toThrow(UnprovenAnchorError);
+      await expect(trigger(tampered)).rejects.toThrow(/inclusion proof does not verify/);
       expect(await adjudicated(tampered)).toBe(0);
-
-      // While open, even a claim whose anchor verifies is not paid; its event fails and waits (DLQ) for a replay.
+      // Anyone who can write to the anchors' topic could send a bad proof: it must not stop everyone's payments.
+      expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
       const sound = await pendingClaim(p.coverage, '10.00');
-      await expect(trigger(sound)).rejects.toBeInstanceOf(LedgerCircuitOpenError);
-      expect(await paidFor([sound])).toBe('0.00');
-
-      await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'investigated', 'ops-1'));
       await trigger(sound);
       expect(await paidFor([sound])).toBe('10.00');
     });
@@ -514,30 +531,41 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
           reason: expect.stringMatching(/forked/),
         });
         expect(await adjudicated(forked)).toBe(0);
+        // While open, even a claim whose anchor verifies is not paid; its event fails and waits (DLQ) for a replay.
+        log = honestLog;
+        const sound = await pendingClaim(p.coverage, '10.00');
+        await expect(trigger(sound)).rejects.toBeInstanceOf(LedgerCircuitOpenError);
+        expect(await paidFor([sound])).toBe('0.00');
+        await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'investigated', 'ops-1'));
+        await trigger(sound);
+        expect(await paidFor([sound])).toBe('10.00');
       } finally {
         log = honestLog;
         await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'test over', 'ops-1'));
       }
     });
 
-    it('opens when a new checkpoint does not extend the history it has seen', async () => {
+    it('waits, breaker closed, while the consistency proof to a new checkpoint does not verify', async () => {
       const p = await policy('0.00');
       const before = await pendingClaim(p.coverage, '10.00');
       await trigger(before);
-      // The ledger now serves a longer log that rewrote its past; its own proofs cannot bridge the two roots.
+      const claim = await pendingClaim(p.coverage, '10.00');
+      // The ledger (or whoever answers for it on the network) serves a proof from another history.
+      const served = log;
       log = rewrittenLog(honestLog.size + 5);
       try {
-        const rewritten = await pendingClaim(p.coverage, '10.00');
-        await expect(trigger(rewritten)).rejects.toBeInstanceOf(PermanentEventError);
-        expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({
-          open: true,
-          reason: expect.stringMatching(/is not consistent with tree size \d+: the log was rewritten/),
-        });
-        expect(await adjudicated(rewritten)).toBe(0);
+        await expect(trigger(claim)).rejects.toThrow(LedgerProofInvalidError);
+        await expect(trigger(claim)).rejects.toThrow(/consistency proof from tree size \d+ to \d+ does not verify/);
+        // Retriable: the consumer waits and retries (its health names the wait); nothing paid, nobody else stopped.
+        expect(classifyFailure(new LedgerProofInvalidError('x'))).toBe('transient');
+        expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
+        expect(await paidFor([claim])).toBe('0.00');
       } finally {
-        log = honestLog;
-        await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'test over', 'ops-1'));
+        log = served;
       }
+      // A proof that verifies: the checkpoint joins the history and the claim is paid.
+      await trigger(claim);
+      expect(await paidFor([claim])).toBe('10.00');
     });
 
     it('checks a checkpoint older than the newest seen against it, even when anchors arrive out of order', async () => {

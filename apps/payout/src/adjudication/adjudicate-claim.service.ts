@@ -65,7 +65,7 @@ export class AdjudicateClaimService {
       // The anchor must commit to exactly the verification we hold; otherwise the ledger and our copy disagree.
       const expected = leafHashOfEvent(verification).toString('base64');
       if (expected !== anchor.leaf_hash) {
-        await this.ledger.trip(`ledger leaf ${anchor.leaf_index} does not commit to verification ${verification.id}`);
+        this.ledger.refuse(`ledger leaf ${anchor.leaf_index} does not commit to verification ${verification.id}`);
       }
       await this.ledger.assertAnchorTrusted(
         em,
