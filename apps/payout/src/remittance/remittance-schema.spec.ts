@@ -144,6 +144,7 @@ function remittanceOf(result: Adjudication): RemittanceInput {
     providerId: result.lines[0].inNetwork ? 'clinic-1' : 'clinic-out',
     patientPseudonym: MEMBER,
     coverage: 'policy-7',
+    claimType: 'institutional',
     decidedAt: '2026-11-20T10:00:00.000Z',
     result,
     payment: paid ? { amount: result.payable, date: '2026-11-20' } : null,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH } from '@claimchain/contracts';
+import { CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH, MONEY_MAX_MINOR_UNITS } from '@claimchain/contracts';
 import { formatCents, fromCents, scaledDecimal, toCents } from './exact-decimal';
 import { ClaimInsurance, ClaimRelated, FhirR4Claim } from './fhir-r4-claim.schema';
 import { Coding, minorUnits, Reference } from './fhir-r4-datatypes';
@@ -216,8 +216,8 @@ class PayabilityCheck {
       this.fail([...path, 'value'], 'a negative amount is not paid automatically');
       return undefined;
     }
-    if (cents > BigInt(Number.MAX_SAFE_INTEGER)) {
-      this.fail([...path, 'value'], 'an amount this large is not paid automatically');
+    if (cents > BigInt(MONEY_MAX_MINOR_UNITS)) {
+      this.fail([...path, 'value'], `more than ${formatCents(BigInt(MONEY_MAX_MINOR_UNITS))}, the largest amount paid`);
       return undefined;
     }
     return { cents, currency: currency ?? '' };
