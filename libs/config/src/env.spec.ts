@@ -87,6 +87,16 @@ describe(loadServiceConfig.name, () => {
     });
   });
 
+  it('trusts no proxy by default; TRUST_PROXY names them by hops or addresses', () => {
+    expect(loadServiceConfig('claim-intake', {}).trustProxy).toBe(false);
+    expect(loadServiceConfig('claim-intake', { TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadServiceConfig('claim-intake', { TRUST_PROXY: '10.0.0.0/8,fd00::/8' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      'fd00::/8',
+    ]);
+    expect(() => loadServiceConfig('claim-intake', { TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY/);
+  });
+
   describe('Kafka security', () => {
     it('is plaintext unless configured', () => {
       expect(loadServiceConfig('payout', {}).kafkaSecurity).toEqual({});

@@ -69,6 +69,17 @@ const Env = z.object({
   AUTH_ISSUER: z.string().min(1).default(DEV_AUTH_ISSUER),
   AUTH_AUDIENCE: z.string().min(1).default(DEV_AUTH_AUDIENCE),
   RATE_LIMIT_PER_SECOND: z.coerce.number().int().positive().default(500),
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (rate limits of unauthenticated requests):
+   * `false` (none), `true` (any: only behind a proxy that overwrites the header), a hop count, or addresses/CIDRs.
+   */
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/,
+      'true, false, a number of proxy hops, or comma-separated proxy addresses or CIDRs',
+    )
+    .default('false'),
   PAYMENT_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
   PAYMENT_RETRY_BASE_MS: z.coerce.number().int().positive().default(500),
   PAYMENT_RETRY_MAX_MS: z.coerce.number().int().positive().default(300_000),
@@ -130,6 +141,8 @@ export type ServiceConfig = {
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   pseudonymKey: string;
   auth: { jwksUrl?: string; jwksFile?: string; issuer: string; audience: string; rateLimitPerSecond: number };
+  /** Fastify's `trustProxy`: whose X-Forwarded-For gives `req.ip` (off by default: the peer's address). */
+  trustProxy: boolean | number | string[];
   /** payout's payment rails: retries of a refused payout, and the insurers' webhooks. */
   payments: {
     /** A released payout the rail refused this many times is marked failed (payouts.failed.v1). */
@@ -236,6 +249,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       audience: e.AUTH_AUDIENCE,
       rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
     },
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
     payments: {
       maxAttempts: e.PAYMENT_MAX_ATTEMPTS,
       retryBaseMs: e.PAYMENT_RETRY_BASE_MS,
@@ -286,6 +300,12 @@ function refuseDevSettings(service: ServiceName, e: z.infer<typeof Env>): void {
   if (problems.length > 0) {
     throw new Error(`Refusing to start ${service} with NODE_ENV=production: ${problems.join('; ')}`);
   }
+}
+
+function trustProxyOf(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',');
 }
 
 function kafkaSecurityOf(e: z.infer<typeof Env>): KafkaSecurity {

@@ -14,6 +14,7 @@ export async function startHybridApp(module: DynamicModule, config: ServiceConfi
     service: config.service,
     title: config.service,
     description: SERVICES[config.service].description,
+    trustProxy: config.trustProxy,
   });
   connectEventTransport(app);
   await app.startAllMicroservices();
