@@ -12,7 +12,7 @@ import { claimSubmittedDraft, freshDatabase } from '@claimchain/testing';
 import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
 import { LedgerAppenderService } from '../../apps/ledger-anchoring/src/log/append/ledger-appender.service';
 import { CheckpointService } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
-import { runLedgerAudit } from '../../scripts/audit/ledger-audit.command';
+import { runLedgerAudit } from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.command';
 import { migrateService } from '../../scripts/migrate';
 
 /**

@@ -85,6 +85,10 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private commitTimer?: NodeJS.Timeout;
   private readonly groups = new Map<object, GroupCommit>();
   private committing?: Promise<void>;
+  /** The background connection (see listen), and how to cut its backoff short when the app closes. */
+  private connecting?: Promise<void>;
+  private wakeConnect?: () => void;
+  private closed = false;
 
   constructor(private readonly options: EventTransportOptions) {
     super();
@@ -102,21 +106,45 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     return [...this.waitingOn].map(([where, w]) => ({ where, ...w }));
   }
 
+  /**
+   * Reports the transport started as soon as its handlers are known to be valid, and connects to Kafka in the
+   * background, for as long as it takes: a service that starts while the broker is away serves its API at once (its
+   * writes wait in the outbox, as during any broker outage) and joins its group when the broker is back, instead of
+   * exiting and being restarted with a growing backoff. Meanwhile `/health/pipeline` names the wait.
+   */
   async listen(callback: (error?: unknown) => void): Promise<void> {
-    try {
-      await this.start();
-      callback();
-    } catch (error) {
-      callback(error);
+    const topics = [...this.messageHandlers.keys()];
+    const unknown = topics.find((topic) => !(topic in EventCatalog));
+    if (unknown) return callback(new Error(`@EventPattern('${unknown}') is not a topic in the catalog`));
+    callback();
+    if (topics.length > 0) this.connecting = this.connectUntilJoined(topics);
+  }
+
+  private async connectUntilJoined(topics: string[]): Promise<void> {
+    const what = 'kafka connection';
+    for (let attempt = 1; !this.closed; attempt += 1) {
+      try {
+        await this.start(topics);
+        this.stopWaiting(what, attempt);
+        return;
+      } catch (error) {
+        await this.disconnectClients();
+        if (this.closed) return;
+        const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(attempt - 1, 16));
+        if (!this.waitingOn.has(what)) this.waitingOn.set(what, { since: new Date(), error: String(error) });
+        this.log.warn(`${what}: cannot reach Kafka yet (attempt ${attempt}, next in ${delay} ms): ${String(error)}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeConnect = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
     }
   }
 
-  private async start(): Promise<void> {
-    const topics = [...this.messageHandlers.keys()];
-    for (const topic of topics) {
-      if (!(topic in EventCatalog)) throw new Error(`@EventPattern('${topic}') is not a topic in the catalog`);
-    }
-    if (topics.length === 0) return;
+  private async start(topics: string[]): Promise<void> {
     const { kafka, groupId } = this.options;
     this.dlqProducer = kafka.producer(IDEMPOTENT_PRODUCER);
     await this.dlqProducer.connect();
@@ -135,13 +163,21 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });
-    this.commitTimer = setInterval(() => void this.commitNow(), this.options.commitIntervalMs ?? 500);
+    this.commitTimer ??= setInterval(() => void this.commitNow(), this.options.commitIntervalMs ?? 500);
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       eachBatch: async (payload) => this.processBatch(payload),
     });
+  }
+
+  private async disconnectClients(): Promise<void> {
+    const [consumer, producer] = [this.consumer, this.dlqProducer];
+    this.consumer = undefined;
+    this.dlqProducer = undefined;
+    await consumer?.disconnect().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
   }
 
   private isBatchHandler(handler: MessageHandler | null): boolean {
@@ -397,7 +433,10 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.ready = false;
+    this.wakeConnect?.();
+    await this.connecting;
     clearInterval(this.commitTimer);
     await this.committing;
     await this.commitNow(); // what the last batches resolved, so a restart does not replay it

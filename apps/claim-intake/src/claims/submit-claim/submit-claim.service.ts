@@ -4,13 +4,13 @@ import { v7 as uuidv7 } from 'uuid';
 import { CLAIM_TYPE_SYSTEM, ClaimType, Topics } from '@claimchain/contracts';
 import { DomainError, Principal, StoredResponse } from '@claimchain/http';
 import { buildEvent } from '@claimchain/messaging';
-import { ClaimSubmissionBatcher, PreparedClaim, SubmittedClaimDto } from './claim-submission.batcher';
-import { FhirClaimRequest, referenceId, resubmissionOf } from './fhir-claim.request';
+import { ClaimSubmissionBatcher, PreparedClaim, SubmittedClaimDto } from '../claim-store/claim-submission.batcher';
+import { FhirClaimRequest, referenceId, resubmissionOf } from '../fhir/fhir-claim.request';
 import { pooledRandomBytes } from './pooled-random';
-import { formatAmount as money } from './exact-decimal';
+import { formatAmount as money } from '../fhir/exact-decimal';
+import { CLAIM_INTAKE_SOURCE } from '../../claim-intake.source';
 
-export const CLAIM_INTAKE_SOURCE = 'claimchain/claim-intake';
-export { SubmittedClaimDto } from './claim-submission.batcher';
+export { SubmittedClaimDto } from '../claim-store/claim-submission.batcher';
 
 /** The claim's kind from its `type`, when it names one of the claim-type CodeSystem's (payout's remittance repeats it). */
 function claimTypeOf(claim: FhirClaimRequest): { claimType?: ClaimType } {

@@ -14,7 +14,7 @@ import {
 } from '@claimchain/contracts';
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
 import { validate as isUuid } from 'uuid';
-import { ClaimAdvance, ClaimAnchor, ClaimsRepository } from '../../persistence/claims.repository';
+import { ClaimAdvance, ClaimAnchor, ClaimsRepository } from '../claims.repository';
 
 const typeOf = (topic: TopicName) => EventCatalog[topic].type;
 const ANCHORED = typeOf(Topics.LedgerAnchored);

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName } from '@claimchain/contracts';
 import { outboxInsert } from '@claimchain/messaging';
-import { ClaimStatus, NEVER_PAID, PAYMENT_STATUSES, STATUS_RANK } from '../claims/claim-status';
+import { ClaimStatus, NEVER_PAID, PAYMENT_STATUSES, STATUS_RANK } from './claim-status';
 
 export interface ClaimRow {
   id: string;
