@@ -37,6 +37,8 @@ import { replayAdjudication } from '../../apps/payout/src/engine/replay';
 import { contractSettings } from '../../apps/payout/src/contracts/contract-settings.module';
 import { ContractSeederService } from '../../apps/payout/src/contracts/contract-seeder.service';
 import { PublishContractService } from '../../apps/payout/src/contracts/publish-contract/publish-contract.service';
+import { BacktestContractService } from '../../apps/payout/src/contracts/backtest-contract/backtest-contract.service';
+import { BacktestSampleRepository } from '../../apps/payout/src/contracts/backtest-contract/backtest-sample.repository';
 import { RemittanceReader } from '../../apps/payout/src/remittance/remittance.reader';
 import { RemittanceRepository } from '../../apps/payout/src/remittance/remittance.repository';
 import { toClaimResponse } from '../../apps/payout/src/remittance/claim-response.mapper';
@@ -426,6 +428,43 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       demoId,
     ]);
     await ds.query(`DELETE FROM contracts WHERE id = $1`, [demoId]);
+  });
+
+  it('backtests a contract on the latest decided claims, each from the accumulators it was decided on', async () => {
+    const half: ContractDefinition = {
+      ...CONTRACT,
+      name: 'half',
+      parameters: { ...CONTRACT.parameters, coinsurancePercent: 50 },
+    };
+    const halfId = contractIdOf(half);
+    await ds.transaction((em) => contractRepo.insertContract(em, { id: halfId, definition: half }));
+    const p = await policy('80.00');
+    const claimId = await pendingClaim(p.coverage, '30.00');
+    await trigger(claimId);
+    const backtests = new BacktestContractService(
+      ds,
+      contractRepo,
+      new BacktestSampleRepository(),
+      contractSettings(false),
+    );
+    // The claim was decided with 20.00 of the annual limit left: 20.00 paid. Under `half` it would get 15.00 (its
+    // 50 % coinsurance), from the same starting point, whatever the policy has paid since.
+    expect(await backtests.backtest(halfId, INSURER, 1)).toEqual({
+      contractId: halfId,
+      claims: [
+        {
+          claimId,
+          decided: { contractId: CONTRACT_ID, decision: 'partial', payable: '20.00' },
+          backtest: { decision: 'approved', payable: '15.00' },
+        },
+      ],
+      totals: { claims: 1, changed: 1, decidedPayable: '20.00', backtestPayable: '15.00' },
+    });
+    // Nothing was stored or paid by it.
+    expect(await paidFor([claimId])).toBe('20.00');
+    await expect(backtests.backtest(halfId, 'another-insurer', 1)).rejects.toMatchObject({
+      code: 'CONTRACT.NOT_FOUND',
+    });
   });
 
   describe(DecideReviewService.name, () => {
