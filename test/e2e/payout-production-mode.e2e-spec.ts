@@ -13,6 +13,7 @@ describe('payout without the development settings, end to end', () => {
   let insurer: { authorization: string };
   let provider: { authorization: string };
   let ops: { authorization: string };
+  let contractId: string;
 
   beforeAll(async () => {
     system = await startSystem({ env: { PAYOUT_DEMO_CONTRACT: 'false', PAYOUT_SIMULATED_BANK: 'false' } });
@@ -36,7 +37,7 @@ describe('payout without the development settings, end to end', () => {
       }),
     });
     expect(contract.status).toBe(201);
-    const { id: contractId } = (await contract.json()) as { id: string };
+    ({ id: contractId } = (await contract.json()) as { id: string });
     const enrolled = await fetch(system.url('payout', '/v1/policies'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...insurer, ...newKey() },
@@ -113,5 +114,28 @@ describe('payout without the development settings, end to end', () => {
     const settled = await fetch(system.url('payout', '/v1/ops/payouts?status=settled&limit=200'), { headers: ops });
     const { items } = (await settled.json()) as { items: { claimId: string }[] };
     expect(items.map((p) => p.claimId)).not.toContain(id);
+  });
+
+  it('backtests the contract over the claims the insurer had decided, and names a bad limit', async () => {
+    const backtest = (body: unknown) =>
+      fetch(system.url('payout', `/v1/contracts/${contractId}/backtest`), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...insurer },
+        body: JSON.stringify(body),
+      });
+    const res = await backtest({ limit: 10 });
+    expect(res.status).toBe(200);
+    const result = (await res.json()) as {
+      claims: { decided: { decision: string }; backtest: { decision: string } }[];
+      totals: { claims: number; changed: number };
+    };
+    // The two claims the tests above had decided, each the same again under the contract that decided them.
+    expect(result.totals).toMatchObject({ claims: 2, changed: 0 });
+    expect(result.claims.map((c) => c.backtest.decision).sort()).toEqual(['approved', 'denied']);
+    const refused = await backtest({ limit: 0 });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toEqual([
+      '/limit',
+    ]);
   });
 });
