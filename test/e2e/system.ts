@@ -7,6 +7,7 @@ import { loadServiceConfig, ServiceName, SERVICE_NAMES } from '@claimchain/confi
 import { ensureDevKeys, Role, signDevToken } from '@claimchain/http';
 import { generateNoteKey } from '@claimchain/ledger';
 import { startHybridApp } from '@claimchain/messaging';
+import { MetricsServer } from '@claimchain/observability';
 import { waitFor } from '@claimchain/testing';
 import { ClaimIntakeModule } from '../../apps/claim-intake/src/app.module';
 import { TreatmentVerificationModule } from '../../apps/treatment-verification/src/app.module';
@@ -22,6 +23,8 @@ const MODULES = {
 
 export interface RunningSystem {
   url(service: ServiceName, path: string): string;
+  /** Where the service's Prometheus metrics are (its metrics port, not the public one). */
+  metricsUrl(service: ServiceName): string;
   app(service: ServiceName): NestFastifyApplication;
   /** A bearer header from the system's identity provider. */
   as(role: Role, tenant: string): Promise<{ authorization: string }>;
@@ -59,6 +62,7 @@ export async function startSystem(
   const env = {
     ...process.env,
     PORT: '0',
+    METRICS_PORT: '0',
     KAFKA_GROUP_PREFIX: `e2e-${uuidv4()}`,
     LEDGER_ORIGIN: origin,
     LEDGER_SIGNING_KEY_FILE: signingKeyFile,
@@ -92,6 +96,7 @@ export async function startSystem(
   }
   return {
     url,
+    metricsUrl: (service) => apps.get(service)!.get(MetricsServer).url!,
     app: (service) => apps.get(service)!,
     as: async (role, tenant) => ({ authorization: `Bearer ${await signDevToken(authKeyFile, { role, tenant })}` }),
     authKeyFile,

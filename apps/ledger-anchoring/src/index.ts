@@ -4,7 +4,7 @@
  * append, checkpoint, anchor and read paths on their own, so their services are here too.
  */
 export { dataSourceOptions } from './persistence/data-source.options';
-export { runLedgerAudit } from './log/audit/ledger-audit.command';
+export { runLedgerAudit, EXIT as LEDGER_AUDIT_EXIT } from './log/audit/ledger-audit.command';
 export { LedgerRepository } from './persistence/ledger.repository';
 export type { NewLeaf } from './persistence/ledger.repository';
 export { LedgerAppenderService } from './log/append/ledger-appender.service';

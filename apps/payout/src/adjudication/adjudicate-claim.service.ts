@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
@@ -14,6 +15,7 @@ import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContex
 import { AdjudicationRepository, AdjudicationRow, PayoutRow, PendingClaim } from './adjudication.repository';
 import { resultHashOf } from '../engine/replay';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contracts/contract-settings.module';
+import { PayoutMetrics } from '../payout.metrics';
 
 /**
  * Adjudicates and pays a claim once its three facts are in: the claim, its treatment verification, and the
@@ -35,6 +37,7 @@ export class AdjudicateClaimService {
     private readonly outbox: OutboxWriter,
     private readonly ledger: LedgerCircuitBreakerService,
     @Inject(CONTRACT_SETTINGS) private readonly settings: ContractSettings,
+    private readonly metrics: PayoutMetrics = new PayoutMetrics(new Registry()),
   ) {}
 
   async tryAdjudicate(em: EntityManager, claimId: string): Promise<void> {
@@ -127,6 +130,7 @@ export class AdjudicateClaimService {
       }
     }
     await decisions.write(em, this.claims, this.policies, this.outbox);
+    this.metrics.decided(em, decisions.adjudications, decisions.payouts.length);
   }
 
   /** Locks the policy (held until commit) and reads its accumulators: claims on one policy run one at a time. */
@@ -149,6 +153,7 @@ export class AdjudicateClaimService {
     const decisions = new Decisions();
     this.decide(decisions, s);
     await decisions.write(em, this.claims, this.policies, this.outbox);
+    this.metrics.decided(em, decisions.adjudications, decisions.payouts.length);
   }
 
   private decide(out: Decisions, s: Settlement): void {

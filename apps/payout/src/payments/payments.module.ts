@@ -16,6 +16,7 @@ import { WebhookSecretCipher } from './payout-endpoint/webhook-secret.cipher';
 import { ListPayoutsHttpController } from './list-payouts/list-payouts.http.controller';
 import { RetryPayoutHttpController } from './retry-payout/retry-payout.http.controller';
 import { RetryPayoutService } from './retry-payout/retry-payout.service';
+import { PayoutMetrics } from '../payout.metrics';
 
 /**
  * Payments: released payouts sent to each insurer's registered webhook (else, in development and tests only, the
@@ -41,12 +42,13 @@ export class PaymentsModule {
         // Each insurer's registered webhook, else the simulated bank when SIMULATED_BANK asks for it.
         {
           provide: PayoutDispatcherService,
-          inject: [DataSource, PaymentDispatchRepository, OutboxWriter, WebhookSecretCipher],
+          inject: [DataSource, PaymentDispatchRepository, OutboxWriter, WebhookSecretCipher, PayoutMetrics],
           useFactory: (
             ds: DataSource,
             repo: PaymentDispatchRepository,
             outbox: OutboxWriter,
             cipher: WebhookSecretCipher,
+            metrics: PayoutMetrics,
           ) =>
             new PayoutDispatcherService(
               ds,
@@ -63,6 +65,7 @@ export class PaymentsModule {
                 // Well beyond a webhook call's timeout: the outcome of an attempt is recorded long before.
                 leaseMs: Math.max(DEFAULT_DISPATCHER_OPTIONS.leaseMs, payments.webhookTimeoutMs * 4),
               },
+              metrics,
             ),
         },
       ],

@@ -1,8 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
 import { Topics } from '@claimchain/contracts';
 import { buildEvent, GroupCommit, OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
+import { PayoutMetrics } from '../payout.metrics';
 import { Settlement, SubmitResult } from './payment-rail';
 import { PaymentRails } from './payment-rails';
 import { DuePayout, PaymentDispatchRepository } from './payment-dispatch.repository';
@@ -80,6 +82,7 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     private readonly outbox: OutboxWriter,
     private readonly rails: PaymentRails,
     options: Partial<PayoutDispatcherOptions> = {},
+    private readonly metrics: PayoutMetrics = new PayoutMetrics(new Registry()),
   ) {
     this.options = { ...DEFAULT_DISPATCHER_OPTIONS, ...options };
   }
@@ -139,6 +142,15 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     }
     // The accepted ones in two statements for all: sent, then (a webhook that settles on acceptance) settled.
     await this.repo.markSent(em, sent, this.options.recheckMs);
+    // A sent payout rechecked and accepted again is not sent anew.
+    const rechecked = new Set(attempts.filter((a) => a.status === 'sent').map((a) => a.payoutId));
+    this.metrics.moved(
+      em,
+      'sent',
+      attempts
+        .filter((a) => !rechecked.has(a.payoutId) && sent.some((s) => s.payoutId === a.payoutId))
+        .map((a) => a.rail),
+    );
     if (settledOnAcceptance.length > 0) await this.recordSettlements(em, settledOnAcceptance);
   }
 
@@ -172,6 +184,7 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
       await this.fail(em, attempt, error);
       return;
     }
+    this.metrics.refused(em, rail);
     const retryInMs = backoffMs(number, this.options);
     this.logger.warn(
       `payout ${payoutId} not accepted by ${rail} (attempt ${number}), retry in ${retryInMs} ms: ${error}`,
@@ -182,6 +195,8 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
   private async fail(em: EntityManager, attempt: Attempt, error: string): Promise<void> {
     const failed = await this.repo.markFailed(em, { payoutId: attempt.payoutId, error });
     if (!failed) return; // settled (or retried by ops) since the attempt began
+    this.metrics.refused(em, attempt.rail);
+    this.metrics.moved(em, 'failed', [attempt.rail]);
     this.logger.error(
       `payout ${attempt.payoutId} of claim ${attempt.claimId} FAILED after ${failed.attempts} attempts on ${attempt.rail}: ${error}`,
     );
@@ -206,6 +221,11 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
   /** Settles the payouts (each once) and announces each that moved with payouts.settled.v1, in one statement each. */
   private async recordSettlements(em: EntityManager, settlements: readonly Settlement[]): Promise<void> {
     const settled = await this.repo.markSettled(em, settlements);
+    this.metrics.moved(
+      em,
+      'settled',
+      settled.map((p) => p.rail),
+    );
     await this.outbox.addBuilt(
       em,
       settled.map((payout) => {
