@@ -175,7 +175,7 @@ describe('claims API', () => {
 
       const confirm = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...clinic },
+        headers: { 'content-type': 'application/json', ...clinic, ...newKey() },
         body: JSON.stringify({
           claimId: id,
           performed: fhirClaimTreatments(),
@@ -202,7 +202,7 @@ describe('claims API', () => {
       const { id } = (await (await post('/v1/claims', claimFor(`p-${uuidv4()}`), newKey())).json()) as { id: string };
       await fetch(system.url('treatment-verification', '/v1/confirmations'), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...clinic },
+        headers: { 'content-type': 'application/json', ...clinic, ...newKey() },
         body: JSON.stringify({
           claimId: id,
           performed: fhirClaimTreatments(),

@@ -39,7 +39,7 @@ const Env = z.object({
   PRUNE_BATCH_SIZE: z.coerce.number().int().positive().default(1000),
   CLAIM_QUEUE_MAX: z.coerce.number().int().positive().default(1024),
   PENDING_CONFIRMATIONS_MAX_PER_PROVIDER: z.coerce.number().int().positive().default(10_000),
-  PENDING_CONFIRMATION_TTL_HOURS: hours.default(168),
+  PENDING_CONFIRMATION_TTL_HOURS: hours.default(720),
   KAFKA_BROKERS: z.string().min(1).default(DEFAULT_KAFKA_BROKERS),
   KAFKA_GROUP_PREFIX: z.string().min(1).default('claimchain'),
   KAFKA_SSL: z.enum(['true', 'false']).default('false'),

@@ -1,18 +1,28 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
-import { DomainError, Principal } from '@claimchain/http';
+import {
+  claimKeys,
+  DomainError,
+  Principal,
+  releaseKeys,
+  requestFingerprint,
+  sameRequest,
+  StoredResponse,
+  storedResponses,
+} from '@claimchain/http';
 import { buildEvent, GroupCommit, OutboxWriter } from '@claimchain/messaging';
 import {
+  ConfirmationContext,
   ConfirmationOutcome,
-  ConfirmationRow,
   ConfirmationsRepository,
   KnownClaim,
   NewConfirmation,
 } from '../confirmations.repository';
+import { CLAIM_CANCELLED, ConfirmationReason, NOT_CLAIM_PROVIDER } from '../confirmation-reasons';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
-import { MatchReason, matchTreatments, PerformedTreatment } from './treatment-matcher';
+import { matchTreatments, PerformedTreatment } from './treatment-matcher';
 
 export const TREATMENT_VERIFICATION_SOURCE = 'claimchain/treatment-verification';
 
@@ -25,38 +35,38 @@ export interface ConfirmationResult {
   confirmationId: string;
   claimId: string;
   outcome: ConfirmationOutcome;
-  reasons: MatchReason[];
-}
-
-function toResult(row: ConfirmationRow): ConfirmationResult {
-  return {
-    confirmationId: row.id,
-    claimId: row.claim_id,
-    outcome: row.outcome,
-    reasons: row.reasons as MatchReason[],
-  };
+  reasons: ConfirmationReason[];
 }
 
 /** One POST's share of a group commit, and what came of it. */
 interface ConfirmationRequest {
   request: ConfirmTreatmentRequest;
   provider: Principal;
-  outcome?: ConfirmationResult | DomainError;
+  idempotencyKey: string;
+  outcome?: StoredResponse<ConfirmationResult> | DomainError;
 }
+
+const scopeOf = (provider: Principal) => `${provider.tenant}:confirm-treatment`;
+const keyOf = (item: ConfirmationRequest) => `${scopeOf(item.provider)}\0${item.idempotencyKey}`;
 
 /**
  * Matches a provider's confirmation against the claim and records the outcome with its event in one transaction.
- * A claim has one confirmation: a second is a conflict, not a second verification. A confirmation that arrives
- * before the claim is kept `pending` and decided the moment the claim arrives (`decidePendingFor`). Each provider may
- * have at most MAX_PENDING_PER_PROVIDER waiting (429 beyond; a few more if replicas take them at once), and the
- * pruner expires them (pendingConfirmationsRetention), so confirmations of claims that never come cannot pile up.
  *
- * Confirmations posted together share a transaction (a group commit: lock, read, write, three statements for all),
- * each with its own answer; if that transaction fails, each is tried again alone, so one cannot fail another.
+ * Only the claim's own provider's confirmation counts (ADR 11). A claim has one deciding confirmation: a second from
+ * its provider is a conflict. A confirmation that arrives before its claim is kept `pending` (one per provider and
+ * claim id) and decided the moment the claim arrives (`decidePendingFor`), where any other provider's is discarded.
+ * A confirmation for a claim that names another provider is answered exactly as one for a claim that has not
+ * arrived (202 pending, then expired), so nobody learns whether someone else's claim exists. Each provider may have
+ * at most MAX_PENDING_PER_PROVIDER waiting (429 beyond; a few more if replicas take them at once), and pending ones
+ * expire (PendingConfirmationsExpiry).
+ *
+ * Every POST carries an Idempotency-Key: a retry with the same key and body gets the original answer. Confirmations
+ * posted together share a transaction (a group commit: lock the claims, claim the keys, read, write, a few
+ * statements for all), each with its own answer; if that transaction fails, each is tried again alone, so one
+ * cannot fail another.
  */
 @Injectable()
 export class ConfirmTreatmentService {
-  private readonly logger = new Logger(ConfirmTreatmentService.name);
   private readonly group = new GroupCommit<ConfirmationRequest>((batch) => this.confirmInTransaction(batch));
 
   constructor(
@@ -66,8 +76,12 @@ export class ConfirmTreatmentService {
     @Inject(MAX_PENDING_PER_PROVIDER) private readonly maxPendingPerProvider: number,
   ) {}
 
-  async confirm(request: ConfirmTreatmentRequest, provider: Principal): Promise<ConfirmationResult> {
-    const item: ConfirmationRequest = { request, provider };
+  async confirm(
+    request: ConfirmTreatmentRequest,
+    provider: Principal,
+    idempotencyKey: string,
+  ): Promise<StoredResponse<ConfirmationResult>> {
+    const item: ConfirmationRequest = { request, provider, idempotencyKey };
     try {
       await this.group.commit(item);
     } catch {
@@ -82,90 +96,163 @@ export class ConfirmTreatmentService {
     return this.dataSource.transaction((em) => this.confirmMany(em, items));
   }
 
-  /** Decides each request in order (a second one for a claim, even in the same batch, is a conflict). */
+  /**
+   * Decides each request in order, as if each were alone: a second one for a claim, even in the same batch, is a
+   * conflict; a second request with a key follows the first's answer. Locks the claims, then claims the keys, each
+   * in one statement and one global order, so two batches cannot wait on each other in a cycle.
+   */
   private async confirmMany(em: EntityManager, items: ConfirmationRequest[]): Promise<void> {
-    const claimIds = [...new Set(items.map((i) => i.request.claimId))];
-    await this.repo.lockClaimIds(em, claimIds);
-    const { claims, confirmed } = await this.repo.confirmationContext(em, claimIds);
-    const awaiting = items.filter((i) => !claims.has(i.request.claimId)).map((i) => i.provider.tenant);
-    const pending = await this.repo.pendingCounts(em, [...new Set(awaiting)]);
+    const leaderOf = new Map<string, ConfirmationRequest>();
+    for (const item of items) if (!leaderOf.has(keyOf(item))) leaderOf.set(keyOf(item), item);
+    const leaders = [...leaderOf.values()];
+    await this.repo.lockClaimIds(em, [...new Set(leaders.map((i) => i.request.claimId))]);
+    // Each key is stored with a placeholder and given its answer below, in the same transaction: a retry waits on
+    // the key's row until then, so it never sees the placeholder.
+    const claimed = await claimKeys(
+      em,
+      leaders.map((i) => ({
+        scope: scopeOf(i.provider),
+        key: i.idempotencyKey,
+        body: i.request,
+        response: { status: 0, body: null },
+      })),
+    );
+
+    const used = leaders.filter((i) => !claimed.has(keyOf(i)));
+    const stored = await storedResponses<ConfirmationResult>(
+      em,
+      used.map((i) => ({ scope: scopeOf(i.provider), key: i.idempotencyKey })),
+    );
+    for (const item of used) {
+      const row = stored.get(keyOf(item))!;
+      item.outcome = sameRequest(row.requestHash, item.request)
+        ? { status: row.status, body: row.body, replayed: true }
+        : keyReused();
+    }
+
+    const fresh = leaders.filter((i) => claimed.has(keyOf(i)));
+    await this.decide(em, fresh);
+    await this.repo.answerKeys(
+      em,
+      fresh.flatMap((i) =>
+        i.outcome instanceof DomainError
+          ? []
+          : [{ scope: scopeOf(i.provider), key: i.idempotencyKey, status: i.outcome!.status, body: i.outcome!.body }],
+      ),
+    );
+    // A refused request leaves its key unused, so a retry with the same key is evaluated afresh.
+    await releaseKeys(
+      em,
+      fresh
+        .filter((i) => i.outcome instanceof DomainError)
+        .map((i) => ({ scope: scopeOf(i.provider), key: i.idempotencyKey })),
+    );
+
+    for (const item of items) {
+      const leader = leaderOf.get(keyOf(item))!;
+      if (leader === item) continue;
+      const lead = leader.outcome!;
+      if (requestFingerprint(leader.request) !== requestFingerprint(item.request)) item.outcome = keyReused();
+      else item.outcome = lead instanceof DomainError ? lead : { ...lead, replayed: true };
+    }
+  }
+
+  /** Decides requests whose keys are new, in order, and records what they create in one statement. */
+  private async decide(em: EntityManager, items: ConfirmationRequest[]): Promise<void> {
+    if (items.length === 0) return;
+    const context = await this.repo.confirmationContext(em, [...new Set(items.map((i) => i.request.claimId))]);
+    const ownClaim = (i: ConfirmationRequest) =>
+      context.claims.get(i.request.claimId)?.provider_id === i.provider.tenant;
+    const pending = await this.repo.pendingCounts(em, [
+      ...new Set(items.filter((i) => !ownClaim(i)).map((i) => i.provider.tenant)),
+    ]);
     const rows: NewConfirmation[] = [];
     const events: { topic: TopicName; event: CloudEvent }[] = [];
     for (const item of items) {
       const { request, provider } = item;
-      const claim = claims.get(request.claimId);
-      if (claim && claim.provider_id !== provider.tenant) {
-        item.outcome = this.claimNotFound(request.claimId);
+      const id = uuidv7();
+      const base = { id, claimId: request.claimId, providerId: provider.tenant, performed: request.performed };
+      if (ownClaim(item)) {
+        const refusal = this.refusalForOwnClaim(context, request.claimId);
+        if (refusal) {
+          item.outcome = refusal;
+          continue;
+        }
+        const { result, topic, event } = this.match(context.claims.get(request.claimId)!, id, request.performed);
+        context.decided.add(request.claimId);
+        rows.push({ ...base, outcome: result.outcome, reasons: result.reasons });
+        events.push({ topic, event });
+        item.outcome = { status: 201, body: result, replayed: false };
         continue;
       }
-      if (confirmed.has(request.claimId)) {
+      // A claim not (yet) here, or one naming another provider: the same answer either way.
+      const waiting = context.pendingBy.get(request.claimId) ?? new Set<string>();
+      if (waiting.has(provider.tenant)) {
         item.outcome = new DomainError(
           'CONFIRMATION.ALREADY_RECORDED',
           'conflict',
-          `Claim ${request.claimId} already has a confirmation`,
+          `This provider's confirmation for claim ${request.claimId} is already waiting for the claim`,
         );
         continue;
       }
-      if (!claim && (pending.get(provider.tenant) ?? 0) >= this.maxPendingPerProvider) {
+      if ((pending.get(provider.tenant) ?? 0) >= this.maxPendingPerProvider) {
         item.outcome = this.tooManyPending();
         continue;
       }
-      confirmed.add(request.claimId);
-      const id = uuidv7();
-      const base = { id, claimId: request.claimId, providerId: provider.tenant, performed: request.performed };
-      if (!claim) {
-        pending.set(provider.tenant, (pending.get(provider.tenant) ?? 0) + 1);
-        rows.push({ ...base, outcome: 'pending', reasons: [] });
-        item.outcome = { confirmationId: id, claimId: request.claimId, outcome: 'pending', reasons: [] };
-        continue;
-      }
-      const { result, topic, event } = this.match(claim, id, request.performed);
-      rows.push({ ...base, outcome: result.outcome, reasons: result.reasons });
-      events.push({ topic, event });
-      item.outcome = result;
+      pending.set(provider.tenant, (pending.get(provider.tenant) ?? 0) + 1);
+      context.pendingBy.set(request.claimId, waiting.add(provider.tenant));
+      rows.push({ ...base, outcome: 'pending', reasons: [] });
+      item.outcome = {
+        status: 202,
+        body: { confirmationId: id, claimId: request.claimId, outcome: 'pending', reasons: [] },
+        replayed: false,
+      };
     }
     await this.repo.insertConfirmations(em, rows, events);
   }
 
-  /** A provider sees only its own confirmations; anyone else's is a 404, as if it did not exist. */
-  async get(id: string, provider: Principal): Promise<ConfirmationResult> {
-    const row = await this.repo.findConfirmation(this.dataSource.manager, id);
-    if (!row || row.provider_id !== provider.tenant) {
-      throw new DomainError('CONFIRMATION.NOT_FOUND', 'not-found', `No confirmation ${id}`);
+  /** Why the claim's own provider may not confirm it now, if it may not. */
+  private refusalForOwnClaim(context: ConfirmationContext, claimId: string): DomainError | undefined {
+    if (context.decided.has(claimId)) {
+      return new DomainError(
+        'CONFIRMATION.ALREADY_RECORDED',
+        'conflict',
+        `Claim ${claimId} already has a confirmation`,
+      );
     }
-    return toResult(row);
+    if (context.cancelled.has(claimId)) {
+      return new DomainError('CONFIRMATION.CLAIM_CANCELLED', 'conflict', `The insurer cancelled claim ${claimId}`);
+    }
+    return undefined;
   }
 
   /**
    * Called when claims arrive: decides the confirmations that were waiting for them, in a few statements for all.
-   * One posted by a provider the claim does not name is discarded without an event, so nobody can decide another
-   * provider's claim early.
+   * The claim's own provider's is matched (or cancelled, if the claim's cancellation came first); any other
+   * provider's is discarded with a reason only that provider can read, and without an event, so nobody can decide
+   * another provider's claim.
    */
   async decidePendingFor(em: EntityManager, claims: readonly KnownClaim[]): Promise<void> {
     const byId = new Map(claims.map((c) => [c.claim_id, c]));
     const pending = await this.repo.pendingFor(em, [...byId.keys()]);
     if (pending.length === 0) return;
-    const decided: { id: string; outcome: 'verified' | 'rejected'; reasons: unknown }[] = [];
-    const discarded: string[] = [];
+    const settled: { id: string; outcome: Exclude<ConfirmationOutcome, 'pending'>; reasons: unknown }[] = [];
     const events: { topic: TopicName; event: CloudEvent }[] = [];
     for (const confirmation of pending) {
       const claim = byId.get(confirmation.claim_id)!;
       if (confirmation.provider_id !== claim.provider_id) {
-        this.logger.warn(
-          `discarding confirmation ${confirmation.id}: ${confirmation.provider_id} is not the claim's provider`,
-        );
-        discarded.push(confirmation.id);
+        settled.push({ id: confirmation.id, outcome: 'discarded', reasons: [NOT_CLAIM_PROVIDER] });
+        continue;
+      }
+      if (confirmation.cancelled) {
+        settled.push({ id: confirmation.id, outcome: 'cancelled', reasons: [CLAIM_CANCELLED] });
         continue;
       }
       const { result, topic, event } = this.match(claim, confirmation.id, confirmation.performed);
-      decided.push({
-        id: confirmation.id,
-        outcome: result.outcome as 'verified' | 'rejected',
-        reasons: result.reasons,
-      });
+      settled.push({ id: confirmation.id, outcome: result.outcome, reasons: result.reasons });
       events.push({ topic, event });
     }
-    await this.repo.settlePending(em, decided, discarded);
+    await this.repo.settlePending(em, settled);
     await this.outbox.addBuilt(em, events);
   }
 
@@ -179,16 +266,12 @@ export class ConfirmTreatmentService {
     );
   }
 
-  private claimNotFound(claimId: string): DomainError {
-    return new DomainError('CLAIM.NOT_FOUND', 'not-found', `No claim ${claimId} names this provider`);
-  }
-
   /** The outcome of matching a confirmation against its claim, and the event that announces it. */
   private match(
     claim: KnownClaim,
     confirmationId: string,
     performed: PerformedTreatment[],
-  ): { result: ConfirmationResult; topic: TopicName; event: CloudEvent } {
+  ): { result: ConfirmationResult & { outcome: 'verified' | 'rejected' }; topic: TopicName; event: CloudEvent } {
     const match = matchTreatments(claim.items, performed);
     const now = new Date();
     const common = {
@@ -217,4 +300,13 @@ export class ConfirmTreatmentService {
       }),
     };
   }
+}
+
+function keyReused(): DomainError {
+  return new DomainError(
+    'IDEMPOTENCY.KEY_REUSED',
+    'unprocessable',
+    'This Idempotency-Key was used with a different request body',
+    [{ pointer: '/headers/idempotency-key', detail: 'use a new key for a different request' }],
+  );
 }

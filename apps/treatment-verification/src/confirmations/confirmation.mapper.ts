@@ -1,0 +1,47 @@
+import { ConfirmationOutcome, ConfirmationRow, KnownClaim } from './confirmations.repository';
+import { ConfirmationReason } from './confirmation-reasons';
+
+/** A confirmation as its provider reads it. */
+export interface ConfirmationDto {
+  confirmationId: string;
+  claimId: string;
+  outcome: ConfirmationOutcome;
+  reasons: ConfirmationReason[];
+  postedAt: string;
+  /** When it was decided or ended; null while pending. */
+  decidedAt: string | null;
+}
+
+export function toConfirmationDto(row: ConfirmationRow): ConfirmationDto {
+  return {
+    confirmationId: row.id,
+    claimId: row.claim_id,
+    outcome: row.outcome,
+    reasons: row.reasons,
+    postedAt: row.created_at.toISOString(),
+    decidedAt: row.decided_at ? row.decided_at.toISOString() : null,
+  };
+}
+
+/** A claim naming the provider that waits for its confirmation: the lines to confirm. */
+export interface AwaitingClaimDto {
+  claimId: string;
+  insurerId: string;
+  receivedAt: string;
+  items: { sequence: number; system: string; code: string; quantity: number; servicedDate: string }[];
+}
+
+export function toAwaitingClaimDto(claim: KnownClaim & { received_at: Date }): AwaitingClaimDto {
+  return {
+    claimId: claim.claim_id,
+    insurerId: claim.insurer_id,
+    receivedAt: claim.received_at.toISOString(),
+    items: claim.items.map(({ sequence, system, code, quantity, servicedDate }) => ({
+      sequence,
+      system,
+      code,
+      quantity,
+      servicedDate,
+    })),
+  };
+}
