@@ -330,6 +330,21 @@ describe(ConfirmTreatmentService.name, () => {
       });
     });
 
+    it('documents the worklist, the listing and the required Idempotency-Key in the OpenAPI document', async () => {
+      const doc = (await (await fetch(system.url('treatment-verification', '/docs-json'))).json()) as {
+        paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean }[] }>>;
+      };
+      const params = (path: string, method: string) =>
+        (doc.paths[path][method].parameters ?? []).map((p) => `${p.in}:${p.name}:${p.required === true}`);
+      expect(params('/v1/confirmations', 'post')).toContain('header:Idempotency-Key:true');
+      expect(params('/v1/confirmations', 'get')).toEqual(
+        expect.arrayContaining(['query:outcome:false', 'query:postedFrom:false', 'query:cursor:false']),
+      );
+      expect(params('/v1/worklist', 'get')).toEqual(
+        expect.arrayContaining(['query:limit:false', 'query:cursor:false']),
+      );
+    });
+
     it.each([
       ['/v1/confirmations?outcome=approved', '/outcome/0'],
       ['/v1/confirmations?limit=201', '/limit'],
