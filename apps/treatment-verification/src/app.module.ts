@@ -16,8 +16,15 @@ import { AwaitingConfirmationHttpController } from './confirmations/awaiting-con
 import { PendingConfirmationsExpiry } from './confirmations/expire-pending/pending-confirmations.expiry';
 import { ClaimsSubmittedConsumer } from './confirmations/track-claims/claims-submitted.consumer';
 import { ClaimsCancelledConsumer } from './confirmations/track-claims/claims-cancelled.consumer';
+import { AttestationsRepository } from './attestations/attestations.repository';
+import { SignaturePolicy, SIGNATURES_REQUIRED_BY_DEFAULT } from './attestations/signature-policy';
+import { ProviderKeysHttpController } from './attestations/provider-keys.http.controller';
+import { AttestationPolicyHttpController } from './attestations/attestation-policy.http.controller';
 
-/** treatment-verification: providers confirm what they performed; matched claims become verified. */
+/**
+ * treatment-verification: providers confirm what they performed, signed with keys ops register; matched claims
+ * become verified.
+ */
 @Module({})
 export class TreatmentVerificationModule {
   static forRoot(config: ServiceConfig): DynamicModule {
@@ -38,12 +45,17 @@ export class TreatmentVerificationModule {
         ConfirmTreatmentHttpController,
         ReadConfirmationsHttpController,
         AwaitingConfirmationHttpController,
+        ProviderKeysHttpController,
+        AttestationPolicyHttpController,
         ClaimsSubmittedConsumer,
         ClaimsCancelledConsumer,
       ],
       providers: [
         ConfirmationsRepository,
         ConfirmTreatmentService,
+        AttestationsRepository,
+        SignaturePolicy,
+        { provide: SIGNATURES_REQUIRED_BY_DEFAULT, useValue: config.signedConfirmationsRequiredByDefault },
         { provide: MAX_PENDING_PER_PROVIDER, useValue: config.pendingConfirmations.maxPerProvider },
         {
           provide: PendingConfirmationsExpiry,

@@ -40,6 +40,8 @@ const Env = z.object({
   CLAIM_QUEUE_MAX: z.coerce.number().int().positive().default(1024),
   PENDING_CONFIRMATIONS_MAX_PER_PROVIDER: z.coerce.number().int().positive().default(10_000),
   PENDING_CONFIRMATION_TTL_HOURS: hours.default(720),
+  /** Unset: required with NODE_ENV=production, optional otherwise. */
+  CONFIRMATION_SIGNATURES_REQUIRED: z.enum(['true', 'false']).optional(),
   KAFKA_BROKERS: z.string().min(1).default(DEFAULT_KAFKA_BROKERS),
   KAFKA_GROUP_PREFIX: z.string().min(1).default('claimchain'),
   KAFKA_SSL: z.enum(['true', 'false']).default('false'),
@@ -110,6 +112,8 @@ export type ServiceConfig = {
   claimQueueMax: number;
   /** treatment-verification: confirmations that arrived before their claim. */
   pendingConfirmations: { maxPerProvider: number; ttlMs: number };
+  /** treatment-verification: whether a confirmation must be signed for an insurer that set no policy of its own. */
+  signedConfirmationsRequiredByDefault: boolean;
   kafkaBrokers: string[];
   /** TLS and SASL towards the brokers; both off by default (the local broker is plaintext). */
   kafkaSecurity: KafkaSecurity;
@@ -201,6 +205,8 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       maxPerProvider: e.PENDING_CONFIRMATIONS_MAX_PER_PROVIDER,
       ttlMs: e.PENDING_CONFIRMATION_TTL_HOURS * HOUR_MS,
     },
+    signedConfirmationsRequiredByDefault:
+      (e.CONFIRMATION_SIGNATURES_REQUIRED ?? String(env.NODE_ENV === 'production')) === 'true',
     kafkaBrokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()),
     kafkaSecurity: kafkaSecurityOf(e),
     kafkaClientId: service,

@@ -8,3 +8,4 @@ export * from './events/ledger.events';
 export * from './events/payout.events';
 export * from './events/policy.events';
 export * from './receipt';
+export * from './treatment-attestation';

@@ -6,7 +6,7 @@ import { MatchReason } from './confirm-treatment/treatment-matcher';
  * another provider, so no answer tells a provider that someone else's claim exists.
  */
 export interface EndReason {
-  code: 'NOT_CLAIM_PROVIDER' | 'CLAIM_NOT_RECEIVED' | 'CLAIM_CANCELLED';
+  code: 'NOT_CLAIM_PROVIDER' | 'CLAIM_NOT_RECEIVED' | 'CLAIM_CANCELLED' | 'SIGNATURE_REQUIRED';
   message: string;
 }
 
@@ -21,6 +21,12 @@ export const NOT_CLAIM_PROVIDER: EndReason = {
 export const CLAIM_CANCELLED: EndReason = {
   code: 'CLAIM_CANCELLED',
   message: 'The insurer cancelled the claim; this confirmation releases no payment',
+};
+
+/** A confirmation posted unsigned before its claim, whose insurer turned out to require a signature. */
+export const SIGNATURE_REQUIRED: EndReason = {
+  code: 'SIGNATURE_REQUIRED',
+  message: "The claim's insurer requires a signed confirmation (attestation); confirm again with one",
 };
 
 export function claimNotReceived(ttlMs: number): EndReason {

@@ -1,3 +1,4 @@
+import { Attestation } from '@claimchain/contracts';
 import { ConfirmationOutcome, ConfirmationRow, KnownClaim } from './confirmations.repository';
 import { ConfirmationReason } from './confirmation-reasons';
 
@@ -10,6 +11,8 @@ export interface ConfirmationDto {
   postedAt: string;
   /** When it was decided or ended; null while pending. */
   decidedAt: string | null;
+  /** The signed attestation it carried, and its hash (what treatments.verified.v1 commits to); null if unsigned. */
+  attestation: (Attestation & { hash: string }) | null;
 }
 
 export function toConfirmationDto(row: ConfirmationRow): ConfirmationDto {
@@ -20,6 +23,7 @@ export function toConfirmationDto(row: ConfirmationRow): ConfirmationDto {
     reasons: row.reasons,
     postedAt: row.created_at.toISOString(),
     decidedAt: row.decided_at ? row.decided_at.toISOString() : null,
+    attestation: row.attestation && row.attestation_hash ? { ...row.attestation, hash: row.attestation_hash } : null,
   };
 }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { lockInOrder, outboxInsert, RetentionRule } from '@claimchain/messaging';
-import { ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/contracts';
+import { Attestation, ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/contracts';
 import { PerformedTreatment } from './confirm-treatment/treatment-matcher';
 import { ConfirmationReason, EndReason } from './confirmation-reasons';
 
@@ -27,6 +27,8 @@ export interface NewConfirmation {
   outcome: ConfirmationOutcome;
   performed: unknown;
   reasons: unknown;
+  attestation?: Attestation;
+  attestationHash?: string;
 }
 
 export interface ConfirmationRow {
@@ -38,6 +40,8 @@ export interface ConfirmationRow {
   reasons: ConfirmationReason[];
   created_at: Date;
   decided_at: Date | null;
+  attestation: Attestation | null;
+  attestation_hash: string | null;
 }
 
 /** A pending confirmation of claims that are arriving, and whether that claim was already cancelled. */
@@ -58,7 +62,8 @@ const CLAIM_LOCK_PREFIX = 'confirm:';
 /** Taken with try-lock by the expiry sweep, so it skips a confirmation whose claim is being decided right now. */
 export const CLAIM_TRY_LOCK = `pg_try_advisory_xact_lock(hashtext('${CLAIM_LOCK_PREFIX}' || claim_id::text))`;
 
-const ROW = `id::text, claim_id::text, provider_id, outcome, performed, reasons, created_at, decided_at`;
+const ROW = `id::text, claim_id::text, provider_id, outcome, performed, reasons, created_at, decided_at, attestation,
+  attestation_hash`;
 
 /**
  * Discarded and expired confirmations stay readable by their provider for `keepMs` after they ended, then go.
@@ -217,11 +222,13 @@ export class ConfirmationsRepository {
     const outbox = events.length > 0 ? outboxInsert(events, 2) : undefined;
     await em.query(
       `WITH inserted AS (
-         INSERT INTO confirmations (id, claim_id, provider_id, outcome, performed, reasons, decided_at)
+         INSERT INTO confirmations
+           (id, claim_id, provider_id, outcome, performed, reasons, decided_at, attestation, attestation_hash)
          SELECT f.id, f."claimId", f."providerId", f.outcome, f.performed, f.reasons,
-                CASE WHEN f.outcome = 'pending' THEN NULL ELSE now() END
+                CASE WHEN f.outcome = 'pending' THEN NULL ELSE now() END, f.attestation, f."attestationHash"
            FROM jsonb_to_recordset($1::jsonb)
-             AS f(id uuid, "claimId" uuid, "providerId" text, outcome text, performed jsonb, reasons jsonb)
+             AS f(id uuid, "claimId" uuid, "providerId" text, outcome text, performed jsonb, reasons jsonb,
+                  attestation jsonb, "attestationHash" text)
          RETURNING 1)
        ${outbox ? `, ${outbox.cte} ${outbox.notify}` : 'SELECT count(*) FROM inserted'}`,
       [JSON.stringify(confirmations), ...(outbox?.params ?? [])],

@@ -6,6 +6,7 @@ import { Confirmations1732400000001 } from './migrations/1732400000001-confirmat
 import { PendingConfirmations1732400000002 } from './migrations/1732400000002-pending-confirmations';
 import { PendingConfirmationsIndex1733400000100 } from './migrations/1733400000100-pending-confirmations-index';
 import { ConfirmationsPerProvider1733500000000 } from './migrations/1733500000000-confirmations-per-provider';
+import { Attestations1733500000100 } from './migrations/1733500000100-attestations';
 
 /**
  * treatment-verification's own database. Schema changes only through these migrations. The service passes its
@@ -25,6 +26,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       IdempotencyKeys1732400000010,
       IdempotencyKeysCreatedAt1733400000010,
       ConfirmationsPerProvider1733500000000,
+      Attestations1733500000100,
     ],
     ...postgresDriverOptions(postgres),
   };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH, IsoDate } from '@claimchain/contracts';
+import { Attestation, CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH, IsoDate } from '@claimchain/contracts';
 
 export const ConfirmTreatmentRequest = z.object({
   claimId: z.string().uuid(),
@@ -14,5 +14,10 @@ export const ConfirmTreatmentRequest = z.object({
     )
     .min(1)
     .max(500),
+  /**
+   * The provider's Ed25519 signature over this confirmation's statement (ADR 13: `npm run sign-confirmation` makes
+   * one); required when the claim's insurer requires signed confirmations.
+   */
+  attestation: Attestation.optional(),
 });
 export type ConfirmTreatmentRequest = z.infer<typeof ConfirmTreatmentRequest>;

@@ -1,7 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
+import {
+  attestationHash,
+  CloudEvent,
+  TopicName,
+  Topics,
+  treatmentStatement,
+  verifyTreatmentStatement,
+} from '@claimchain/contracts';
 import {
   claimKeys,
   DomainError,
@@ -20,7 +27,9 @@ import {
   KnownClaim,
   NewConfirmation,
 } from '../confirmations.repository';
-import { CLAIM_CANCELLED, ConfirmationReason, NOT_CLAIM_PROVIDER } from '../confirmation-reasons';
+import { AttestationsRepository } from '../../attestations/attestations.repository';
+import { SignaturePolicy } from '../../attestations/signature-policy';
+import { CLAIM_CANCELLED, ConfirmationReason, NOT_CLAIM_PROVIDER, SIGNATURE_REQUIRED } from '../confirmation-reasons';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
 import { matchTreatments, PerformedTreatment } from './treatment-matcher';
 
@@ -30,6 +39,8 @@ export const TREATMENT_VERIFICATION_SOURCE = 'claimchain/treatment-verification'
 export const MAX_PENDING_PER_PROVIDER = Symbol('MAX_PENDING_PER_PROVIDER');
 /** What a provider over the bound is told to wait: claims usually arrive within seconds of their confirmations. */
 const PENDING_RETRY_AFTER_SECONDS = 60;
+/** How far in the future an attestation's signing time may lie: the provider's clock may run a little ahead. */
+const SIGNED_AT_SKEW_MS = 5 * 60_000;
 
 export interface ConfirmationResult {
   confirmationId: string;
@@ -73,6 +84,8 @@ export class ConfirmTreatmentService {
     private readonly dataSource: DataSource,
     private readonly repo: ConfirmationsRepository,
     private readonly outbox: OutboxWriter,
+    private readonly attestations: AttestationsRepository,
+    private readonly signaturePolicy: SignaturePolicy,
     @Inject(MAX_PENDING_PER_PROVIDER) private readonly maxPendingPerProvider: number,
   ) {}
 
@@ -158,11 +171,18 @@ export class ConfirmTreatmentService {
   }
 
   /** Decides requests whose keys are new, in order, and records what they create in one statement. */
-  private async decide(em: EntityManager, items: ConfirmationRequest[]): Promise<void> {
+  private async decide(em: EntityManager, all: ConfirmationRequest[]): Promise<void> {
+    // Signatures first: whether one verifies never depends on the claim, so it tells nothing about the claim.
+    const hashes = await this.checkAttestations(em, all);
+    const items = all.filter((i) => !i.outcome);
     if (items.length === 0) return;
     const context = await this.repo.confirmationContext(em, [...new Set(items.map((i) => i.request.claimId))]);
     const ownClaim = (i: ConfirmationRequest) =>
       context.claims.get(i.request.claimId)?.provider_id === i.provider.tenant;
+    const signatureRequired = await this.signaturePolicy.requiredFor(
+      em,
+      items.filter(ownClaim).map((i) => context.claims.get(i.request.claimId)!.insurer_id),
+    );
     const pending = await this.repo.pendingCounts(em, [
       ...new Set(items.filter((i) => !ownClaim(i)).map((i) => i.provider.tenant)),
     ]);
@@ -171,14 +191,25 @@ export class ConfirmTreatmentService {
     for (const item of items) {
       const { request, provider } = item;
       const id = uuidv7();
-      const base = { id, claimId: request.claimId, providerId: provider.tenant, performed: request.performed };
+      const hash = hashes.get(item);
+      const base = {
+        id,
+        claimId: request.claimId,
+        providerId: provider.tenant,
+        performed: request.performed,
+        attestation: request.attestation,
+        attestationHash: hash,
+      };
       if (ownClaim(item)) {
-        const refusal = this.refusalForOwnClaim(context, request.claimId);
+        const claim = context.claims.get(request.claimId)!;
+        const refusal =
+          this.refusalForOwnClaim(context, request.claimId) ??
+          (signatureRequired(claim.insurer_id) && !hash ? signatureRequiredError() : undefined);
         if (refusal) {
           item.outcome = refusal;
           continue;
         }
-        const { result, topic, event } = this.match(context.claims.get(request.claimId)!, id, request.performed);
+        const { result, topic, event } = this.match(claim, id, request.performed, hash);
         context.decided.add(request.claimId);
         rows.push({ ...base, outcome: result.outcome, reasons: result.reasons });
         events.push({ topic, event });
@@ -211,6 +242,58 @@ export class ConfirmTreatmentService {
     await this.repo.insertConfirmations(em, rows, events);
   }
 
+  /**
+   * Verifies each signed request's attestation against the caller's registered key, in one query for the batch;
+   * a request whose attestation fails gets its refusal (unknown or revoked key, a signature that does not verify:
+   * another key, or the confirmation altered after signing, a signing time in the future). Returns the hash of each
+   * attestation that verified.
+   */
+  private async checkAttestations(
+    em: EntityManager,
+    items: readonly ConfirmationRequest[],
+  ): Promise<Map<ConfirmationRequest, string>> {
+    const signed = items.filter((i) => i.request.attestation);
+    const keys = await this.attestations.keysFor(
+      em,
+      signed.map((i) => ({ providerId: i.provider.tenant, keyId: i.request.attestation!.keyId })),
+    );
+    const hashes = new Map<ConfirmationRequest, string>();
+    for (const item of signed) {
+      const attestation = item.request.attestation!;
+      const key = keys.get(`${item.provider.tenant}\0${attestation.keyId}`);
+      const statement = treatmentStatement({
+        claimId: item.request.claimId,
+        providerId: item.provider.tenant,
+        performed: item.request.performed,
+        signedAt: attestation.signedAt,
+      });
+      if (!key) {
+        item.outcome = attestationRefused(
+          'CONFIRMATION.SIGNATURE_KEY_UNKNOWN',
+          '/attestation/keyId',
+          'not a key registered for this provider',
+        );
+      } else if (key.revoked_at) {
+        item.outcome = attestationRefused(
+          'CONFIRMATION.SIGNATURE_KEY_REVOKED',
+          '/attestation/keyId',
+          `revoked at ${key.revoked_at.toISOString()}`,
+        );
+      } else if (Date.parse(attestation.signedAt) > Date.now() + SIGNED_AT_SKEW_MS) {
+        item.outcome = attestationRefused('CONFIRMATION.SIGNATURE_INVALID', '/attestation/signedAt', 'in the future');
+      } else if (!verifyTreatmentStatement(key.public_jwk, statement, attestation.signature)) {
+        item.outcome = attestationRefused(
+          'CONFIRMATION.SIGNATURE_INVALID',
+          '/attestation/signature',
+          'does not verify over this confirmation with this key: signed by another key, or altered after signing',
+        );
+      } else {
+        hashes.set(item, attestationHash(statement, attestation));
+      }
+    }
+    return hashes;
+  }
+
   /** Why the claim's own provider may not confirm it now, if it may not. */
   private refusalForOwnClaim(context: ConfirmationContext, claimId: string): DomainError | undefined {
     if (context.decided.has(claimId)) {
@@ -236,6 +319,10 @@ export class ConfirmTreatmentService {
     const byId = new Map(claims.map((c) => [c.claim_id, c]));
     const pending = await this.repo.pendingFor(em, [...byId.keys()]);
     if (pending.length === 0) return;
+    const signatureRequired = await this.signaturePolicy.requiredFor(
+      em,
+      claims.map((c) => c.insurer_id),
+    );
     const settled: { id: string; outcome: Exclude<ConfirmationOutcome, 'pending'>; reasons: unknown }[] = [];
     const events: { topic: TopicName; event: CloudEvent }[] = [];
     for (const confirmation of pending) {
@@ -248,7 +335,10 @@ export class ConfirmTreatmentService {
         settled.push({ id: confirmation.id, outcome: 'cancelled', reasons: [CLAIM_CANCELLED] });
         continue;
       }
-      const { result, topic, event } = this.match(claim, confirmation.id, confirmation.performed);
+      const { result, topic, event } =
+        signatureRequired(claim.insurer_id) && !confirmation.attestation_hash
+          ? this.reject(claim, confirmation.id, [SIGNATURE_REQUIRED])
+          : this.match(claim, confirmation.id, confirmation.performed, confirmation.attestation_hash ?? undefined);
       settled.push({ id: confirmation.id, outcome: result.outcome, reasons: result.reasons });
       events.push({ topic, event });
     }
@@ -266,40 +356,73 @@ export class ConfirmTreatmentService {
     );
   }
 
-  /** The outcome of matching a confirmation against its claim, and the event that announces it. */
   private match(
     claim: KnownClaim,
     confirmationId: string,
     performed: PerformedTreatment[],
-  ): { result: ConfirmationResult & { outcome: 'verified' | 'rejected' }; topic: TopicName; event: CloudEvent } {
+    attestationHash?: string,
+  ): Decision {
     const match = matchTreatments(claim.items, performed);
+    if (match.outcome === 'rejected') return this.reject(claim, confirmationId, match.reasons);
     const now = new Date();
-    const common = {
-      source: TREATMENT_VERIFICATION_SOURCE,
-      subject: claim.claim_id,
-      tenantid: claim.insurer_id,
-      time: now,
-    };
-    const base = { claimId: claim.claim_id, confirmationId, providerId: claim.provider_id };
-    if (match.outcome === 'verified') {
-      return {
-        result: { confirmationId, claimId: claim.claim_id, outcome: 'verified', reasons: [] },
-        topic: Topics.TreatmentsVerified,
-        event: buildEvent(Topics.TreatmentsVerified, {
-          ...common,
-          data: { ...base, items: match.items, verifiedAt: now.toISOString() },
-        }),
-      };
-    }
     return {
-      result: { confirmationId, claimId: claim.claim_id, outcome: 'rejected', reasons: match.reasons },
-      topic: Topics.TreatmentsRejected,
-      event: buildEvent(Topics.TreatmentsRejected, {
-        ...common,
-        data: { ...base, reasons: match.reasons, rejectedAt: now.toISOString() },
+      result: { confirmationId, claimId: claim.claim_id, outcome: 'verified', reasons: [] },
+      topic: Topics.TreatmentsVerified,
+      event: buildEvent(Topics.TreatmentsVerified, {
+        ...eventCommon(claim, now),
+        data: {
+          claimId: claim.claim_id,
+          confirmationId,
+          providerId: claim.provider_id,
+          items: match.items,
+          verifiedAt: now.toISOString(),
+          ...(attestationHash ? { attestationHash } : {}),
+        },
       }),
     };
   }
+
+  private reject(claim: KnownClaim, confirmationId: string, reasons: ConfirmationReason[]): Decision {
+    const now = new Date();
+    return {
+      result: { confirmationId, claimId: claim.claim_id, outcome: 'rejected', reasons },
+      topic: Topics.TreatmentsRejected,
+      event: buildEvent(Topics.TreatmentsRejected, {
+        ...eventCommon(claim, now),
+        data: {
+          claimId: claim.claim_id,
+          confirmationId,
+          providerId: claim.provider_id,
+          reasons,
+          rejectedAt: now.toISOString(),
+        },
+      }),
+    };
+  }
+}
+
+/** The outcome of matching a confirmation against its claim, and the event that announces it. */
+interface Decision {
+  result: ConfirmationResult & { outcome: 'verified' | 'rejected' };
+  topic: TopicName;
+  event: CloudEvent;
+}
+
+function eventCommon(claim: KnownClaim, now: Date) {
+  return { source: TREATMENT_VERIFICATION_SOURCE, subject: claim.claim_id, tenantid: claim.insurer_id, time: now };
+}
+
+function attestationRefused(code: string, pointer: string, detail: string): DomainError {
+  return new DomainError(code, 'unprocessable', "The confirmation's attestation was refused", [{ pointer, detail }]);
+}
+
+function signatureRequiredError(): DomainError {
+  return new DomainError(
+    'CONFIRMATION.SIGNATURE_REQUIRED',
+    'unprocessable',
+    "The claim's insurer requires a signed confirmation",
+    [{ pointer: '/attestation', detail: 'sign the confirmation with a key registered for this provider' }],
+  );
 }
 
 function keyReused(): DomainError {
