@@ -214,6 +214,7 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
       ['a confirmation altered after signing', 'CONFIRMATION.SIGNATURE_INVALID', '/attestation/signature'],
       ['another key than the one it names', 'CONFIRMATION.SIGNATURE_INVALID', '/attestation/signature'],
       ['a revoked key', 'CONFIRMATION.SIGNATURE_KEY_REVOKED', '/attestation/keyId'],
+      ['a signing time an hour ahead', 'CONFIRMATION.SIGNATURE_INVALID', '/attestation/signedAt'],
     ])('refuses a confirmation signed with %s (%s, naming %s)', async (what, code, pointer) => {
       const clinic = provider();
       const key = newKeyFile();
@@ -229,6 +230,10 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
         body = { ...body, attestation: { ...signed(other.file, clinic, claimId).attestation, keyId: key.keyId } };
       }
       if (what === 'a revoked key') expect((await revoke(clinic, key.keyId)).status).toBe(200);
+      if (what === 'a signing time an hour ahead') {
+        const signedAt = new Date(Date.now() + 3_600_000).toISOString();
+        body = signConfirmation({ keyFile: key.file, providerId: clinic, claimId, performed: PERFORMED, signedAt });
+      }
 
       const res = await post(clinic, body);
       expect(res.status).toBe(422);
