@@ -1,8 +1,8 @@
 /**
  * A provider's signing tool for treatment confirmations (ADR 13):
- *   npm run sign-confirmation -- keygen --out clinic.key
- *     writes a new Ed25519 private key (PKCS#8 PEM, mode 600) and prints the public JWK and its key id, which ops
- *     register with POST /v1/providers/<provider>/keys.
+ *   npm run sign-confirmation -- keygen --provider <provider id> --out clinic.key
+ *     writes a new Ed25519 private key (PKCS#8 PEM, mode 600) and prints the public JWK and its key id: the body ops
+ *     register it with (POST /v1/provider-keys).
  *   npm run sign-confirmation -- sign --key clinic.key --provider <provider id> --claim <claim id> \
  *       --performed '[{"system": "...", "code": "99213", "quantity": 1, "performedAt": "2026-11-20"}]'
  *     prints the POST /v1/confirmations body with its `attestation`.
@@ -18,14 +18,17 @@ import {
   AttestedTreatment,
 } from '@claimchain/contracts';
 
-const USAGE = `usage: npm run sign-confirmation -- keygen --out <private key file>
+const USAGE = `usage: npm run sign-confirmation -- keygen --provider <provider id> --out <private key file>
        npm run sign-confirmation -- sign --key <private key file> --provider <provider id> --claim <claim id> --performed '<JSON array>'`;
 
-export function keygen(out: string): { keyId: string; publicKeyJwk: Ed25519PublicJwk } {
+export function keygen(
+  out: string,
+  providerId?: string,
+): { providerId?: string; keyId: string; publicKeyJwk: Ed25519PublicJwk } {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   writeFileSync(out, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
   const jwk = publicKey.export({ format: 'jwk' }) as Ed25519PublicJwk;
-  return { keyId: ed25519KeyId(jwk), publicKeyJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x } };
+  return { providerId, keyId: ed25519KeyId(jwk), publicKeyJwk: { kty: jwk.kty, crv: jwk.crv, x: jwk.x } };
 }
 
 export function signConfirmation(args: {
@@ -61,8 +64,8 @@ function main(): number {
       performed: { type: 'string' },
     },
   });
-  if (positionals[0] === 'keygen' && values.out) {
-    process.stdout.write(`${JSON.stringify(keygen(values.out))}\n`);
+  if (positionals[0] === 'keygen' && values.out && values.provider) {
+    process.stdout.write(`${JSON.stringify(keygen(values.out, values.provider))}\n`);
     return 0;
   }
   if (positionals[0] === 'sign' && values.key && values.provider && values.claim && values.performed) {

@@ -39,19 +39,19 @@ describe('a claim paid on a signed attestation', () => {
     const { publicKeyJwk } = keygen(keyFile);
     expect(
       (
-        await fetch(tv(`/v1/providers/${providerId}/keys`), {
+        await fetch(tv('/v1/provider-keys'), {
           method: 'POST',
           headers: { ...ops, ...newKey() },
-          body: JSON.stringify({ publicKeyJwk }),
+          body: JSON.stringify({ providerId, publicKeyJwk }),
         })
       ).status,
     ).toBe(201);
     expect(
       (
-        await fetch(tv(`/v1/insurers/${insurerId}/attestation-policy`), {
+        await fetch(tv('/v1/attestation-policies'), {
           method: 'PUT',
           headers: ops,
-          body: JSON.stringify({ signatureRequired: true }),
+          body: JSON.stringify({ insurerId, signatureRequired: true }),
         })
       ).status,
     ).toBe(200);

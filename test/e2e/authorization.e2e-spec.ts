@@ -138,6 +138,39 @@ describe('authorization matrix', () => {
       path: () => confirmationLocation,
       allowed: { 'provider:clinic-a': 200, 'provider:clinic-b': 404 },
     },
+    {
+      name: 'list confirmations',
+      service: 'treatment-verification',
+      method: 'GET',
+      path: () => '/v1/confirmations',
+      allowed: { 'provider:clinic-a': 200, 'provider:clinic-b': 200 },
+    },
+    {
+      name: 'read the worklist',
+      service: 'treatment-verification',
+      method: 'GET',
+      path: () => '/v1/worklist',
+      allowed: { 'provider:clinic-a': 200, 'provider:clinic-b': 200 },
+    },
+    {
+      name: 'register a provider key',
+      service: 'treatment-verification',
+      method: 'POST',
+      path: () => '/v1/provider-keys',
+      // RFC 8037's example Ed25519 public key.
+      body: () => ({
+        providerId: 'clinic-a',
+        publicKeyJwk: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+      }),
+      allowed: { 'ops:ops-1': 201 },
+    },
+    {
+      name: 'list a provider’s keys',
+      service: 'treatment-verification',
+      method: 'GET',
+      path: () => '/v1/provider-keys?providerId=clinic-a',
+      allowed: { 'ops:ops-1': 200 },
+    },
   ];
 
   for (const c of cases) {

@@ -46,7 +46,7 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
     ds = system.app('treatment-verification').get(DataSource);
     producer = createKafka('attestations-int-spec', process.env.KAFKA_BROKERS!.split(',')).producer();
     await producer.connect();
-    const res = await ops('PUT', `/v1/insurers/${STRICT_INSURER}/attestation-policy`, { signatureRequired: true });
+    const res = await ops('PUT', '/v1/attestation-policies', { insurerId: STRICT_INSURER, signatureRequired: true });
     expect(await res.json()).toEqual({ insurerId: STRICT_INSURER, signatureRequired: true, source: 'insurer' });
   });
 
@@ -71,8 +71,8 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   const register = async (providerId: string, key: ReturnType<typeof newKeyFile>) =>
-    ops('POST', `/v1/providers/${providerId}/keys`, { publicKeyJwk: key.publicKeyJwk });
-  const revoke = (providerId: string, keyId: string) => ops('POST', `/v1/providers/${providerId}/keys/${keyId}/revoke`);
+    ops('POST', '/v1/provider-keys', { providerId, publicKeyJwk: key.publicKeyJwk });
+  const revoke = (keyId: string) => ops('POST', `/v1/provider-keys/${keyId}/revoke`);
   const post = async (as: string, body: unknown) =>
     fetch(system.url('treatment-verification', '/v1/confirmations'), {
       method: 'POST',
@@ -124,21 +124,35 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
       expect(first.status).toBe(201);
       expect(await first.json()).toMatchObject({ keyId: key.keyId, status: 'active', revokedAt: null });
       expect((await register(clinic, key)).status).toBe(200);
-      const listed = (await (await ops('GET', `/v1/providers/${clinic}/keys`)).json()) as { items: unknown[] };
+      const listed = (await (await ops('GET', `/v1/provider-keys?providerId=${clinic}`)).json()) as {
+        items: unknown[];
+      };
       expect(listed.items).toEqual([expect.objectContaining({ keyId: key.keyId, publicKeyJwk: key.publicKeyJwk })]);
 
-      const asProvider = await fetch(system.url('treatment-verification', `/v1/providers/${clinic}/keys`), {
+      const asProvider = await fetch(system.url('treatment-verification', `/v1/provider-keys?providerId=${clinic}`), {
         headers: await system.as('provider', clinic),
       });
       expect(asProvider.status).toBe(403);
     });
 
     it('refuses a key that is not an Ed25519 JWK, naming the field', async () => {
-      const res = await ops('POST', `/v1/providers/${provider()}/keys`, {
+      const res = await ops('POST', '/v1/provider-keys', {
+        providerId: provider(),
         publicKeyJwk: { kty: 'EC', crv: 'P-256', x: 'a', y: 'b' },
       });
       expect(res.status).toBe(400);
       expect((await problem(res)).errors.map((e) => e.pointer)).toContain('/publicKeyJwk/kty');
+    });
+
+    it('refuses a key id that is not the key’s thumbprint, naming it', async () => {
+      const key = newKeyFile();
+      const res = await ops('POST', '/v1/provider-keys', {
+        providerId: provider(),
+        publicKeyJwk: key.publicKeyJwk,
+        keyId: newKeyFile().keyId,
+      });
+      expect(res.status).toBe(400);
+      expect((await problem(res)).errors.map((e) => e.pointer)).toEqual(['/keyId']);
     });
   });
 
@@ -171,10 +185,10 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
       const keyFile = join(dir, 'cli.pem');
       const tsx = (args: string[]) =>
         run(process.execPath, ['--import', 'tsx', 'scripts/sign-confirmation.ts', ...args], { cwd: ROOT });
-      const { keyId, publicKeyJwk } = JSON.parse((await tsx(['keygen', '--out', keyFile])).stdout) as ReturnType<
-        typeof keygen
-      >;
-      expect((await ops('POST', `/v1/providers/${clinic}/keys`, { publicKeyJwk })).status).toBe(201);
+      // keygen prints the registration body.
+      const registration = (await tsx(['keygen', '--provider', clinic, '--out', keyFile])).stdout;
+      const { keyId } = JSON.parse(registration) as ReturnType<typeof keygen>;
+      expect((await ops('POST', '/v1/provider-keys', JSON.parse(registration))).status).toBe(201);
       const claimId = await claimArrives(clinic);
       const { stdout } = await tsx([
         'sign',
@@ -229,7 +243,7 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
       if (what === 'another key than the one it names') {
         body = { ...body, attestation: { ...signed(other.file, clinic, claimId).attestation, keyId: key.keyId } };
       }
-      if (what === 'a revoked key') expect((await revoke(clinic, key.keyId)).status).toBe(200);
+      if (what === 'a revoked key') expect((await revoke(key.keyId)).status).toBe(200);
       if (what === 'a signing time an hour ahead') {
         const signedAt = new Date(Date.now() + 3_600_000).toISOString();
         body = signConfirmation({ keyFile: key.file, providerId: clinic, claimId, performed: PERFORMED, signedAt });
@@ -264,8 +278,8 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
     const current = newKeyFile();
     await register(clinic, old);
     await register(clinic, current);
-    expect((await revoke(clinic, old.keyId)).status).toBe(200);
-    const listed = (await (await ops('GET', `/v1/providers/${clinic}/keys`)).json()) as {
+    expect((await revoke(old.keyId)).status).toBe(200);
+    const listed = (await (await ops('GET', `/v1/provider-keys?providerId=${clinic}`)).json()) as {
       items: { keyId: string; status: string }[];
     };
     expect(Object.fromEntries(listed.items.map((k) => [k.keyId, k.status]))).toEqual({
@@ -277,7 +291,11 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
     expect((await post(clinic, signed(current.file, clinic, claimId))).status).toBe(201);
     // A revoked key cannot come back.
     expect((await register(clinic, old)).status).toBe(409);
-    expect((await revoke(clinic, newKeyFile().keyId)).status).toBe(404);
+    expect((await revoke(newKeyFile().keyId)).status).toBe(404);
+    // A key belongs to one provider.
+    const taken = await register(provider(), current);
+    expect(taken.status).toBe(409);
+    expect((await problem(taken)).code).toBe('PROVIDER_KEY.TAKEN');
   });
 
   it('rejects an unsigned confirmation that waited for a claim whose insurer requires a signature', async () => {

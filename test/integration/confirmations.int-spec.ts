@@ -194,6 +194,15 @@ describe(ConfirmTreatmentService.name, () => {
       expect(n).toBe(1);
     });
 
+    it('refuses a field it does not know rather than dropping it, naming it (the document says so)', async () => {
+      const res = await post(provider(), { claimId: uuidv7(), performed: [{ ...PERFORMED[0], modifier: '25' }] });
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({
+        code: 'CONFIRMATION.INVALID',
+        errors: [{ pointer: '/performed/0', detail: expect.stringContaining('modifier') }],
+      });
+    });
+
     it('refuses the key with another body (422) and a missing key (400), naming the header', async () => {
       const own = provider();
       const key = uuidv4();

@@ -12,20 +12,30 @@ export const ATTESTATION_TYPE = 'claimchain.treatment-attestation.v1';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-/** An Ed25519 public key as a JWK (RFC 8037): 32 bytes of `x`, base64url. */
-export const Ed25519PublicJwk = z.object({
-  kty: z.literal('OKP'),
-  crv: z.literal('Ed25519'),
-  x: z.string().length(43).regex(BASE64URL, 'base64url'),
-});
+/**
+ * An Ed25519 public key as a JWK (RFC 8037): 32 bytes of `x`, base64url. The optional members JWK tools commonly add
+ * are accepted (and must then say what an Ed25519 signing key is); anything else is refused.
+ */
+export const Ed25519PublicJwk = z
+  .object({
+    kty: z.literal('OKP'),
+    crv: z.literal('Ed25519'),
+    x: z.string().length(43).regex(BASE64URL, 'base64url'),
+    alg: z.literal('EdDSA').optional(),
+    use: z.literal('sig').optional(),
+    kid: z.string().max(256).optional(),
+  })
+  .strict();
 export type Ed25519PublicJwk = z.infer<typeof Ed25519PublicJwk>;
 
 /** What a confirmation carries beside its body: which key signed, when, and the signature (64 bytes, base64url). */
-export const Attestation = z.object({
-  keyId: z.string().length(43).regex(BASE64URL, 'base64url'),
-  signedAt: z.string().datetime({ offset: true }),
-  signature: z.string().length(86).regex(BASE64URL, 'base64url'),
-});
+export const Attestation = z
+  .object({
+    keyId: z.string().length(43).regex(BASE64URL, 'base64url'),
+    signedAt: z.string().datetime({ offset: true }),
+    signature: z.string().length(86).regex(BASE64URL, 'base64url'),
+  })
+  .strict();
 export type Attestation = z.infer<typeof Attestation>;
 
 export interface AttestedTreatment {

@@ -15,21 +15,21 @@ const KEY_ROW = `provider_id, key_id, public_jwk, registered_at, revoked_at`;
 /** The SQL of providers' attestation keys and insurers' attestation policies. */
 @Injectable()
 export class AttestationsRepository {
-  /** Registers a key; an existing row (active or revoked) is returned as it is, with `created` false. */
+  /**
+   * Registers a key; an existing row with its id (active or revoked, perhaps another provider's) is returned as it
+   * is, with `created` false.
+   */
   async registerKey(
     em: EntityManager,
     k: { providerId: string; keyId: string; jwk: Ed25519PublicJwk },
   ): Promise<{ row: ProviderKeyRow; created: boolean }> {
     const inserted: ProviderKeyRow[] = await em.query(
       `INSERT INTO provider_keys (provider_id, key_id, public_jwk) VALUES ($1, $2, $3::jsonb)
-       ON CONFLICT (provider_id, key_id) DO NOTHING RETURNING ${KEY_ROW}`,
+       ON CONFLICT (key_id) DO NOTHING RETURNING ${KEY_ROW}`,
       [k.providerId, k.keyId, JSON.stringify(k.jwk)],
     );
     if (inserted.length > 0) return { row: inserted[0], created: true };
-    const [row]: ProviderKeyRow[] = await em.query(
-      `SELECT ${KEY_ROW} FROM provider_keys WHERE provider_id = $1 AND key_id = $2`,
-      [k.providerId, k.keyId],
-    );
+    const [row]: ProviderKeyRow[] = await em.query(`SELECT ${KEY_ROW} FROM provider_keys WHERE key_id = $1`, [k.keyId]);
     return { row, created: false };
   }
 
@@ -40,12 +40,11 @@ export class AttestationsRepository {
   }
 
   /** Revokes a key from now on; a key revoked before keeps its first revocation time. */
-  async revokeKey(em: EntityManager, providerId: string, keyId: string): Promise<ProviderKeyRow | undefined> {
+  async revokeKey(em: EntityManager, keyId: string): Promise<ProviderKeyRow | undefined> {
     // UPDATE … RETURNING answers [rows, count] (an INSERT or SELECT answers its rows).
     const [rows]: [ProviderKeyRow[], number] = await em.query(
-      `UPDATE provider_keys SET revoked_at = coalesce(revoked_at, now())
-        WHERE provider_id = $1 AND key_id = $2 RETURNING ${KEY_ROW}`,
-      [providerId, keyId],
+      `UPDATE provider_keys SET revoked_at = coalesce(revoked_at, now()) WHERE key_id = $1 RETURNING ${KEY_ROW}`,
+      [keyId],
     );
     return rows[0];
   }

@@ -2,6 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AttestationsRepository } from './attestations.repository';
 
+export interface AttestationPolicyDto {
+  insurerId: string;
+  signatureRequired: boolean;
+  /** `insurer`: its own policy; `default`: CONFIRMATION_SIGNATURES_REQUIRED. */
+  source: 'insurer' | 'default';
+}
+
 /** Injection token: whether an insurer that set no policy of its own needs signed confirmations. */
 export const SIGNATURES_REQUIRED_BY_DEFAULT = Symbol('SIGNATURES_REQUIRED_BY_DEFAULT');
 
@@ -22,10 +29,7 @@ export class SignaturePolicy {
     return (insurerId) => own.get(insurerId) ?? this.requiredByDefault;
   }
 
-  async describe(
-    em: EntityManager,
-    insurerId: string,
-  ): Promise<{ insurerId: string; signatureRequired: boolean; source: 'insurer' | 'default' }> {
+  async describe(em: EntityManager, insurerId: string): Promise<AttestationPolicyDto> {
     const own = (await this.repo.policies(em, [insurerId])).get(insurerId);
     return {
       insurerId,

@@ -63,7 +63,7 @@ const keyOf = (item: ConfirmationRequest) => `${scopeOf(item.provider)}\0${item.
 /**
  * Matches a provider's confirmation against the claim and records the outcome with its event in one transaction.
  *
- * Only the claim's own provider's confirmation counts (ADR 11). A claim has one deciding confirmation: a second from
+ * Only the claim's own provider's confirmation counts (ADR 12). A claim has one deciding confirmation: a second from
  * its provider is a conflict. A confirmation that arrives before its claim is kept `pending` (one per provider and
  * claim id) and decided the moment the claim arrives (`decidePendingFor`), where any other provider's is discarded.
  * A confirmation for a claim that names another provider is answered exactly as one for a claim that has not

@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Only the claim's own provider's confirmation can count (issue 14 item 3, ADR 11). Before, a claim id had one
+ * Only the claim's own provider's confirmation can count (issue 14 item 3, ADR 12). Before, a claim id had one
  * confirmation row whoever posted it, so a provider that posted first for another's claim blocked the real one.
  * Now each provider may hold one pending confirmation per claim id; of the rows that decide a claim (verified,
  * rejected, or cancelled with it) there is at most one. The rest are kept with the outcome that ended them

@@ -11,13 +11,14 @@ export class Attestations1733500000100 implements MigrationInterface {
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
       CREATE TABLE provider_keys (
+        key_id         text PRIMARY KEY,
         provider_id    text NOT NULL,
-        key_id         text NOT NULL,
         public_jwk     jsonb NOT NULL,
         registered_at  timestamptz NOT NULL DEFAULT now(),
-        revoked_at     timestamptz,
-        PRIMARY KEY (provider_id, key_id)
+        revoked_at     timestamptz
       )`);
+    // A key (its thumbprint) belongs to one provider; ops list a provider's keys.
+    await q.query(`CREATE INDEX provider_keys_provider ON provider_keys (provider_id, registered_at)`);
     await q.query(`
       CREATE TABLE attestation_policies (
         insurer_id          text PRIMARY KEY,
