@@ -42,9 +42,9 @@ module.exports = {
       name: 'persistence-holds-only-the-schema',
       comment:
         "An app's persistence/ keeps its migrations and data source; the SQL lives with the feature it serves, so " +
-        'nothing there imports a feature. claim-intake joins once its claims repository has moved.',
+        'nothing there imports a feature.',
       severity: 'error',
-      from: { path: '^apps/(payout|treatment-verification|ledger-anchoring)/src/persistence/' },
+      from: { path: '^apps/([^/]+)/src/persistence/' },
       to: { path: '^apps/$1/src/', pathNot: '^apps/$1/src/persistence/' },
     },
     {
@@ -53,6 +53,15 @@ module.exports = {
       severity: 'error',
       from: { path: '^apps/[^/]+/src/.+\\.repository\\.ts$' },
       to: { path: '\\.(service|controller|consumer)\\.ts$' },
+    },
+    {
+      name: 'outside-code-uses-app-entry-points',
+      comment:
+        "Ops commands and benches use what an app exports from its src/index.ts, never its internals: an app's " +
+        'inside can be rearranged without breaking them, and what they depend on is written down in one place.',
+      severity: 'error',
+      from: { path: '^(scripts|bench)/' },
+      to: { path: '^apps/[^/]+/src/', pathNot: '^apps/[^/]+/src/index\\.ts$' },
     },
     {
       name: 'no-orphans',

@@ -39,6 +39,6 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 # The official image's unprivileged "node" user, numerically so Kubernetes' runAsNonRoot can check it.
 USER 1000:1000
-EXPOSE 3001 3002 3003 3004
+EXPOSE 3001 3002 3003 3004 9464
 ENTRYPOINT ["node"]
 CMD ["-e", "console.error('name what to run, e.g. dist/apps/claim-intake/src/main.js (see the Dockerfile)'); process.exit(2)"]

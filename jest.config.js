@@ -1,10 +1,25 @@
 // Three tiers: pure unit specs, integration specs on the real Postgres + Kafka broker, and the end-to-end spec
 // that boots all four services. globalSetup starts the test broker and databases once for the whole run.
 const moduleNameMapper = {
-  '^@claimchain/(contracts|config|messaging|ledger|http|testing)$': '<rootDir>/libs/$1/src',
+  '^@claimchain/(contracts|config|messaging|ledger|http|testing|observability)$': '<rootDir>/libs/$1/src',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] };
 const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform };
+// The Kubernetes model packages the manifests' specs validate with ship ES modules only: resolved by
+// jest.resolver.js and compiled to CommonJS here; no other package is transformed.
+const esmPackages = 'kubernetes-models|@kubernetes-models/[^/]+|is-cidr|cidr-regex';
+const unit = {
+  ...base,
+  resolver: '<rootDir>/jest.resolver.js',
+  transform: {
+    ...transform,
+    [`/node_modules/(${esmPackages})/.+\\.js$`]: [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022' }, isolatedModules: true },
+    ],
+  },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages})/)`],
+};
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -13,7 +28,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools,deploy}/**/*.spec.ts'] },
+    { ...unit, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools,deploy}/**/*.spec.ts'] },
     { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
   ],

@@ -5,8 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { claimItem } from '@claimchain/testing';
-import { adjudicate, ClaimToAdjudicate } from '../apps/payout/src/engine/adjudicate';
-import { DEMO_CONTRACT } from '../apps/payout/src/engine/contract.definition';
+import { adjudicate, ClaimToAdjudicate, DEMO_CONTRACT } from '../apps/payout/src';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 

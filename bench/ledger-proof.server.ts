@@ -8,12 +8,14 @@ import { Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createHttpApp } from '@claimchain/http';
 import { parseSignerKey } from '@claimchain/ledger';
-import { dataSourceOptions } from '../apps/ledger-anchoring/src/persistence/data-source.options';
-import { LedgerRepository } from '../apps/ledger-anchoring/src/persistence/ledger.repository';
-import { LatestCheckpointCache } from '../apps/ledger-anchoring/src/log/checkpoint/latest-checkpoint.cache';
-import { NOTE_SIGNER } from '../apps/ledger-anchoring/src/log/checkpoint/note-signer.provider';
-import { LedgerReadService } from '../apps/ledger-anchoring/src/log/read/ledger-read.service';
-import { LedgerReadHttpController } from '../apps/ledger-anchoring/src/log/read/ledger-read.http.controller';
+import {
+  dataSourceOptions,
+  LedgerRepository,
+  LatestCheckpointCache,
+  NOTE_SIGNER,
+  LedgerReadService,
+  LedgerReadHttpController,
+} from '../apps/ledger-anchoring/src';
 
 async function main(): Promise<void> {
   const ds = new DataSource(dataSourceOptions(process.env.BENCH_DATABASE_URL!));

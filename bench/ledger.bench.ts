@@ -33,7 +33,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { DEFAULT_DATABASE_URL, loadServiceConfig } from '@claimchain/config';
 import { freshDatabase } from '@claimchain/testing';
-import { CloudEvent, Topics, topicSpecs } from '@claimchain/contracts';
+import { CloudEvent, LEDGER_MAX_ENTRIES_PER_REQUEST, ledgerPath, Topics, topicSpecs } from '@claimchain/contracts';
 import {
   appendLeaves,
   auditLog,
@@ -54,14 +54,17 @@ import {
   OutboxRelay,
   OutboxWriter,
 } from '@claimchain/messaging';
-import { dataSourceOptions } from '../apps/ledger-anchoring/src/persistence/data-source.options';
-import { LedgerRepository, NewLeaf } from '../apps/ledger-anchoring/src/persistence/ledger.repository';
-import { LedgerAppenderService } from '../apps/ledger-anchoring/src/log/append/ledger-appender.service';
-import { CheckpointService } from '../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
-import { LatestCheckpointCache } from '../apps/ledger-anchoring/src/log/checkpoint/latest-checkpoint.cache';
-import { AnchorPublisher } from '../apps/ledger-anchoring/src/log/anchor/anchor-publisher.service';
-import { LedgerAuditService } from '../apps/ledger-anchoring/src/log/audit/ledger-audit.service';
-import { DomainEventsConsumer } from '../apps/ledger-anchoring/src/log/append/domain-events.consumer';
+import {
+  dataSourceOptions,
+  LedgerRepository,
+  NewLeaf,
+  LedgerAppenderService,
+  CheckpointService,
+  LatestCheckpointCache,
+  AnchorPublisher,
+  LedgerAuditService,
+  DomainEventsConsumer,
+} from '../apps/ledger-anchoring/src';
 import { ensureKafkaBroker, KafkaBrokerHandle } from '../scripts/infra/kafka-broker';
 import { cachePath } from '../scripts/infra/paths';
 import { ensureTopics } from '../scripts/infra/topics';
@@ -480,7 +483,7 @@ async function main(): Promise<void> {
       const checkpoint = parseCheckpoint(openNote(note, [parseVerifierKey(keys.verifierKey)]).text);
       const floor = await load(
         started.base,
-        () => '/v1/ledger/public-key',
+        () => ledgerPath('publicKey'),
         () => undefined,
       );
       let verified = 0;
@@ -488,7 +491,7 @@ async function main(): Promise<void> {
         started.base,
         () => {
           const index = Math.floor(Math.random() * size);
-          return `/v1/ledger/proofs/inclusion?index=${index}&treeSize=${size}`;
+          return `${ledgerPath('inclusionProof')}?index=${index}&treeSize=${size}`;
         },
         (path, body) => {
           if (verified >= 200) return;
@@ -514,7 +517,7 @@ async function main(): Promise<void> {
         started.base,
         () => {
           const start = Math.floor(Math.random() * Math.max(1, size - 1000));
-          return `/v1/ledger/entries?start=${start}&end=${start + 1000}`;
+          return `${ledgerPath('entries')}?start=${start}&end=${start + LEDGER_MAX_ENTRIES_PER_REQUEST}`;
         },
         () => undefined,
         4,

@@ -4,7 +4,7 @@
  * one JSON line naming the first index that does not match (see audit/ledger-audit.command.ts). The database comes
  * from DATABASE_URL/DATABASE_PREFIX (or LEDGER_ANCHORING_*), the keys from LEDGER_VERIFIER_KEY unless given.
  */
-import { runLedgerAudit } from './audit/ledger-audit.command';
+import { runLedgerAudit } from '../apps/ledger-anchoring/src';
 
 runLedgerAudit(process.argv.slice(2), process).then(
   (code) => {

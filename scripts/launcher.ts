@@ -164,16 +164,19 @@ async function main(): Promise<void> {
   // takes it), unless LOG_FORMAT asks for JSON. A service on its own writes JSON lines when not on a terminal.
   shared.LOG_FORMAT ??= 'text';
   if (useColour()) shared.FORCE_COLOR ??= '1';
-  // A bare PORT would give all four services the same port; <SERVICE>_PORT still overrides per service.
+  // A bare PORT (or METRICS_PORT) would give all four services the same port; <SERVICE>_PORT still overrides.
   delete shared.PORT;
+  delete shared.METRICS_PORT;
   delete shared.LEDGER_SIGNING_KEY_FILE;
 
   const width = Math.max(...SERVICE_NAMES.map((n) => n.length));
   const urls = new Map<ServiceName, string>();
+  const metricsUrls = new Map<ServiceName, string>();
   for (const [index, name] of SERVICE_NAMES.entries()) {
     const config = loadServiceConfig(name, shared);
     const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
     urls.set(name, `http://${host}:${config.port}`);
+    metricsUrls.set(name, `http://${host}:${config.metricsPort}/metrics`);
     // A service that dies is restarted (with backoff while it keeps dying), as its Deployment would restart it on
     // Kubernetes: the others keep running, and what it had in flight is picked up again from Kafka and its outbox.
     const service = superviseService(
@@ -188,6 +191,7 @@ async function main(): Promise<void> {
           env: {
             ...shared,
             PORT: String(config.port),
+            METRICS_PORT: String(config.metricsPort),
             ...(name === LEDGER_SERVICE && { LEDGER_SIGNING_KEY_FILE: signingKeyFile }),
           },
         }),
@@ -218,7 +222,10 @@ async function main(): Promise<void> {
   }
 
   printTable([
-    ...SERVICE_NAMES.map((n): [string, string] => [n, `${urls.get(n)}  (pipeline: ${urls.get(n)}/health/pipeline)`]),
+    ...SERVICE_NAMES.map((n): [string, string] => [
+      n,
+      `${urls.get(n)}  (pipeline: ${urls.get(n)}/health/pipeline, metrics: ${metricsUrls.get(n)})`,
+    ]),
     ['Kafka', broker!.brokers.join(',')],
     ['Postgres', `${redactUrl(databaseUrl)} (databases ${databasePrefix}_*)`],
   ]);

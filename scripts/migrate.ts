@@ -1,9 +1,9 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { databaseUrlFor, loadServiceConfig, ServiceName, SERVICE_NAMES } from '@claimchain/config';
-import { dataSourceOptions as claimIntake } from '../apps/claim-intake/src/persistence/data-source.options';
-import { dataSourceOptions as treatmentVerification } from '../apps/treatment-verification/src/persistence/data-source.options';
-import { dataSourceOptions as ledgerAnchoring } from '../apps/ledger-anchoring/src/persistence/data-source.options';
-import { dataSourceOptions as payout } from '../apps/payout/src/persistence/data-source.options';
+import { dataSourceOptions as claimIntake } from '../apps/claim-intake/src';
+import { dataSourceOptions as treatmentVerification } from '../apps/treatment-verification/src';
+import { dataSourceOptions as ledgerAnchoring } from '../apps/ledger-anchoring/src';
+import { dataSourceOptions as payout } from '../apps/payout/src';
 
 /**
  * Each service's migrations, run against its own database. The launcher, the tests and the k8s migration Jobs use

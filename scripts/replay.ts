@@ -3,7 +3,7 @@
  * ledger-proven inputs and prints whether the decision is byte-identical (see replay/claim-replay.ts). Payout's
  * database comes from DATABASE_URL/DATABASE_PREFIX (or PAYOUT_*), the ledger from LEDGER_URL.
  */
-import { runReplay } from './replay/claim-replay';
+import { runReplay } from '../apps/payout/src';
 
 runReplay(process.argv.slice(2), process).then(
   (code) => {

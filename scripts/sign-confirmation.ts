@@ -1,5 +1,5 @@
 /**
- * A provider's signing tool for treatment confirmations (ADR 13):
+ * A provider's signing tool for treatment confirmations (ADR 15):
  *   npm run sign-confirmation -- keygen --provider <provider id> --out clinic.key
  *     writes a new Ed25519 private key (PKCS#8 PEM, mode 600) and prints the public JWK and its key id: the body ops
  *     register it with (POST /v1/provider-keys).

@@ -28,6 +28,9 @@ import { ensureSigningKey } from '../../scripts/infra/signing-key';
 import { ensureTopics } from '../../scripts/infra/topics';
 import { migrateAll } from '../../scripts/migrate';
 
+/** A service's metrics port in a profile: its HTTP port plus this. */
+const METRICS_PORT_OFFSET = 6000;
+
 /** Where one kind of run lives: its broker, databases and ports, so a bench and a chaos run can coexist. */
 export interface StackProfile {
   name: string;
@@ -243,6 +246,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ...opts.env,
   };
   delete shared.PORT;
+  delete shared.METRICS_PORT;
   delete shared.LEDGER_SIGNING_KEY_FILE;
   delete shared.KAFKA_GROUP_PREFIX;
 
@@ -281,6 +285,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       env: {
         ...shared,
         PORT: String(PORTS[name]),
+        // The profile's own metrics ports (9201-9204, 9301-9304), beside npm start's 9464-9467.
+        METRICS_PORT: String(PORTS[name] + METRICS_PORT_OFFSET),
         ...(name === 'ledger-anchoring' && { LEDGER_SIGNING_KEY_FILE: signingKeyFile }),
       },
     });

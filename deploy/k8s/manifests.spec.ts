@@ -2,194 +2,39 @@
  * Offline checks of deploy/k8s and the Dockerfile against the code they deploy: the mistakes that pass `kubectl
  * apply` and only show on a cluster. A misspelt or missing variable (the app falls back to a localhost default), a
  * port or probe path the app does not serve, a Secret nobody documented, a command the build does not produce, a
- * kustomization that forgets a file. Each target (the base and the example overlay) is rendered here by a small
- * model of kustomize (resources, configMapGenerator, strategic-merge patches by name, images, replicas); the code's
- * facts come from the code: env.ts for variables, SERVICES for ports, the health controller's routes, the sources.
+ * kustomization that forgets a file. Each target (the base and the example overlay) is rendered by the small model
+ * of kustomize in kustomize.model.ts; the code's facts come from the code: env.ts for variables, SERVICES for ports,
+ * the health controller's routes, the sources.
  */
 import 'reflect-metadata';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { RequestMethod } from '@nestjs/common';
-import { parseAllDocuments } from 'yaml';
 import { SERVICES, SERVICE_NAMES, ServiceName, envPrefixOf, loadServiceConfig } from '@claimchain/config';
 import { HealthModule } from '@claimchain/http';
+import {
+  Container,
+  Kustomization,
+  Manifest,
+  Rendered,
+  allowsConnection,
+  containersOf,
+  endpointOf,
+  find,
+  networkPoliciesOf,
+  podSpecOf,
+  readDocs,
+  render,
+  workloads,
+} from './kustomize.model';
 
 const ROOT = resolve(__dirname, '../..');
 const K8S = __dirname;
-const TARGETS = ['base', 'overlays/example'];
+const TARGETS = ['base', 'overlays/example', 'overlays/with-operators'];
 const OPERATIONS_DOC = join(ROOT, 'docs/operations.md');
-
-// ---------------------------------------------------------------------------------------------------------------
-// The slice of the Kubernetes API these manifests use.
-
-interface KeyRef {
-  name: string;
-  key: string;
-}
-interface EnvVar {
-  name: string;
-  value?: string;
-  valueFrom?: { secretKeyRef?: KeyRef; configMapKeyRef?: KeyRef };
-}
-interface Probe {
-  httpGet?: { path: string; port: string | number };
-}
-interface Container {
-  name: string;
-  image: string;
-  command?: string[];
-  args?: string[];
-  ports?: { name?: string; containerPort: number }[];
-  env?: EnvVar[];
-  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
-  startupProbe?: Probe;
-  livenessProbe?: Probe;
-  readinessProbe?: Probe;
-  lifecycle?: { preStop?: { exec?: { command: string[] } } };
-  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
-  securityContext?: {
-    allowPrivilegeEscalation?: boolean;
-    readOnlyRootFilesystem?: boolean;
-    runAsNonRoot?: boolean;
-    capabilities?: { drop?: string[] };
-  };
-  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
-}
-interface Volume {
-  name: string;
-  secret?: { secretName: string; items?: { key: string; path: string }[] };
-  configMap?: { name: string; items?: { key: string; path: string }[] };
-  emptyDir?: object;
-}
-interface PodSpec {
-  containers: Container[];
-  volumes?: Volume[];
-  enableServiceLinks?: boolean;
-  automountServiceAccountToken?: boolean;
-  terminationGracePeriodSeconds?: number;
-  securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
-}
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string> };
-  data?: Record<string, string>;
-  spec?: {
-    replicas?: number;
-    selector?: { matchLabels?: Record<string, string> } & Record<string, unknown>;
-    strategy?: { rollingUpdate?: { maxUnavailable?: number | string } };
-    template?: { metadata: { labels: Record<string, string> }; spec: PodSpec };
-    ports?: { port: number; targetPort: string | number }[];
-    maxUnavailable?: number | string;
-    minAvailable?: number | string;
-    podSelector?: { matchLabels: Record<string, string> };
-    ingress?: { ports?: { port: number; endPort?: number }[] }[];
-  };
-}
-interface Kustomization {
-  resources?: string[];
-  components?: string[];
-  patches?: { path: string }[];
-  configMapGenerator?: { name: string; behavior?: string; envs?: string[]; files?: string[]; literals?: string[] }[];
-  images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
-  replicas?: { name: string; count: number }[];
-}
-interface Rendered {
-  manifests: Manifest[];
-  /** Generated or defined here, by name: their data. Any other ConfigMap is the operator's. */
-  configMaps: Map<string, Record<string, string>>;
-  images: Kustomization['images'];
-}
-
-function readDocs<T>(file: string): T[] {
-  return parseAllDocuments(readFileSync(file, 'utf8')).map((doc) => {
-    if (doc.errors.length > 0) throw new Error(`${relative(ROOT, file)}: ${doc.errors[0].message}`);
-    return doc.toJS() as T;
-  });
-}
-
-function parseEnvFile(file: string): Record<string, string> {
-  const entries = readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '' && !line.trim().startsWith('#'))
-    .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]);
-  return Object.fromEntries(entries) as Record<string, string>;
-}
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isNamed = (v: unknown): v is { name: string } => isObject(v) && typeof v.name === 'string';
-
-/** Strategic merge as kustomize does it for these fields: lists of named items merge by name, other lists replace. */
-function strategicMerge(base: unknown, patch: unknown): unknown {
-  if (Array.isArray(base) && Array.isArray(patch) && [...base, ...patch].every(isNamed)) {
-    const merged = base.map((b: { name: string }) => {
-      const p = (patch as { name: string }[]).find((x) => x.name === b.name);
-      return p ? strategicMerge(b, p) : b;
-    });
-    return [
-      ...merged,
-      ...patch.filter((p: { name: string }) => !base.some((b: { name: string }) => b.name === p.name)),
-    ];
-  }
-  if (isObject(base) && isObject(patch)) {
-    const out: Record<string, unknown> = { ...base };
-    for (const [key, value] of Object.entries(patch)) out[key] = key in base ? strategicMerge(base[key], value) : value;
-    return out;
-  }
-  return patch;
-}
-
-function render(dir: string): Rendered {
-  const k = readDocs<Kustomization>(join(dir, 'kustomization.yaml'))[0];
-  const out: Rendered = { manifests: [], configMaps: new Map(), images: [] };
-  for (const resource of k.resources ?? []) {
-    const path = join(dir, resource);
-    if (statSync(path).isDirectory()) {
-      const inner = render(path);
-      out.manifests.push(...inner.manifests);
-      inner.configMaps.forEach((data, name) => out.configMaps.set(name, data));
-    } else {
-      out.manifests.push(...readDocs<Manifest>(path));
-    }
-  }
-  for (const m of out.manifests) if (m.kind === 'ConfigMap') out.configMaps.set(m.metadata.name, m.data ?? {});
-  for (const generator of k.configMapGenerator ?? []) {
-    const existing = out.configMaps.get(generator.name);
-    if (generator.behavior === 'merge' && !existing) throw new Error(`${dir}: merges into unknown ${generator.name}`);
-    const data: Record<string, string> = generator.behavior === 'merge' ? { ...existing } : {};
-    for (const envs of generator.envs ?? []) Object.assign(data, parseEnvFile(join(dir, envs)));
-    for (const literal of generator.literals ?? [])
-      data[literal.split('=')[0]] = literal.slice(literal.indexOf('=') + 1);
-    out.configMaps.set(generator.name, data);
-  }
-  for (const { path } of k.patches ?? []) {
-    for (const patch of readDocs<Manifest>(join(dir, path))) {
-      const at = out.manifests.findIndex((m) => m.kind === patch.kind && m.metadata.name === patch.metadata.name);
-      if (at < 0)
-        throw new Error(`${relative(ROOT, join(dir, path))} patches a missing ${patch.kind}/${patch.metadata.name}`);
-      out.manifests[at] = strategicMerge(out.manifests[at], patch) as Manifest;
-    }
-  }
-  for (const image of k.images ?? []) {
-    for (const c of out.manifests.flatMap(containersOf)) {
-      if (c.image === image.name) c.image = `${image.newName ?? image.name}:${image.newTag ?? 'latest'}`;
-    }
-  }
-  out.images = k.images ?? [];
-  for (const { name, count } of k.replicas ?? []) {
-    const deployment = out.manifests.find((m) => m.kind === 'Deployment' && m.metadata.name === name);
-    if (!deployment?.spec) throw new Error(`${dir}: replicas for a missing Deployment ${name}`);
-    deployment.spec.replicas = count;
-  }
-  return out;
-}
-
-const podSpecOf = (m: Manifest): PodSpec | undefined =>
-  m.kind === 'Deployment' || m.kind === 'Job' ? m.spec?.template?.spec : undefined;
-const containersOf = (m: Manifest): Container[] => podSpecOf(m)?.containers ?? [];
-const workloads = (r: Rendered) => r.manifests.filter((m) => podSpecOf(m) !== undefined);
-const find = (r: Rendered, kind: string, name: string) =>
-  r.manifests.find((m) => m.kind === kind && m.metadata.name === name);
+/** Where the targets are assumed applied, and the ingress controller as components/network-policies admits it. */
+const NAMESPACE = 'claimchain';
+const INGRESS_CONTROLLER = { namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
 
 function deploymentOf(r: Rendered, service: ServiceName): { deployment: Manifest; container: Container } {
   const deployment = find(r, 'Deployment', service);
@@ -521,22 +366,34 @@ describe('deploy/k8s', () => {
       }
     });
 
-    it('puts each container and Service on the port of the SERVICES table', () => {
+    it('puts each container and Service on the port of the SERVICES table, and metrics on the port the app reads', () => {
       for (const service of SERVICE_NAMES) {
         const { container } = deploymentOf(rendered, service);
-        expect(container.ports).toEqual([{ name: 'http', containerPort: SERVICES[service].port }]);
+        // The metrics port is the one the process will listen on given the container's environment (METRICS_PORT).
+        const { metricsPort } = loadServiceConfig(service, {
+          NODE_ENV: 'production',
+          ...environmentOf(rendered, container),
+        });
+        expect(metricsPort).not.toBe(SERVICES[service].port);
+        expect(container.ports).toEqual([
+          { name: 'http', containerPort: SERVICES[service].port },
+          { name: 'metrics', containerPort: metricsPort },
+        ]);
         expect(find(rendered, 'Service', service)?.spec?.ports).toEqual([
           expect.objectContaining({ port: SERVICES[service].port, targetPort: 'http' }),
+          expect.objectContaining({ name: 'metrics', port: metricsPort, targetPort: 'metrics' }),
         ]);
       }
-      // The NetworkPolicy admits every service's port, to every service's pods.
-      const policy = rendered.manifests.find((m) => m.kind === 'NetworkPolicy');
+      // The NetworkPolicies let the ingress controller reach every service's HTTP port.
+      const policies = networkPoliciesOf(rendered, NAMESPACE);
+      expect(policies.length).toBeGreaterThan(0);
       for (const service of SERVICE_NAMES) {
-        const labels = deploymentOf(rendered, service).deployment.spec!.template!.metadata.labels;
-        expect(Object.entries(policy!.spec!.podSelector!.matchLabels).every(([k, v]) => labels[k] === v)).toBe(true);
+        const to = endpointOf(deploymentOf(rendered, service).deployment, NAMESPACE);
         const port = SERVICES[service].port;
-        const admitted = policy!.spec!.ingress!.flatMap((i) => i.ports ?? []);
-        expect(admitted.some((p) => p.port <= port && port <= (p.endPort ?? p.port))).toBe(true);
+        expect({ service, admitted: allowsConnection(policies, INGRESS_CONTROLLER, to, port) }).toEqual({
+          service,
+          admitted: true,
+        });
       }
     });
 

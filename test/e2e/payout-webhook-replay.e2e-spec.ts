@@ -8,7 +8,7 @@ import { leafHashOfEvent } from '@claimchain/ledger';
 import { waitFor } from '@claimchain/testing';
 import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../apps/payout/src/payments/webhook.rail';
-import { runReplay } from '../../scripts/replay/claim-replay';
+import { runReplay } from '../../apps/payout/src/adjudication/claim-replay.command';
 import { fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 /**

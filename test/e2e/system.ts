@@ -7,6 +7,7 @@ import { loadServiceConfig, ServiceName, SERVICE_NAMES } from '@claimchain/confi
 import { ensureDevKeys, Role, signDevToken } from '@claimchain/http';
 import { generateNoteKey } from '@claimchain/ledger';
 import { startHybridApp } from '@claimchain/messaging';
+import { MetricsServer } from '@claimchain/observability';
 import { waitFor } from '@claimchain/testing';
 import { ClaimIntakeModule } from '../../apps/claim-intake/src/app.module';
 import { TreatmentVerificationModule } from '../../apps/treatment-verification/src/app.module';
@@ -22,6 +23,8 @@ const MODULES = {
 
 export interface RunningSystem {
   url(service: ServiceName, path: string): string;
+  /** Where the service's Prometheus metrics are (its metrics port, not the public one). */
+  metricsUrl(service: ServiceName): string;
   app(service: ServiceName): NestFastifyApplication;
   /** A bearer header from the system's identity provider. */
   as(role: Role, tenant: string): Promise<{ authorization: string }>;
@@ -35,7 +38,12 @@ export interface RunningSystem {
  * free port, with their own ledger signing key and identity provider. Consumer groups are fresh per run.
  */
 export async function startSystem(
-  options: { services?: ServiceName[]; env?: Record<string, string> } = {},
+  options: {
+    services?: ServiceName[];
+    env?: Record<string, string>;
+    /** Wait for every pipeline to be up (default); false returns as soon as their HTTP answers. */
+    waitForPipeline?: boolean;
+  } = {},
 ): Promise<RunningSystem> {
   const services = options.services ?? SERVICE_NAMES;
   const keyDir = mkdtempSync(join(tmpdir(), 'claimchain-e2e-'));
@@ -54,6 +62,7 @@ export async function startSystem(
   const env = {
     ...process.env,
     PORT: '0',
+    METRICS_PORT: '0',
     KAFKA_GROUP_PREFIX: `e2e-${uuidv4()}`,
     LEDGER_ORIGIN: origin,
     LEDGER_SIGNING_KEY_FILE: signingKeyFile,
@@ -77,13 +86,14 @@ export async function startSystem(
     apps.set(service, app);
     bases.set(service, await app.getUrl());
   }
-  for (const service of services) {
+  for (const service of options.waitForPipeline === false ? [] : services) {
     await waitFor(`${service} to be ready`, async () => (await fetch(url(service, '/health/pipeline'))).ok, {
       timeoutMs: 60_000,
     });
   }
   return {
     url,
+    metricsUrl: (service) => apps.get(service)!.get(MetricsServer).url!,
     app: (service) => apps.get(service)!,
     as: async (role, tenant) => ({ authorization: `Bearer ${await signDevToken(authKeyFile, { role, tenant })}` }),
     authKeyFile,

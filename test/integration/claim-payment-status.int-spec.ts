@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { migratedDataSource } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/claim-intake/src/persistence/data-source.options';
-import { ClaimsRepository } from '../../apps/claim-intake/src/persistence/claims.repository';
+import { ClaimsRepository } from '../../apps/claim-intake/src/claims/claims.repository';
 
 /**
  * The payment part of a claim's status on the real Postgres: payouts.released/failed/retried/settled arrive on four

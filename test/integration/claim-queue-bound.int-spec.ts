@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { waitForAdvisoryLockWaiters } from '@claimchain/testing';
-import { ClaimSubmissionBatcher } from '../../apps/claim-intake/src/claims/submit-claim/claim-submission.batcher';
+import { ClaimSubmissionBatcher } from '../../apps/claim-intake/src/claims/claim-store/claim-submission.batcher';
 import { SubmitClaimService } from '../../apps/claim-intake/src/claims/submit-claim/submit-claim.service';
 import { fhirClaim, newKey, RunningSystem, startSystem } from '../e2e/system';
 
@@ -43,7 +43,10 @@ describe(ClaimSubmissionBatcher.name, () => {
     const pseudonym = system.app('claim-intake').get(SubmitClaimService).pseudonymise(tenant, `Patient/${patient}`);
     const lock = `patient:${tenant}:${pseudonym}`;
     await admin.query(`SELECT pg_advisory_lock(hashtext($1))`, [lock]);
-    const holders = [submit(patient), submit(patient)];
+    // One after the other: sent together, both can land in one batch, which waits on the lock once.
+    const holders = [submit(patient)];
+    await waitForAdvisoryLockWaiters(ds, 1, 'the first transaction to wait on the patient');
+    holders.push(submit(patient));
     await waitForAdvisoryLockWaiters(ds, 2, 'both transactions to wait on the patient');
 
     // One of these two takes the only place in the queue; the other is refused, whichever arrives second.

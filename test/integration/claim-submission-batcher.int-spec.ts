@@ -5,9 +5,9 @@ import { v4 as uuidv4 } from 'uuid';
 import { DomainError } from '@claimchain/http';
 import { OUTBOX_CHANNEL } from '@claimchain/messaging';
 import { fhirClaim, migratedDataSource, waitFor, waitForAdvisoryLockWaiters } from '@claimchain/testing';
-import { ClaimSubmissionBatcher } from '../../apps/claim-intake/src/claims/submit-claim/claim-submission.batcher';
-import { ClaimStoreThread } from '../../apps/claim-intake/src/claims/submit-claim/claim-store.thread';
-import { FhirClaimRequest } from '../../apps/claim-intake/src/claims/submit-claim/fhir-claim.request';
+import { ClaimSubmissionBatcher } from '../../apps/claim-intake/src/claims/claim-store/claim-submission.batcher';
+import { ClaimStoreThread } from '../../apps/claim-intake/src/claims/claim-store/claim-store.thread';
+import { FhirClaimRequest } from '../../apps/claim-intake/src/claims/fhir/fhir-claim.request';
 import { SubmitClaimService } from '../../apps/claim-intake/src/claims/submit-claim/submit-claim.service';
 import { dataSourceOptions } from '../../apps/claim-intake/src/persistence/data-source.options';
 

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig } from '@claimchain/config';
@@ -12,7 +14,7 @@ import { claimSubmittedDraft, freshDatabase } from '@claimchain/testing';
 import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
 import { LedgerAppenderService } from '../../apps/ledger-anchoring/src/log/append/ledger-appender.service';
 import { CheckpointService } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
-import { runLedgerAudit } from '../../scripts/audit/ledger-audit.command';
+import { runLedgerAudit } from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.command';
 import { migrateService } from '../../scripts/migrate';
 
 /**
@@ -155,6 +157,31 @@ describe(runLedgerAudit.name, () => {
           },
         });
       },
+    );
+  });
+
+  it('exits the process with the finding’s code, which fails the CronJob’s Job (components/ledger-audit)', async () => {
+    // The script the image runs (dist/scripts/audit-ledger.js), from its source: the exit status, not the return
+    // value, is what the CronJob's podFailurePolicy sees.
+    const root = resolve(__dirname, '../..');
+    const run = async () => {
+      try {
+        const { stdout } = await promisify(execFile)(join(root, 'node_modules/.bin/tsx'), ['scripts/audit-ledger.ts'], {
+          cwd: root,
+          env,
+        });
+        return { status: 0, result: (JSON.parse(stdout) as { result: string }).result };
+      } catch (error) {
+        const failed = error as { code: number; stdout: string };
+        return { status: failed.code, result: (JSON.parse(failed.stdout) as { result: string }).result };
+      }
+    };
+    expect(await run()).toEqual({ status: 0, result: 'ok' });
+    const [{ leaf }] = await db.query(`SELECT leaf FROM ledger_leaves WHERE leaf_index = 7`);
+    await tampered(
+      [`UPDATE ledger_leaves SET leaf = convert_to('{"forged":1}', 'UTF8') WHERE leaf_index = 7`],
+      [`UPDATE ledger_leaves SET leaf = $1 WHERE leaf_index = 7`, [leaf]],
+      async () => expect(await run()).toEqual({ status: 1, result: 'mismatch' }),
     );
   });
 

@@ -88,6 +88,7 @@ describe('ledger tamper evidence and replay', () => {
       ...loadServiceConfig('ledger-anchoring', {
         ...process.env,
         PORT: '0',
+        METRICS_PORT: '0',
         LEDGER_ORIGIN: ORIGIN,
         LEDGER_SIGNING_KEY_FILE: join(dir, 'signing.key'),
         LEDGER_CHECKPOINT_INTERVAL_MS: '50',

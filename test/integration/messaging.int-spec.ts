@@ -15,6 +15,7 @@ import {
   OutboxWriter,
   RELAY_LOCK_ID,
 } from '@claimchain/messaging';
+import { currentLogContext, LogContext } from '@claimchain/http';
 import { claimSubmittedDraft, dlqReader, migratedDataSource, waitFor } from '@claimchain/testing';
 
 /** A table the test handler writes to: one row per handled delivery, so duplicates would show. */
@@ -49,6 +50,8 @@ describe('messaging on the real broker and Postgres', () => {
   let producer: Producer;
   let transport: KafkaEventTransport;
   const failingSubjects = new Set<string>();
+  /** The log context each event was handled in: what every line its handler logs is tagged with. */
+  const loggedAs = new Map<string, LogContext | undefined>();
 
   beforeAll(async () => {
     ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_messaging`, {
@@ -69,6 +72,7 @@ describe('messaging on the real broker and Postgres', () => {
       topic,
       async (event: CloudEvent, ctx: EventContext) => {
         if (failingSubjects.has(event.subject)) throw new Error(`handler refuses ${event.subject}`);
+        loggedAs.set(event.id, { ...currentLogContext() });
         await ctx.em.query(`INSERT INTO effects (event_id, subject) VALUES ($1, $2)`, [event.id, event.subject]);
       },
       true,
@@ -221,6 +225,13 @@ describe('messaging on the real broker and Postgres', () => {
 
       await waitFor('the sentinel after both copies', async () => (await effectsOf(ds, sentinel.id)) === 1);
       expect(await effectsOf(ds, event.id)).toBe(1);
+    });
+
+    it('handles each event in a log context that names it and its claim', async () => {
+      const event = claimEvent();
+      await producer.send({ topic, messages: [{ key: event.subject, value: JSON.stringify(event) }] });
+      await waitFor('the event to be handled', async () => (await effectsOf(ds, event.id)) === 1);
+      expect(loggedAs.get(event.id)).toMatchObject({ eventId: event.id, claimId: event.subject });
     });
 
     it('dead-letters a message that fails its schema and keeps processing the partition', async () => {

@@ -3,15 +3,17 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfig } from '@claimchain/config';
 import { AuthModule, HealthModule, idempotencyKeysRetention } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
+import { MetricsRegistry } from '@claimchain/observability';
 import { dataSourceOptions } from './persistence/data-source.options';
-import { ClaimsRepository } from './persistence/claims.repository';
+import { ClaimsRepository } from './claims/claims.repository';
 import { SubmitClaimService } from './claims/submit-claim/submit-claim.service';
-import { ClaimSubmissionBatcher } from './claims/submit-claim/claim-submission.batcher';
-import { ClaimStoreThread } from './claims/submit-claim/claim-store.thread';
+import { ClaimSubmissionBatcher } from './claims/claim-store/claim-submission.batcher';
+import { ClaimStoreThread } from './claims/claim-store/claim-store.thread';
 import { SubmitClaimHttpController } from './claims/submit-claim/submit-claim.http.controller';
 import { GetClaimHttpController } from './claims/get-claim/get-claim.http.controller';
 import { GetSubmissionHttpController } from './claims/get-submission/get-submission.http.controller';
 import { ClaimStatusConsumer } from './claims/track-status/claim-status.consumer';
+import { ClaimFlowMetrics } from './claims/track-status/claim-flow.metrics';
 import { CancelClaimService } from './claims/cancel-claim/cancel-claim.service';
 import { CancelClaimHttpController } from './claims/cancel-claim/cancel-claim.http.controller';
 import { ListClaimsHttpController } from './claims/list-claims/list-claims.http.controller';
@@ -42,6 +44,11 @@ export class ClaimIntakeModule {
       ],
       providers: [
         ClaimsRepository,
+        {
+          provide: ClaimFlowMetrics,
+          inject: [MetricsRegistry],
+          useFactory: (registry: MetricsRegistry) => new ClaimFlowMetrics(registry),
+        },
         { provide: LEDGER_VERIFIER_KEY, useValue: config.ledger.verifierKey ?? '' },
         CancelClaimService,
         {

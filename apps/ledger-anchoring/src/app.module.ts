@@ -1,8 +1,10 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { ServiceConfig } from '@claimchain/config';
 import { HealthModule } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
+import { MetricsRegistry } from '@claimchain/observability';
 import { dataSourceOptions } from './persistence/data-source.options';
 import { LedgerRepository } from './persistence/ledger.repository';
 import { LedgerAppenderService } from './log/append/ledger-appender.service';
@@ -16,6 +18,7 @@ import { AnchorPublisher } from './log/anchor/anchor-publisher.service';
 import { LedgerReadService } from './log/read/ledger-read.service';
 import { LedgerReadHttpController } from './log/read/ledger-read.http.controller';
 import { EARLIER_VERIFIER_KEYS, LedgerAuditService } from './log/audit/ledger-audit.service';
+import { LedgerMetrics } from './log/ledger.metrics';
 
 /** ledger-anchoring: the RFC 9162 Merkle log of every domain event, signed checkpoints, anchors, proofs. */
 @Module({})
@@ -34,6 +37,11 @@ export class LedgerAnchoringModule {
         { provide: NOTE_SIGNER, useFactory: () => loadNoteSigner(config) },
         { provide: ANCHOR_SINKS, useFactory: () => anchorSinksFrom(config.ledger) },
         LedgerRepository,
+        {
+          provide: LedgerMetrics,
+          inject: [MetricsRegistry, DataSource],
+          useFactory: (registry: MetricsRegistry, ds: DataSource) => new LedgerMetrics(registry, ds),
+        },
         LedgerAppenderService,
         AnchorPublisher,
         LatestCheckpointCache,

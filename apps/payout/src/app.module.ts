@@ -12,6 +12,7 @@ import { PaymentsModule } from './payments/payments.module';
 import { PoliciesModule } from './policies/policies.module';
 import { RemittanceModule } from './remittance/remittance.module';
 import { ReviewsModule } from './reviews/reviews.module';
+import { PayoutMetricsModule } from './payout.metrics';
 
 /**
  * payout: insurers publish contracts (json-rules-engine rule sets plus parameters) and enrol policies; the contract
@@ -32,6 +33,7 @@ export class PayoutModule {
         }),
         HealthModule.forRoot(MESSAGING_PROBES),
         AuthModule.forRoot(config.auth),
+        PayoutMetricsModule,
         LedgerTrustModule.forRoot(config.ledger),
         ContractsModule,
         PoliciesModule,

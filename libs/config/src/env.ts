@@ -23,6 +23,8 @@ const DEV_WEBHOOK_SECRET_KEY = 'dev-only-webhook-secret-key-change-me';
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).optional(),
   HOST: z.string().default('127.0.0.1'),
+  /** Prometheus metrics (GET /metrics) on a listener of their own, never on the public port; 0: any free port. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   DATABASE_URL: z.string().url().default(DEFAULT_DATABASE_URL),
   DATABASE_PREFIX: z
     .string()
@@ -91,6 +93,8 @@ export interface KafkaSecurity {
 export type ServiceConfig = {
   service: ServiceName;
   port: number;
+  /** Where GET /metrics answers, on HOST: a port of its own that the public HTTP server and ingress do not serve. */
+  metricsPort: number;
   host: string;
   databaseUrl: string;
   /** The runtime pool's size and timeouts (postgresDriverOptions). */
@@ -185,6 +189,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
   return {
     service,
     port: e.PORT ?? SERVICES[service].port,
+    metricsPort: e.METRICS_PORT ?? SERVICES[service].metricsPort,
     host: e.HOST,
     databaseUrl: databaseUrlFor(service, e.DATABASE_URL, e.DATABASE_PREFIX),
     postgres: {

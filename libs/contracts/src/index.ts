@@ -9,3 +9,4 @@ export * from './events/payout.events';
 export * from './events/policy.events';
 export * from './receipt';
 export * from './treatment-attestation';
+export * from './ledger-api';

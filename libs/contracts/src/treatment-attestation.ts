@@ -3,7 +3,7 @@ import { canonicalize } from 'json-canonicalize';
 import { z } from 'zod';
 
 /**
- * A provider's signed statement of what it performed for a claim (issue 15.1, ADR 13): Ed25519 over the RFC 8785
+ * A provider's signed statement of what it performed for a claim (issue 15.1, ADR 15): Ed25519 over the RFC 8785
  * (JCS) canonical JSON of the statement below. The statement names its type, the claim, the provider and when it
  * was signed, so a signature cannot be replayed for another claim or provider. Keys are identified by their RFC 7638
  * JWK thumbprint. Pure: the service, the signing command and an auditor share it.

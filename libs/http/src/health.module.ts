@@ -60,8 +60,8 @@ class HealthController {
       () => this.database(),
       ...this.probes.map((probe) => () => {
         const indicator = this.indicators.check(probe.name);
-        if (!probe.isReady()) return indicator.down({ reason: 'not connected' });
         const problem = probe.problem?.();
+        if (!probe.isReady()) return indicator.down({ reason: 'not connected', ...problem });
         return problem ? indicator.down(problem) : indicator.up();
       }),
     ]);

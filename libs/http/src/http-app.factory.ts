@@ -1,4 +1,5 @@
-import { DynamicModule, LogLevel } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DynamicModule, Logger, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import helmet, { FastifyHelmetOptions } from '@fastify/helmet';
@@ -8,7 +9,8 @@ import { setupOpenApi } from './openapi';
 import { DomainError } from './domain-error';
 import { tooDeepError } from './json-depth';
 import { unstorableTextError } from './unstorable-text';
-import { ServiceLogger } from './service-logger';
+import { logFormatOf, ServiceLogger } from './service-logger';
+import { addToLogContext, runWithLogContext, traceIdOf } from './log-context';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -65,6 +67,7 @@ export async function createHttpApp(
   // Errors raised before a route runs (a URL Fastify's router or Node's HTTP parser refuses) are problems too.
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: requestIdOf,
     frameworkErrors: frameworkErrorProblem,
     clientErrorHandler: writeClientErrorProblem,
   });
@@ -101,8 +104,70 @@ export async function createHttpApp(
       for (const [name, value] of headers) reply.raw.setHeader(name, value);
       done();
     });
+  trackRequests(app);
   setupOpenApi(app, options.title ?? 'service', options.description ?? '');
   // No enableShutdownHooks: it re-raises the signal after closing, so the process dies by it (exit 143, and no
   // --cpu-prof profile). A service's main closes the app on SIGTERM/SIGINT itself and exits 0 (runService).
   return app;
+}
+
+/** A caller's `x-request-id` (a proxy's, or a client's own) when it is a sane token; otherwise a new UUID. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+function requestIdOf(request: { headers: Record<string, string | string[] | undefined> }): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+/** Routes whose requests are not access-logged: probes and scrapes arrive every few seconds and say nothing. */
+const QUIET_ROUTES = /^\/(health|docs)(\/|$)/;
+
+/**
+ * Every request runs in a log context (log-context.ts) with its id (echoed as `x-request-id`), its trace id, and its
+ * claim id once the route's parameters name one, so each line logged while handling it carries them; and ends with
+ * one access line: method, route pattern, status and duration. Access lines are `log` level in JSON (what a log
+ * collector wants) and `verbose` in text, so `npm start`'s output stays readable for people.
+ */
+function trackRequests(app: NestFastifyApplication): void {
+  const access = new Logger('HttpAccess');
+  const json = logFormatOf() === 'json';
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      void reply.header('x-request-id', request.id);
+      runWithLogContext({ requestId: request.id, traceId: traceIdOf(request.headers.traceparent) }, done);
+    })
+    .addHook('preHandler', (request, _reply, done) => {
+      const claimId = claimIdOf(request);
+      if (claimId) addToLogContext({ claimId });
+      done();
+    })
+    .addHook('onResponse', (request, reply, done) => {
+      const route = request.routeOptions.url;
+      if (route && QUIET_ROUTES.test(route)) return done();
+      const durationMs = Math.round(reply.elapsedTime * 10) / 10;
+      // onResponse runs on the socket's 'finish', outside the request's async context: name the request again.
+      const fields = {
+        requestId: request.id,
+        traceId: traceIdOf(request.headers.traceparent),
+        claimId: claimIdOf(request),
+        method: request.method,
+        route: route ?? null,
+        status: reply.statusCode,
+        durationMs,
+      };
+      runWithLogContext(fields, () => {
+        const line = `${request.method} ${route ?? request.url} ${reply.statusCode} ${durationMs} ms`;
+        if (json) access.log(line);
+        else access.verbose(line);
+      });
+      done();
+    });
+}
+
+/** The claim a request is about, when its route names one (`/v1/claims/:id…`, or any `:claimId` parameter). */
+function claimIdOf(request: { params?: unknown; routeOptions: { url?: string } }): string | undefined {
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  const claimId = params.claimId ?? (request.routeOptions.url?.startsWith('/v1/claims/:id') ? params.id : undefined);
+  return typeof claimId === 'string' ? claimId : undefined;
 }

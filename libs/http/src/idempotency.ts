@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
+import {
+  applyDecorators,
+  CallHandler,
+  createParamDecorator,
+  ExecutionContext,
+  NestInterceptor,
+  UseInterceptors,
+} from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
 import { canonicalize } from 'json-canonicalize';
+import { map, Observable } from 'rxjs';
 import { EntityManager, MigrationInterface, QueryRunner } from 'typeorm';
 import { DomainError } from './domain-error';
 
@@ -40,6 +50,36 @@ export function requireIdempotencyKey(header: string | string[] | undefined): st
     ]);
   }
   return key;
+}
+
+/** A handler parameter: the request's Idempotency-Key, checked (400 `IDEMPOTENCY.KEY_REQUIRED` before anything else). */
+export const IdempotencyKey = createParamDecorator((_: unknown, ctx: ExecutionContext): string =>
+  requireIdempotencyKey(
+    ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>().headers[
+      IDEMPOTENCY_HEADER
+    ],
+  ),
+);
+
+/**
+ * Every create behind an Idempotency-Key, in one place: documents the header, and answers the `StoredResponse` the
+ * handler returns with its stored status, `Location: locationOf(body)` when given, and `Idempotent-Replayed`. The
+ * handler takes the key with `@IdempotencyKey()` and returns what `oncePerKey` gave it.
+ */
+export function IdempotentCreate<T>(keyDescription: string, locationOf?: (body: T) => string): MethodDecorator {
+  return applyDecorators(
+    ApiHeader({ name: 'Idempotency-Key', required: true, description: keyDescription }),
+    UseInterceptors(new StoredResponseInterceptor(locationOf)),
+  );
+}
+
+class StoredResponseInterceptor<T> implements NestInterceptor<StoredResponse<T>, T> {
+  constructor(private readonly locationOf?: (body: T) => string) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler<StoredResponse<T>>): Observable<T> {
+    const reply = ctx.switchToHttp().getResponse<Parameters<typeof answerStored>[0]>();
+    return next.handle().pipe(map((result) => answerStored(reply, result, this.locationOf?.(result.body))));
+  }
 }
 
 /** SHA-256 of the request body's canonical JSON (RFC 8785): equal for equal requests whatever the key order. */

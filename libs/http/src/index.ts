@@ -8,3 +8,5 @@ export * from './idempotency';
 export * from './openapi';
 export * from './raw-body.decorator';
 export * from './service-logger';
+export * from './log-context';
+export * from './http.metrics';

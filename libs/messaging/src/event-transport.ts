@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { BaseRpcContext, CustomTransportStrategy, MessageHandler, Server } from '@nestjs/microservices';
 import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } from 'kafkajs';
+import { Registry } from 'prom-client';
 import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
+import { runWithLogContext } from '@claimchain/http';
 import { SchemaViolationError, parseEvent } from './event-codec';
 import { classifyFailure, PermanentEventError } from './failure';
 import { BatchPart, GroupCommit } from './group-commit';
 import { IDEMPOTENT_PRODUCER } from './outbox.relay';
+import { EventMetrics } from './messaging.metrics';
 
 /**
  * What a handler receives beside the event: the EntityManager of the transaction in which the inbox row is
@@ -51,6 +54,8 @@ export interface EventTransportOptions {
    * inbox already makes a redelivery harmless, so a crash or rebalance replays at most this much, which it skips.
    */
   commitIntervalMs?: number;
+  /** Where outcomes are counted (the service's registry); a registry of its own when not given. */
+  metrics?: EventMetrics;
 }
 
 export type DlqHeaders = {
@@ -85,9 +90,15 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
   private commitTimer?: NodeJS.Timeout;
   private readonly groups = new Map<object, GroupCommit>();
   private committing?: Promise<void>;
+  /** The background connection (see listen), and how to cut its backoff short when the app closes. */
+  private connecting?: Promise<void>;
+  private wakeConnect?: () => void;
+  private closed = false;
+  private readonly metrics: EventMetrics;
 
   constructor(private readonly options: EventTransportOptions) {
     super();
+    this.metrics = options.metrics ?? new EventMetrics(new Registry());
     this.maxAttempts = options.maxAttempts ?? 5;
     this.retryBaseMs = options.retryBaseMs ?? 100;
     this.retryMaxMs = options.retryMaxMs ?? 5000;
@@ -97,26 +108,55 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     return this.ready;
   }
 
+  /** The topics the handlers consume (what the consumer subscribes to). */
+  get topics(): string[] {
+    return [...this.messageHandlers.keys()];
+  }
+
   /** Partitions (or messages) held up by a transient failure, oldest first; empty when everything flows. */
   get waiting(): { where: string; since: Date; error: string }[] {
     return [...this.waitingOn].map(([where, w]) => ({ where, ...w }));
   }
 
+  /**
+   * Reports the transport started as soon as its handlers are known to be valid, and connects to Kafka in the
+   * background, for as long as it takes: a service that starts while the broker is away serves its API at once (its
+   * writes wait in the outbox, as during any broker outage) and joins its group when the broker is back, instead of
+   * exiting and being restarted with a growing backoff. Meanwhile `/health/pipeline` names the wait.
+   */
   async listen(callback: (error?: unknown) => void): Promise<void> {
-    try {
-      await this.start();
-      callback();
-    } catch (error) {
-      callback(error);
+    const topics = [...this.messageHandlers.keys()];
+    const unknown = topics.find((topic) => !(topic in EventCatalog));
+    if (unknown) return callback(new Error(`@EventPattern('${unknown}') is not a topic in the catalog`));
+    callback();
+    if (topics.length > 0) this.connecting = this.connectUntilJoined(topics);
+  }
+
+  private async connectUntilJoined(topics: string[]): Promise<void> {
+    const what = 'kafka connection';
+    for (let attempt = 1; !this.closed; attempt += 1) {
+      try {
+        await this.start(topics);
+        this.stopWaiting(what, attempt);
+        return;
+      } catch (error) {
+        await this.disconnectClients();
+        if (this.closed) return;
+        const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(attempt - 1, 16));
+        if (!this.waitingOn.has(what)) this.waitingOn.set(what, { since: new Date(), error: String(error) });
+        this.log.warn(`${what}: cannot reach Kafka yet (attempt ${attempt}, next in ${delay} ms): ${String(error)}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, delay);
+          this.wakeConnect = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
     }
   }
 
-  private async start(): Promise<void> {
-    const topics = [...this.messageHandlers.keys()];
-    for (const topic of topics) {
-      if (!(topic in EventCatalog)) throw new Error(`@EventPattern('${topic}') is not a topic in the catalog`);
-    }
-    if (topics.length === 0) return;
+  private async start(topics: string[]): Promise<void> {
     const { kafka, groupId } = this.options;
     this.dlqProducer = kafka.producer(IDEMPOTENT_PRODUCER);
     await this.dlqProducer.connect();
@@ -135,13 +175,21 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topics, fromBeginning: true });
-    this.commitTimer = setInterval(() => void this.commitNow(), this.options.commitIntervalMs ?? 500);
+    this.commitTimer ??= setInterval(() => void this.commitNow(), this.options.commitIntervalMs ?? 500);
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
       eachBatch: async (payload) => this.processBatch(payload),
     });
+  }
+
+  private async disconnectClients(): Promise<void> {
+    const [consumer, producer] = [this.consumer, this.dlqProducer];
+    this.consumer = undefined;
+    this.dlqProducer = undefined;
+    await consumer?.disconnect().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
   }
 
   private isBatchHandler(handler: MessageHandler | null): boolean {
@@ -182,10 +230,13 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     if (!handler) return;
     const accepts = this.acceptorOf(handler);
     const valid: { message: KafkaMessage; event: CloudEvent; fingerprint: Buffer }[] = [];
+    let ignored = 0;
     for (const message of batch.messages) {
       const event = await this.parseOrDeadLetter(topic, batch.partition, message);
       if (event && accepts(event)) valid.push({ message, event, fingerprint: fingerprintOf(message) });
+      else if (event) ignored += 1;
     }
+    this.metrics.count(topic, 'ignored', ignored);
     if (valid.length > 0 && this.isBatchHandler(handler)) {
       const origin = { topic, partition: batch.partition, offset: batch.firstOffset() ?? '0' };
       const part = { topic, events: valid.map((v) => v.event), fingerprints: valid.map((v) => v.fingerprint), origin };
@@ -194,7 +245,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       // batch alone (another partition's poison must not fail it); then message by message.
       const steps = [() => this.groupOf(handler).commit(part), () => this.runInInbox(handler, [part])];
       for (const step of steps) {
-        const outcome = await this.untilNotTransient(where, live, heartbeat, step, 1);
+        const outcome = await this.untilNotTransient(topic, where, live, heartbeat, step, 1);
         if (outcome === 'stopped') return;
         if (outcome === 'done') {
           resolveOffset(batch.lastOffset());
@@ -209,7 +260,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       if (!live()) return;
       const where = `${topic}[${batch.partition}]@${message.offset}`;
       const origin = { topic, partition: batch.partition, offset: message.offset };
-      const outcome = await this.untilNotTransient(where, live, heartbeat, () =>
+      const outcome = await this.untilNotTransient(topic, where, live, heartbeat, () =>
         this.runInInbox(handler, [{ topic, events: [event], fingerprints: [fingerprint], origin }]),
       );
       if (outcome === 'stopped') return;
@@ -230,6 +281,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
    * revoked or the consumer stops.
    */
   private async untilNotTransient(
+    topic: TopicName,
     what: string,
     live: () => boolean,
     heartbeat: () => Promise<void>,
@@ -253,6 +305,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
           return { error, attempts: attempt };
         }
         const delay = Math.min(this.retryMaxMs, this.retryBaseMs * 2 ** Math.min(attempt - 1, 16));
+        this.metrics.count(topic, 'retried');
         if (kind === 'transient') {
           if (!this.waitingOn.has(what)) this.waitingOn.set(what, { since: new Date(), error: String(error) });
           this.log.warn(
@@ -338,6 +391,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
    */
   private async runInInbox(handler: MessageHandler, parts: readonly BatchPart[]): Promise<void> {
     const events = parts.flatMap((p) => p.events);
+    let fresh = new Set<string>();
     await this.options.dataSource.transaction(async (em) => {
       const rows: { event_id: string; fresh: boolean; reused: boolean }[] = await em.query(
         `WITH input AS (
@@ -361,13 +415,25 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       if (reused) {
         throw new PermanentEventError(`event id ${reused.event_id} was processed before with other content`);
       }
-      const fresh = new Set(rows.filter((r) => r.fresh).map((r) => r.event_id));
+      fresh = new Set(rows.filter((r) => r.fresh).map((r) => r.event_id));
       if (fresh.size === 0) return; // all already processed: a redelivery has no second effect
-      const todo = events.filter((e) => fresh.delete(e.id));
+      const unhandled = new Set(fresh);
+      const todo = events.filter((e) => unhandled.delete(e.id)); // an id twice in the batch is handled once
       const ctx = new EventContext([em, parts[0].origin]);
-      const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
-      await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+      // What the handler logs names the event it handles: its id and its claim (the subject), when there is one.
+      const one = todo.length === 1 ? todo[0] : undefined;
+      const logged = one ? { eventId: one.id, claimId: one.subject } : { events: todo.length };
+      await runWithLogContext(logged, async () => {
+        const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
+        await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+      });
     });
+    // Counted once committed: a transaction that failed and is retried counts its events once, when it succeeds.
+    for (const part of parts) {
+      const handled = part.events.reduce((n, e) => n + (fresh.delete(e.id) ? 1 : 0), 0);
+      this.metrics.count(part.topic, 'handled', handled);
+      this.metrics.count(part.topic, 'duplicate', part.events.length - handled);
+    }
   }
 
   private async deadLetter(
@@ -394,10 +460,14 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       acks: -1,
       messages: [{ key: message.key, value: message.value, headers: { ...(message.headers as IHeaders), ...headers } }],
     });
+    this.metrics.count(topic, 'dead_lettered');
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.ready = false;
+    this.wakeConnect?.();
+    await this.connecting;
     clearInterval(this.commitTimer);
     await this.committing;
     await this.commitNow(); // what the last batches resolved, so a restart does not replay it

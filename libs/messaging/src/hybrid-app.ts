@@ -1,12 +1,14 @@
 import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SERVICES, ServiceConfig } from '@claimchain/config';
-import { createHttpApp } from '@claimchain/http';
+import { createHttpApp, HttpMetrics, measureHttpRequests } from '@claimchain/http';
+import { MetricsRegistry, MetricsServer } from '@claimchain/observability';
 import { connectEventTransport } from './messaging.module';
 
 /**
- * Builds and starts one service as a hybrid Nest app: HTTP on its port plus the Kafka consumer, in one process.
- * Each app's main.ts and the end-to-end test both start services through this.
+ * Builds and starts one service as a hybrid Nest app: HTTP on its port plus the Kafka consumer, in one process, and
+ * its Prometheus metrics on a port of their own. Each app's main.ts and the end-to-end test both start services
+ * through this.
  */
 export async function startHybridApp(module: DynamicModule, config: ServiceConfig): Promise<NestFastifyApplication> {
   const app = await createHttpApp(module, {
@@ -15,9 +17,11 @@ export async function startHybridApp(module: DynamicModule, config: ServiceConfi
     title: config.service,
     description: SERVICES[config.service].description,
   });
+  measureHttpRequests(app, new HttpMetrics(app.get(MetricsRegistry)));
   connectEventTransport(app);
   await app.startAllMicroservices();
   await app.listen(config.port, config.host);
+  await app.get(MetricsServer).listen(config.metricsPort, config.host);
   return app;
 }
 

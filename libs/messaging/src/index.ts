@@ -11,3 +11,4 @@ export * from './failure';
 export * from './group-commit';
 export * from './ordered-locks';
 export * from './retention.pruner';
+export * from './messaging.metrics';

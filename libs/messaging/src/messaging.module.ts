@@ -9,11 +9,13 @@ import {
 import { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { ServiceConfig } from '@claimchain/config';
+import { MetricsModule, MetricsRegistry } from '@claimchain/observability';
 import { createKafka } from './kafka.factory';
 import { OutboxRelay } from './outbox.relay';
 import { OutboxWriter } from './outbox.writer';
 import { KafkaEventTransport } from './event-transport';
 import { inboxRetention, outboxRetention, RetentionPruner, RetentionRule } from './retention.pruner';
+import { ConsumerLagSampler, EventMetrics, registerOutboxMetrics } from './messaging.metrics';
 
 export const KAFKA = Symbol('KAFKA');
 
@@ -26,6 +28,7 @@ class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
   constructor(
     private readonly relay: OutboxRelay,
     private readonly pruner: RetentionPruner,
+    private readonly lag: ConsumerLagSampler,
   ) {}
   async onApplicationBootstrap(): Promise<void> {
     await this.relay.start();
@@ -34,6 +37,7 @@ class MessagingLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
   async beforeApplicationShutdown(): Promise<void> {
     await this.pruner.stop();
     await this.relay.stop();
+    await this.lag.close();
   }
 }
 
@@ -44,13 +48,18 @@ export interface MessagingOptions {
   retention?: readonly RetentionRule[];
 }
 
-/** Kafka client, outbox writer and relay, the event transport, and the retention pruner for one service. */
+/**
+ * Kafka client, outbox writer and relay, the event transport, and the retention pruner for one service; and the
+ * service's metrics (MetricsModule), which every service has since every service runs messaging: consumed events by
+ * outcome, consumer lag, the outbox backlog.
+ */
 @Module({})
 export class MessagingModule {
   static forRoot(config: ServiceConfig, options: MessagingOptions = {}): DynamicModule {
     return {
       module: MessagingModule,
       global: true,
+      imports: [MetricsModule.forRoot(config.service)],
       providers: [
         {
           provide: KAFKA,
@@ -59,14 +68,28 @@ export class MessagingModule {
         OutboxWriter,
         {
           provide: OutboxRelay,
-          inject: [DataSource, KAFKA],
-          useFactory: (ds: DataSource, kafka: Kafka) => new OutboxRelay(ds, kafka),
+          inject: [DataSource, KAFKA, MetricsRegistry],
+          useFactory: (ds: DataSource, kafka: Kafka, registry: MetricsRegistry) => {
+            registerOutboxMetrics(registry, ds);
+            return new OutboxRelay(ds, kafka);
+          },
         },
         {
           provide: KafkaEventTransport,
-          inject: [DataSource, KAFKA],
-          useFactory: (dataSource: DataSource, kafka: Kafka) =>
-            new KafkaEventTransport({ kafka, dataSource, groupId: config.kafkaGroupId }),
+          inject: [DataSource, KAFKA, MetricsRegistry],
+          useFactory: (dataSource: DataSource, kafka: Kafka, registry: MetricsRegistry) =>
+            new KafkaEventTransport({
+              kafka,
+              dataSource,
+              groupId: config.kafkaGroupId,
+              metrics: new EventMetrics(registry),
+            }),
+        },
+        {
+          provide: ConsumerLagSampler,
+          inject: [KAFKA, MetricsRegistry, KafkaEventTransport],
+          useFactory: (kafka: Kafka, registry: MetricsRegistry, transport: KafkaEventTransport) =>
+            new ConsumerLagSampler(registry, kafka, config.kafkaGroupId, () => transport.topics),
         },
         {
           provide: RetentionPruner,

@@ -128,8 +128,11 @@ export class OutboxRelay {
 
   async start(): Promise<void> {
     if (this.running) return;
-    this.producer = this.kafka.producer(IDEMPOTENT_PRODUCER);
-    await this.producer.connect();
+    // A broker that is away now is not a reason to fail the service's start: the drain connects the producer (and
+    // retries with backoff, reported by isPublishing) while the API keeps writing to the outbox.
+    await this.renewProducer().catch((error: unknown) =>
+      this.logger.warn(`outbox relay: cannot reach Kafka yet (${String(error)}); retrying`),
+    );
     await this.connectSession().catch((error: unknown) =>
       this.logger.warn(`outbox relay session not connected yet (${String(error)}); retrying`),
     );
@@ -200,8 +203,8 @@ export class OutboxRelay {
 
   /** Publishes everything pending now; returns how many rows it published. Used by the loop and by tests. */
   async drainOnce(): Promise<number> {
-    const producer = this.producer;
-    if (!producer) throw new Error('relay not started');
+    if (!this.producer) await this.renewProducer();
+    const producer = this.producer!;
     if (!(await this.acquireLock())) return 0;
     const fullLook = Date.now() - this.lastFullLookAt >= FULL_LOOK_EVERY_MS;
     if (fullLook) this.lastFullLookAt = Date.now();
@@ -270,7 +273,7 @@ export class OutboxRelay {
     }
   }
 
-  /** Replaces the producer with a new one (see PRODUCER_STATE_ERRORS) once the new one is connected. */
+  /** Connects a producer, or replaces the current one (see PRODUCER_STATE_ERRORS) once the new one is connected. */
   private async renewProducer(): Promise<void> {
     const renewed = this.kafka.producer(IDEMPOTENT_PRODUCER);
     try {
@@ -281,8 +284,10 @@ export class OutboxRelay {
     }
     const old = this.producer;
     this.producer = renewed;
-    await old?.disconnect().catch(() => undefined);
-    this.logger.warn('outbox relay: started a new producer, its sequence numbers no longer matched the broker');
+    if (old) {
+      await old.disconnect().catch(() => undefined);
+      this.logger.warn('outbox relay: started a new producer, its sequence numbers no longer matched the broker');
+    }
   }
 
   private idle(ms: number): Promise<void> {

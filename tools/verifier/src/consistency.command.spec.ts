@@ -125,7 +125,7 @@ describe(consistencyCommand.name, () => {
     const { exit, result } = await t.runOnLog('consistency', '--old', savedFile);
 
     expect(exit).toBe(1);
-    expect(result.message).toMatch(/consistency proof element 0 is not the base64 of a 32-byte hash/);
+    expect(result.message).toMatch(/\/hashes\/0: Expected the standard base64 of a 32-byte hash/);
   });
 
   it('exits 2 when the saved checkpoint file is not a signed note', async () => {

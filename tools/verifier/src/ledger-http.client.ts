@@ -4,29 +4,12 @@
  * does not verify (exit 1) — what it serves with a success status is what it vouches for.
  */
 import { z } from 'zod';
+import { ConsistencyProofDto, EntriesDto, LEDGER_MAX_ENTRIES_PER_REQUEST, ledgerPath } from '@claimchain/contracts';
 import { WireEntry } from './served-log.auditor';
 import { VerifierError } from './verifier.errors';
 
 /** The log serves at most this many entries per request. */
-export const MAX_ENTRIES_PER_PAGE = 1000;
-
-const EntriesResponse = z.object({
-  entries: z.array(
-    z.object({
-      index: z.number().int().nonnegative(),
-      eventId: z.string().optional(),
-      eventType: z.string().optional(),
-      leaf: z.string(),
-      leafHash: z.string(),
-    }),
-  ),
-});
-
-const ConsistencyResponse = z.object({
-  from: z.number().int().nonnegative(),
-  to: z.number().int().nonnegative(),
-  hashes: z.array(z.string()),
-});
+export const MAX_ENTRIES_PER_PAGE = LEDGER_MAX_ENTRIES_PER_REQUEST;
 
 export class LedgerHttpClient {
   private readonly base: string;
@@ -49,7 +32,7 @@ export class LedgerHttpClient {
 
   /** The latest signed checkpoint note, as text. */
   async checkpoint(): Promise<string> {
-    const path = '/v1/ledger/checkpoint';
+    const path = ledgerPath('checkpoint');
     const body = await this.get(path, 'text/plain');
     try {
       return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(body);
@@ -60,13 +43,13 @@ export class LedgerHttpClient {
 
   /** Entries [start, end) — possibly fewer, if the log pages shorter than asked. */
   async entries(start: number, end: number): Promise<WireEntry[]> {
-    const path = `/v1/ledger/entries?start=${start}&end=${end}`;
-    return (await this.getJson(path, EntriesResponse)).entries;
+    const path = `${ledgerPath('entries')}?start=${start}&end=${end}`;
+    return (await this.getJson(path, EntriesDto)).entries;
   }
 
   async consistencyProof(from: number, to: number): Promise<string[]> {
-    const path = `/v1/ledger/proofs/consistency?from=${from}&to=${to}`;
-    const proof = await this.getJson(path, ConsistencyResponse);
+    const path = `${ledgerPath('consistencyProof')}?from=${from}&to=${to}`;
+    const proof = await this.getJson(path, ConsistencyProofDto);
     if (proof.from !== from || proof.to !== to) {
       throw new VerifierError(
         'VERIFIER.RESPONSE_INVALID',

@@ -1,5 +1,5 @@
 import { CloudEvent } from '@claimchain/contracts';
-import { ClaimEventRow, ClaimRow } from '../persistence/claims.repository';
+import { ClaimEventRow, ClaimRow } from './claims.repository';
 
 /** What an insurer sees of a claim. Built field by field: table columns never leak into the API. */
 export interface ClaimSummaryDto {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
@@ -13,6 +14,7 @@ import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-brea
 import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContext } from '../engine/adjudicate';
 import { AdjudicationRepository, AdjudicationRow, PayoutRow, PendingClaim } from './adjudication.repository';
 import { resultHashOf } from '../engine/replay';
+import { PayoutMetrics } from '../payout.metrics';
 
 /**
  * Adjudicates and pays a claim once its three facts are in: the claim, its treatment verification, and the
@@ -32,6 +34,7 @@ export class AdjudicateClaimService {
     private readonly policies: PolicyRepository,
     private readonly outbox: OutboxWriter,
     private readonly ledger: LedgerCircuitBreakerService,
+    private readonly metrics: PayoutMetrics = new PayoutMetrics(new Registry()),
   ) {}
 
   async tryAdjudicate(em: EntityManager, claimId: string): Promise<void> {
@@ -117,6 +120,7 @@ export class AdjudicateClaimService {
       }
     }
     await decisions.write(em, this.claims, this.policies, this.outbox);
+    this.metrics.decided(em, decisions.adjudications, decisions.payouts.length);
   }
 
   /** Locks the policy (held until commit) and reads its accumulators: claims on one policy run one at a time. */
@@ -139,6 +143,7 @@ export class AdjudicateClaimService {
     const decisions = new Decisions();
     this.decide(decisions, s);
     await decisions.write(em, this.claims, this.policies, this.outbox);
+    this.metrics.decided(em, decisions.adjudications, decisions.payouts.length);
   }
 
   private decide(out: Decisions, s: Settlement): void {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { ConsistencyProofDto, ledgerPath } from '@claimchain/contracts';
 import { TransientEventError } from '@claimchain/messaging';
 
 /**
@@ -16,12 +16,6 @@ export interface LedgerProofSource {
  */
 export class LedgerUnreachableError extends TransientEventError {}
 
-const ConsistencyAnswer = z.object({
-  from: z.number().int(),
-  to: z.number().int(),
-  hashes: z.array(z.string().regex(/^[A-Za-z0-9+/]{43}=$/)),
-});
-
 /** ledger-anchoring's public read API (`GET /v1/ledger/proofs/consistency`). */
 export class HttpLedgerProofSource implements LedgerProofSource {
   constructor(
@@ -30,7 +24,7 @@ export class HttpLedgerProofSource implements LedgerProofSource {
   ) {}
 
   async consistencyProof(from: number, to: number): Promise<string[]> {
-    const url = new URL('/v1/ledger/proofs/consistency', this.baseUrl);
+    const url = new URL(ledgerPath('consistencyProof'), this.baseUrl);
     url.searchParams.set('from', String(from));
     url.searchParams.set('to', String(to));
     let res: Response;
@@ -40,7 +34,7 @@ export class HttpLedgerProofSource implements LedgerProofSource {
       throw new LedgerUnreachableError(`ledger at ${this.baseUrl} unreachable: ${(error as Error).message}`);
     }
     if (!res.ok) throw new LedgerUnreachableError(`ledger answered ${res.status} to ${url.pathname}${url.search}`);
-    const answer = ConsistencyAnswer.safeParse(await res.json());
+    const answer = ConsistencyProofDto.safeParse(await res.json());
     if (!answer.success || answer.data.from !== from || answer.data.to !== to) {
       // A malformed answer is not evidence of a forked log, but nothing can be paid on it either.
       throw new LedgerUnreachableError(`ledger sent a malformed consistency proof for ${from}→${to}`);

@@ -16,6 +16,7 @@ import { WebhookSecretCipher } from './payout-endpoint/webhook-secret.cipher';
 import { ListPayoutsHttpController } from './list-payouts/list-payouts.http.controller';
 import { RetryPayoutHttpController } from './retry-payout/retry-payout.http.controller';
 import { RetryPayoutService } from './retry-payout/retry-payout.service';
+import { PayoutMetrics } from '../payout.metrics';
 
 /**
  * Payments: released payouts sent to each insurer's registered webhook (else the simulated bank), retried with
@@ -40,12 +41,13 @@ export class PaymentsModule {
         // Each insurer's registered webhook, else the simulated bank.
         {
           provide: PayoutDispatcherService,
-          inject: [DataSource, PaymentDispatchRepository, OutboxWriter, WebhookSecretCipher],
+          inject: [DataSource, PaymentDispatchRepository, OutboxWriter, WebhookSecretCipher, PayoutMetrics],
           useFactory: (
             ds: DataSource,
             repo: PaymentDispatchRepository,
             outbox: OutboxWriter,
             cipher: WebhookSecretCipher,
+            metrics: PayoutMetrics,
           ) =>
             new PayoutDispatcherService(
               ds,
@@ -60,6 +62,7 @@ export class PaymentsModule {
                 retryBaseMs: payments.retryBaseMs,
                 retryMaxMs: payments.retryMaxMs,
               },
+              metrics,
             ),
         },
       ],

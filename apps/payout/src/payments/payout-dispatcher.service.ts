@@ -1,8 +1,10 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
 import { Topics } from '@claimchain/contracts';
 import { buildEvent, GroupCommit, OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
+import { PayoutMetrics } from '../payout.metrics';
 import { PaymentRail, Settlement, SubmitResult } from './payment-rail';
 import { PaymentRails } from './payment-rails';
 import { DuePayout, PaymentDispatchRepository } from './payment-dispatch.repository';
@@ -66,6 +68,7 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     private readonly outbox: OutboxWriter,
     private readonly rails: PaymentRails,
     options: Partial<PayoutDispatcherOptions> = {},
+    private readonly metrics: PayoutMetrics = new PayoutMetrics(new Registry()),
   ) {
     this.options = { ...DEFAULT_DISPATCHER_OPTIONS, ...options };
   }
@@ -104,6 +107,13 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
       }
       // The accepted ones in two statements for all: sent, then (a webhook that settles on acceptance) settled.
       await this.repo.markSent(em, sent, this.options.recheckMs);
+      // A sent payout rechecked and accepted again is not sent anew.
+      const released = new Set(due.filter((p) => p.status === 'released').map((p) => p.payoutId));
+      this.metrics.moved(
+        em,
+        'sent',
+        sent.filter((s) => released.has(s.payoutId)).map((s) => s.rail),
+      );
       if (settledOnAcceptance.length > 0) await this.recordSettlements(em, settledOnAcceptance);
       return due.length;
     });
@@ -144,6 +154,7 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
       await this.fail(em, payout, rail, error);
       return;
     }
+    this.metrics.refused(em, rail);
     const retryInMs = backoffMs(attempt, this.options);
     this.logger.warn(
       `payout ${payoutId} not accepted by ${rail ?? 'any rail'} (attempt ${attempt}), retry in ${retryInMs} ms: ${error}`,
@@ -154,6 +165,8 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
   private async fail(em: EntityManager, payout: DuePayout, railName: string | null, error: string): Promise<void> {
     const rail = railName ?? 'unresolved';
     const failed = await this.repo.markFailed(em, { payoutId: payout.payoutId, rail: railName, error });
+    this.metrics.refused(em, railName);
+    this.metrics.moved(em, 'failed', [railName]);
     this.logger.error(
       `payout ${payout.payoutId} of claim ${payout.claimId} FAILED after ${failed.attempts} attempts on ${rail}: ${error}`,
     );
@@ -178,6 +191,11 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
   /** Settles the payouts (each once) and announces each that moved with payouts.settled.v1, in one statement each. */
   private async recordSettlements(em: EntityManager, settlements: readonly Settlement[]): Promise<void> {
     const settled = await this.repo.markSettled(em, settlements);
+    this.metrics.moved(
+      em,
+      'settled',
+      settled.map((p) => p.rail),
+    );
     await this.outbox.addBuilt(
       em,
       settled.map((payout) => {

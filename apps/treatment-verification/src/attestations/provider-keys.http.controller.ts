@@ -61,7 +61,7 @@ function toDto(row: ProviderKeyRow): ProviderKeyDto {
 }
 
 /**
- * Ops manage the Ed25519 keys each provider signs its confirmations with (ADR 13). A key is addressed by its id
+ * Ops manage the Ed25519 keys each provider signs its confirmations with (ADR 15). A key is addressed by its id
  * (the RFC 7638 thumbprint) and belongs to one provider. Rotation is registering the new key, then revoking the old
  * one; several keys may be active meanwhile. A revoked key stays listed, and no confirmation signed with it is
  * accepted from its revocation on.

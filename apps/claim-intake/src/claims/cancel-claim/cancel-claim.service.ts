@@ -3,9 +3,9 @@ import { DataSource } from 'typeorm';
 import { Topics } from '@claimchain/contracts';
 import { DomainError, Principal } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
-import { ClaimsRepository } from '../../persistence/claims.repository';
+import { ClaimsRepository } from '../claims.repository';
 import { CANCELLABLE } from '../claim-status';
-import { CLAIM_INTAKE_SOURCE } from '../submit-claim/submit-claim.service';
+import { CLAIM_INTAKE_SOURCE } from '../../claim-intake.source';
 
 /**
  * An insurer withdraws its claim before payout. The cancellation is recorded and announced

@@ -2,7 +2,7 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
-import { ClaimsRepository } from '../../persistence/claims.repository';
+import { ClaimsRepository } from '../claims.repository';
 import { ClaimResponseDto, toResponseDto } from '../claim.mapper';
 
 @ApiTags('claims')

@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ClaimReceiptV1, RECEIPT_FORMAT_V1 } from '@claimchain/contracts';
 import { CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
-import { ClaimsRepository } from '../../persistence/claims.repository';
+import { ClaimsRepository } from '../claims.repository';
 
 /** The ledger's public verifier key, configured (LEDGER_VERIFIER_KEY) and copied into receipts for information. */
 export const LEDGER_VERIFIER_KEY = Symbol('LEDGER_VERIFIER_KEY');

@@ -4,7 +4,7 @@ import { ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
-import { ClaimsRepository } from '../../persistence/claims.repository';
+import { ClaimsRepository } from '../claims.repository';
 
 export const SUBMISSION_SALT_HEADER = 'claimchain-submission-salt';
 

@@ -2,7 +2,7 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { z } from 'zod';
 import { ApiTags } from '@nestjs/swagger';
 import { ApiZodQuery, CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
-import { ClaimsRepository } from '../../persistence/claims.repository';
+import { ClaimsRepository } from '../claims.repository';
 import { CLAIM_STATUSES } from '../claim-status';
 import { ClaimSummaryDto, toSummaryDto } from '../claim.mapper';
 

@@ -4,12 +4,12 @@ import { v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
 import { DomainError, Principal, StoredResponse } from '@claimchain/http';
 import { buildEvent } from '@claimchain/messaging';
-import { ClaimSubmissionBatcher, PreparedClaim, SubmittedClaimDto } from './claim-submission.batcher';
-import { FhirClaimRequest, referenceId, resubmissionOf } from './fhir-claim.request';
+import { ClaimSubmissionBatcher, PreparedClaim, SubmittedClaimDto } from '../claim-store/claim-submission.batcher';
+import { FhirClaimRequest, referenceId, resubmissionOf } from '../fhir/fhir-claim.request';
 import { pooledRandomBytes } from './pooled-random';
+import { CLAIM_INTAKE_SOURCE } from '../../claim-intake.source';
 
-export const CLAIM_INTAKE_SOURCE = 'claimchain/claim-intake';
-export { SubmittedClaimDto } from './claim-submission.batcher';
+export { SubmittedClaimDto } from '../claim-store/claim-submission.batcher';
 
 function money(value: number): string {
   return value.toFixed(2);

@@ -13,11 +13,14 @@ import {
   Topics,
 } from '@claimchain/contracts';
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
+import { Registry } from 'prom-client';
 import { validate as isUuid } from 'uuid';
-import { ClaimAdvance, ClaimAnchor, ClaimsRepository } from '../../persistence/claims.repository';
+import { ClaimAdvance, ClaimAnchor, ClaimsRepository } from '../claims.repository';
+import { ClaimFlowMetrics } from './claim-flow.metrics';
 
 const typeOf = (topic: TopicName) => EventCatalog[topic].type;
 const ANCHORED = typeOf(Topics.LedgerAnchored);
+const SETTLED = typeOf(Topics.PayoutsSettled);
 
 /** The downstream topics that move a claim's status, and the ledger's anchors for its timeline. */
 export const TRACKED_TOPICS = [
@@ -43,7 +46,10 @@ const TRACKED: HandlerExtras = { batch: true, accepts: (event) => isUuid(claimId
  */
 @Controller()
 export class ClaimStatusConsumer {
-  constructor(private readonly claims: ClaimsRepository) {}
+  constructor(
+    private readonly claims: ClaimsRepository,
+    private readonly metrics: ClaimFlowMetrics = new ClaimFlowMetrics(new Registry()),
+  ) {}
 
   @EventPattern([...TRACKED_TOPICS], TRACKED)
   async track(@Payload() events: CloudEvent[], @Ctx() ctx: EventContext): Promise<void> {
@@ -65,7 +71,10 @@ export class ClaimStatusConsumer {
       if (advance) advances.push(advance);
       else {
         const payment = paymentOf(event);
-        if (payment) payments.push(payment);
+        if (payment) {
+          payments.push(payment);
+          if (event.type === SETTLED) this.metrics.paid(em, known.get(payment.claimId)!, payment.at);
+        }
       }
     }
     // Advances first, then payment events, which may replace a `paid` with a later failure: one statement each.

@@ -1,8 +1,10 @@
 import { Injectable } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
 import { CloudEvent } from '@claimchain/contracts';
 import { appendLeaves, hashLeaf, leafCommitment, rootRefs, TreeNode } from '@claimchain/ledger';
 import { LedgerRepository, NewLeaf } from '../../persistence/ledger.repository';
+import { LedgerMetrics } from '../ledger.metrics';
 
 export interface AppendResult {
   /** Leaves appended by this call (events already in the log are skipped). */
@@ -20,7 +22,10 @@ export interface AppendResult {
  */
 @Injectable()
 export class LedgerAppenderService {
-  constructor(private readonly repo: LedgerRepository) {}
+  constructor(
+    private readonly repo: LedgerRepository,
+    private readonly metrics: LedgerMetrics = new LedgerMetrics(new Registry()),
+  ) {}
 
   /** Returns the new leaf's index, or undefined when the event was already in the log. */
   async append(em: EntityManager, event: CloudEvent): Promise<number | undefined> {
@@ -33,6 +38,15 @@ export class LedgerAppenderService {
    * log is deduplicated by event id whatever the inbox saw, so replaying every topic leaves it unchanged.
    */
   async appendBatch(em: EntityManager, events: readonly CloudEvent[]): Promise<AppendResult> {
+    const done = this.metrics.appendSeconds.startTimer();
+    try {
+      return await this.appendInOrder(em, events);
+    } finally {
+      done();
+    }
+  }
+
+  private async appendInOrder(em: EntityManager, events: readonly CloudEvent[]): Promise<AppendResult> {
     // Commitments and leaf hashes are pure CPU: compute them before taking the lock, so another partition's batch
     // can be hashed while this one's rows are written.
     // Keyed by the id as Postgres spells a uuid (lowercase), which is how the dedupe query answers.

@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { CloudEvent, Topics } from '@claimchain/contracts';
 import { ServiceConfig } from '@claimchain/config';
@@ -10,6 +11,7 @@ import { LatestCheckpointCache } from './latest-checkpoint.cache';
 import { LeaderLease } from './leader.lease';
 import { NOTE_SIGNER } from './note-signer.provider';
 import { CoalescingSubtreeReader } from '../read/coalescing-subtree.reader';
+import { LedgerMetrics } from '../ledger.metrics';
 
 export const LEDGER_SOURCE = 'claimchain/ledger-anchoring';
 export const SERVICE_CONFIG = Symbol('SERVICE_CONFIG');
@@ -63,6 +65,7 @@ export class CheckpointService implements OnApplicationBootstrap, BeforeApplicat
     private readonly latest: LatestCheckpointCache,
     @Inject(NOTE_SIGNER) private readonly signer: NoteSigner,
     @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    private readonly metrics: LedgerMetrics = new LedgerMetrics(new Registry()),
   ) {
     this.lease = new LeaderLease(config.databaseUrl, LEADER_LOCK_ID, [APPENDED_CHANNEL], (_channel, payload) =>
       this.noteAppended(Number(payload)),
@@ -110,6 +113,7 @@ export class CheckpointService implements OnApplicationBootstrap, BeforeApplicat
 
   /** Signs a checkpoint if the log grew; returns the checkpointed size, or undefined when nothing was new. */
   async checkpointNow(): Promise<number | undefined> {
+    const done = this.metrics.checkpointSeconds.startTimer();
     const size = await this.dataSource.transaction(async (em) => {
       await this.repo.lockCheckpointer(em);
       // After the lock, in a statement of its own: its snapshot then sees every checkpoint committed before ours.
@@ -163,7 +167,10 @@ export class CheckpointService implements OnApplicationBootstrap, BeforeApplicat
       this.lastCheckpointed = size;
       return size;
     });
-    if (size !== undefined) this.latest.forget();
+    if (size !== undefined) {
+      done(); // only rounds that signed something: the empty ones would drown the figure
+      this.latest.forget();
+    }
     return size;
   }
 

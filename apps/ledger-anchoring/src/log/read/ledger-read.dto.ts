@@ -1,13 +1,11 @@
 /**
- * The public read API's requests (zod, validated by ZodPipe into problem+json with JSON pointers) and responses.
- * The response shapes are a contract: the verifier CLI and third-party auditors parse them. Hashes and leaf bytes
- * are standard base64, as in C2SP; ranges are half-open, [start, end).
+ * The public read API's requests (zod, validated by ZodPipe into problem+json with JSON pointers). The responses,
+ * routes and page limit are a contract the verifier CLI, payout and third-party auditors rely on: they live in
+ * libs/contracts (ledger-api.ts). Hashes and leaf bytes are standard base64, as in C2SP; ranges are half-open.
  */
 import { z } from 'zod';
+import { LEDGER_MAX_ENTRIES_PER_REQUEST as MAX_ENTRIES_PER_REQUEST } from '@claimchain/contracts';
 import { HASH_SIZE } from '@claimchain/ledger';
-
-/** Most entries one request returns. */
-export const MAX_ENTRIES_PER_REQUEST = 1000;
 
 // Digits only: z.coerce.number would also take "1e3", " 5" or "0x10".
 const Count = z
@@ -69,57 +67,14 @@ export type ConsistencyQuery = z.infer<typeof ConsistencyQuery>;
 export const ReceiptParams = z.object({ eventId: z.string().uuid() });
 export type ReceiptParams = z.infer<typeof ReceiptParams>;
 
-// Responses: the zod schemas document them in OpenAPI (nothing parses them here); the types are inferred from them.
-const Hash = z.string().describe('standard base64 of a 32-byte SHA-256 hash');
-const Size = z.number().int().nonnegative();
-
-export const CheckpointDto = z.object({
-  origin: z.string(),
-  treeSize: Size,
-  rootHash: Hash,
-  note: z.string().describe('the C2SP signed note, as served with text/plain'),
-});
-export type CheckpointDto = z.infer<typeof CheckpointDto>;
-
-export const EntryDto = z.object({
-  index: Size,
-  eventId: z.string(),
-  eventType: z.string(),
-  leaf: z.string().describe('the leaf bytes, base64: the RFC 8785 JSON commitment to the event'),
-  leafHash: Hash,
-});
-export type EntryDto = z.infer<typeof EntryDto>;
-
-export const EntriesDto = z.object({
-  entries: z.array(EntryDto).describe('[start, min(end, checkpointed size)): only entries a signed checkpoint covers'),
-});
-export type EntriesDto = z.infer<typeof EntriesDto>;
-
-export const InclusionProofDto = z.object({
-  leafIndex: Size,
-  treeSize: Size,
-  leafHash: Hash,
-  hashes: z.array(Hash).describe('the RFC 9162 §2.1.3 inclusion path, leaf to root'),
-});
-export type InclusionProofDto = z.infer<typeof InclusionProofDto>;
-
-export const ConsistencyProofDto = z.object({
-  from: Size,
-  to: Size,
-  hashes: z.array(Hash).describe('the RFC 9162 §2.1.4 consistency path; empty when from is 0 or equals to'),
-});
-export type ConsistencyProofDto = z.infer<typeof ConsistencyProofDto>;
-
-/** Everything needed to check offline, with the log's verifier key, that an event is in the log. */
-export const ReceiptDto = z.object({
-  eventId: z.string().uuid(),
-  leafIndex: Size,
-  leaf: z.string().describe('the leaf bytes, base64'),
-  leafHash: Hash,
-  treeSize: Size,
-  inclusionProof: z.array(Hash),
-  checkpoint: z.string().describe('the signed note of the checkpoint of size treeSize'),
-});
-export type ReceiptDto = z.infer<typeof ReceiptDto>;
+// Responses: the shapes are the contract in libs/contracts (ledger-api.ts), which payout and the verifier parse with.
+export {
+  CheckpointDto,
+  ConsistencyProofDto,
+  EntriesDto,
+  EntryDto,
+  InclusionProofDto,
+  ReceiptDto,
+} from '@claimchain/contracts';
 
 export const b64 = (bytes: Buffer): string => bytes.toString('base64');

@@ -2,6 +2,11 @@ import { applyDecorators, Controller, Get, Header, Headers, Inject, Param, Query
 import { ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { FastifyReply } from 'fastify';
 import { ZodTypeAny } from 'zod';
+import {
+  LEDGER_API_PREFIX,
+  LEDGER_MAX_ENTRIES_PER_REQUEST as MAX_ENTRIES_PER_REQUEST,
+  LedgerRoutes,
+} from '@claimchain/contracts';
 import { ApiZodQuery, openApiSchemaOf, Public, ZodPipe } from '@claimchain/http';
 import { NoteSigner } from '@claimchain/ledger';
 import { NOTE_SIGNER } from '../checkpoint/note-signer.provider';
@@ -16,7 +21,6 @@ import {
   InclusionProofDto,
   InclusionQuery,
   InclusionQueryFields,
-  MAX_ENTRIES_PER_REQUEST,
   ReceiptDto,
   ReceiptParams,
 } from './ledger-read.dto';
@@ -78,7 +82,7 @@ const TREE_SIZE_UNKNOWN = 'LEDGER.TREE_SIZE_UNKNOWN: no signed checkpoint covers
  */
 @Public()
 @ApiTags('ledger')
-@Controller('v1/ledger')
+@Controller(LEDGER_API_PREFIX)
 export class LedgerReadHttpController {
   constructor(
     @Inject(LedgerReadService) private readonly reads: LedgerReadService,
@@ -86,7 +90,7 @@ export class LedgerReadHttpController {
   ) {}
 
   /** The C2SP signed note as text/plain; `{origin, treeSize, rootHash, note}` on `Accept: application/json`. */
-  @Get('checkpoint')
+  @Get(LedgerRoutes.checkpoint)
   @Header('vary', 'accept')
   @ApiPublicOperation('the latest signed checkpoint (C2SP tlog-checkpoint in a C2SP signed note)')
   @ApiOkResponse({
@@ -110,7 +114,7 @@ export class LedgerReadHttpController {
   }
 
   /** The note verifier key, `<name>+<keyid>+<base64 key>`. */
-  @Get('public-key')
+  @Get(LedgerRoutes.publicKey)
   @Header('content-type', 'text/plain; charset=utf-8')
   @ApiPublicOperation('the key that verifies the checkpoints, as a note verifier key')
   @ApiOkResponse({
@@ -123,8 +127,8 @@ export class LedgerReadHttpController {
     return this.signer.verifierKey + '\n';
   }
 
-  /** Entries [start, end), at most 1000, only those a signed checkpoint covers. */
-  @Get('entries')
+  /** Entries [start, end), at most MAX_ENTRIES_PER_REQUEST, only those a signed checkpoint covers. */
+  @Get(LedgerRoutes.entries)
   @ApiPublicOperation(`entries [start, end), at most ${MAX_ENTRIES_PER_REQUEST}, only those a signed checkpoint covers`)
   @ApiZodQuery(EntriesQueryFields)
   @ApiJsonOk(EntriesDto, 'the leaves and their hashes; fewer or none past the latest checkpoint')
@@ -134,7 +138,7 @@ export class LedgerReadHttpController {
   }
 
   /** By `index` or `leafHash`, in the tree of `treeSize` (default: the latest checkpoint's). */
-  @Get('proofs/inclusion')
+  @Get(LedgerRoutes.inclusionProof)
   @ApiPublicOperation('an RFC 9162 inclusion proof, by leaf index or leaf hash')
   @ApiZodQuery(InclusionQueryFields)
   @ApiJsonOk(InclusionProofDto, 'the proof against the root of the tree of treeSize')
@@ -149,7 +153,7 @@ export class LedgerReadHttpController {
       : this.reads.inclusionByIndex(q.index!, q.treeSize);
   }
 
-  @Get('proofs/consistency')
+  @Get(LedgerRoutes.consistencyProof)
   @ApiPublicOperation('an RFC 9162 consistency proof that the tree of size to extends the tree of size from')
   @ApiZodQuery(ConsistencyQueryFields)
   @ApiJsonOk(ConsistencyProofDto, 'the proof (empty when from is 0 or equals to)')
@@ -159,7 +163,7 @@ export class LedgerReadHttpController {
   }
 
   /** The event's leaf, index and inclusion proof against the latest signed checkpoint, with that checkpoint. */
-  @Get('events/:eventId/receipt')
+  @Get(LedgerRoutes.receipt)
   @ApiPublicOperation(
     "an event's receipt: its leaf, index and inclusion proof, with the checkpoint they verify against",
   )

@@ -22,7 +22,7 @@ export const ConfirmTreatmentRequest = z
       .min(1)
       .max(500),
     /**
-     * The provider's Ed25519 signature over this confirmation's statement (ADR 13: `npm run sign-confirmation` makes
+     * The provider's Ed25519 signature over this confirmation's statement (ADR 15: `npm run sign-confirmation` makes
      * one); required when the claim's insurer requires signed confirmations.
      */
     attestation: Attestation.optional(),

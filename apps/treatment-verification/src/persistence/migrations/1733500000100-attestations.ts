@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Signed attestations (issue 15.1, ADR 13): providers' Ed25519 public keys, registered and revoked by ops; each
+ * Signed attestations (issue 15.1, ADR 15): providers' Ed25519 public keys, registered and revoked by ops; each
  * insurer's policy whether its claims need a signed confirmation; and the attestation a confirmation carried, with
  * the hash that treatments.verified.v1 commits to the ledger.
  */

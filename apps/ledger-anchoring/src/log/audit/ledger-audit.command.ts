@@ -19,9 +19,9 @@ import { LedgerError, LedgerErrorCode, NoteSigner, parseVerifierKey } from '@cla
 import {
   LedgerAuditService,
   StoredCheckpointError,
-} from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.service';
-import { dataSourceOptions } from '../../apps/ledger-anchoring/src/persistence/data-source.options';
-import { LedgerRepository } from '../../apps/ledger-anchoring/src/persistence/ledger.repository';
+} from './ledger-audit.service';
+import { dataSourceOptions } from '../../persistence/data-source.options';
+import { LedgerRepository } from '../../persistence/ledger.repository';
 
 export const EXIT = { ok: 0, finding: 1, input: 2, unreachable: 3, internal: 4 } as const;
 

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import type { PostgresSettings } from '@claimchain/config';
 import { dataSourceOptions } from '../../persistence/data-source.options';
-import { ClaimsRepository } from '../../persistence/claims.repository';
+import { ClaimsRepository } from '../claims.repository';
 import { ClaimBatchStore, PreparedClaim } from './claim-batch.store';
 import { encodeOutcomes, StoreReply, StoreRequest } from './claim-store.protocol';
 

@@ -10,7 +10,7 @@ import {
   StoredResponse,
   storedResponses,
 } from '@claimchain/http';
-import { ClaimsRepository, NewClaim } from '../../persistence/claims.repository';
+import { ClaimsRepository, NewClaim } from '../claims.repository';
 import { NEVER_PAID } from '../claim-status';
 
 export interface SubmittedClaimDto {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName } from '@claimchain/contracts';
 import { outboxInsert } from '@claimchain/messaging';
-import { ClaimStatus, NEVER_PAID, PAYMENT_STATUSES, STATUS_RANK } from '../claims/claim-status';
+import { ClaimStatus, NEVER_PAID, PAYMENT_STATUSES, STATUS_RANK } from './claim-status';
 
 export interface ClaimRow {
   id: string;
@@ -264,15 +264,16 @@ export class ClaimsRepository {
 
   /**
    * Of these ids, the claims this service has (an event about anything else is not ours to track), locked for update
-   * until commit in one order: two replicas' batches then cannot deadlock on the claims they both update.
+   * until commit in one order: two replicas' batches then cannot deadlock on the claims they both update. Returns
+   * when each was submitted, by id (what a payment's end-to-end latency is measured from).
    */
-  async lockExisting(em: EntityManager, ids: readonly string[]): Promise<Set<string>> {
-    if (ids.length === 0) return new Set();
-    const rows: { id: string }[] = await em.query(
-      `SELECT id::text FROM claims WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
+  async lockExisting(em: EntityManager, ids: readonly string[]): Promise<Map<string, Date>> {
+    if (ids.length === 0) return new Map();
+    const rows: { id: string; submitted_at: Date }[] = await em.query(
+      `SELECT id::text, submitted_at FROM claims WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE`,
       [ids],
     );
-    return new Set(rows.map((r) => r.id));
+    return new Map(rows.map((r) => [r.id, r.submitted_at]));
   }
 
   /** recordEvent for many events in one statement (each event id at most once). */

@@ -19,9 +19,9 @@ import { Client } from 'pg';
 import { loadServiceConfig } from '@claimchain/config';
 import { ClaimAdjudicatedV1, ClaimSubmittedV1, CloudEvent, Topics } from '@claimchain/contracts';
 import { leafHashOfEvent, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion } from '@claimchain/ledger';
-import { replayAdjudication, ReplayInputError, resultHashOf } from '../../apps/payout/src/engine/replay';
-import { Adjudication } from '../../apps/payout/src/engine/adjudicate';
-import { ContractDefinition } from '../../apps/payout/src/engine/contract.definition';
+import { replayAdjudication, ReplayInputError, resultHashOf } from '../engine/replay';
+import { Adjudication } from '../engine/adjudicate';
+import { ContractDefinition } from '../engine/contract.definition';
 
 export const EXIT = { identical: 0, different: 1, input: 2, unreachable: 3, internal: 4 } as const;
 

@@ -1,0 +1,9 @@
+/**
+ * What code outside payout may use of it: the ops commands under scripts/ and the benches (dependency-cruiser
+ * `outside-code-uses-app-entry-points`). The service itself starts from main.ts.
+ */
+export { dataSourceOptions } from './persistence/data-source.options';
+export { runReplay } from './adjudication/claim-replay.command';
+export { adjudicate } from './engine/adjudicate';
+export type { ClaimToAdjudicate } from './engine/adjudicate';
+export { DEMO_CONTRACT } from './engine/contract.definition';
