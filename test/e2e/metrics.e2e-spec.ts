@@ -91,10 +91,27 @@ describe('metrics, as Prometheus scrapes them', () => {
     await producer.send({ topic: Topics.ClaimsSubmitted, messages: [{ key: uuidv4(), value: 'not an event' }] });
     await producer.disconnect();
 
-    after = await waitFor('the claim and the poison message to have gone through', settled, {
-      timeoutMs: 90_000,
-      intervalMs: 500,
-    });
+    // The lag gauge is sampled at most every few seconds, so "no lag" alone can be a sample from before the last
+    // events: wait for the last effects to be counted too (once each; the tests check it was exactly once).
+    const seen = (now: Scrape, service: ServiceName, topic: string, outcome: string) =>
+      sampleSum(now[service], 'claimchain_events_consumed_total', { topic, outcome }) -
+        sampleSum(before[service], 'claimchain_events_consumed_total', { topic, outcome }) >=
+      1;
+    after = await waitFor(
+      'the claim and the poison message to have gone through',
+      async () => {
+        const now = await settled();
+        const through =
+          now &&
+          (['treatment-verification', 'ledger-anchoring', 'payout'] as const).every((s) =>
+            seen(now, s, Topics.ClaimsSubmitted, 'dead_lettered'),
+          ) &&
+          seen(now, 'ledger-anchoring', Topics.PayoutsSettled, 'handled') &&
+          seen(now, 'claim-intake', Topics.PayoutsSettled, 'handled');
+        return through ? now : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
   }, 300_000);
 
   afterAll(async () => {

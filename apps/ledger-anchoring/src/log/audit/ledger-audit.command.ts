@@ -16,10 +16,7 @@ import { parseArgs } from 'node:util';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { loadServiceConfig } from '@claimchain/config';
 import { LedgerError, LedgerErrorCode, NoteSigner, parseVerifierKey } from '@claimchain/ledger';
-import {
-  LedgerAuditService,
-  StoredCheckpointError,
-} from './ledger-audit.service';
+import { LedgerAuditService, StoredCheckpointError } from './ledger-audit.service';
 import { dataSourceOptions } from '../../persistence/data-source.options';
 import { LedgerRepository } from '../../persistence/ledger.repository';
 
