@@ -29,6 +29,8 @@ export interface SentClaim {
   claimId?: string;
   confirmStatus?: number;
   confirmAnsweredAt?: number;
+  /** The confirmation's Idempotency-Key: every attempt at it, including a re-offer, sends the same one. */
+  confirmKey?: string;
   /** With a retry policy: how many attempts each request took, and what the refused ones were answered. */
   claimAttempts?: number;
   confirmAttempts?: number;
@@ -192,6 +194,7 @@ export class LoadGenerator {
       {
         'content-type': 'application/json',
         authorization: `Bearer ${this.tokens.get(planned.provider)}`,
+        'idempotency-key': (sent.confirmKey ??= randomUUID()),
       },
       sent,
       'confirm',

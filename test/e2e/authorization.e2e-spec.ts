@@ -71,7 +71,7 @@ describe('authorization matrix', () => {
     // clinic-a confirms its claim (pending first if the claim is still on its way), and it is verified.
     const res = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...clinicA },
+      headers: { 'content-type': 'application/json', ...clinicA, ...newKey() },
       body: JSON.stringify({
         claimId,
         performed: fhirClaimTreatments(),
@@ -128,7 +128,8 @@ describe('authorization matrix', () => {
       method: 'POST',
       path: () => '/v1/confirmations',
       body: () => ({ claimId, performed: [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' }] }),
-      allowed: { 'provider:clinic-a': 409, 'provider:clinic-b': 404 },
+      // Another provider is answered as for a claim not yet here (202 pending): a 404 would say the claim exists.
+      allowed: { 'provider:clinic-a': 409, 'provider:clinic-b': 202 },
     },
     {
       name: 'read a confirmation',
@@ -136,6 +137,39 @@ describe('authorization matrix', () => {
       method: 'GET',
       path: () => confirmationLocation,
       allowed: { 'provider:clinic-a': 200, 'provider:clinic-b': 404 },
+    },
+    {
+      name: 'list confirmations',
+      service: 'treatment-verification',
+      method: 'GET',
+      path: () => '/v1/confirmations',
+      allowed: { 'provider:clinic-a': 200, 'provider:clinic-b': 200 },
+    },
+    {
+      name: 'read the worklist',
+      service: 'treatment-verification',
+      method: 'GET',
+      path: () => '/v1/worklist',
+      allowed: { 'provider:clinic-a': 200, 'provider:clinic-b': 200 },
+    },
+    {
+      name: 'register a provider key',
+      service: 'treatment-verification',
+      method: 'POST',
+      path: () => '/v1/provider-keys',
+      // RFC 8037's example Ed25519 public key.
+      body: () => ({
+        providerId: 'clinic-a',
+        publicKeyJwk: { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' },
+      }),
+      allowed: { 'ops:ops-1': 201 },
+    },
+    {
+      name: 'list a provider’s keys',
+      service: 'treatment-verification',
+      method: 'GET',
+      path: () => '/v1/provider-keys?providerId=clinic-a',
+      allowed: { 'ops:ops-1': 200 },
     },
   ];
 

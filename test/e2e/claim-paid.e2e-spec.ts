@@ -51,7 +51,7 @@ describe('one claim, end to end, on the real broker', () => {
   async function confirm(claimId: string, performed: object[]): Promise<{ status: number; location: string }> {
     const res = await fetch(url('treatment-verification', '/v1/confirmations'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...asProvider() },
+      headers: { 'content-type': 'application/json', ...asProvider(), ...newKey() },
       body: JSON.stringify({ claimId, performed }),
     });
     return { status: res.status, location: res.headers.get('location') ?? '' };

@@ -173,21 +173,24 @@ describe('claims API', () => {
         return rows.length === 1;
       });
 
+      // treatment-verification consumes the cancellation too, and from then on refuses the claim's confirmation
+      // (ADR 12), so no verification of it reaches the ledger or payout.
+      const tvDb = system.app('treatment-verification').get(DataSource);
+      await waitFor('treatment-verification to record the cancellation', async () => {
+        const rows: unknown[] = await tvDb.query(`SELECT 1 FROM cancelled_claims WHERE claim_id = $1`, [id]);
+        return rows.length === 1;
+      });
       const confirm = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...clinic },
+        headers: { 'content-type': 'application/json', ...clinic, ...newKey() },
         body: JSON.stringify({
           claimId: id,
           performed: fhirClaimTreatments(),
         }),
       });
-      expect([201, 202]).toContain(confirm.status);
+      expect(confirm.status).toBe(409);
+      expect(((await confirm.json()) as { code: string }).code).toBe('CONFIRMATION.CLAIM_CANCELLED');
 
-      // Once payout has seen the anchored verification it would have paid by now; it must not have.
-      await waitFor('payout to see the anchored verification', async () => {
-        const rows: unknown[] = await payoutDb.query(`SELECT 1 FROM verification_anchors WHERE claim_id = $1`, [id]);
-        return rows.length === 1;
-      });
       const [{ n }] = await payoutDb.query(`SELECT count(*)::int AS n FROM payouts WHERE claim_id = $1`, [id]);
       expect(n).toBe(0);
       const claim = await get<{ status: string; cancelReason: string; timeline: { type: string }[] }>(
@@ -202,7 +205,7 @@ describe('claims API', () => {
       const { id } = (await (await post('/v1/claims', claimFor(`p-${uuidv4()}`), newKey())).json()) as { id: string };
       await fetch(system.url('treatment-verification', '/v1/confirmations'), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...clinic },
+        headers: { 'content-type': 'application/json', ...clinic, ...newKey() },
         body: JSON.stringify({
           claimId: id,
           performed: fhirClaimTreatments(),

@@ -259,7 +259,7 @@ describe('payout contracts, policies and adjudication v2', () => {
     const { id: claimId } = (await submitted.json()) as { id: string };
     const confirmed = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...provider },
+      headers: { 'content-type': 'application/json', ...provider, ...newKey() },
       body: JSON.stringify({
         claimId,
         performed: fhirClaimTreatments(),

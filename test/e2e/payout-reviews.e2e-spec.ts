@@ -63,7 +63,7 @@ describe('payout review queue for pended claims', () => {
     const { id } = (await submitted.json()) as { id: string };
     const confirmed = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...provider },
+      headers: { 'content-type': 'application/json', ...provider, ...newKey() },
       body: JSON.stringify({
         claimId: id,
         performed: fhirClaimTreatments(),

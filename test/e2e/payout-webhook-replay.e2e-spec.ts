@@ -59,7 +59,7 @@ describe('payout webhooks, enrolment events and replay, end to end', () => {
     const { id } = (await res.json()) as { id: string };
     const confirmed = await fetch(url('treatment-verification', '/v1/confirmations'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(await system.as('provider', 'clinic-e2e')) },
+      headers: { 'content-type': 'application/json', ...(await system.as('provider', 'clinic-e2e')), ...newKey() },
       body: JSON.stringify({
         claimId: id,
         performed: fhirClaimTreatments(),

@@ -1,18 +1,19 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { RetentionPruner } from '@claimchain/messaging';
 import { fhirClaimTreatments, migratedDataSource, waitFor } from '@claimchain/testing';
 import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';
-import { pendingConfirmationsRetention } from '../../apps/treatment-verification/src/confirmations/confirmations.repository';
+import { ConfirmationsRepository } from '../../apps/treatment-verification/src/confirmations/confirmations.repository';
+import { PendingConfirmationsExpiry } from '../../apps/treatment-verification/src/confirmations/expire-pending/pending-confirmations.expiry';
 import { dataSourceOptions } from '../../apps/treatment-verification/src/persistence/data-source.options';
-import { RunningSystem, startSystem } from '../e2e/system';
+import { newKey, RunningSystem, startSystem } from '../e2e/system';
 
 const HOUR_MS = 3_600_000;
 
 /**
  * Confirmations that arrive before their claim are bounded per provider and expire, so a provider confirming claims
- * that never come (or a claim-intake that stopped sending) cannot grow treatment-verification's table for ever.
+ * that never come (or a claim-intake that stopped sending) cannot hold its quota or grow treatment-verification's
+ * table for ever; the provider reads why each one ended.
  */
 describe(ConfirmTreatmentService.name, () => {
   describe('pending confirmations in the running service', () => {
@@ -22,7 +23,7 @@ describe(ConfirmTreatmentService.name, () => {
     const confirm = async (provider: string) =>
       fetch(system.url('treatment-verification', '/v1/confirmations'), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(await system.as('provider', provider)) },
+        headers: { 'content-type': 'application/json', ...newKey(), ...(await system.as('provider', provider)) },
         body: JSON.stringify({ claimId: uuidv4(), performed: fhirClaimTreatments() }),
       });
 
@@ -55,30 +56,33 @@ describe(ConfirmTreatmentService.name, () => {
       expect((await confirm(`clinic-${uuidv4().slice(0, 8)}`)).status).toBe(202);
     });
 
-    it('expires a pending confirmation after its time, which makes room for another', async () => {
+    it('expires a pending confirmation after its time with a reason its provider reads, which makes room for another', async () => {
       const provider = `clinic-${uuidv4().slice(0, 8)}`;
       const first = (await (await confirm(provider)).json()) as { confirmationId: string };
       expect((await confirm(provider)).status).toBe(202);
-      // Past the hour, though not so far past that a run has already looked below it (RetentionPruner's floor).
       await ds.query(`UPDATE confirmations SET created_at = now() - interval '65 minutes' WHERE id = $1`, [
         first.confirmationId,
       ]);
       const headers = await system.as('provider', provider);
-      await waitFor(
-        'the expired confirmation to be gone',
-        async () =>
-          (
-            await fetch(system.url('treatment-verification', `/v1/confirmations/${first.confirmationId}`), {
-              headers,
-            })
-          ).status === 404,
-      );
+      const expired = await waitFor('the confirmation to expire', async () => {
+        const res = await fetch(system.url('treatment-verification', `/v1/confirmations/${first.confirmationId}`), {
+          headers,
+        });
+        const body = (await res.json()) as { outcome: string };
+        return body.outcome === 'expired' && body;
+      });
+      expect(expired).toMatchObject({
+        confirmationId: first.confirmationId,
+        reasons: [{ code: 'CLAIM_NOT_RECEIVED', message: expect.stringContaining('1 hour(s)') }],
+        decidedAt: expect.any(String),
+      });
       expect((await confirm(provider)).status).toBe(202);
     });
   });
 
-  describe(pendingConfirmationsRetention.name, () => {
+  describe(PendingConfirmationsExpiry.name, () => {
     let ds: DataSource;
+    const ttlMs = HOUR_MS;
 
     const row = async (outcome: string, age: string) => {
       const id = uuidv4();
@@ -90,25 +94,27 @@ describe(ConfirmTreatmentService.name, () => {
       );
       return { id, claimId };
     };
-    const left = async (ids: string[]) =>
-      (await ds.query(`SELECT id::text FROM confirmations WHERE id = ANY($1::uuid[])`, [ids]))
-        .map((r: { id: string }) => r.id)
-        .sort();
-    const pruneOnce = () =>
-      new RetentionPruner(ds, [pendingConfirmationsRetention(HOUR_MS)], {
-        intervalMs: 60_000,
-        batchSize: 10,
-      }).pruneOnce();
+    const outcomes = async (ids: string[]) =>
+      Object.fromEntries(
+        (
+          (await ds.query(`SELECT id::text, outcome FROM confirmations WHERE id = ANY($1::uuid[])`, [ids])) as {
+            id: string;
+            outcome: string;
+          }[]
+        ).map((r) => [r.id, r.outcome]),
+      );
+    const expiry = (batchSize = 10) =>
+      new PendingConfirmationsExpiry(ds, new ConfirmationsRepository(), { ttlMs, intervalMs: 60_000, batchSize });
 
     beforeAll(async () => {
-      ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_pending_confirmations`, dataSourceOptions(''));
+      ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_pending_expiry`, dataSourceOptions(''));
     });
 
     afterAll(async () => {
       await ds?.destroy();
     });
 
-    it('deletes only confirmations still pending past their time, and none whose claim is being decided', async () => {
+    it('expires only confirmations still pending past their time, and none whose claim is being decided', async () => {
       const expired = await row('pending', '2 hours');
       const beingDecided = await row('pending', '2 hours');
       const decided = await row('verified', '30 days');
@@ -118,16 +124,30 @@ describe(ConfirmTreatmentService.name, () => {
       await decider.connect();
       try {
         await decider.query(`SELECT pg_advisory_lock(hashtext($1))`, [`confirm:${beingDecided.claimId}`]);
-        expect(await pruneOnce()).toEqual({ 'pending-confirmations': 1 });
+        expect(await expiry().expireOnce()).toBe(1);
         const all = [expired, beingDecided, decided, recent].map((r) => r.id);
-        expect(await left(all)).toEqual([beingDecided.id, decided.id, recent.id].sort());
+        expect(await outcomes(all)).toEqual({
+          [expired.id]: 'expired',
+          [beingDecided.id]: 'pending',
+          [decided.id]: 'verified',
+          [recent.id]: 'pending',
+        });
 
         await decider.query(`SELECT pg_advisory_unlock(hashtext($1))`, [`confirm:${beingDecided.claimId}`]);
-        expect(await pruneOnce()).toEqual({ 'pending-confirmations': 1 });
-        expect(await left(all)).toEqual([decided.id, recent.id].sort());
+        expect(await expiry().expireOnce()).toBe(1);
+        expect((await outcomes(all))[beingDecided.id]).toBe('expired');
+        // With the clock moved past the recent one's time too (an injected now, no waiting).
+        expect(await expiry().expireOnce(new Date(Date.now() + 2 * 60_000))).toBe(1);
+        expect((await outcomes(all))[recent.id]).toBe('expired');
       } finally {
         await decider.end();
       }
+    });
+
+    it('works through more expired confirmations than one batch holds', async () => {
+      const rows = await Promise.all(Array.from({ length: 5 }, () => row('pending', '3 hours')));
+      expect(await expiry(2).expireOnce()).toBe(5);
+      expect(Object.values(await outcomes(rows.map((r) => r.id)))).toEqual(Array(5).fill('expired'));
     });
   });
 });

@@ -25,6 +25,10 @@ describe(loadServiceConfig.name, () => {
     expect(config.retention).toMatchObject({ outboxMs: 72 * 3_600_000, inboxMs: 1_800_000 });
   });
 
+  it('lets a confirmation wait 30 days for its claim by default (issue 15.5)', () => {
+    expect(loadServiceConfig('treatment-verification', {}).pendingConfirmations.ttlMs).toBe(30 * 24 * 3_600_000);
+  });
+
   it('fails with the variable name when a value is invalid', () => {
     expect(() => loadServiceConfig('payout', { PORT: 'eighty' })).toThrow(/PORT/);
   });
@@ -66,6 +70,15 @@ describe(loadServiceConfig.name, () => {
       expect(loadServiceConfig('payout', { WEBHOOK_ALLOW_LOOPBACK: 'false' }).payments.webhookAllowLoopback).toBe(
         false,
       );
+    });
+
+    it('requires signed confirmations unless CONFIRMATION_SIGNATURES_REQUIRED says otherwise; development does not', () => {
+      const tv = (env: Record<string, string>) =>
+        loadServiceConfig('treatment-verification', env).signedConfirmationsRequiredByDefault;
+      expect(tv(production)).toBe(true);
+      expect(tv({ ...production, CONFIRMATION_SIGNATURES_REQUIRED: 'false' })).toBe(false);
+      expect(tv({})).toBe(false);
+      expect(tv({ CONFIRMATION_SIGNATURES_REQUIRED: 'true' })).toBe(true);
     });
 
     it('leaves development alone: the dev defaults still start a service without NODE_ENV', () => {

@@ -41,7 +41,9 @@ const Env = z.object({
   PRUNE_BATCH_SIZE: z.coerce.number().int().positive().default(1000),
   CLAIM_QUEUE_MAX: z.coerce.number().int().positive().default(1024),
   PENDING_CONFIRMATIONS_MAX_PER_PROVIDER: z.coerce.number().int().positive().default(10_000),
-  PENDING_CONFIRMATION_TTL_HOURS: hours.default(168),
+  PENDING_CONFIRMATION_TTL_HOURS: hours.default(720),
+  /** Unset: required with NODE_ENV=production, optional otherwise. */
+  CONFIRMATION_SIGNATURES_REQUIRED: z.enum(['true', 'false']).optional(),
   KAFKA_BROKERS: z.string().min(1).default(DEFAULT_KAFKA_BROKERS),
   KAFKA_GROUP_PREFIX: z.string().min(1).default('claimchain'),
   KAFKA_SSL: z.enum(['true', 'false']).default('false'),
@@ -137,6 +139,8 @@ export type ServiceConfig = {
   claimQueueMax: number;
   /** treatment-verification: confirmations that arrived before their claim. */
   pendingConfirmations: { maxPerProvider: number; ttlMs: number };
+  /** treatment-verification: whether a confirmation must be signed for an insurer that set no policy of its own. */
+  signedConfirmationsRequiredByDefault: boolean;
   kafkaBrokers: string[];
   /** TLS and SASL towards the brokers; both off by default (the local broker is plaintext). */
   kafkaSecurity: KafkaSecurity;
@@ -241,6 +245,8 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       maxPerProvider: e.PENDING_CONFIRMATIONS_MAX_PER_PROVIDER,
       ttlMs: e.PENDING_CONFIRMATION_TTL_HOURS * HOUR_MS,
     },
+    signedConfirmationsRequiredByDefault:
+      (e.CONFIRMATION_SIGNATURES_REQUIRED ?? String(env.NODE_ENV === 'production')) === 'true',
     kafkaBrokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()),
     kafkaSecurity: kafkaSecurityOf(e),
     kafkaClientId: service,

@@ -8,4 +8,5 @@ export * from './events/ledger.events';
 export * from './events/payout.events';
 export * from './events/policy.events';
 export * from './receipt';
+export * from './treatment-attestation';
 export * from './ledger-api';

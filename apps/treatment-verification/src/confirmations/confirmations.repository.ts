@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { lockInOrder, outboxInsert, RetentionRule } from '@claimchain/messaging';
-import { ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/contracts';
+import { Attestation, ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/contracts';
 import { PerformedTreatment } from './confirm-treatment/treatment-matcher';
+import { ConfirmationReason, EndReason } from './confirmation-reasons';
 
 export interface KnownClaim {
   claim_id: string;
@@ -11,7 +12,13 @@ export interface KnownClaim {
   items: ClaimSubmittedV1['items'];
 }
 
-export type ConfirmationOutcome = 'pending' | 'verified' | 'rejected';
+/**
+ * What became of a confirmation. `pending` waits for its claim; `verified` and `rejected` decided it; the rest ended
+ * it without deciding anything: `discarded` (the claim names another provider), `expired` (the claim never arrived
+ * in time), `cancelled` (the insurer cancelled the claim).
+ */
+export const CONFIRMATION_OUTCOMES = ['pending', 'verified', 'rejected', 'discarded', 'expired', 'cancelled'] as const;
+export type ConfirmationOutcome = (typeof CONFIRMATION_OUTCOMES)[number];
 
 export interface NewConfirmation {
   id: string;
@@ -20,6 +27,8 @@ export interface NewConfirmation {
   outcome: ConfirmationOutcome;
   performed: unknown;
   reasons: unknown;
+  attestation?: Attestation;
+  attestationHash?: string;
 }
 
 export interface ConfirmationRow {
@@ -28,24 +37,44 @@ export interface ConfirmationRow {
   provider_id: string;
   outcome: ConfirmationOutcome;
   performed: PerformedTreatment[];
-  reasons: unknown[];
+  reasons: ConfirmationReason[];
+  created_at: Date;
+  decided_at: Date | null;
+  attestation: Attestation | null;
+  attestation_hash: string | null;
+}
+
+/** A pending confirmation of claims that are arriving, and whether that claim was already cancelled. */
+export type PendingRow = ConfirmationRow & { cancelled: boolean };
+
+/** Where each of a batch's claims stands, read under the claims' locks (confirmationContext). */
+export interface ConfirmationContext {
+  claims: Map<string, KnownClaim>;
+  /** Claims with a deciding confirmation (verified, rejected, or cancelled with the claim). */
+  decided: Set<string>;
+  /** Claim id → providers with a confirmation pending for it. */
+  pendingBy: Map<string, Set<string>>;
+  cancelled: Set<string>;
 }
 
 /** The advisory lock a claim is decided under (`<prefix><claim id>`): see lockClaimIds. */
 const CLAIM_LOCK_PREFIX = 'confirm:';
+/** Taken with try-lock by the expiry sweep, so it skips a confirmation whose claim is being decided right now. */
+export const CLAIM_TRY_LOCK = `pg_try_advisory_xact_lock(hashtext('${CLAIM_LOCK_PREFIX}' || claim_id::text))`;
+
+const ROW = `id::text, claim_id::text, provider_id, outcome, performed, reasons, created_at, decided_at, attestation,
+  attestation_hash`;
 
 /**
- * Pending confirmations expire `ttlMs` after they were posted (the retention pruner deletes them; a provider may
- * confirm again once the claim has arrived). One whose claim is being decided right now (its lock is taken) is left
- * for the next run, by which time it is no longer pending.
+ * Discarded and expired confirmations stay readable by their provider for `keepMs` after they ended, then go.
  */
-export function pendingConfirmationsRetention(ttlMs: number): RetentionRule {
+export function endedConfirmationsRetention(keepMs: number): RetentionRule {
   return {
-    name: 'pending-confirmations',
+    name: 'ended-confirmations',
     table: 'confirmations',
-    column: 'created_at',
-    keepMs: ttlMs,
-    where: `outcome = 'pending' AND pg_try_advisory_xact_lock(hashtext('${CLAIM_LOCK_PREFIX}' || claim_id::text))`,
+    column: 'decided_at',
+    keepMs,
+    where: `outcome IN ('discarded', 'expired')`,
   };
 }
 
@@ -53,9 +82,9 @@ export function pendingConfirmationsRetention(ttlMs: number): RetentionRule {
 @Injectable()
 export class ConfirmationsRepository {
   /**
-   * Serialises the two ways a claim gets decided (a confirmation POST, the claim's arrival), which may race when
-   * the provider confirms just as the claim arrives: in one statement and one global order, so two batches cannot
-   * deadlock.
+   * Serialises the ways a claim gets decided (a confirmation POST, the claim's arrival, its cancellation), which may
+   * race when the provider confirms just as the claim arrives: in one statement and one global order, so two
+   * batches cannot deadlock.
    */
   async lockClaimIds(em: EntityManager, claimIds: readonly string[]): Promise<void> {
     await lockInOrder(
@@ -92,35 +121,92 @@ export class ConfirmationsRepository {
   }
 
   /**
-   * What deciding these claims' confirmations needs, in one statement: each claim this service knows (its lines)
-   * and whether it already has a confirmation. Call it after locking the claim ids, so the answer cannot change
-   * before the caller's transaction commits.
+   * What deciding these claims' confirmations needs, in one statement: each claim this service knows (its lines),
+   * whether it has a deciding confirmation, which providers have one pending, and whether it was cancelled. Call it
+   * after locking the claim ids, so the answer cannot change before the caller's transaction commits.
    */
-  async confirmationContext(
-    em: EntityManager,
-    claimIds: readonly string[],
-  ): Promise<{ claims: Map<string, KnownClaim>; confirmed: Set<string> }> {
-    const rows: (Partial<KnownClaim> & { id: string; confirmed: boolean })[] = await em.query(
+  async confirmationContext(em: EntityManager, claimIds: readonly string[]): Promise<ConfirmationContext> {
+    const context: ConfirmationContext = {
+      claims: new Map(),
+      decided: new Set(),
+      pendingBy: new Map(),
+      cancelled: new Set(),
+    };
+    if (claimIds.length === 0) return context;
+    const rows: (Partial<KnownClaim> & {
+      id: string;
+      decided: boolean;
+      cancelled: boolean;
+      pending_by: string[];
+    })[] = await em.query(
       `SELECT ids.id::text AS id, c.claim_id::text AS claim_id, c.insurer_id, c.provider_id, c.items,
-              EXISTS (SELECT 1 FROM confirmations f WHERE f.claim_id = ids.id) AS confirmed
+              EXISTS (SELECT 1 FROM confirmations f
+                       WHERE f.claim_id = ids.id AND f.outcome IN ('verified', 'rejected', 'cancelled')) AS decided,
+              EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = ids.id) AS cancelled,
+              ARRAY(SELECT f.provider_id FROM confirmations f
+                     WHERE f.claim_id = ids.id AND f.outcome = 'pending') AS pending_by
          FROM unnest($1::uuid[]) AS ids(id) LEFT JOIN claims c ON c.claim_id = ids.id`,
       [claimIds],
     );
-    const claims = new Map<string, KnownClaim>();
-    const confirmed = new Set<string>();
     for (const row of rows) {
-      if (row.claim_id) claims.set(row.id, row as KnownClaim);
-      if (row.confirmed) confirmed.add(row.id);
+      if (row.claim_id) context.claims.set(row.id, row as KnownClaim);
+      if (row.decided) context.decided.add(row.id);
+      if (row.cancelled) context.cancelled.add(row.id);
+      context.pendingBy.set(row.id, new Set(row.pending_by));
     }
-    return { claims, confirmed };
+    return context;
   }
 
   async findConfirmation(em: EntityManager, id: string): Promise<ConfirmationRow | undefined> {
-    const rows: ConfirmationRow[] = await em.query(
-      `SELECT id, claim_id, provider_id, outcome, performed, reasons FROM confirmations WHERE id = $1`,
-      [id],
-    );
+    const rows: ConfirmationRow[] = await em.query(`SELECT ${ROW} FROM confirmations WHERE id = $1`, [id]);
     return rows[0];
+  }
+
+  /**
+   * One provider's confirmations, newest first, filtered by outcome and by when they were posted, after the keyset
+   * cursor `before` (a confirmation id: ids are UUIDv7, so their order is the posting order).
+   */
+  async listConfirmations(
+    em: EntityManager,
+    f: {
+      providerId: string;
+      outcomes?: readonly ConfirmationOutcome[];
+      postedFrom?: Date;
+      postedTo?: Date;
+      before?: string;
+      limit: number;
+    },
+  ): Promise<ConfirmationRow[]> {
+    return em.query(
+      `SELECT ${ROW} FROM confirmations
+        WHERE provider_id = $1
+          AND ($2::text[] IS NULL OR outcome = ANY($2::text[]))
+          AND ($3::timestamptz IS NULL OR created_at >= $3)
+          AND ($4::timestamptz IS NULL OR created_at < $4)
+          AND ($5::uuid IS NULL OR id < $5)
+        ORDER BY id DESC LIMIT $6`,
+      [f.providerId, f.outcomes ?? null, f.postedFrom ?? null, f.postedTo ?? null, f.before ?? null, f.limit],
+    );
+  }
+
+  /**
+   * The claims naming this provider that still wait for its confirmation (none decides them, and they were not
+   * cancelled), oldest first, after the keyset cursor `after` (a claim id: claim-intake's ids are UUIDv7).
+   */
+  async awaitingConfirmation(
+    em: EntityManager,
+    f: { providerId: string; after?: string; limit: number },
+  ): Promise<(KnownClaim & { received_at: Date })[]> {
+    return em.query(
+      `SELECT c.claim_id::text, c.insurer_id, c.provider_id, c.items, c.received_at
+         FROM claims c
+        WHERE c.provider_id = $1 AND ($2::uuid IS NULL OR c.claim_id > $2)
+          AND NOT EXISTS (SELECT 1 FROM confirmations f
+                           WHERE f.claim_id = c.claim_id AND f.outcome IN ('verified', 'rejected', 'cancelled'))
+          AND NOT EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = c.claim_id)
+        ORDER BY c.claim_id LIMIT $3`,
+      [f.providerId, f.after ?? null, f.limit],
+    );
   }
 
   /**
@@ -136,40 +222,105 @@ export class ConfirmationsRepository {
     const outbox = events.length > 0 ? outboxInsert(events, 2) : undefined;
     await em.query(
       `WITH inserted AS (
-         INSERT INTO confirmations (id, claim_id, provider_id, outcome, performed, reasons, decided_at)
+         INSERT INTO confirmations
+           (id, claim_id, provider_id, outcome, performed, reasons, decided_at, attestation, attestation_hash)
          SELECT f.id, f."claimId", f."providerId", f.outcome, f.performed, f.reasons,
-                CASE WHEN f.outcome = 'pending' THEN NULL ELSE now() END
+                CASE WHEN f.outcome = 'pending' THEN NULL ELSE now() END, f.attestation, f."attestationHash"
            FROM jsonb_to_recordset($1::jsonb)
-             AS f(id uuid, "claimId" uuid, "providerId" text, outcome text, performed jsonb, reasons jsonb)
+             AS f(id uuid, "claimId" uuid, "providerId" text, outcome text, performed jsonb, reasons jsonb,
+                  attestation jsonb, "attestationHash" text)
          RETURNING 1)
        ${outbox ? `, ${outbox.cte} ${outbox.notify}` : 'SELECT count(*) FROM inserted'}`,
       [JSON.stringify(confirmations), ...(outbox?.params ?? [])],
     );
   }
 
-  /** The confirmations still waiting for these claims, one query. */
-  async pendingFor(em: EntityManager, claimIds: readonly string[]): Promise<ConfirmationRow[]> {
+  /**
+   * Stores the answers of requests whose Idempotency-Keys this transaction claimed (claimKeys, with a placeholder),
+   * in one statement, so a retry with the key gets the same answer.
+   */
+  async answerKeys(
+    em: EntityManager,
+    answers: readonly { scope: string; key: string; status: number; body: unknown }[],
+  ): Promise<void> {
+    if (answers.length === 0) return;
+    await em.query(
+      `UPDATE idempotency_keys k SET status = a.status, body = a.body
+         FROM jsonb_to_recordset($1::jsonb) AS a(scope text, key text, status int, body jsonb)
+        WHERE k.scope = a.scope AND k.key = a.key`,
+      [JSON.stringify(answers)],
+    );
+  }
+
+  /** The confirmations still waiting for these claims, with whether each claim was cancelled, one query. */
+  async pendingFor(em: EntityManager, claimIds: readonly string[]): Promise<PendingRow[]> {
     if (claimIds.length === 0) return [];
     return em.query(
-      `SELECT id, claim_id::text, provider_id, outcome, performed, reasons FROM confirmations
+      `SELECT ${ROW}, EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = f.claim_id) AS cancelled
+         FROM confirmations f
         WHERE claim_id = ANY($1::uuid[]) AND outcome = 'pending'`,
       [claimIds],
     );
   }
 
-  /** decidePending and deleteConfirmation for many, in two statements. */
+  /** Ends pending confirmations (decided, discarded or cancelled), each with its reasons, in one statement. */
   async settlePending(
     em: EntityManager,
-    decided: { id: string; outcome: Exclude<ConfirmationOutcome, 'pending'>; reasons: unknown }[],
-    discarded: string[],
+    settled: readonly { id: string; outcome: Exclude<ConfirmationOutcome, 'pending'>; reasons: unknown }[],
   ): Promise<void> {
-    if (discarded.length > 0) await em.query(`DELETE FROM confirmations WHERE id = ANY($1::uuid[])`, [discarded]);
-    if (decided.length === 0) return;
+    if (settled.length === 0) return;
     await em.query(
       `UPDATE confirmations f SET outcome = d.outcome, reasons = d.reasons, decided_at = now()
          FROM jsonb_to_recordset($1::jsonb) AS d(id uuid, outcome text, reasons jsonb)
         WHERE f.id = d.id AND f.outcome = 'pending'`,
-      [JSON.stringify(decided)],
+      [JSON.stringify(settled)],
     );
+  }
+
+  /**
+   * Remembers that these claims were cancelled, and cancels the confirmation of each known claim's own provider
+   * that is pending or verified (a rejected one stays rejected), with `reason`. Other providers' rows are left as
+   * they are, so a cancellation tells nobody but the claim's provider that the claim exists.
+   */
+  async cancelClaims(
+    em: EntityManager,
+    cancellations: readonly { claimId: string; cancelledAt: string }[],
+    reason: EndReason,
+  ): Promise<void> {
+    if (cancellations.length === 0) return;
+    await em.query(
+      `WITH remembered AS (
+         INSERT INTO cancelled_claims (claim_id, cancelled_at)
+         SELECT x."claimId", x."cancelledAt"
+           FROM jsonb_to_recordset($1::jsonb) AS x("claimId" uuid, "cancelledAt" timestamptz)
+         ON CONFLICT (claim_id) DO NOTHING
+         RETURNING claim_id)
+       UPDATE confirmations f SET outcome = 'cancelled', reasons = $2::jsonb, decided_at = now()
+         FROM claims c, remembered r
+        WHERE r.claim_id = c.claim_id AND f.claim_id = c.claim_id AND f.provider_id = c.provider_id
+          AND f.outcome IN ('pending', 'verified')`,
+      [JSON.stringify(cancellations), JSON.stringify([reason])],
+    );
+  }
+
+  /**
+   * Marks at most `limit` confirmations pending since before `cutoff` as expired, with `reason`; skips one whose
+   * claim is being decided right now (its lock is taken), which the next sweep finds no longer pending. Returns how
+   * many it expired.
+   */
+  async expirePending(em: EntityManager, cutoff: Date, limit: number, reason: EndReason): Promise<number> {
+    const rows: { n: number }[] = await em.query(
+      `WITH expired AS (
+         UPDATE confirmations SET outcome = 'expired', reasons = $3::jsonb, decided_at = now()
+          WHERE ctid = ANY(ARRAY(
+            SELECT ctid FROM confirmations
+             WHERE outcome = 'pending' AND created_at < $1 AND ${CLAIM_TRY_LOCK}
+             LIMIT $2))
+            AND outcome = 'pending'
+          RETURNING 1)
+       SELECT count(*)::int AS n FROM expired`,
+      [cutoff, limit, JSON.stringify([reason])],
+    );
+    return rows[0].n;
   }
 }

@@ -1,9 +1,12 @@
 import { DataSourceOptions } from 'typeorm';
 import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
+import { IdempotencyKeys1732400000010, IdempotencyKeysCreatedAt1733400000010 } from '@claimchain/http';
 import { MESSAGING_MIGRATIONS } from '@claimchain/messaging';
 import { Confirmations1732400000001 } from './migrations/1732400000001-confirmations';
 import { PendingConfirmations1732400000002 } from './migrations/1732400000002-pending-confirmations';
 import { PendingConfirmationsIndex1733400000100 } from './migrations/1733400000100-pending-confirmations-index';
+import { ConfirmationsPerProvider1733500000000 } from './migrations/1733500000000-confirmations-per-provider';
+import { Attestations1733500000100 } from './migrations/1733500000100-attestations';
 
 /**
  * treatment-verification's own database. Schema changes only through these migrations. The service passes its
@@ -20,6 +23,10 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       Confirmations1732400000001,
       PendingConfirmations1732400000002,
       PendingConfirmationsIndex1733400000100,
+      IdempotencyKeys1732400000010,
+      IdempotencyKeysCreatedAt1733400000010,
+      ConfirmationsPerProvider1733500000000,
+      Attestations1733500000100,
     ],
     ...postgresDriverOptions(postgres),
   };

@@ -16,6 +16,15 @@ export const TreatmentVerifiedV1 = z.object({
     )
     .min(1),
   verifiedAt: z.string().datetime({ offset: true }),
+  /**
+   * The provider's signed attestation, when it signed one: hex SHA-256 of its JCS (attestationHash), so the ledger
+   * commits to exactly what the provider attested. Optional and added within v1 (2026-12-05): older consumers ignore
+   * it, and unsigned confirmations have none.
+   */
+  attestationHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type TreatmentVerifiedV1 = z.infer<typeof TreatmentVerifiedV1>;
 

@@ -1,0 +1,39 @@
+import { MatchReason } from './confirm-treatment/treatment-matcher';
+
+/**
+ * Why a confirmation ended without deciding its claim, as its provider reads it. Each says only what that provider
+ * may know: an expired confirmation reads the same whether no claim with its id ever arrived or one arrived naming
+ * another provider, so no answer tells a provider that someone else's claim exists.
+ */
+export interface EndReason {
+  code: 'NOT_CLAIM_PROVIDER' | 'CLAIM_NOT_RECEIVED' | 'CLAIM_CANCELLED' | 'SIGNATURE_REQUIRED';
+  message: string;
+}
+
+/** A reason on a confirmation: a claim line that did not match, or why it ended undecided. */
+export type ConfirmationReason = MatchReason | EndReason;
+
+export const NOT_CLAIM_PROVIDER: EndReason = {
+  code: 'NOT_CLAIM_PROVIDER',
+  message: "The claim names another provider; only its own provider's confirmation counts",
+};
+
+export const CLAIM_CANCELLED: EndReason = {
+  code: 'CLAIM_CANCELLED',
+  message: 'The insurer cancelled the claim; this confirmation releases no payment',
+};
+
+/** A confirmation posted unsigned before its claim, whose insurer turned out to require a signature. */
+export const SIGNATURE_REQUIRED: EndReason = {
+  code: 'SIGNATURE_REQUIRED',
+  message: "The claim's insurer requires a signed confirmation (attestation); confirm again with one",
+};
+
+export function claimNotReceived(ttlMs: number): EndReason {
+  const days = ttlMs / 86_400_000;
+  const wait = days >= 1 ? `${+days.toFixed(2)} day(s)` : `${+(ttlMs / 3_600_000).toFixed(4)} hour(s)`;
+  return {
+    code: 'CLAIM_NOT_RECEIVED',
+    message: `No claim with this id naming this provider arrived within ${wait} of the confirmation`,
+  };
+}
