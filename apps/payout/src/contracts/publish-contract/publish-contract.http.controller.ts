@@ -1,14 +1,13 @@
-import { Body, Controller, Headers, Post, Res } from '@nestjs/common';
-import { FastifyReply } from 'fastify';
-import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
-  answerStored,
   ApiZodBody,
   CurrentPrincipal,
-  IDEMPOTENCY_HEADER,
+  IdempotencyKey,
+  IdempotentCreate,
   Principal,
-  requireIdempotencyKey,
   Roles,
+  StoredResponse,
   ZodPipe,
 } from '@claimchain/http';
 import { PublishContractRequest, PublishContractRequestDoc } from '../../engine/contract.definition';
@@ -27,17 +26,17 @@ export class PublishContractHttpController {
   @Post()
   @Roles('insurer')
   @ApiZodBody(PublishContractRequestDoc, 'json-rules-engine rules plus the parameters adjudication applies')
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a fresh key per publish; retries reuse it' })
+  @IdempotentCreate(
+    'a fresh key per publish; retries reuse it',
+    (body: ContractResponseDto) => `/v1/contracts/${body.id}`,
+  )
   @ApiResponse({ status: 201, description: 'published; Location: /v1/contracts/{id}' })
   @ApiResponse({ status: 200, description: 'this content was already published: the same contract' })
   async publish(
-    @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string | undefined,
+    @IdempotencyKey() key: string,
     @Body(new ZodPipe(PublishContractRequest, 'CONTRACT.INVALID')) request: PublishContractRequest,
     @CurrentPrincipal() insurer: Principal,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ContractResponseDto> {
-    const key = requireIdempotencyKey(idempotencyKey);
-    const result = await this.service.publish(request, insurer, key);
-    return answerStored(reply, result, `/v1/contracts/${result.body.id}`);
+  ): Promise<StoredResponse<ContractResponseDto>> {
+    return this.service.publish(request, insurer, key);
   }
 }

@@ -1,14 +1,13 @@
-import { Body, Controller, Headers, Post, Res } from '@nestjs/common';
-import { FastifyReply } from 'fastify';
-import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
-  answerStored,
   ApiZodBody,
   CurrentPrincipal,
-  IDEMPOTENCY_HEADER,
+  IdempotencyKey,
+  IdempotentCreate,
   Principal,
-  requireIdempotencyKey,
   Roles,
+  StoredResponse,
   ZodPipe,
 } from '@claimchain/http';
 import { PolicyResponseDto } from '../policy.mapper';
@@ -24,18 +23,18 @@ export class EnrolPolicyHttpController {
   @Post()
   @Roles('insurer')
   @ApiZodBody(EnrolPolicyRequest, 'a member enrolled on a contract for a period')
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a fresh key per enrolment; retries reuse it' })
+  @IdempotentCreate(
+    'a fresh key per enrolment; retries reuse it',
+    (body: PolicyResponseDto) => `/v1/policies/${body.id}`,
+  )
   @ApiResponse({ status: 201, description: 'the policy; Location: /v1/policies/{id}' })
   @ApiResponse({ status: 409, description: 'POLICY.OVERLAP: the coverage already has a policy in this period' })
   @ApiResponse({ status: 422, description: 'POLICY.CONTRACT_NOT_FOUND' })
   async enrol(
-    @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string | undefined,
+    @IdempotencyKey() key: string,
     @Body(new ZodPipe(EnrolPolicyRequest, 'POLICY.INVALID')) request: EnrolPolicyRequest,
     @CurrentPrincipal() insurer: Principal,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<PolicyResponseDto> {
-    const key = requireIdempotencyKey(idempotencyKey);
-    const result = await this.service.enrol(request, insurer, key);
-    return answerStored(reply, result, `/v1/policies/${result.body.id}`);
+  ): Promise<StoredResponse<PolicyResponseDto>> {
+    return this.service.enrol(request, insurer, key);
   }
 }
