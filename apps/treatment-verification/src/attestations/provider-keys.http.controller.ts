@@ -1,20 +1,20 @@
-import { Body, Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Query, Res } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
-import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ed25519KeyId, Ed25519PublicJwk } from '@claimchain/contracts';
 import {
-  answerStored,
   ApiZodBody,
   ApiZodQuery,
   CurrentPrincipal,
   DomainError,
-  IDEMPOTENCY_HEADER,
+  IdempotencyKey,
+  IdempotentCreate,
   oncePerKey,
   Principal,
-  requireIdempotencyKey,
   Roles,
+  StoredResponse,
   ZodPipe,
 } from '@claimchain/http';
 import { AttestationsRepository, ProviderKeyRow } from './attestations.repository';
@@ -78,20 +78,21 @@ export class ProviderKeysHttpController {
   @Post()
   @Roles('ops')
   @ApiZodBody(RegisterKeyRequest)
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a fresh key per registration; retries reuse it' })
+  @IdempotentCreate(
+    'a fresh key per registration; retries reuse it',
+    (k: ProviderKeyDto) => `/v1/provider-keys/${k.keyId}`,
+  )
   @ApiResponse({
     status: 409,
     description:
       'PROVIDER_KEY.REVOKED: a revoked key cannot be registered again; PROVIDER_KEY.TAKEN: another provider has it',
   })
-  async register(
-    @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string | undefined,
+  register(
+    @IdempotencyKey() key: string,
     @Body(new ZodPipe(RegisterKeyRequest, 'PROVIDER_KEY.INVALID')) body: RegisterKeyRequest,
     @CurrentPrincipal() ops: Principal,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ProviderKeyDto> {
-    const key = requireIdempotencyKey(idempotencyKey);
-    const result = await this.dataSource.transaction((em) =>
+  ): Promise<StoredResponse<ProviderKeyDto>> {
+    return this.dataSource.transaction((em) =>
       oncePerKey(em, `${ops.tenant}:register-provider-key`, key, body, async () => {
         const { row, created } = await this.repo.registerKey(em, {
           providerId: body.providerId,
@@ -111,7 +112,6 @@ export class ProviderKeysHttpController {
         return { status: created ? 201 : 200, body: toDto(row) };
       }),
     );
-    return answerStored(reply, result, `/v1/provider-keys/${result.body.keyId}`);
   }
 
   /** A provider's keys, active and revoked, oldest first. */

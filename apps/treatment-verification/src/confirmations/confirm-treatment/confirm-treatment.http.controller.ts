@@ -1,14 +1,13 @@
-import { Body, Controller, Headers, Post, Res } from '@nestjs/common';
-import { FastifyReply } from 'fastify';
-import { ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
-  answerStored,
   ApiZodBody,
   CurrentPrincipal,
-  IDEMPOTENCY_HEADER,
+  IdempotencyKey,
+  IdempotentCreate,
   Principal,
-  requireIdempotencyKey,
   Roles,
+  StoredResponse,
   ZodPipe,
 } from '@claimchain/http';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
@@ -28,7 +27,10 @@ export class ConfirmTreatmentHttpController {
   @Post()
   @Roles('provider')
   @ApiZodBody(ConfirmTreatmentRequest)
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a fresh key per confirmation; retries reuse it' })
+  @IdempotentCreate(
+    'a fresh key per confirmation; retries reuse it',
+    (c: ConfirmationResult) => `/v1/confirmations/${c.confirmationId}`,
+  )
   @ApiResponse({ status: 201, description: 'decided: {confirmationId, claimId, outcome, reasons}' })
   @ApiResponse({ status: 202, description: 'pending: waiting for the claim; GET its Location for the outcome' })
   @ApiResponse({
@@ -42,14 +44,11 @@ export class ConfirmTreatmentHttpController {
     status: 429,
     description: 'CONFIRMATION.TOO_MANY_PENDING: too many confirmations wait for their claims; see Retry-After',
   })
-  async confirm(
-    @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string | undefined,
+  confirm(
+    @IdempotencyKey() key: string,
     @Body(new ZodPipe(ConfirmTreatmentRequest, 'CONFIRMATION.INVALID')) body: ConfirmTreatmentRequest,
     @CurrentPrincipal() provider: Principal,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<ConfirmationResult> {
-    const key = requireIdempotencyKey(idempotencyKey);
-    const result = await this.service.confirm(body, provider, key);
-    return answerStored(reply, result, `/v1/confirmations/${result.body.confirmationId}`);
+  ): Promise<StoredResponse<ConfirmationResult>> {
+    return this.service.confirm(body, provider, key);
   }
 }
