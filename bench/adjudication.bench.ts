@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { claimItem } from '@claimchain/testing';
-import { adjudicate, ClaimToAdjudicate, DEMO_CONTRACT } from '../apps/payout/src';
+import { adjudicate, ClaimToAdjudicate, DEMO_CONTRACT, POLICYLESS_ADJUDICATION_ALGORITHM } from '../apps/payout/src';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 
@@ -17,13 +17,15 @@ const claim: ClaimToAdjudicate = {
 };
 
 async function main(): Promise<void> {
-  for (let i = 0; i < 2_000; i += 1) await adjudicate(DEMO_CONTRACT, claim, null); // warm-up
+  for (let i = 0; i < 2_000; i += 1)
+    await adjudicate(DEMO_CONTRACT, claim, null, null, POLICYLESS_ADJUDICATION_ALGORITHM); // warm-up
   const samples: number[] = [];
   const end = performance.now() + SECONDS * 1000;
   const started = performance.now();
   while (performance.now() < end) {
     const t = performance.now();
-    await adjudicate(DEMO_CONTRACT, claim, null);
+    // The paying path, as the demo contract runs it in development (v3 denies a claim without a policy).
+    await adjudicate(DEMO_CONTRACT, claim, null, null, POLICYLESS_ADJUDICATION_ALGORITHM);
     samples.push(performance.now() - t);
   }
   const elapsed = (performance.now() - started) / 1000;

@@ -159,6 +159,10 @@ async function main(): Promise<void> {
     // Public: printed into claim receipts so their holder knows which key to verify them with.
     LEDGER_VERIFIER_KEY: parseSignerKey(readFileSync(signingKeyFile, 'utf8').trim()).verifierKey,
     ...(!process.env.AUTH_JWKS_URL && { AUTH_JWKS_FILE: jwksFile }),
+    // Development: claims without a policy are paid by the demo contract, insurers without a webhook by a simulated
+    // bank (both refused with NODE_ENV=production). Set them to false to see what production does.
+    SIMULATED_BANK: process.env.SIMULATED_BANK ?? 'true',
+    DEMO_CONTRACT: process.env.DEMO_CONTRACT ?? 'true',
   };
   // People read npm start's output: Nest's readable lines under each service's label (in colour when this terminal
   // takes it), unless LOG_FORMAT asks for JSON. A service on its own writes JSON lines when not on a terminal.

@@ -243,6 +243,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     // kafkajs' notice about its v2 partitioner, once per producer: noise in the bench's output.
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    // The bench's insurers enrol no policies and register no webhooks: the development contract and bank pay them.
+    PAYOUT_DEMO_CONTRACT: 'true',
+    PAYOUT_SIMULATED_BANK: 'true',
     ...opts.env,
   };
   delete shared.PORT;

@@ -30,7 +30,8 @@ describe('HTTP edge', () => {
   beforeAll(async () => {
     system = await startSystem({
       services: ['claim-intake', 'ledger-anchoring'],
-      env: { RATE_LIMIT_PER_SECOND: '5' },
+      // The test client reaches the services through loopback, which stands in for the ingress proxy here.
+      env: { RATE_LIMIT_PER_SECOND: '5', TRUST_PROXY: '127.0.0.1' },
     });
   }, 120_000);
 
@@ -134,6 +135,20 @@ describe('HTTP edge', () => {
     expect(limited!.headers.get('content-type')).toContain('application/problem+json');
     expect(Number(limited!.headers.get('retry-after'))).toBeGreaterThan(0);
     expect((await fetch(system.url('claim-intake', '/v1/claims'), { headers: calm })).status).toBe(200);
+  });
+
+  it('limits requests with invalid tokens by client address, each client behind the trusted proxy apart', async () => {
+    const fromClient = (address: string) =>
+      fetch(system.url('claim-intake', '/v1/claims'), {
+        headers: { authorization: 'Bearer not.a.valid-token', 'x-forwarded-for': address },
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 12 && !statuses.includes(429); i += 1) statuses.push((await fromClient('203.0.113.7')).status);
+    // Guessing tokens is throttled like any other traffic (it used to get an unlimited stream of 401s).
+    expect(statuses).toContain(429);
+    expect(statuses.filter((s) => s !== 429).every((s) => s === 401)).toBe(true);
+    // Another client behind the same ingress has a bucket of its own.
+    expect((await fromClient('203.0.113.8')).status).toBe(401);
   });
 
   it('refuses a JSON string holding U+0000 with 400 problem+json naming it, on any endpoint', async () => {

@@ -106,7 +106,12 @@ describe('metrics, as Prometheus scrapes them', () => {
           (['treatment-verification', 'ledger-anchoring', 'payout'] as const).every((s) =>
             seen(now, s, Topics.ClaimsSubmitted, 'dead_lettered'),
           ) &&
-          seen(now, 'ledger-anchoring', Topics.PayoutsSettled, 'handled') &&
+          // The claim's five events (submitted … settled) recorded and covered by a signed checkpoint.
+          sampleSum(now['ledger-anchoring'], 'claimchain_ledger_leaves') -
+            sampleSum(before['ledger-anchoring'], 'claimchain_ledger_leaves') >=
+            5 &&
+          sampleSum(now['ledger-anchoring'], 'claimchain_ledger_checkpoint_leaves') ===
+            sampleSum(now['ledger-anchoring'], 'claimchain_ledger_leaves') &&
           seen(now, 'claim-intake', Topics.PayoutsSettled, 'handled');
         return through ? now : undefined;
       },

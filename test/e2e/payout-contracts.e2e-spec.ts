@@ -24,6 +24,8 @@ const contractBody = (name = 'gold') => ({
   rules: [covered],
 });
 
+const CLAIM_TYPE = 'http://terminology.hl7.org/CodeSystem/claim-type';
+
 describe('payout contracts, policies and adjudication v2', () => {
   let system: RunningSystem;
   const tenant = `insurer-${uuidv4()}`;
@@ -247,7 +249,11 @@ describe('payout contracts, policies and adjudication v2', () => {
     const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
       method: 'POST',
       headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
-      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, tenant)),
+      // An institutional claim: its remittance says so (it used to say professional whatever the claim was).
+      body: JSON.stringify({
+        ...fhirClaim(`p-${uuidv4()}`, tenant),
+        type: { coding: [{ system: CLAIM_TYPE, code: 'institutional' }] },
+      }),
     });
     expect(submitted.status).toBe(202);
     const { id: claimId } = (await submitted.json()) as { id: string };
@@ -294,6 +300,7 @@ describe('payout contracts, policies and adjudication v2', () => {
     expect(remittance.headers.get('content-type')).toContain('application/fhir+json');
     expect(await remittance.json()).toMatchObject({
       resourceType: 'ClaimResponse',
+      type: { coding: [{ system: CLAIM_TYPE, code: 'institutional' }] },
       outcome: 'complete',
       request: { reference: `Claim/${claimId}` },
       payment: { amount: { value: 90.45, currency: 'EUR' } },

@@ -70,6 +70,9 @@ export async function startSystem(
     AUTH_JWKS_FILE: join(keyDir, 'jwks.json'),
     LEDGER_CHECKPOINT_INTERVAL_MS: '100',
     LOG_LEVEL: 'warn',
+    // As `npm start` runs it: the demo contract and the simulated bank (a test asks for production's behaviour).
+    PAYOUT_DEMO_CONTRACT: 'true',
+    PAYOUT_SIMULATED_BANK: 'true',
     ...options.env,
   };
   const apps = new Map<ServiceName, NestFastifyApplication>();

@@ -159,6 +159,14 @@ describe('ledger sequencing on the real Postgres', () => {
         [Topics.LedgerAnchored],
       );
       expect(rows[0]).toEqual({ n: String(size), d: String(size) });
+      // Each with the root and the inclusion proof payout requires (ledger.anchored.v1 refuses an anchor without them).
+      const proven: { n: string }[] = await ds.query(
+        `SELECT count(*)::text AS n FROM outbox
+          WHERE topic = $1 AND jsonb_typeof(payload->'data'->'inclusionProof') = 'array'
+            AND payload->'data'->>'rootHash' IS NOT NULL`,
+        [Topics.LedgerAnchored],
+      );
+      expect(proven[0].n).toBe(String(size));
     }
 
     it('elects one leader among replicas, which checkpoints while the other stands by', async () => {

@@ -16,6 +16,7 @@ import { InsurerPaymentRails, singleRail } from '../../apps/payout/src/payments/
 import { SimulatedBankRail } from '../../apps/payout/src/payments/simulated-bank.rail';
 import { SIGNATURE_HEADER, verifyWebhook } from '../../apps/payout/src/payments/webhook.rail';
 import { PayoutEndpointRepository } from '../../apps/payout/src/payments/payout-endpoint/payout-endpoint.repository';
+import { PayoutEndpointService } from '../../apps/payout/src/payments/payout-endpoint/payout-endpoint.service';
 import { WebhookSecretCipher } from '../../apps/payout/src/payments/payout-endpoint/webhook-secret.cipher';
 import { RetryPayoutService } from '../../apps/payout/src/payments/retry-payout/retry-payout.service';
 
@@ -201,12 +202,16 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
       });
     }
 
-    const insurerDispatcher = (maxAttempts = 8) =>
+    const insurerDispatcher = (
+      maxAttempts = 8,
+      bank: PaymentRail | null = new SimulatedBankRail(10),
+      repo: PaymentDispatchRepository = dispatch,
+    ) =>
       new PayoutDispatcherService(
         ds,
-        dispatch,
+        repo,
         outbox,
-        new InsurerPaymentRails(new SimulatedBankRail(10), cipher, { timeoutMs: 2000, allowLoopback: true }),
+        new InsurerPaymentRails(bank ?? undefined, cipher, { timeoutMs: 2000, allowLoopback: true }),
         { retryBaseMs: 20, retryMaxMs: 200, recheckMs: 60_000, idlePollMs: 10, maxAttempts },
       );
 
@@ -395,6 +400,68 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
       expect(await payout(payoutId)).toMatchObject({ rail: 'simulated-bank' });
       expect(receiver.deliveries).toHaveLength(0);
       await d.onModuleDestroy();
+    });
+
+    it('keeps a webhook payout on the webhook after a crash lost the outcome, even once the endpoint is deleted', async () => {
+      const insurerId = `insurer-${uuidv4()}`;
+      receiver.secret = 'whsec_crash';
+      await register(insurerId, receiver.secret);
+      const { payoutId } = await releasedPayout('77.00', insurerId);
+      // The process dies after the webhook answered 2xx and before the outcome committed.
+      const crashing = new (class extends PaymentDispatchRepository {
+        override async markSent(): Promise<void> {
+          throw new Error('killed before the commit');
+        }
+      })();
+      await expect(insurerDispatcher(8, new ScriptedRail(), crashing).dispatchOnce()).rejects.toThrow(/killed/);
+      expect(receiver.deliveries).toHaveLength(1);
+      // What was committed before the webhook was called survives: the rail and the attempt.
+      expect(await payout(payoutId)).toMatchObject({ status: 'released', rail: 'insurer-webhook', attempts: 1 });
+
+      // The insurer deletes its endpoint; once the attempt's lease is over a new process retries the payout.
+      await ds.query(`DELETE FROM payout_endpoints WHERE insurer_id = $1`, [insurerId]);
+      await ds.query(`UPDATE payouts SET next_attempt_at = now() WHERE id = $1`, [payoutId]);
+      const bank = new ScriptedRail();
+      expect(await insurerDispatcher(8, bank).dispatchOnce()).toBe(1);
+      expect(bank.submitted).toEqual([]);
+      expect(await payout(payoutId)).toMatchObject({
+        status: 'released',
+        rail: 'insurer-webhook',
+        attempts: 2,
+        last_error: 'Error: the insurer has no payout endpoint registered',
+      });
+    });
+
+    it('leaves a payout with no webhook and no bank waiting for a rail, visible to ops, never settled', async () => {
+      const insurerId = `insurer-${uuidv4()}`;
+      const { payoutId, claimId } = await releasedPayout('15.00', insurerId);
+      const d = insurerDispatcher(2, null);
+      for (let i = 0; i < 3; i += 1) {
+        await ds.query(`UPDATE payouts SET next_attempt_at = now() WHERE id = $1`, [payoutId]);
+        expect(await d.dispatchOnce()).toBe(1);
+      }
+      // Not an attempt, so never failed however long it waits; and looked at again only after the recheck interval.
+      expect(await payout(payoutId)).toMatchObject({
+        status: 'awaiting-rail',
+        rail: null,
+        attempts: 0,
+        waiting: true,
+        last_error: `no payment rail: insurer ${insurerId} has no payout endpoint and there is no bank rail`,
+      });
+      expect(await settledEvents(claimId)).toBe(0);
+      const listed = await dispatch.list(ds.manager, { status: 'awaiting-rail', limit: 200 });
+      expect(listed.map((p) => p.payoutId)).toContain(payoutId);
+
+      // The insurer registers a webhook: the payout is due at once and paid there.
+      receiver.secret = 'whsec_awaited';
+      await new PayoutEndpointService(ds, endpoints, cipher, dispatch).put(insurerId, receiver.url);
+      await ds.query(`UPDATE payout_endpoints SET secret_ciphertext = $2 WHERE insurer_id = $1`, [
+        insurerId,
+        cipher.seal(insurerId, receiver.secret),
+      ]);
+      expect(await d.dispatchOnce()).toBe(1);
+      expect(await payout(payoutId)).toMatchObject({ status: 'settled', rail: 'insurer-webhook', attempts: 1 });
+      expect(receiver.deliveries).toEqual([{ status: 200, signatureValid: true, idempotencyKey: payoutId }]);
     });
   });
 });

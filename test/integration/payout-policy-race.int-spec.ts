@@ -13,7 +13,7 @@ import {
   rootHash,
   signNote,
 } from '@claimchain/ledger';
-import { buildEvent, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
+import { buildEvent, classifyFailure, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { migratedDataSource } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
@@ -26,12 +26,22 @@ import { DecideReviewService } from '../../apps/payout/src/reviews/decide-review
 import {
   LedgerCircuitBreakerService,
   LedgerCircuitOpenError,
+  LedgerProofInvalidError,
+  UnprovenAnchorError,
 } from '../../apps/payout/src/ledger-trust/ledger-circuit-breaker.service';
 import { LedgerProofSource, LedgerUnreachableError } from '../../apps/payout/src/ledger-trust/ledger-proof.source';
 import { InMemorySubtreeStore } from '../../libs/ledger/test/in-memory-subtree.store';
-import { ContractDefinition, contractIdOf } from '../../apps/payout/src/engine/contract.definition';
+import { ContractDefinition, contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
 import { Adjudication, adjudicate } from '../../apps/payout/src/engine/adjudicate';
 import { replayAdjudication } from '../../apps/payout/src/engine/replay';
+import { contractSettings } from '../../apps/payout/src/contracts/contract-settings.module';
+import { ContractSeederService } from '../../apps/payout/src/contracts/contract-seeder.service';
+import { PublishContractService } from '../../apps/payout/src/contracts/publish-contract/publish-contract.service';
+import { BacktestContractService } from '../../apps/payout/src/contracts/backtest-contract/backtest-contract.service';
+import { BacktestSampleRepository } from '../../apps/payout/src/contracts/backtest-contract/backtest-sample.repository';
+import { RemittanceReader } from '../../apps/payout/src/remittance/remittance.reader';
+import { RemittanceRepository } from '../../apps/payout/src/remittance/remittance.repository';
+import { toClaimResponse } from '../../apps/payout/src/remittance/claim-response.mapper';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';
 const INSURER = 'insurer-race';
@@ -68,6 +78,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
   const reviewRepo = new ReviewRepository();
   const ledgerTrustRepo = new LedgerTrustRepository();
   let service: AdjudicateClaimService;
+  let breaker: LedgerCircuitBreakerService;
   const signer = parseSignerKey(generateNoteKey('claimchain.int/payout').signerKey);
 
   /** The log payout checks, a real RFC 9162 tree; a test may swap in a rewritten history. */
@@ -192,12 +203,14 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       dataSourceOptions(''),
     );
     await ds.transaction((em) => contractRepo.insertContract(em, { id: CONTRACT_ID, definition: CONTRACT }));
+    breaker = new LedgerCircuitBreakerService(ds, ledgerTrustRepo, proofs, []);
     service = new AdjudicateClaimService(
       adjudicationRepo,
       contractRepo,
       policyRepo,
       new OutboxWriter(),
-      new LedgerCircuitBreakerService(ds, ledgerTrustRepo, proofs, []),
+      breaker,
+      contractSettings(false),
     );
   });
 
@@ -368,8 +381,95 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     expect(await benefitPaid(p.id)).toBe('100.00');
   });
 
+  it('denies a claim on a coverage with no policy (CO-31), even with a contract of its insurer, and pays nothing', async () => {
+    const claimId = await pendingClaim(`cov-unenrolled-${uuidv4()}`, '30.00');
+    await trigger(claimId);
+    expect(await paidFor([claimId])).toBe('0.00');
+    const [row] = await ds.query(`SELECT contract_id, decision, payable::text FROM adjudications WHERE claim_id = $1`, [
+      claimId,
+    ]);
+    expect(row).toEqual({ contract_id: CONTRACT_ID, decision: 'denied', payable: '0.00' });
+    // The insurer reads why in the remittance: the line's adjudication carries the reason code.
+    const remittance = toClaimResponse(
+      await new RemittanceReader(ds, new RemittanceRepository()).find(claimId, INSURER),
+    ) as { item: { adjudication: { reason?: { coding: { code: string; display: string }[] } }[] }[] };
+    const reasons = remittance.item[0].adjudication.flatMap((a) => a.reason?.coding ?? []);
+    expect(reasons).toEqual([expect.objectContaining({ code: '31', display: 'CO-31' })]);
+    const announced = await ds.query(`SELECT payload FROM outbox WHERE message_key = $1 ORDER BY seq`, [claimId]);
+    expect(announced.map((r: { payload: CloudEvent }) => r.payload.type)).toEqual(['claim.adjudicated']);
+  });
+
+  it('denies the lines serviced outside the only policy of the coverage (CO-27 after its end)', async () => {
+    const p = await policy('0.00');
+    await ds.query(`UPDATE policies SET period_end = '2026-05-31' WHERE id = $1`, [p.id]);
+    const claimId = await pendingClaim(p.coverage, '30.00');
+    await trigger(claimId);
+    expect(await paidFor([claimId])).toBe('0.00');
+    const [{ result }] = await ds.query(`SELECT result FROM adjudications WHERE claim_id = $1`, [claimId]);
+    expect(result.lines.map((l: { reasons: string[] }) => l.reasons)).toEqual([['CO-27']]);
+  });
+
+  it('publishes the demo contract at start only when the development setting asks for it', async () => {
+    const demoId = contractIdOf(DEMO_CONTRACT);
+    const demoRows = async () =>
+      (await ds.query(`SELECT count(*)::int AS n FROM contracts WHERE id = $1`, [demoId]))[0].n as number;
+    const seeder = (demo: boolean) =>
+      new ContractSeederService(
+        ds,
+        new PublishContractService(ds, contractRepo, new OutboxWriter()),
+        contractSettings(demo),
+      );
+    await seeder(false).onApplicationBootstrap();
+    expect(await demoRows()).toBe(0);
+    await seeder(true).onApplicationBootstrap();
+    expect(await demoRows()).toBe(1);
+    await ds.query(`DELETE FROM outbox WHERE topic = $1 AND payload->'data'->>'contractId' = $2`, [
+      Topics.ContractsPublished,
+      demoId,
+    ]);
+    await ds.query(`DELETE FROM contracts WHERE id = $1`, [demoId]);
+  });
+
+  it('backtests a contract on the latest decided claims, each from the accumulators it was decided on', async () => {
+    const half: ContractDefinition = {
+      ...CONTRACT,
+      name: 'half',
+      parameters: { ...CONTRACT.parameters, coinsurancePercent: 50 },
+    };
+    const halfId = contractIdOf(half);
+    await ds.transaction((em) => contractRepo.insertContract(em, { id: halfId, definition: half }));
+    const p = await policy('80.00');
+    const claimId = await pendingClaim(p.coverage, '30.00');
+    await trigger(claimId);
+    const backtests = new BacktestContractService(
+      ds,
+      contractRepo,
+      new BacktestSampleRepository(),
+      contractSettings(false),
+    );
+    // The claim was decided with 20.00 of the annual limit left: 20.00 paid. Under `half` it would get 15.00 (its
+    // 50 % coinsurance), from the same starting point, whatever the policy has paid since.
+    expect(await backtests.backtest(halfId, INSURER, 1)).toEqual({
+      contractId: halfId,
+      claims: [
+        {
+          claimId,
+          decided: { contractId: CONTRACT_ID, decision: 'partial', payable: '20.00' },
+          backtest: { decision: 'approved', payable: '15.00' },
+        },
+      ],
+      totals: { claims: 1, changed: 1, decidedPayable: '20.00', backtestPayable: '15.00' },
+    });
+    // Nothing was stored or paid by it.
+    expect(await paidFor([claimId])).toBe('20.00');
+    await expect(backtests.backtest(halfId, 'another-insurer', 1)).rejects.toMatchObject({
+      code: 'CONTRACT.NOT_FOUND',
+    });
+  });
+
   describe(DecideReviewService.name, () => {
-    const reviews = () => new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service);
+    const reviews = () =>
+      new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service, breaker);
     const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
     const approve = (claimId: string) =>
       reviews().decide(claimId, { decision: 'approve', reason: 'checked' }, reviewer, `key-${uuidv4()}`);
@@ -387,6 +487,25 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       expect(['30.00', '10.00']).toContain(review.body.payable);
       expect(await paidFor([pended, automatic])).toBe('40.00');
       expect(await benefitPaid(p.id)).toBe('100.00');
+    });
+
+    it('decides nothing while the ledger circuit breaker is open, and decides once ops reset it', async () => {
+      const p = await policy('0.00');
+      const pended = await pendingClaim(p.coverage, '30.00', 'REVIEW');
+      await trigger(pended);
+      await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, true, 'forked (test)', 'payout'));
+      try {
+        await expect(approve(pended)).rejects.toMatchObject({
+          code: 'REVIEW.PAYMENTS_STOPPED',
+          kind: 'unavailable',
+          retryAfterSeconds: 60,
+        });
+        expect(await paidFor([pended])).toBe('0.00');
+      } finally {
+        await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'investigated', 'ops-1'));
+      }
+      expect((await approve(pended)).body).toMatchObject({ decision: 'approved', payable: '30.00' });
+      expect(await paidFor([pended])).toBe('30.00');
     });
 
     it('never pays a claim cancelled while pended', async () => {
@@ -407,24 +526,34 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     const adjudicated = async (claimId: string): Promise<number> =>
       (await ds.query(`SELECT count(*)::int AS n FROM adjudications WHERE claim_id = $1`, [claimId]))[0].n;
 
-    it('stops paying when an inclusion proof fails, until ops reset the breaker', async () => {
+    it('refuses a claim whose inclusion proof fails, and keeps paying the others (the breaker stays closed)', async () => {
       const p = await policy('0.00');
       const tampered = await pendingClaim(p.coverage, '10.00', '99213', true);
-      await expect(trigger(tampered)).rejects.toBeInstanceOf(PermanentEventError);
-      expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({
-        open: true,
-        reason: expect.stringMatching(/inclusion proof/),
-      });
+      await expect(trigger(tampered)).rejects.toThrow(UnprovenAnchorError);
+      await expect(trigger(tampered)).rejects.toThrow(/inclusion proof does not verify/);
       expect(await adjudicated(tampered)).toBe(0);
-
-      // While open, even a claim whose anchor verifies is not paid; its event fails and waits (DLQ) for a replay.
+      // Anyone who can write to the anchors' topic could send a bad proof: it must not stop everyone's payments.
+      expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
       const sound = await pendingClaim(p.coverage, '10.00');
-      await expect(trigger(sound)).rejects.toBeInstanceOf(LedgerCircuitOpenError);
-      expect(await paidFor([sound])).toBe('0.00');
-
-      await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'investigated', 'ops-1'));
       await trigger(sound);
       expect(await paidFor([sound])).toBe('10.00');
+    });
+
+    it('pays nothing on an anchor stored without its inclusion proof or root, and keeps the breaker closed', async () => {
+      const p = await policy('0.00');
+      for (const column of ['inclusion_proof', 'root_hash']) {
+        const unproven = await pendingClaim(p.coverage, '10.00');
+        // As a row stored before ledger.anchored.v1 required them: the check used to be skipped and the claim paid.
+        await ds.query(`UPDATE verification_anchors SET ${column} = NULL WHERE claim_id = $1`, [unproven]);
+        await expect(trigger(unproven)).rejects.toThrow(
+          new PermanentEventError(
+            `anchor of leaf ${honestLog.size - 1} carries no ${column === 'root_hash' ? 'root hash' : 'inclusion proof'}: nothing is paid on it`,
+          ),
+        );
+        expect(await adjudicated(unproven)).toBe(0);
+      }
+      // Anyone who can write to the topic could send such an anchor: it must not stop everyone's payments.
+      expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
     });
 
     it('opens when two checkpoints of one tree size have different roots', async () => {
@@ -441,30 +570,41 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
           reason: expect.stringMatching(/forked/),
         });
         expect(await adjudicated(forked)).toBe(0);
+        // While open, even a claim whose anchor verifies is not paid; its event fails and waits (DLQ) for a replay.
+        log = honestLog;
+        const sound = await pendingClaim(p.coverage, '10.00');
+        await expect(trigger(sound)).rejects.toBeInstanceOf(LedgerCircuitOpenError);
+        expect(await paidFor([sound])).toBe('0.00');
+        await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'investigated', 'ops-1'));
+        await trigger(sound);
+        expect(await paidFor([sound])).toBe('10.00');
       } finally {
         log = honestLog;
         await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'test over', 'ops-1'));
       }
     });
 
-    it('opens when a new checkpoint does not extend the history it has seen', async () => {
+    it('waits, breaker closed, while the consistency proof to a new checkpoint does not verify', async () => {
       const p = await policy('0.00');
       const before = await pendingClaim(p.coverage, '10.00');
       await trigger(before);
-      // The ledger now serves a longer log that rewrote its past; its own proofs cannot bridge the two roots.
+      const claim = await pendingClaim(p.coverage, '10.00');
+      // The ledger (or whoever answers for it on the network) serves a proof from another history.
+      const served = log;
       log = rewrittenLog(honestLog.size + 5);
       try {
-        const rewritten = await pendingClaim(p.coverage, '10.00');
-        await expect(trigger(rewritten)).rejects.toBeInstanceOf(PermanentEventError);
-        expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({
-          open: true,
-          reason: expect.stringMatching(/is not consistent with tree size \d+: the log was rewritten/),
-        });
-        expect(await adjudicated(rewritten)).toBe(0);
+        await expect(trigger(claim)).rejects.toThrow(LedgerProofInvalidError);
+        await expect(trigger(claim)).rejects.toThrow(/consistency proof from tree size \d+ to \d+ does not verify/);
+        // Retriable: the consumer waits and retries (its health names the wait); nothing paid, nobody else stopped.
+        expect(classifyFailure(new LedgerProofInvalidError('x'))).toBe('transient');
+        expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
+        expect(await paidFor([claim])).toBe('0.00');
       } finally {
-        log = honestLog;
-        await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'test over', 'ops-1'));
+        log = served;
       }
+      // A proof that verifies: the checkpoint joins the history and the claim is paid.
+      await trigger(claim);
+      expect(await paidFor([claim])).toBe('10.00');
     });
 
     it('checks a checkpoint older than the newest seen against it, even when anchors arrive out of order', async () => {

@@ -7,6 +7,7 @@ import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { dataSourceOptions } from './persistence/data-source.options';
 import { AdjudicationModule } from './adjudication/adjudication.module';
 import { ContractsModule } from './contracts/contracts.module';
+import { ContractSettingsModule } from './contracts/contract-settings.module';
 import { LedgerTrustModule } from './ledger-trust/ledger-trust.module';
 import { PaymentsModule } from './payments/payments.module';
 import { PoliciesModule } from './policies/policies.module';
@@ -35,6 +36,7 @@ export class PayoutModule {
         AuthModule.forRoot(config.auth),
         PayoutMetricsModule,
         LedgerTrustModule.forRoot(config.ledger),
+        ContractSettingsModule.forRoot(config.demoContract),
         ContractsModule,
         PoliciesModule,
         AdjudicationModule,

@@ -40,6 +40,7 @@ describe(loadServiceConfig.name, () => {
       WEBHOOK_SECRET_KEY: 'a-real-webhook-secret-key-from-a-secret-store',
       LEDGER_VERIFIER_KEY: 'claimchain.example/ledger+0a1b2c3d+AV0nPv1R5yXyrmpW6B4ygbZxIbpRdqpsBhbD36eRIKUt',
       AUTH_JWKS_URL: 'https://auth.example.com/.well-known/jwks.json',
+      LEDGER_URL: 'https://ledger.example.com',
     };
 
     it('starts with real settings', () => {
@@ -51,6 +52,10 @@ describe(loadServiceConfig.name, () => {
       ['WEBHOOK_SECRET_KEY', 'payout', { WEBHOOK_SECRET_KEY: undefined }],
       ['LEDGER_VERIFIER_KEY', 'payout', { LEDGER_VERIFIER_KEY: undefined }],
       ['AUTH_JWKS_URL', 'treatment-verification', { AUTH_JWKS_URL: undefined }],
+      ['SIMULATED_BANK', 'payout', { SIMULATED_BANK: 'true' }],
+      ['DEMO_CONTRACT', 'payout', { PAYOUT_DEMO_CONTRACT: 'true' }],
+      ['LEDGER_URL', 'payout', { LEDGER_URL: 'http://ledger.example.com' }],
+      ['LEDGER_URL', 'payout', { LEDGER_URL: undefined }],
     ] as const)('refuses to start without %s (%s), naming it', (name, service, change) => {
       expect(() => loadServiceConfig(service, { ...production, ...change })).toThrow(
         new RegExp(`Refusing to start ${service} with NODE_ENV=production: .*${name}`),
@@ -79,6 +84,30 @@ describe(loadServiceConfig.name, () => {
     it('leaves development alone: the dev defaults still start a service without NODE_ENV', () => {
       expect(() => loadServiceConfig('payout', {})).not.toThrow();
     });
+
+    it('takes a plain-http LEDGER_URL only when LEDGER_URL_ALLOW_HTTP says the network is authenticated', () => {
+      const mesh = { ...production, LEDGER_URL: 'http://ledger-anchoring:3003', LEDGER_URL_ALLOW_HTTP: 'true' };
+      expect(loadServiceConfig('payout', mesh).ledger.url).toBe('http://ledger-anchoring:3003');
+    });
+
+    it('pays through no simulated bank and publishes no demo contract unless development asks for them', () => {
+      expect(loadServiceConfig('payout', {})).toMatchObject({
+        payments: { simulatedBank: false },
+        demoContract: false,
+      });
+      const dev = { PAYOUT_SIMULATED_BANK: 'true', PAYOUT_DEMO_CONTRACT: 'true' };
+      expect(loadServiceConfig('payout', dev)).toMatchObject({ payments: { simulatedBank: true }, demoContract: true });
+    });
+  });
+
+  it('trusts no proxy by default; TRUST_PROXY names them by hops or addresses', () => {
+    expect(loadServiceConfig('claim-intake', {}).trustProxy).toBe(false);
+    expect(loadServiceConfig('claim-intake', { TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadServiceConfig('claim-intake', { TRUST_PROXY: '10.0.0.0/8,fd00::/8' }).trustProxy).toEqual([
+      '10.0.0.0/8',
+      'fd00::/8',
+    ]);
+    expect(() => loadServiceConfig('claim-intake', { TRUST_PROXY: 'yes please' })).toThrow(/TRUST_PROXY/);
   });
 
   describe('Kafka security', () => {

@@ -59,6 +59,8 @@ const Env = z.object({
   LEDGER_CHECKPOINT_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
   LEDGER_ANCHOR_DIR: z.string().min(1).optional(),
   LEDGER_URL: z.string().url().optional(),
+  /** With NODE_ENV=production LEDGER_URL must be https unless this says the network itself is authenticated. */
+  LEDGER_URL_ALLOW_HTTP: z.enum(['true', 'false']).default('false'),
   LEDGER_VERIFIER_KEY: z
     .string()
     .regex(
@@ -71,6 +73,17 @@ const Env = z.object({
   AUTH_ISSUER: z.string().min(1).default(DEV_AUTH_ISSUER),
   AUTH_AUDIENCE: z.string().min(1).default(DEV_AUTH_AUDIENCE),
   RATE_LIMIT_PER_SECOND: z.coerce.number().int().positive().default(500),
+  /**
+   * Which proxies' X-Forwarded-For to believe for the client address (rate limits of unauthenticated requests):
+   * `false` (none), `true` (any: only behind a proxy that overwrites the header), a hop count, or addresses/CIDRs.
+   */
+  TRUST_PROXY: z
+    .string()
+    .regex(
+      /^(true|false|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/,
+      'true, false, a number of proxy hops, or comma-separated proxy addresses or CIDRs',
+    )
+    .default('false'),
   PAYMENT_MAX_ATTEMPTS: z.coerce.number().int().positive().default(8),
   PAYMENT_RETRY_BASE_MS: z.coerce.number().int().positive().default(500),
   PAYMENT_RETRY_MAX_MS: z.coerce.number().int().positive().default(300_000),
@@ -82,6 +95,16 @@ const Env = z.object({
   /** Unset: allowed, except with NODE_ENV=production. */
   WEBHOOK_ALLOW_LOOPBACK: z.enum(['true', 'false']).optional(),
   WEBHOOK_SECRET_KEY: z.string().min(32).default(DEV_WEBHOOK_SECRET_KEY),
+  /** payout, development and tests only: insurers without a webhook are paid by a simulated bank. */
+  SIMULATED_BANK: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** payout, development and tests only: publish the demo contract, which pays claims that have no policy. */
+  DEMO_CONTRACT: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 });
 
 export interface KafkaSecurity {
@@ -126,6 +149,8 @@ export type ServiceConfig = {
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   pseudonymKey: string;
   auth: { jwksUrl?: string; jwksFile?: string; issuer: string; audience: string; rateLimitPerSecond: number };
+  /** Fastify's `trustProxy`: whose X-Forwarded-For gives `req.ip` (off by default: the peer's address). */
+  trustProxy: boolean | number | string[];
   /** payout's payment rails: retries of a refused payout, and the insurers' webhooks. */
   payments: {
     /** A released payout the rail refused this many times is marked failed (payouts.failed.v1). */
@@ -143,7 +168,17 @@ export type ServiceConfig = {
     webhookAllowLoopback: boolean;
     /** Encrypts the insurers' webhook signing secrets at rest (AES-256-GCM under a key derived from it). */
     webhookSecretKey: string;
+    /**
+     * Development and tests: a simulated bank pays insurers without a webhook. Off, such a payout waits for a rail
+     * (`awaiting-rail`) and is never settled; refused with NODE_ENV=production.
+     */
+    simulatedBank: boolean;
   };
+  /**
+   * payout, development and tests: the demo contract is published at start and adjudicates claims without a policy
+   * in force. Off, such a claim is denied (CO-31 / CO-26 / CO-27); refused with NODE_ENV=production.
+   */
+  demoContract: boolean;
   ledger: {
     origin: string;
     signingKeyFile?: string;
@@ -225,6 +260,7 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       audience: e.AUTH_AUDIENCE,
       rateLimitPerSecond: e.RATE_LIMIT_PER_SECOND,
     },
+    trustProxy: trustProxyOf(e.TRUST_PROXY),
     payments: {
       maxAttempts: e.PAYMENT_MAX_ATTEMPTS,
       retryBaseMs: e.PAYMENT_RETRY_BASE_MS,
@@ -233,7 +269,9 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       webhookAllowHttp: e.WEBHOOK_ALLOW_HTTP,
       webhookAllowLoopback: (e.WEBHOOK_ALLOW_LOOPBACK ?? String(env.NODE_ENV !== 'production')) === 'true',
       webhookSecretKey: e.WEBHOOK_SECRET_KEY,
+      simulatedBank: e.SIMULATED_BANK,
     },
+    demoContract: e.DEMO_CONTRACT,
     ledger: {
       origin: e.LEDGER_ORIGIN,
       signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
@@ -259,6 +297,13 @@ function refuseDevSettings(service: ServiceName, e: z.infer<typeof Env>): void {
   if (service === 'payout' && e.WEBHOOK_SECRET_KEY === DEV_WEBHOOK_SECRET_KEY) {
     problems.push('WEBHOOK_SECRET_KEY is the published dev-only key');
   }
+  if (service === 'payout' && e.SIMULATED_BANK)
+    problems.push('SIMULATED_BANK=true would settle money that never moved');
+  if (service === 'payout' && e.DEMO_CONTRACT) problems.push('DEMO_CONTRACT=true would pay claims without a policy');
+  if (service === 'payout' && !e.LEDGER_URL?.startsWith('https://') && e.LEDGER_URL_ALLOW_HTTP !== 'true') {
+    // Proofs verify themselves, but one fetched over plain http can be replaced on the way: payments then wait.
+    problems.push('LEDGER_URL must be an https:// URL (or set LEDGER_URL_ALLOW_HTTP=true behind an mTLS mesh)');
+  }
   if (service === 'payout' && !e.LEDGER_VERIFIER_KEY) {
     problems.push("LEDGER_VERIFIER_KEY is not set: payout would pay without checking the ledger's signatures");
   }
@@ -266,6 +311,12 @@ function refuseDevSettings(service: ServiceName, e: z.infer<typeof Env>): void {
   if (problems.length > 0) {
     throw new Error(`Refusing to start ${service} with NODE_ENV=production: ${problems.join('; ')}`);
   }
+}
+
+function trustProxyOf(value: string): boolean | number | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',');
 }
 
 function kafkaSecurityOf(e: z.infer<typeof Env>): KafkaSecurity {

@@ -1,10 +1,21 @@
 import { z } from 'zod';
 
 /**
- * Money on the wire is a decimal string with at most two fraction digits ("120.50"), never a float, and an ISO 4217
- * code travels beside it. Arithmetic happens in services with decimal.js or integer minor units.
+ * The largest amount the system handles, in minor units: 9,999,999,999.99. FHIR carries amounts as JSON numbers
+ * (doubles); a decimal of at most 15 significant digits survives the trip through a double exactly, so every
+ * amount up to this one reads and prints the same on every path (above 2^53 minor units, 90071992547409.91 was
+ * validated as one amount and announced as another). Far beyond any health claim: larger ones are refused.
  */
-export const MoneyAmount = z.string().regex(/^(0|[1-9]\d{0,14})(\.\d{1,2})?$/, 'a decimal amount like "120.50"');
+export const MONEY_MAX_MINOR_UNITS = 999_999_999_999;
+
+/**
+ * Money on the wire is a decimal string with at most two fraction digits ("120.50"), never a float, and an ISO 4217
+ * code travels beside it; at most MONEY_MAX_MINOR_UNITS. Arithmetic happens in services with decimal.js or integer
+ * minor units.
+ */
+export const MoneyAmount = z
+  .string()
+  .regex(/^(0|[1-9]\d{0,9})(\.\d{1,2})?$/, 'a decimal amount like "120.50", at most 9999999999.99');
 export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 currency code like "EUR"');
 
 /**

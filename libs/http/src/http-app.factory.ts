@@ -62,11 +62,19 @@ function notJsonError(error: Error): DomainError {
  */
 export async function createHttpApp(
   module: DynamicModule,
-  options: { logLevel: LogLevel; title?: string; description?: string; service?: string },
+  options: {
+    logLevel: LogLevel;
+    title?: string;
+    description?: string;
+    service?: string;
+    /** Whose X-Forwarded-For gives `request.ip` (the rate limit's key without a valid token); none by default. */
+    trustProxy?: boolean | number | string[];
+  },
 ): Promise<NestFastifyApplication> {
   // Errors raised before a route runs (a URL Fastify's router or Node's HTTP parser refuses) are problems too.
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: options.trustProxy ?? false,
     genReqId: requestIdOf,
     frameworkErrors: frameworkErrorProblem,
     clientErrorHandler: writeClientErrorProblem,

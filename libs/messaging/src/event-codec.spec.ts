@@ -54,6 +54,34 @@ describe(parseEvent.name, () => {
     expect(() => parseEvent(Topics.TreatmentsVerified, raw)).toThrow(SchemaViolationError);
   });
 
+  it('rejects a ledger anchor without its inclusion proof, naming the field (the consumer dead-letters it)', () => {
+    const hash = Buffer.alloc(32, 1).toString('base64');
+    const anchored = buildEvent(Topics.LedgerAnchored, {
+      source: 'test',
+      subject: 's',
+      data: {
+        eventId: '0190f0e0-0000-7000-8000-000000000001',
+        eventType: 'treatment.verified',
+        eventSubject: '0190f0e0-0000-7000-8000-000000000002',
+        leafIndex: 0,
+        leafHash: hash,
+        treeSize: 1,
+        rootHash: hash,
+        checkpoint: 'note',
+        inclusionProof: [],
+      },
+    });
+    const { inclusionProof: _proof, ...unproven } = anchored.data;
+    const raw = JSON.stringify({ ...anchored, data: unproven });
+    expect(() => parseEvent(Topics.LedgerAnchored, raw)).toThrow(/\/data\/inclusionProof: Required/);
+    expect(() =>
+      parseEvent(
+        Topics.LedgerAnchored,
+        JSON.stringify({ ...anchored, data: { ...unproven, inclusionProof: [], rootHash: undefined } }),
+      ),
+    ).toThrow(/\/data\/rootHash: Required/);
+  });
+
   it('rejects an event of another type arriving on the topic', () => {
     const event = verified();
     expect(() => parseEvent(Topics.TreatmentsRejected, JSON.stringify(event))).toThrow(/does not belong/);

@@ -16,6 +16,7 @@ export async function startHybridApp(module: DynamicModule, config: ServiceConfi
     service: config.service,
     title: config.service,
     description: SERVICES[config.service].description,
+    trustProxy: config.trustProxy,
   });
   measureHttpRequests(app, new HttpMetrics(app.get(MetricsRegistry)));
   connectEventTransport(app);

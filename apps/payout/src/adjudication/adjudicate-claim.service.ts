@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
@@ -14,6 +14,7 @@ import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-brea
 import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContext } from '../engine/adjudicate';
 import { AdjudicationRepository, AdjudicationRow, PayoutRow, PendingClaim } from './adjudication.repository';
 import { resultHashOf } from '../engine/replay';
+import { CONTRACT_SETTINGS, ContractSettings } from '../contracts/contract-settings.module';
 import { PayoutMetrics } from '../payout.metrics';
 
 /**
@@ -22,8 +23,9 @@ import { PayoutMetrics } from '../payout.metrics';
  * the claim's lock; the primary keys on adjudications and payouts make a second payout impossible even so. Nothing
  * is paid unless the ledger checks out (LedgerCircuitBreakerService).
  *
- * The contract is the one of the policy enrolled for the claim's coverage (the insurer's own); without a policy,
- * the insurer's newest contract, else the demo contract. Under a policy the adjudication, its payout and the new
+ * The contract is the one of the policy enrolled for the claim's coverage (the insurer's own). Without a policy the
+ * claim is decided by the insurer's newest contract (else the demo contract, in development) and, unless the
+ * development setting `DEMO_CONTRACT` says otherwise, denied (CO-31): never paid (ADR 11). Under a policy the adjudication, its payout and the new
  * plan-year accumulators commit together while the policy row is locked, so claims on one policy are serialised.
  */
 @Injectable()
@@ -34,6 +36,7 @@ export class AdjudicateClaimService {
     private readonly policies: PolicyRepository,
     private readonly outbox: OutboxWriter,
     private readonly ledger: LedgerCircuitBreakerService,
+    @Inject(CONTRACT_SETTINGS) private readonly settings: ContractSettings,
     private readonly metrics: PayoutMetrics = new PayoutMetrics(new Registry()),
   ) {}
 
@@ -65,7 +68,7 @@ export class AdjudicateClaimService {
       // The anchor must commit to exactly the verification we hold; otherwise the ledger and our copy disagree.
       const expected = leafHashOfEvent(verification).toString('base64');
       if (expected !== anchor.leaf_hash) {
-        await this.ledger.trip(`ledger leaf ${anchor.leaf_index} does not commit to verification ${verification.id}`);
+        this.ledger.refuse(`ledger leaf ${anchor.leaf_index} does not commit to verification ${verification.id}`);
       }
       await this.ledger.assertAnchorTrusted(
         em,
@@ -95,12 +98,19 @@ export class AdjudicateClaimService {
         contracts.set(contractKey, found);
       }
       const contract = await found;
-      if (!contract) throw new Error(`no contract in force for insurer ${claim.insurer_id}`);
+      // Nothing to decide by (no policy, no contract): dead-lettered at once, to replay once the insurer has one.
+      if (!contract) throw new PermanentEventError(`no contract in force for insurer ${claim.insurer_id}`);
       const contractId = contractIdOf(contract.definition);
       if (contractId !== contract.id) {
         throw new PermanentEventError(`contract ${contract.id} does not hash to its id; refusing to pay by it`);
       }
-      const result = await adjudicate(contract.definition, toAdjudicationInput(claim), coverage);
+      const result = await adjudicate(
+        contract.definition,
+        toAdjudicationInput(claim),
+        coverage,
+        null,
+        this.settings.algorithm,
+      );
       decisions.adjudicated(claimId, contractId, result, verification.id);
       this.decide(decisions, {
         claimId,

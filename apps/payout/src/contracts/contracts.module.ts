@@ -5,11 +5,28 @@ import { PublishContractService } from './publish-contract/publish-contract.serv
 import { PublishContractHttpController } from './publish-contract/publish-contract.http.controller';
 import { ReadContractsHttpController } from './read-contracts/read-contracts.http.controller';
 import { SimulateContractHttpController } from './simulate-contract/simulate-contract.http.controller';
+import { BacktestContractHttpController } from './backtest-contract/backtest-contract.http.controller';
+import { BacktestContractService } from './backtest-contract/backtest-contract.service';
+import { BacktestSampleRepository } from './backtest-contract/backtest-sample.repository';
 
-/** Insurers' contracts (rule sets plus parameters): publish, read, simulate, and the demo contract at start. */
+/**
+ * Insurers' contracts (rule sets plus parameters): publish, read, simulate, backtest over past claims, and the demo
+ * contract at start (development).
+ */
 @Module({
-  controllers: [PublishContractHttpController, ReadContractsHttpController, SimulateContractHttpController],
-  providers: [ContractRepository, PublishContractService, ContractSeederService],
+  controllers: [
+    PublishContractHttpController,
+    ReadContractsHttpController,
+    SimulateContractHttpController,
+    BacktestContractHttpController,
+  ],
+  providers: [
+    ContractRepository,
+    PublishContractService,
+    ContractSeederService,
+    BacktestContractService,
+    BacktestSampleRepository,
+  ],
   exports: [ContractRepository],
 })
 export class ContractsModule {}

@@ -1,6 +1,18 @@
 import { ContractDefinition, DEMO_CONTRACT } from './contract.definition';
 import { PolicyTerms } from './plan-year';
-import { adjudicate, ClaimLine, ClaimToAdjudicate, PEND_NO_POLICY, PolicyContext } from './adjudicate';
+import {
+  adjudicate as adjudicateBy,
+  POLICYLESS_ADJUDICATION_ALGORITHM,
+  ClaimLine,
+  ClaimToAdjudicate,
+  PEND_NO_POLICY,
+  PolicyContext,
+  ADJUDICATION_ALGORITHM,
+} from './adjudicate';
+
+/** These specs are about the contract's mechanics, on claims without a policy: the contract alone decides (v2). */
+const adjudicate = (...[contract, claim, coverage, review = null]: Parameters<typeof adjudicateBy>) =>
+  adjudicateBy(contract, claim, coverage, review, POLICYLESS_ADJUDICATION_ALGORITHM);
 
 const CPT = 'http://www.ama-assn.org/go/cpt';
 const MEMBER = 'a'.repeat(64);
@@ -385,5 +397,46 @@ describe(adjudicate.name, () => {
       const parts = [l.deductible, l.coinsurance, l.benefit].reduce((s, a) => s + Math.round(Number(a) * 100), 0);
       expect(co + parts).toBe(Math.round(Number(l.submitted) * 100));
     }
+  });
+});
+
+describe(`${adjudicateBy.name} (${ADJUDICATION_ALGORITHM})`, () => {
+  it('denies every line of a claim no policy covers (CO-31) and pays nothing, whatever the contract says', async () => {
+    const result = await adjudicateBy(
+      DEMO_CONTRACT,
+      claim([item(1, '99213', '120.00'), item(2, '85025', '30.50')]),
+      null,
+    );
+    expect(result).toMatchObject({ algorithm: ADJUDICATION_ALGORITHM, decision: 'denied', payable: '0.00' });
+    expect(result.lines.map((l) => [l.status, l.benefit, l.reasons])).toEqual([
+      ['denied', '0.00', ['CO-31']],
+      ['denied', '0.00', ['CO-31']],
+    ]);
+  });
+
+  it('denies the lines outside the policy period (CO-26 before, CO-27 after) and pays the ones inside', async () => {
+    const lines = [
+      item(1, 'A', '10.00', '2025-12-31'),
+      item(2, 'A', '10.00', '2026-06-01'),
+      item(3, 'A', '10.00', '2027-01-01'),
+    ];
+    const result = await adjudicateBy(contract(), claim(lines), onPolicy());
+    expect(result.lines.map((l) => [l.status, l.reasons])).toEqual([
+      ['denied', ['CO-26']],
+      ['approved', ['PR-2']],
+      ['denied', ['CO-27']],
+    ]);
+    expect(result.payable).toBe('8.00');
+  });
+
+  it('pays a claim without a policy only under the policyless v2 (development, and decisions made before v3)', async () => {
+    const result = await adjudicateBy(
+      DEMO_CONTRACT,
+      claim([item(1, '99213', '120.00')]),
+      null,
+      null,
+      POLICYLESS_ADJUDICATION_ALGORITHM,
+    );
+    expect(result).toMatchObject({ algorithm: POLICYLESS_ADJUDICATION_ALGORITHM, payable: '96.00' });
   });
 });

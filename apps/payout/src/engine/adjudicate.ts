@@ -5,7 +5,7 @@ import { ContractDefinition } from './contract.definition';
 import { planYearOf, PolicyTerms } from './plan-year';
 
 /**
- * Adjudication v2: a pure, deterministic function of (contract, claim, policy accumulators). No clock, no I/O, no
+ * Adjudication v3: a pure, deterministic function of (contract, claim, policy accumulators). No clock, no I/O, no
  * randomness: the same inputs give the same result, byte for byte, so a decision can be replayed from the ledger.
  *
  * Money: every input amount has at most two decimals and is handled as decimal.js values; the only division is
@@ -13,7 +13,8 @@ import { planYearOf, PolicyTerms } from './plan-year';
  * amounts always add up exactly: submitted = denied/reduced (CO) + deductible (PR-1) + coinsurance (PR-2) + benefit.
  *
  * Per line, in sequence order (the order deductible and limits are consumed in):
- * 1. eligibility: member (CO-31), contract window and policy period (CO-26 before, CO-27 after), excluded code
+ * 1. eligibility: a policy for the claim's coverage (CO-31 without one; v2 let the contract alone decide), member
+ *    (CO-31), contract window and policy period (CO-26 before, CO-27 after), excluded code
  *    (CO-204), out-of-network denial (CO-242), then the rules: deny-line, pend-line, pay-line or none (CO-96);
  * 2. per-code limit: cap the eligible amount (CO-45) or pend the line;
  * 3. deductible (PR-1) from what is left of the plan year's, coinsurance (PR-2) on the rest, and the benefit capped
@@ -21,7 +22,16 @@ import { planYearOf, PolicyTerms } from './plan-year';
  *    for an out-of-network provider, else the one the pay-line rule names, else the contract's.
  * A pended line pends the whole claim: it pays nothing and consumes no accumulator until reviewed.
  */
-export const ADJUDICATION_ALGORITHM = 'claimchain/adjudication/2';
+export const ADJUDICATION_ALGORITHM = 'claimchain/adjudication/3';
+/**
+ * v2: as v3, but a claim with no policy is decided by the contract alone. Every decision before issue 14 was made by
+ * it (replays use the algorithm a decision names); now only development's demo setting (`DEMO_CONTRACT`) uses it.
+ */
+export const POLICYLESS_ADJUDICATION_ALGORITHM = 'claimchain/adjudication/2';
+export type AdjudicationAlgorithm = typeof ADJUDICATION_ALGORITHM | typeof POLICYLESS_ADJUDICATION_ALGORITHM;
+
+/** Why a line is denied when no policy covers the claim: the patient is not identified as the insurer's member. */
+export const DENIAL_NO_POLICY = 'CO-31';
 
 /** Review reason when no policy exists for the claim but the contract needs plan-year accumulators. */
 export const PEND_NO_POLICY = 'no-policy-for-accumulators';
@@ -81,7 +91,7 @@ export interface AdjudicatedLine {
 }
 
 export interface Adjudication {
-  algorithm: typeof ADJUDICATION_ALGORITHM;
+  algorithm: AdjudicationAlgorithm;
   decision: Decision;
   review: ReviewOutcome | null;
   currency: string;
@@ -127,6 +137,7 @@ export async function adjudicate(
   claim: ClaimToAdjudicate,
   coverage: PolicyContext | null,
   review: ReviewOutcome | null = null,
+  algorithm: AdjudicationAlgorithm = ADJUDICATION_ALGORITHM,
 ): Promise<Adjudication> {
   const p = contract.parameters;
   const engine = new Engine(contract.rules as RuleProperties[], { allowUndefinedFacts: false });
@@ -164,7 +175,8 @@ export async function adjudicate(
     const ruleOf = (type: string) => rules.find((r) => r.event.type === type);
 
     let denial: string | undefined;
-    if (policy?.memberPseudonym && policy.memberPseudonym !== claim.patientPseudonym) denial = 'CO-31';
+    if (!policy && algorithm !== POLICYLESS_ADJUDICATION_ALGORITHM) denial = DENIAL_NO_POLICY;
+    else if (policy?.memberPseudonym && policy.memberPseudonym !== claim.patientPseudonym) denial = 'CO-31';
     else if (p.validFrom && item.servicedDate < p.validFrom) denial = 'CO-26';
     else if (p.validTo && item.servicedDate > p.validTo) denial = 'CO-27';
     else if (policy && item.servicedDate < policy.start) denial = 'CO-26';
@@ -275,7 +287,7 @@ export async function adjudicate(
         })
       : before;
   return {
-    algorithm: ADJUDICATION_ALGORITHM,
+    algorithm,
     decision,
     review,
     currency: claim.currency,

@@ -1,8 +1,12 @@
 import { claimItem } from '@claimchain/testing';
 import { ClaimAdjudicatedV1, ClaimSubmittedV1, ContractPublishedV1 } from '@claimchain/contracts';
 import { contractIdOf, DEMO_CONTRACT } from './contract.definition';
-import { adjudicate } from './adjudicate';
+import { adjudicate as adjudicateBy, POLICYLESS_ADJUDICATION_ALGORITHM } from './adjudicate';
 import { replayAdjudication, ReplayInputError, resultHashOf } from './replay';
+
+/** These specs are about the contract's mechanics, on claims without a policy: the contract alone decides (v2). */
+const adjudicate = (...[contract, claim, coverage, review = null]: Parameters<typeof adjudicateBy>) =>
+  adjudicateBy(contract, claim, coverage, review, POLICYLESS_ADJUDICATION_ALGORITHM);
 
 const claimId = '018f0000-0000-7000-8000-0000000000aa';
 const claim: ClaimSubmittedV1 = {

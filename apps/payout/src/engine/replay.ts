@@ -2,7 +2,15 @@ import { createHash } from 'node:crypto';
 import { canonicalize } from 'json-canonicalize';
 import { ClaimAdjudicatedV1, ClaimSubmittedV1, ContractPublishedV1 } from '@claimchain/contracts';
 import { ContractDefinition, contractIdOf } from './contract.definition';
-import { Adjudication, adjudicate } from './adjudicate';
+import {
+  ADJUDICATION_ALGORITHM,
+  Adjudication,
+  adjudicate,
+  AdjudicationAlgorithm,
+  POLICYLESS_ADJUDICATION_ALGORITHM,
+} from './adjudicate';
+
+const ALGORITHMS: readonly string[] = [ADJUDICATION_ALGORITHM, POLICYLESS_ADJUDICATION_ALGORITHM];
 
 /** SHA-256 (hex) of the RFC 8785 JSON of a result: what claims.adjudicated.v1 records as `replay.resultHash`. */
 export function resultHashOf(result: Adjudication): string {
@@ -27,7 +35,8 @@ export async function replayAdjudication(
   if (claim.claimId !== adjudicated.claimId) throw new ReplayInputError('the claim and the decision differ');
   if (!adjudicated.replay)
     throw new ReplayInputError(`the decision on ${adjudicated.claimId} records no replay inputs`);
-  const { policy, accumulatorsBefore, resultHash } = adjudicated.replay;
+  const { algorithm, policy, accumulatorsBefore, resultHash } = adjudicated.replay;
+  if (!ALGORITHMS.includes(algorithm)) throw new ReplayInputError(`unknown adjudication algorithm ${algorithm}`);
   const result = await adjudicate(
     definition,
     {
@@ -38,6 +47,7 @@ export async function replayAdjudication(
     },
     policy ? { policy: { ...policy, contractId: contract.contractId }, accumulators: accumulatorsBefore } : null,
     adjudicated.review?.outcome ?? null,
+    algorithm as AdjudicationAlgorithm,
   );
   const actual = resultHashOf(result);
   return { result, resultHash: actual, matches: actual === resultHash };

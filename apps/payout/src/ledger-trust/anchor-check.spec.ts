@@ -6,7 +6,7 @@ import {
   parseSignerKey,
   signNote,
 } from '@claimchain/ledger';
-import { AnchorEvidence, checkAnchor } from './anchor-check';
+import { AnchorEvidence, checkAnchor, provableAnchor } from './anchor-check';
 
 const origin = 'claimchain.test/ledger';
 const leaves = [hashLeaf(Buffer.from('a')), hashLeaf(Buffer.from('b'))];
@@ -41,5 +41,29 @@ describe(checkAnchor.name, () => {
     expect(checkAnchor(evidence(), [generateNoteKey(origin).verifierKey])).toMatch(/checkpoint does not verify/);
     // During a rotation payout holds the new key and the old one: a checkpoint signed by either verifies.
     expect(checkAnchor(evidence(), [generateNoteKey(origin).verifierKey, keys.verifierKey])).toBeUndefined();
+  });
+});
+
+describe(provableAnchor.name, () => {
+  const stored = {
+    leafHash: 'leaf',
+    leafIndex: 7,
+    treeSize: 8,
+    rootHash: 'root',
+    inclusionProof: ['sibling'],
+    checkpoint: 'note',
+  };
+
+  it('refuses an anchor stored without its inclusion proof or root instead of skipping their checks', () => {
+    expect(provableAnchor({ ...stored, inclusionProof: null })).toBe(
+      'anchor of leaf 7 carries no inclusion proof: nothing is paid on it',
+    );
+    expect(provableAnchor({ ...stored, rootHash: null })).toBe(
+      'anchor of leaf 7 carries no root hash: nothing is paid on it',
+    );
+  });
+
+  it('hands on an anchor that carries both', () => {
+    expect(provableAnchor(stored)).toEqual(stored);
   });
 });

@@ -9,9 +9,27 @@ export interface AnchorEvidence {
   leafHash: string;
   leafIndex: number;
   treeSize: number;
+  rootHash: string;
+  inclusionProof: string[];
+  checkpoint: string;
+}
+
+/** An anchor as stored: rows written before `ledger.anchored.v1` required the proof may lack it or the root. */
+export type StoredAnchorEvidence = Omit<AnchorEvidence, 'rootHash' | 'inclusionProof'> & {
   rootHash: string | null;
   inclusionProof: string[] | null;
-  checkpoint: string;
+};
+
+/**
+ * The anchor with everything a check needs, or what it lacks. An anchor without its root or inclusion proof proves
+ * nothing, so nothing is paid on it; but it is not evidence that the ledger lies either (anyone who can write to the
+ * topic can send one), so it is refused on its own rather than opening the breaker for every claim.
+ */
+export function provableAnchor(e: StoredAnchorEvidence): AnchorEvidence | string {
+  const { rootHash, inclusionProof } = e;
+  if (rootHash === null) return `anchor of leaf ${e.leafIndex} carries no root hash: nothing is paid on it`;
+  if (inclusionProof === null) return `anchor of leaf ${e.leafIndex} carries no inclusion proof: nothing is paid on it`;
+  return { ...e, rootHash, inclusionProof };
 }
 
 /**
@@ -45,9 +63,7 @@ export function checkAnchor(e: AnchorEvidence, verifierKeys: readonly string[] =
     return `checkpoint does not verify: ${error instanceof Error ? error.message : String(error)}`;
   }
   if (checkpoint.size !== e.treeSize) return `checkpoint size ${checkpoint.size} is not the anchor's ${e.treeSize}`;
-  if (e.rootHash !== null && checkpoint.root !== e.rootHash) return 'checkpoint root is not the anchor root';
-  // Anchors recorded before the ledger sent proofs carry none: only the leaf hash check applies to them.
-  if (e.inclusionProof === null) return undefined;
+  if (checkpoint.root !== e.rootHash) return 'checkpoint root is not the anchor root';
   try {
     verifyInclusion(
       Buffer.from(e.leafHash, 'base64'),

@@ -1,23 +1,41 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { verifyConsistency } from '@claimchain/ledger';
-import { PermanentEventError } from '@claimchain/messaging';
+import { PermanentEventError, TransientEventError } from '@claimchain/messaging';
 import { LedgerTrustRepository } from './ledger-trust.repository';
-import { AnchorEvidence, checkAnchor, checkpointOf } from './anchor-check';
+import { checkAnchor, checkpointOf, provableAnchor, StoredAnchorEvidence } from './anchor-check';
 import { LedgerProofSource } from './ledger-proof.source';
 
 /** Raised while the breaker is open: retriable, so the event waits in its DLQ to be replayed after a reset. */
 export class LedgerCircuitOpenError extends Error {}
+
+/** An anchor that does not prove what it says (its proof, checkpoint signature or root): refused, nothing paid. */
+export class UnprovenAnchorError extends PermanentEventError {}
+
+/**
+ * The ledger's consistency proof between two checkpoints payout holds does not verify. Only the proof is wrong as far
+ * as payout can tell (it came over the network, from a source that need not be trusted), so the event waits and
+ * retries, reported in the logs and by the consumer's health, rather than stopping every payment (ADR 11).
+ */
+export class LedgerProofInvalidError extends TransientEventError {}
 
 /**
  * Payout pays only on a ledger it can check. Before a claim is adjudicated its anchor must verify (checkAnchor), and
  * the anchor's checkpoint must belong to the one append-only history payout has seen: a checkpoint of a size seen
  * before must have the same root, and a new one must be RFC 9162 consistent with the largest seen so far (a proof
  * fetched from the ledger, checked against the two roots payout already holds). New checkpoints are recorded one at a
- * time, so every recorded checkpoint is a proven prefix of the largest. Any failure opens the breaker (committed on
- * its own, so it stays open although the triggering event fails), logs an ALERT, and from then on no claim is paid
- * until ops reset it (`POST /v1/ops/ledger-circuit/reset`) and replay the dead letters. A ledger that cannot be
- * reached is not evidence of tampering: the event fails retriably and nothing is paid.
+ * time, so every recorded checkpoint is a proven prefix of the largest.
+ *
+ * What each failure does (ADR 11; the breaker stops every insurer's payments, so only proof that the ledger lies
+ * opens it):
+ * - two checkpoints, both signed by the ledger's key, of one tree size with different roots: the log forked. The
+ *   breaker opens (committed on its own, so it stays open although the triggering event fails), an ALERT is logged,
+ *   and no claim is paid until ops reset it (`POST /v1/ops/ledger-circuit/reset`) and replay the dead letters.
+ * - an anchor that does not prove itself (inclusion proof, signature, root, or a leaf that is not the verification
+ *   payout holds): that claim is refused (dead-lettered with the reason, logged as an ALERT); anyone who can write
+ *   to the topic could send such an anchor, so it stops nothing else.
+ * - a consistency proof that does not verify, or a ledger that cannot be reached: retriable; the event waits, the
+ *   consumer's health names what it waits for, and nothing is paid on that checkpoint until a proof verifies.
  */
 @Injectable()
 export class LedgerCircuitBreakerService {
@@ -32,7 +50,7 @@ export class LedgerCircuitBreakerService {
   ) {}
 
   /** Throws unless the breaker is closed and the anchor checks out; opens the breaker when it does not. */
-  async assertTrusted(em: EntityManager, evidence: AnchorEvidence): Promise<void> {
+  async assertTrusted(em: EntityManager, evidence: StoredAnchorEvidence): Promise<void> {
     await this.assertOpenForPayment(em);
     await this.assertAnchorTrusted(em, evidence);
   }
@@ -45,19 +63,32 @@ export class LedgerCircuitBreakerService {
 
   /**
    * Checks one anchor (call assertOpenForPayment first); opens the breaker when it does not check out. `checked`
-   * holds the checkpoint notes already placed in the history by this transaction: each is looked up once.
+   * holds the checkpoint notes already placed in the history by this transaction: each is looked up once. An anchor
+   * without its proof is refused (permanently, the breaker stays closed: see provableAnchor).
    */
-  async assertAnchorTrusted(em: EntityManager, evidence: AnchorEvidence, checked = new Set<string>()): Promise<void> {
-    let problem = checkAnchor(evidence, this.verifierKeys);
-    if (!problem && !checked.has(evidence.checkpoint)) {
-      problem = await this.checkHistory(em, evidence.checkpoint);
-      if (!problem) checked.add(evidence.checkpoint);
+  async assertAnchorTrusted(
+    em: EntityManager,
+    stored: StoredAnchorEvidence,
+    checked = new Set<string>(),
+  ): Promise<void> {
+    const evidence = provableAnchor(stored);
+    if (typeof evidence === 'string') throw new UnprovenAnchorError(evidence);
+    const problem = checkAnchor(evidence, this.verifierKeys);
+    if (problem) this.refuse(problem);
+    if (!checked.has(evidence.checkpoint)) {
+      await this.checkHistory(em, evidence.checkpoint);
+      checked.add(evidence.checkpoint);
     }
-    if (problem) await this.trip(problem);
   }
 
-  /** The problem with the checkpoint's place in the history seen so far, recording it when it has none. */
-  private async checkHistory(em: EntityManager, note: string): Promise<string | undefined> {
+  /** Refuses one anchor (the claim is not paid; its event is dead-lettered with the reason), loudly. */
+  refuse(problem: string): never {
+    this.logger.error(`ALERT: ledger anchor refused, its claim is not paid: ${problem}`);
+    throw new UnprovenAnchorError(problem);
+  }
+
+  /** Places the checkpoint in the history seen so far (recording it), or throws as the class comment says. */
+  private async checkHistory(em: EntityManager, note: string): Promise<void> {
     const { size, root } = checkpointOf(note, this.verifierKeys);
     let seen = await this.repo.seenCheckpoint(em, size);
     if (seen === undefined) {
@@ -65,7 +96,8 @@ export class LedgerCircuitBreakerService {
       seen = await this.repo.seenCheckpoint(em, size);
     }
     if (seen !== undefined) {
-      return seen === root ? undefined : `two checkpoints of tree size ${size} with different roots: the log forked`;
+      if (seen !== root) await this.trip(`two checkpoints of tree size ${size} with different roots: the log forked`);
+      return;
     }
     // The first checkpoint ever seen is trusted as it is (its signature is checked); every later one is proven.
     const largest = await this.repo.largestSeenCheckpoint(em);
@@ -82,11 +114,12 @@ export class LedgerCircuitBreakerService {
         );
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
-        return `checkpoint of tree size ${newer.size} is not consistent with tree size ${older.size}: the log was rewritten (${why})`;
+        const problem = `the ledger's consistency proof from tree size ${older.size} to ${newer.size} does not verify (${why}): payments on checkpoint ${size} wait until one does`;
+        this.logger.error(problem);
+        throw new LedgerProofInvalidError(problem);
       }
     }
     await this.repo.recordCheckpoint(em, size, root);
-    return undefined;
   }
 
   /** Opens the breaker in a transaction of its own and fails the caller permanently. */

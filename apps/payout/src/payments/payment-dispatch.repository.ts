@@ -4,9 +4,10 @@ import { PaymentInstruction } from './payment-rail';
 
 /** A payout due to (re)submission, with what choosing its rail needs. */
 export interface DuePayout extends PaymentInstruction {
-  status: 'released' | 'sent';
+  status: 'awaiting-rail' | 'released' | 'sent';
+  /** Attempts begun before this one (each is recorded before its rail is called). */
   attempts: number;
-  /** The rail it was first submitted to (it stays there), or null before the first attempt. */
+  /** The rail it was first put on (it stays there), or null before the first attempt. */
   rail: string | null;
   /** The insurer's registered webhook, if any. */
   endpoint: { url: string; secretCiphertext: Buffer } | null;
@@ -16,7 +17,8 @@ export interface SettledPayout extends PaymentInstruction {
   rail: string;
 }
 
-export const PAYOUT_STATUSES = ['released', 'sent', 'settled', 'failed'] as const;
+/** `awaiting-rail`: no rail is configured for its insurer (no webhook, no bank); it waits and is rechecked. */
+export const PAYOUT_STATUSES = ['awaiting-rail', 'released', 'sent', 'settled', 'failed'] as const;
 export type PayoutStatus = (typeof PAYOUT_STATUSES)[number];
 
 /** A payout as ops see it (GET /v1/ops/payouts). */
@@ -48,7 +50,8 @@ const PAYOUT_ROW = `${INSTRUCTION}, p.status, p.rail, p.attempts, p.last_error A
 export class PaymentDispatchRepository {
   /**
    * Payouts due now, locked for this transaction and skipped by concurrent dispatchers: released ones (first
-   * submission or a retry after backoff) and sent ones the rail has not reported settled by their next check.
+   * submission or a retry after backoff), sent ones the rail has not reported settled by their next check, and ones
+   * awaiting a rail, to look for one again.
    */
   async duePayouts(em: EntityManager, limit: number): Promise<DuePayout[]> {
     const rows: (Omit<DuePayout, 'endpoint'> & { url: string | null; secretCiphertext: Buffer | null })[] =
@@ -57,7 +60,7 @@ export class PaymentDispatchRepository {
            FROM payouts p
            JOIN claims c ON c.claim_id = p.claim_id
            LEFT JOIN payout_endpoints e ON e.insurer_id = c.insurer_id
-          WHERE p.status IN ('released', 'sent') AND p.next_attempt_at <= now()
+          WHERE p.status IN ('awaiting-rail', 'released', 'sent') AND p.next_attempt_at <= now()
           ORDER BY p.next_attempt_at LIMIT $1
             FOR UPDATE OF p SKIP LOCKED`,
         [limit],
@@ -68,46 +71,88 @@ export class PaymentDispatchRepository {
     }));
   }
 
+  /**
+   * Attempts about to begin, committed before any rail is called: each payout's rail (kept if it had one), the
+   * attempt counted, and the payout not due again for `leaseMs`, so no other dispatcher submits it meanwhile. If the
+   * process dies before the outcome is recorded, the payout is due again after the lease, on the same rail.
+   */
+  async startAttempts(
+    em: EntityManager,
+    attempts: readonly { payoutId: string; rail: string }[],
+    leaseMs: number,
+  ): Promise<void> {
+    if (attempts.length === 0) return;
+    await em.query(
+      `UPDATE payouts p SET rail = coalesce(p.rail, s.rail), attempts = p.attempts + 1, attempt_started_at = now(),
+              status = CASE WHEN p.status = 'awaiting-rail' THEN 'released' ELSE p.status END,
+              next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+         FROM jsonb_to_recordset($1::jsonb) AS s("payoutId" uuid, rail text)
+        WHERE p.id = s."payoutId" AND p.status IN ('awaiting-rail', 'released', 'sent')`,
+      [JSON.stringify(attempts), leaseMs],
+    );
+  }
+
+  /** No rail for these payouts: they wait (`awaiting-rail`, with why) and are looked at again after `recheckMs`. */
+  async markAwaitingRail(
+    em: EntityManager,
+    waiting: readonly { payoutId: string; reason: string }[],
+    recheckMs: number,
+  ): Promise<void> {
+    if (waiting.length === 0) return;
+    await em.query(
+      `UPDATE payouts p SET status = 'awaiting-rail', last_error = s.reason,
+              next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+         FROM jsonb_to_recordset($1::jsonb) AS s("payoutId" uuid, reason text)
+        WHERE p.id = s."payoutId" AND p.status IN ('awaiting-rail', 'released') AND p.rail IS NULL`,
+      [JSON.stringify(waiting), recheckMs],
+    );
+  }
+
+  /** An insurer registered a webhook: its payouts awaiting a rail are due now. */
+  async wakeAwaitingRail(em: EntityManager, insurerId: string): Promise<void> {
+    await em.query(
+      `UPDATE payouts p SET next_attempt_at = now()
+         FROM claims c
+        WHERE c.claim_id = p.claim_id AND c.insurer_id = $1 AND p.status = 'awaiting-rail'`,
+      [insurerId],
+    );
+  }
+
   /** Accepted by their rails, in one statement: `sent`, and checked again after `recheckMs` unless settled first. */
   async markSent(
     em: EntityManager,
-    sent: readonly { payoutId: string; rail: string; reference: string }[],
+    sent: readonly { payoutId: string; reference: string }[],
     recheckMs: number,
   ): Promise<void> {
     if (sent.length === 0) return;
     await em.query(
-      `UPDATE payouts p SET status = 'sent', rail = s.rail, rail_reference = s.reference, attempts = p.attempts + 1,
+      `UPDATE payouts p SET status = 'sent', rail_reference = s.reference,
               last_error = NULL, next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
-         FROM jsonb_to_recordset($1::jsonb) AS s("payoutId" uuid, rail text, reference text)
+         FROM jsonb_to_recordset($1::jsonb) AS s("payoutId" uuid, reference text)
         WHERE p.id = s."payoutId" AND p.status IN ('released', 'sent')`,
       [JSON.stringify(sent), recheckMs],
     );
   }
 
-  /** A refused attempt: counted, and due again after `retryInMs`. The rail is kept so the retry goes to it. */
-  async markRefused(
-    em: EntityManager,
-    p: { payoutId: string; rail: string | null; error: string; retryInMs: number },
-  ): Promise<void> {
+  /** A refused attempt (counted when it began): due again after `retryInMs`, on the rail it was recorded on. */
+  async markRefused(em: EntityManager, p: { payoutId: string; error: string; retryInMs: number }): Promise<void> {
     await em.query(
-      `UPDATE payouts SET attempts = attempts + 1, last_error = $3, rail = coalesce(rail, $2),
-              next_attempt_at = now() + make_interval(secs => $4::double precision / 1000)
-        WHERE id = $1`,
-      [p.payoutId, p.rail, p.error.slice(0, 1000), p.retryInMs],
+      `UPDATE payouts SET last_error = $2, next_attempt_at = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE id = $1 AND status IN ('released', 'sent')`,
+      [p.payoutId, p.error.slice(0, 1000), p.retryInMs],
     );
   }
 
   /** The last allowed attempt was refused: the payout ends failed and is no longer due. */
   async markFailed(
     em: EntityManager,
-    p: { payoutId: string; rail: string | null; error: string },
-  ): Promise<{ attempts: number; failedAt: Date }> {
+    p: { payoutId: string; error: string },
+  ): Promise<{ attempts: number; failedAt: Date } | undefined> {
     const [rows]: [{ attempts: number; failedAt: Date }[], number] = await em.query(
-      `UPDATE payouts SET status = 'failed', attempts = attempts + 1, last_error = $3, rail = coalesce(rail, $2),
-              failed_at = now()
+      `UPDATE payouts SET status = 'failed', last_error = $2, failed_at = now()
         WHERE id = $1 AND status = 'released'
         RETURNING attempts, failed_at AS "failedAt"`,
-      [p.payoutId, p.rail, p.error.slice(0, 1000)],
+      [p.payoutId, p.error.slice(0, 1000)],
     );
     return rows[0];
   }

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { ServiceConfig } from '@claimchain/config';
 import { OutboxWriter } from '@claimchain/messaging';
 import { SimulatedBankRail } from './simulated-bank.rail';
-import { PayoutDispatcherService } from './payout-dispatcher.service';
+import { DEFAULT_DISPATCHER_OPTIONS, PayoutDispatcherService } from './payout-dispatcher.service';
 import { PaymentDispatchRepository } from './payment-dispatch.repository';
 import { InsurerPaymentRails } from './payment-rails';
 import { PayoutEndpointRepository } from './payout-endpoint/payout-endpoint.repository';
@@ -19,8 +19,9 @@ import { RetryPayoutService } from './retry-payout/retry-payout.service';
 import { PayoutMetrics } from '../payout.metrics';
 
 /**
- * Payments: released payouts sent to each insurer's registered webhook (else the simulated bank), retried with
- * backoff, settled once; the insurers' webhook registrations and the ops endpoints to list and retry payouts.
+ * Payments: released payouts sent to each insurer's registered webhook (else, in development and tests only, the
+ * simulated bank; else they wait for a rail), retried with backoff, settled once; the insurers' webhook
+ * registrations and the ops endpoints to list and retry payouts.
  */
 @Module({})
 export class PaymentsModule {
@@ -38,7 +39,7 @@ export class PaymentsModule {
           provide: PAYOUT_ENDPOINT_POLICY,
           useValue: { allowHttp: payments.webhookAllowHttp, allowLoopback: payments.webhookAllowLoopback },
         },
-        // Each insurer's registered webhook, else the simulated bank.
+        // Each insurer's registered webhook, else the simulated bank when SIMULATED_BANK asks for it.
         {
           provide: PayoutDispatcherService,
           inject: [DataSource, PaymentDispatchRepository, OutboxWriter, WebhookSecretCipher, PayoutMetrics],
@@ -53,7 +54,7 @@ export class PaymentsModule {
               ds,
               repo,
               outbox,
-              new InsurerPaymentRails(new SimulatedBankRail(), cipher, {
+              new InsurerPaymentRails(payments.simulatedBank ? new SimulatedBankRail() : undefined, cipher, {
                 timeoutMs: payments.webhookTimeoutMs,
                 allowLoopback: payments.webhookAllowLoopback,
               }),
@@ -61,6 +62,8 @@ export class PaymentsModule {
                 maxAttempts: payments.maxAttempts,
                 retryBaseMs: payments.retryBaseMs,
                 retryMaxMs: payments.retryMaxMs,
+                // Well beyond a webhook call's timeout: the outcome of an attempt is recorded long before.
+                leaseMs: Math.max(DEFAULT_DISPATCHER_OPTIONS.leaseMs, payments.webhookTimeoutMs * 4),
               },
               metrics,
             ),

@@ -5,15 +5,23 @@ import { Topics } from '@claimchain/contracts';
 import { buildEvent, GroupCommit, OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
 import { PayoutMetrics } from '../payout.metrics';
-import { PaymentRail, Settlement, SubmitResult } from './payment-rail';
+import { Settlement, SubmitResult } from './payment-rail';
 import { PaymentRails } from './payment-rails';
 import { DuePayout, PaymentDispatchRepository } from './payment-dispatch.repository';
 
 export interface PayoutDispatcherOptions {
   batchSize: number;
   idlePollMs: number;
-  /** A sent payout not reported settled by then is submitted again (rails are idempotent by payout id). */
+  /**
+   * A sent payout not reported settled by then is submitted again (rails are idempotent by payout id); a payout
+   * awaiting a rail is looked at again after it too.
+   */
   recheckMs: number;
+  /**
+   * How long a payout whose attempt began is left alone: its outcome is recorded well before (a rail call is bounded
+   * by its timeout), and if the process dies first, the payout is due again after it, on the same rail.
+   */
+  leaseMs: number;
   /** Backoff after the n-th failed submission: min(baseMs · 2^(n-1), maxMs). */
   retryBaseMs: number;
   retryMaxMs: number;
@@ -25,22 +33,28 @@ export const DEFAULT_DISPATCHER_OPTIONS: PayoutDispatcherOptions = {
   batchSize: 50,
   idlePollMs: 100,
   recheckMs: 60_000,
+  leaseMs: 60_000,
   retryBaseMs: 500,
   retryMaxMs: 300_000,
   maxAttempts: 8,
 };
 
-type Outcome = { accepted: SubmitResult; rail: string } | { error: string; rail: string | null };
+type Attempt = DuePayout & { rail: string };
+type Outcome = { accepted: SubmitResult } | { error: string };
 
 export function backoffMs(attempt: number, o: Pick<PayoutDispatcherOptions, 'retryBaseMs' | 'retryMaxMs'>): number {
   return Math.min(o.retryBaseMs * 2 ** Math.max(attempt - 1, 0), o.retryMaxMs);
 }
 
 /**
- * Hands released payouts to their payment rail and records what the rail reports. Each due payout is locked
- * (SKIP LOCKED, so replicas share the work) while it is submitted, and its attempt count, next attempt time and
- * rail are written in that transaction: retries survive a restart because nothing about them lives in memory.
+ * Hands released payouts to their payment rail and records what the rail reports. Each attempt is recorded before
+ * its rail is called: due payouts are locked (SKIP LOCKED, so replicas share the work), each gets its rail (chosen
+ * once, then kept for good), the attempt is counted and the payout leased (not due again for `leaseMs`), and that
+ * commits. Only then are the rails called, outside any transaction, and their outcomes recorded in a second one. A
+ * crash between a rail's answer and that commit leaves the payout on its rail, retried there after the lease, so a
+ * payout never goes through two rails (ADR 11). Retries survive a restart: nothing about them lives in memory.
  *
+ * - no rail (no webhook, no bank): `awaiting-rail`, with why, looked at again every `recheckMs`; never settled.
  * - accepted: `sent`; a rail that settles on acceptance (the webhook's 2xx) is `settled` in the same transaction,
  *   with `payouts.settled.v1`; the bank reports later through `settled()`.
  * - refused: due again after exponential backoff, on the same rail; after `maxAttempts` refusals of a payout no
@@ -88,35 +102,56 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
 
   /** Submits every due payout once; returns how many were handled. Used by the loop and by tests. */
   async dispatchOnce(): Promise<number> {
-    return this.dataSource.transaction(async (em) => {
-      const due = await this.repo.duePayouts(em, this.options.batchSize);
-      // The rails are called side by side (one slow webhook does not hold up the batch); the outcomes are then
-      // written on this transaction's connection.
-      const outcomes = await Promise.all(due.map((payout) => this.submit(payout)));
-      const sent: { payoutId: string; rail: string; reference: string }[] = [];
-      const settledOnAcceptance: Settlement[] = [];
-      for (const [i, outcome] of outcomes.entries()) {
-        const { payoutId } = due[i];
-        if ('accepted' in outcome) {
-          const { reference, settledAt } = outcome.accepted;
-          sent.push({ payoutId, rail: outcome.rail, reference });
-          if (settledAt) settledOnAcceptance.push({ payoutId, reference, settledAt });
-        } else {
-          await this.recordRefusal(em, due[i], outcome);
-        }
+    const { due, attempts } = await this.dataSource.transaction((em) => this.startAttempts(em));
+    if (attempts.length === 0) return due;
+    // The rails are called side by side (one slow webhook does not hold up the batch), with no transaction open.
+    const outcomes = await Promise.all(attempts.map((attempt) => this.submit(attempt)));
+    await this.dataSource.transaction((em) => this.recordOutcomes(em, attempts, outcomes));
+    return due;
+  }
+
+  /** Locks the due payouts, records each one's rail and attempt (or that it has no rail), and leases them. */
+  private async startAttempts(em: EntityManager): Promise<{ due: number; attempts: Attempt[] }> {
+    const due = await this.repo.duePayouts(em, this.options.batchSize);
+    const attempts: Attempt[] = [];
+    const waiting: { payoutId: string; reason: string }[] = [];
+    for (const payout of due) {
+      const chosen = payout.rail ? { rail: payout.rail } : this.rails.choose(payout);
+      if ('rail' in chosen) attempts.push({ ...payout, rail: chosen.rail });
+      else waiting.push({ payoutId: payout.payoutId, reason: chosen.none });
+    }
+    for (const w of waiting) this.logger.warn(`payout ${w.payoutId} waits for a rail: ${w.reason}`);
+    await this.repo.markAwaitingRail(em, waiting, this.options.recheckMs);
+    await this.repo.startAttempts(em, attempts, this.options.leaseMs);
+    return { due: due.length, attempts };
+  }
+
+  /** The rails' answers, in one transaction: sent (and settled, for a rail that settles on acceptance) or refused. */
+  private async recordOutcomes(em: EntityManager, attempts: Attempt[], outcomes: Outcome[]): Promise<void> {
+    const sent: { payoutId: string; reference: string }[] = [];
+    const settledOnAcceptance: Settlement[] = [];
+    for (const [i, outcome] of outcomes.entries()) {
+      const { payoutId } = attempts[i];
+      if ('accepted' in outcome) {
+        const { reference, settledAt } = outcome.accepted;
+        sent.push({ payoutId, reference });
+        if (settledAt) settledOnAcceptance.push({ payoutId, reference, settledAt });
+      } else {
+        await this.recordRefusal(em, attempts[i], outcome.error);
       }
-      // The accepted ones in two statements for all: sent, then (a webhook that settles on acceptance) settled.
-      await this.repo.markSent(em, sent, this.options.recheckMs);
-      // A sent payout rechecked and accepted again is not sent anew.
-      const released = new Set(due.filter((p) => p.status === 'released').map((p) => p.payoutId));
-      this.metrics.moved(
-        em,
-        'sent',
-        sent.filter((s) => released.has(s.payoutId)).map((s) => s.rail),
-      );
-      if (settledOnAcceptance.length > 0) await this.recordSettlements(em, settledOnAcceptance);
-      return due.length;
-    });
+    }
+    // The accepted ones in two statements for all: sent, then (a webhook that settles on acceptance) settled.
+    await this.repo.markSent(em, sent, this.options.recheckMs);
+    // A sent payout rechecked and accepted again is not sent anew.
+    const rechecked = new Set(attempts.filter((a) => a.status === 'sent').map((a) => a.payoutId));
+    this.metrics.moved(
+      em,
+      'sent',
+      attempts
+        .filter((a) => !rechecked.has(a.payoutId) && sent.some((s) => s.payoutId === a.payoutId))
+        .map((a) => a.rail),
+    );
+    if (settledOnAcceptance.length > 0) await this.recordSettlements(em, settledOnAcceptance);
   }
 
   /**
@@ -131,56 +166,51 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     }
   }
 
-  private async submit(payout: DuePayout): Promise<Outcome> {
-    const { status: _status, attempts: _attempts, rail: _rail, endpoint: _endpoint, ...instruction } = payout;
-    let rail: PaymentRail | undefined;
+  private async submit(attempt: Attempt): Promise<Outcome> {
+    const { status: _status, attempts: _attempts, rail, endpoint: _endpoint, ...instruction } = attempt;
     try {
-      rail = this.rails.railFor(payout);
-      return { accepted: await rail.submit(instruction, (s) => this.settled(s)), rail: rail.name };
+      const chosen = this.rails.railNamed(rail, attempt);
+      return { accepted: await chosen.submit(instruction, (s) => this.settled(s)) };
     } catch (error) {
-      // null when no rail could be chosen (e.g. the secret would not open): the next attempt chooses again.
-      return { error: String(error), rail: rail?.name ?? payout.rail };
+      return { error: String(error) };
     }
   }
 
-  private async recordRefusal(
-    em: EntityManager,
-    payout: DuePayout,
-    { error, rail }: { error: string; rail: string | null },
-  ): Promise<void> {
-    const { payoutId } = payout;
-    const attempt = payout.attempts + 1;
-    if (payout.status === 'released' && attempt >= this.options.maxAttempts) {
-      await this.fail(em, payout, rail, error);
+  private async recordRefusal(em: EntityManager, attempt: Attempt, error: string): Promise<void> {
+    const { payoutId, rail } = attempt;
+    // The attempt was counted when it began: `attempts` is the count before it.
+    const number = attempt.attempts + 1;
+    if (attempt.status !== 'sent' && number >= this.options.maxAttempts) {
+      await this.fail(em, attempt, error);
       return;
     }
     this.metrics.refused(em, rail);
-    const retryInMs = backoffMs(attempt, this.options);
+    const retryInMs = backoffMs(number, this.options);
     this.logger.warn(
-      `payout ${payoutId} not accepted by ${rail ?? 'any rail'} (attempt ${attempt}), retry in ${retryInMs} ms: ${error}`,
+      `payout ${payoutId} not accepted by ${rail} (attempt ${number}), retry in ${retryInMs} ms: ${error}`,
     );
-    await this.repo.markRefused(em, { payoutId, rail, error, retryInMs });
+    await this.repo.markRefused(em, { payoutId, error, retryInMs });
   }
 
-  private async fail(em: EntityManager, payout: DuePayout, railName: string | null, error: string): Promise<void> {
-    const rail = railName ?? 'unresolved';
-    const failed = await this.repo.markFailed(em, { payoutId: payout.payoutId, rail: railName, error });
-    this.metrics.refused(em, railName);
-    this.metrics.moved(em, 'failed', [railName]);
+  private async fail(em: EntityManager, attempt: Attempt, error: string): Promise<void> {
+    const failed = await this.repo.markFailed(em, { payoutId: attempt.payoutId, error });
+    if (!failed) return; // settled (or retried by ops) since the attempt began
+    this.metrics.refused(em, attempt.rail);
+    this.metrics.moved(em, 'failed', [attempt.rail]);
     this.logger.error(
-      `payout ${payout.payoutId} of claim ${payout.claimId} FAILED after ${failed.attempts} attempts on ${rail}: ${error}`,
+      `payout ${attempt.payoutId} of claim ${attempt.claimId} FAILED after ${failed.attempts} attempts on ${attempt.rail}: ${error}`,
     );
     await this.outbox.add(em, Topics.PayoutsFailed, {
       source: PAYOUT_SOURCE,
-      subject: payout.claimId,
-      tenantid: payout.insurerId,
+      subject: attempt.claimId,
+      tenantid: attempt.insurerId,
       time: failed.failedAt,
       data: {
-        claimId: payout.claimId,
-        payoutId: payout.payoutId,
-        rail,
-        amount: payout.amount,
-        currency: payout.currency,
+        claimId: attempt.claimId,
+        payoutId: attempt.payoutId,
+        rail: attempt.rail,
+        amount: attempt.amount,
+        currency: attempt.currency,
         attempts: failed.attempts,
         lastError: error.slice(0, 1000),
         failedAt: new Date(failed.failedAt).toISOString(),

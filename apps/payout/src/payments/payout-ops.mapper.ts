@@ -13,7 +13,7 @@ export interface PayoutOpsDto {
   attempts: number;
   lastError: string | null;
   releasedAt: string;
-  /** When the dispatcher next submits (or rechecks) it; meaningless once settled or failed. */
+  /** When the dispatcher next submits (or rechecks, or looks for a rail for) it; null once settled or failed. */
   nextAttemptAt: string | null;
   failedAt: string | null;
   settledAt: string | null;
@@ -36,7 +36,7 @@ export function toPayoutOpsDto(p: PayoutRow): PayoutOpsDto {
     attempts: p.attempts,
     lastError: p.lastError,
     releasedAt: new Date(p.releasedAt).toISOString(),
-    nextAttemptAt: p.status === 'released' || p.status === 'sent' ? iso(p.nextAttemptAt) : null,
+    nextAttemptAt: ['awaiting-rail', 'released', 'sent'].includes(p.status) ? iso(p.nextAttemptAt) : null,
     failedAt: iso(p.failedAt),
     settledAt: iso(p.settledAt),
     retries: p.retries,

@@ -11,6 +11,7 @@ import { LedgerTrust1732400000006 } from './migrations/1732400000006-ledger-trus
 import { PayoutEndpoints1732500000100 } from './migrations/1732500000100-payout-endpoints';
 import { PayoutRetries1732600000200 } from './migrations/1732600000200-payout-retries';
 import { PayoutsDueIndex1733300000300 } from './migrations/1733300000300-payouts-due-index';
+import { RailBeforeSubmission1733500000400 } from './migrations/1733500000400-rail-before-submission';
 
 /**
  * payout's own database. Schema changes only through these migrations. The service passes its pool settings
@@ -35,6 +36,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       PayoutRetries1732600000200,
       PayoutsDueIndex1733300000300,
       IdempotencyKeysCreatedAt1733400000010,
+      RailBeforeSubmission1733500000400,
     ],
     ...postgresDriverOptions(postgres),
   };

@@ -1,5 +1,5 @@
 import {
-  CLAIM_TYPE,
+  claimTypeOf,
   disposition,
   lineAdjudication,
   organization,
@@ -23,7 +23,7 @@ export function toClaimResponse(r: RemittanceInput): Record<string, unknown> {
     resourceType: 'ClaimResponse',
     id: r.claimId,
     status: 'active',
-    type: CLAIM_TYPE,
+    type: claimTypeOf(r),
     use: 'claim',
     patient: patientReference(r.patientPseudonym),
     created: r.decidedAt,

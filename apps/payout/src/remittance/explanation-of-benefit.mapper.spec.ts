@@ -1,9 +1,13 @@
 import { claimItem } from '@claimchain/testing';
 import { ContractDefinition, DEMO_CONTRACT } from '../engine/contract.definition';
-import { adjudicate, Adjudication } from '../engine/adjudicate';
+import { adjudicate as adjudicateBy, POLICYLESS_ADJUDICATION_ALGORITHM, Adjudication } from '../engine/adjudicate';
 import { toClaimResponse } from './claim-response.mapper';
 import { toExplanationOfBenefit } from './explanation-of-benefit.mapper';
 import { CARC_SYSTEM, PSEUDONYM_SYSTEM, RemittanceInput } from './fhir-adjudication.mapper';
+
+/** These specs are about the contract's mechanics, on claims without a policy: the contract alone decides (v2). */
+const adjudicate = (...[contract, claim, coverage, review = null]: Parameters<typeof adjudicateBy>) =>
+  adjudicateBy(contract, claim, coverage, review, POLICYLESS_ADJUDICATION_ALGORITHM);
 
 const CLAIM_ID = '018f0000-0000-7000-8000-0000000000cc';
 const MEMBER = 'a'.repeat(64);
@@ -36,6 +40,7 @@ const remittance = (result: Adjudication, paid: string | null): RemittanceInput 
   providerId: 'clinic-1',
   patientPseudonym: MEMBER,
   coverage: 'policy-7',
+  claimType: null,
   decidedAt: '2026-11-20T10:00:00.000Z',
   result,
   payment: paid ? { amount: paid, date: '2026-11-21' } : null,
@@ -140,6 +145,15 @@ describe(toExplanationOfBenefit.name, () => {
     ]);
     expect(eob.item.map((i) => i.noteNumber)).toEqual([undefined, [1]]);
     expect(eob.payment).toBeUndefined();
+  });
+
+  it("states the claim's own type (pharmacy), and professional for a claim announced before the type was", async () => {
+    const result = await adjudicated([claimItem(1, '99213', '10.00')]);
+    const typeOf = (claimType: string | null) =>
+      (toExplanationOfBenefit({ ...remittance(result, '8.00'), claimType }) as { type: unknown }).type;
+    const system = 'http://terminology.hl7.org/CodeSystem/claim-type';
+    expect(typeOf('pharmacy')).toEqual({ coding: [{ system, code: 'pharmacy' }] });
+    expect(typeOf(null)).toEqual({ coding: [{ system, code: 'professional' }] });
   });
 
   it('refers to an unknown coverage by display when the claim was stored without one', async () => {

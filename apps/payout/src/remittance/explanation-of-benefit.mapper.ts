@@ -1,5 +1,5 @@
 import {
-  CLAIM_TYPE,
+  claimTypeOf,
   disposition,
   fhirMoney,
   lineAdjudication,
@@ -25,7 +25,7 @@ export function toExplanationOfBenefit(r: RemittanceInput): Record<string, unkno
     resourceType: 'ExplanationOfBenefit',
     id: r.claimId,
     status: 'active',
-    type: CLAIM_TYPE,
+    type: claimTypeOf(r),
     use: 'claim',
     patient: patientReference(r.patientPseudonym),
     created: r.decidedAt,

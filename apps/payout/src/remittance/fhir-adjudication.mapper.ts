@@ -1,4 +1,5 @@
 import Decimal from 'decimal.js';
+import { CLAIM_TYPE_SYSTEM } from '@claimchain/contracts';
 import { Adjudication, AdjudicatedLine } from '../engine/adjudicate';
 
 /**
@@ -20,6 +21,8 @@ export interface RemittanceInput {
   patientPseudonym: string | null;
   /** The focal Coverage's id as the claim named it (null for claims stored before coverage was kept). */
   coverage: string | null;
+  /** The claim's kind (claim-type code); null for claims announced before claims.submitted.v1 carried it. */
+  claimType: string | null;
   /** When the decision was made (YYYY-MM-DDThh:mm:ss.sssZ). */
   decidedAt: string;
   result: Adjudication;
@@ -46,9 +49,10 @@ export function fhirMoney(amount: string, currency: string): FhirMoney {
   return { value, currency };
 }
 
-export const CLAIM_TYPE: CodeableConcept = {
-  coding: [{ system: 'http://terminology.hl7.org/CodeSystem/claim-type', code: 'professional' }],
-};
+/** ClaimResponse.type and ExplanationOfBenefit.type: the claim's own; `professional` for claims that did not say. */
+export function claimTypeOf(r: RemittanceInput): CodeableConcept {
+  return { coding: [{ system: CLAIM_TYPE_SYSTEM, code: r.claimType ?? 'professional' }] };
+}
 
 const category = (code: string, system = ADJUDICATION_SYSTEM): CodeableConcept => ({ coding: [{ system, code }] });
 

@@ -1,9 +1,19 @@
 import { claimItem, fhirR4SchemaErrors } from '@claimchain/testing';
 import { ContractDefinition, DEMO_CONTRACT } from '../engine/contract.definition';
-import { adjudicate, Adjudication, ClaimToAdjudicate, PolicyContext } from '../engine/adjudicate';
+import {
+  adjudicate as adjudicateBy,
+  POLICYLESS_ADJUDICATION_ALGORITHM,
+  Adjudication,
+  ClaimToAdjudicate,
+  PolicyContext,
+} from '../engine/adjudicate';
 import { toClaimResponse } from './claim-response.mapper';
 import { toExplanationOfBenefit } from './explanation-of-benefit.mapper';
 import { RemittanceInput } from './fhir-adjudication.mapper';
+
+/** These specs are about the contract's mechanics, on claims without a policy: the contract alone decides (v2). */
+const adjudicate = (...[contract, claim, coverage, review = null]: Parameters<typeof adjudicateBy>) =>
+  adjudicateBy(contract, claim, coverage, review, POLICYLESS_ADJUDICATION_ALGORITHM);
 
 const MEMBER = 'a'.repeat(64);
 
@@ -134,6 +144,7 @@ function remittanceOf(result: Adjudication): RemittanceInput {
     providerId: result.lines[0].inNetwork ? 'clinic-1' : 'clinic-out',
     patientPseudonym: MEMBER,
     coverage: 'policy-7',
+    claimType: 'institutional',
     decidedAt: '2026-11-20T10:00:00.000Z',
     result,
     payment: paid ? { amount: result.payable, date: '2026-11-20' } : null,

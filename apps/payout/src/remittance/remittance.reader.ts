@@ -24,6 +24,7 @@ export class RemittanceReader {
       providerId: row.providerId,
       patientPseudonym: row.patientPseudonym,
       coverage: row.coverage,
+      claimType: row.claimType,
       decidedAt: new Date(row.decidedAt).toISOString(),
       result: row.result,
       payment:

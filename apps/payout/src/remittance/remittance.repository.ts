@@ -8,6 +8,8 @@ export interface RemittanceRow {
   patientPseudonym: string | null;
   /** The focal Coverage's id as the claim named it. */
   coverage: string | null;
+  /** The claim's kind as claims.submitted.v1 gave it (null for events from before it did). */
+  claimType: string | null;
   result: Adjudication;
   decidedAt: Date;
   paidAmount: string | null;
@@ -21,7 +23,8 @@ export class RemittanceRepository {
   async remittance(em: EntityManager, claimId: string): Promise<RemittanceRow | undefined> {
     const rows: RemittanceRow[] = await em.query(
       `SELECT c.insurer_id AS "insurerId", c.provider_id AS "providerId", c.patient_pseudonym AS "patientPseudonym",
-              c.coverage, coalesce(r.result, a.result) AS result, coalesce(r.decided_at, a.created_at) AS "decidedAt",
+              c.coverage, c.submitted_event->'data'->>'claimType' AS "claimType",
+              coalesce(r.result, a.result) AS result, coalesce(r.decided_at, a.created_at) AS "decidedAt",
               p.amount::text AS "paidAmount", p.released_at AS "paidAt"
          FROM adjudications a
          JOIN claims c ON c.claim_id = a.claim_id

@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { CodingRef, CurrencyCode, IsoDate, MoneyAmount } from '../money';
 
+/** FHIR R4's claim-type CodeSystem: the claim's kind, which its remittance (ClaimResponse.type) repeats. */
+export const CLAIM_TYPE_SYSTEM = 'http://terminology.hl7.org/CodeSystem/claim-type';
+export const ClaimType = z.enum(['institutional', 'oral', 'pharmacy', 'professional', 'vision']);
+export type ClaimType = z.infer<typeof ClaimType>;
+
 /** A claim accepted by claim-intake. The patient travels only as a keyed pseudonym, never in clear. */
 export const ClaimSubmittedV1 = z.object({
   claimId: z.string().uuid(),
@@ -22,6 +27,11 @@ export const ClaimSubmittedV1 = z.object({
     )
     .min(1),
   submittedAt: z.string().datetime({ offset: true }),
+  /**
+   * The claim's `type` when it uses the claim-type CodeSystem. Optional (added in v1, so earlier events stay valid;
+   * their remittance says `professional`).
+   */
+  claimType: ClaimType.optional(),
   /**
    * A hiding commitment to the insurer's submission exactly as sent: hex SHA-256 of (salt ‖ bytes), with a random
    * 16-byte salt that claim-intake keeps beside the bytes (GET /v1/claims/{id}/submission returns both), so the

@@ -12,8 +12,12 @@ export const LedgerAnchoredV1 = z.object({
   treeSize: z.number().int().positive(),
   rootHash: Base64Hash,
   checkpoint: z.string().min(1),
-  /** RFC 9162 PATH(leafIndex, D[0:treeSize]), leaf end first: with the checkpoint, a self-contained receipt. */
-  inclusionProof: z.array(Base64Hash).optional(),
+  /**
+   * RFC 9162 PATH(leafIndex, D[0:treeSize]), leaf end first: with the checkpoint, a self-contained receipt. Required
+   * (it was optional): payout pays only on an anchor it can prove, and every ledger since the first with a read API
+   * sends it (ADR 11 on why this stays v1).
+   */
+  inclusionProof: z.array(Base64Hash),
 });
 export type LedgerAnchoredV1 = z.infer<typeof LedgerAnchoredV1>;
 

@@ -28,7 +28,11 @@ export const Roles = (...roles: Role[]) =>
 /** Reachable without a token: health probes, the ledger's PHI-free public read API. */
 export const Public = () => SetMetadata(PUBLIC_KEY, true);
 
-type AuthenticatedRequest = FastifyRequest & { principal?: Principal };
+/**
+ * `authFailure`: why the request may not proceed (no or a bad token, a role the endpoint does not take). The rate
+ * limiter counts the request first and then refuses it with this (auth.module.ts), so bad tokens are limited too.
+ */
+export type AuthenticatedRequest = FastifyRequest & { principal?: Principal; authFailure?: DomainError };
 
 /** The verified caller of the current request (only on endpoints with @Roles). */
 export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: ExecutionContext): Principal => {
@@ -41,6 +45,8 @@ export const CurrentPrincipal = createParamDecorator((_data: unknown, ctx: Execu
  * Global guard: a bearer token is required and verified on every HTTP endpoint that is not @Public(), and the
  * caller's role must be one the endpoint declares. An endpoint that declares neither fails closed (500 and a log
  * line), so a forgotten decorator never opens an endpoint. Tenancy (whose claim is it) is the use case's job.
+ * A refusal (401/403) is recorded on the request, not thrown here: the rate limiter, the next guard, counts the
+ * request against the caller's address and then refuses it, so requests with invalid tokens are limited too.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -56,20 +62,24 @@ export class AuthGuard implements CanActivate {
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, targets);
     if (!roles) throw new Error(`${context.getClass().name}.${context.getHandler().name} declares no roles`);
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    request.authFailure = await this.authenticate(request, roles);
+    return true;
+  }
+
+  private async authenticate(request: AuthenticatedRequest, roles: Role[]): Promise<DomainError | undefined> {
     const match = /^Bearer ([A-Za-z0-9_.~+/-]+=*)$/.exec(request.headers.authorization ?? '');
-    if (!match) {
-      throw new DomainError('AUTH.TOKEN_MISSING', 'unauthenticated', 'A bearer token is required');
-    }
+    if (!match) return new DomainError('AUTH.TOKEN_MISSING', 'unauthenticated', 'A bearer token is required');
     try {
       request.principal = await this.verifier.verify(match[1]);
     } catch (error) {
-      if (error instanceof TokenRejectedError)
-        throw new DomainError('AUTH.TOKEN_INVALID', 'unauthenticated', error.message);
+      if (error instanceof TokenRejectedError) {
+        return new DomainError('AUTH.TOKEN_INVALID', 'unauthenticated', error.message);
+      }
       throw error;
     }
     if (!roles.includes(request.principal.role)) {
-      throw new DomainError('AUTH.ROLE_FORBIDDEN', 'forbidden', `This endpoint is for: ${roles.join(', ')}`);
+      return new DomainError('AUTH.ROLE_FORBIDDEN', 'forbidden', `This endpoint is for: ${roles.join(', ')}`);
     }
-    return true;
+    return undefined;
   }
 }

@@ -1,23 +1,28 @@
 import { DynamicModule, ExecutionContext, Injectable, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { AuthGuard } from './auth.guard';
-import { Principal } from './principal';
+import { AuthenticatedRequest, AuthGuard } from './auth.guard';
 import { RateLimitStorage } from './rate-limit.storage';
 import { AuthConfig, TokenVerifier } from './token-verifier';
 
 /**
- * Rate limits per principal (role, tenant, subject) once authenticated, per client address before. Runs after the
- * AuthGuard, which sets the principal. Kafka handlers are not rate limited.
+ * Rate limits per principal (role, tenant, subject) once authenticated, per client address otherwise (no token or a
+ * bad one: `req.ip`, the proxy's client address when TRUST_PROXY trusts it). Runs after the AuthGuard, which sets
+ * the principal or records why the request is refused; that refusal is thrown here, after the request was counted,
+ * so a flood of invalid tokens is limited like any other. Kafka handlers are not rate limited.
  */
 @Injectable()
 class PrincipalThrottlerGuard extends ThrottlerGuard {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    return context.getType() !== 'http' || super.canActivate(context);
+    if (context.getType() !== 'http') return true;
+    await super.canActivate(context);
+    const failure = context.switchToHttp().getRequest<AuthenticatedRequest>().authFailure;
+    if (failure) throw failure;
+    return true;
   }
 
-  protected override async getTracker(req: { principal?: Principal; ip: string }): Promise<string> {
-    const p = req.principal;
+  protected override async getTracker(req: AuthenticatedRequest): Promise<string> {
+    const p = req.authFailure?.kind === 'unauthenticated' ? undefined : req.principal;
     return p ? `${p.role}:${p.tenant}:${p.subject}` : `ip:${req.ip}`;
   }
 

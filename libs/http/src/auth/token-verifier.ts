@@ -9,7 +9,14 @@ export interface AuthConfig {
   jwksFile?: string;
   issuer: string;
   audience: string;
+  /**
+   * How long the JWKS and a verified token are trusted before being checked again (default 60 s): a token whose key
+   * the identity provider removed from its JWKS stops verifying within about this long.
+   */
+  keyRefreshMs?: number;
 }
+
+export const DEFAULT_KEY_REFRESH_MS = 60_000;
 
 /** Why a token was refused; the message is safe to show the caller. */
 export class TokenRejectedError extends Error {}
@@ -25,40 +32,60 @@ const ALGORITHMS = ['ES256', 'RS256', 'EdDSA'];
 
 /**
  * Verifies OAuth2/OIDC-style bearer JWTs (signature against the JWKS, issuer, audience, expiry) and turns them into a
- * Principal. One instance per service; the remote JWKS is cached and refreshed by jose.
+ * Principal. One instance per service. The JWKS (remote: jose's cache; a file: read again) and each verified token
+ * are trusted for `keyRefreshMs` at most, so removing a key from the JWKS revokes its tokens within that time.
  */
 export class TokenVerifier {
-  private readonly keys: JWTVerifyGetKey;
+  private readonly refreshMs: number;
+  private readonly remoteKeys?: JWTVerifyGetKey;
+  private fileKeys?: { keys: JWTVerifyGetKey; readAtMs: number };
   /**
-   * Verified tokens until they expire: an ES256 verification costs ~0.2 ms of CPU (about 5,400/s on one core here),
-   * which would dominate the claim intake hot path. Bounded; the oldest entries go first.
+   * Verified tokens until they expire or are due a recheck against the JWKS: an ES256 verification costs ~0.2 ms of
+   * CPU (about 5,400/s on one core here), which would dominate the claim intake hot path. Bounded; the oldest go
+   * first.
    */
-  private readonly verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
+  private readonly verified = new Map<string, { principal: Principal; validUntilMs: number }>();
   private static readonly CACHE_SIZE = 10_000;
 
   constructor(private readonly config: AuthConfig) {
-    if (config.jwksUrl) this.keys = createRemoteJWKSet(new URL(config.jwksUrl));
-    else if (config.jwksFile) {
-      this.keys = createLocalJWKSet(JSON.parse(readFileSync(config.jwksFile, 'utf8')) as JSONWebKeySet);
-    } else {
+    this.refreshMs = config.keyRefreshMs ?? DEFAULT_KEY_REFRESH_MS;
+    if (config.jwksUrl) {
+      // jose keeps a fetched JWKS 10 minutes by default; a removed key must stop working sooner.
+      this.remoteKeys = createRemoteJWKSet(new URL(config.jwksUrl), {
+        cacheMaxAge: this.refreshMs,
+        cooldownDuration: Math.min(30_000, this.refreshMs),
+      });
+    } else if (!config.jwksFile) {
       throw new Error('authentication needs AUTH_JWKS_URL or AUTH_JWKS_FILE (npm start writes .cache/auth/jwks.json)');
+    } else {
+      this.keysFromFile();
     }
   }
 
   async verify(token: string): Promise<Principal> {
     const cached = this.verified.get(token);
-    if (cached && cached.expiresAtMs > Date.now()) return cached.principal;
+    if (cached && cached.validUntilMs > Date.now()) return cached.principal;
     if (cached) this.verified.delete(token);
     const { principal, expiresAtMs } = await this.verifyUncached(token);
     if (this.verified.size >= TokenVerifier.CACHE_SIZE) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, { principal, expiresAtMs });
+    this.verified.set(token, { principal, validUntilMs: Math.min(expiresAtMs, Date.now() + this.refreshMs) });
     return principal;
+  }
+
+  /** The JWKS file's keys, read again once they are `refreshMs` old (a key removed from it stops verifying). */
+  private keysFromFile(): JWTVerifyGetKey {
+    const now = Date.now();
+    if (!this.fileKeys || now - this.fileKeys.readAtMs >= this.refreshMs) {
+      const jwks = JSON.parse(readFileSync(this.config.jwksFile!, 'utf8')) as JSONWebKeySet;
+      this.fileKeys = { keys: createLocalJWKSet(jwks), readAtMs: now };
+    }
+    return this.fileKeys.keys;
   }
 
   private async verifyUncached(token: string): Promise<{ principal: Principal; expiresAtMs: number }> {
     let payload: Record<string, unknown>;
     try {
-      ({ payload } = await jwtVerify(token, this.keys, {
+      ({ payload } = await jwtVerify(token, this.remoteKeys ?? this.keysFromFile(), {
         issuer: this.config.issuer,
         audience: this.config.audience,
         algorithms: ALGORITHMS,

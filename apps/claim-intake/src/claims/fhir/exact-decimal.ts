@@ -45,3 +45,11 @@ export function formatCents(cents: bigint): string {
   const abs = cents < 0n ? -cents : cents;
   return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
 }
+
+/**
+ * The wire form of an amount validated by toCents ("120.50"). Exact for every amount up to MONEY_MAX_MINOR_UNITS
+ * (at most 15 significant digits, which a double holds exactly), so it always says what validation read.
+ */
+export function formatAmount(value: number): string {
+  return value.toFixed(2);
+}

@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CPT, fhirClaim } from '@claimchain/testing';
+import { ClaimSubmittedV1 } from '@claimchain/contracts';
 import { FhirClaimRequest, referenceId, resubmissionOf } from './fhir-claim.request';
+import { formatAmount, formatCents, toCents } from './exact-decimal';
 
 const FIXTURES = join(__dirname, '../../../test-fixtures/fhir');
 
@@ -528,6 +530,34 @@ describe('FhirClaimRequest', () => {
             "not payable automatically: 120.005 has more than 2 decimals; money is paid exactly, in EUR's minor units",
         },
       ]);
+    });
+
+    it('accepts an amount at the cap, 9999999999.99, and announces it as validated', () => {
+      const edge = 9999999999.99;
+      const body = claimWith((c) => {
+        c.item = [c.item[0]];
+        c.item[0].unitPrice = { value: edge, currency: 'EUR' };
+        c.item[0].net = { value: edge, currency: 'EUR' };
+        c.total = { value: edge, currency: 'EUR' };
+      });
+      expect(errorsOf(body)).toEqual([]);
+      // The event's text (formatAmount) and validation's exact reading (toCents) are the same amount.
+      expect(formatAmount(edge)).toBe('9999999999.99');
+      expect(formatCents(toCents(edge)!)).toBe('9999999999.99');
+      expect(ClaimSubmittedV1.shape.total.safeParse(formatAmount(edge)).success).toBe(true);
+    });
+
+    it.each([10000000000.0, 90071992547409.91])('refuses %d, above the cap, naming the field', (value) => {
+      const body = claimWith((c) => {
+        c.item = [c.item[0]];
+        c.item[0].unitPrice = { value, currency: 'EUR' };
+        c.item[0].net = { value, currency: 'EUR' };
+        c.total = { value, currency: 'EUR' };
+      });
+      const detail = 'not payable automatically: more than 9999999999.99, the largest amount paid';
+      expect(errorsOf(body)).toEqual(
+        ['/total/value', '/item/0/unitPrice/value', '/item/0/net/value'].map((pointer) => ({ pointer, detail })),
+      );
     });
 
     it('rejects a binary floating-point artefact such as 0.1 + 0.2', () => {

@@ -1,4 +1,4 @@
-import { CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH } from '@claimchain/contracts';
+import { CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH, MONEY_MAX_MINOR_UNITS } from '@claimchain/contracts';
 import { formatCents, fromCents, scaledDecimal, toCents } from './exact-decimal';
 import { Coding, minorUnits, Reference } from './fhir-r4-datatypes';
 
@@ -189,8 +189,8 @@ export class PayabilityCheck {
       this.fail([...path, 'value'], 'a negative amount is not paid automatically');
       return undefined;
     }
-    if (cents > BigInt(Number.MAX_SAFE_INTEGER)) {
-      this.fail([...path, 'value'], 'an amount this large is not paid automatically');
+    if (cents > BigInt(MONEY_MAX_MINOR_UNITS)) {
+      this.fail([...path, 'value'], `more than ${formatCents(BigInt(MONEY_MAX_MINOR_UNITS))}, the largest amount paid`);
       return undefined;
     }
     return { cents, currency: currency ?? '' };

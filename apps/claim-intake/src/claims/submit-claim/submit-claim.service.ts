@@ -1,18 +1,23 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, createHmac } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { Topics } from '@claimchain/contracts';
+import { CLAIM_TYPE_SYSTEM, ClaimType, Topics } from '@claimchain/contracts';
 import { DomainError, Principal, StoredResponse } from '@claimchain/http';
 import { buildEvent } from '@claimchain/messaging';
 import { ClaimSubmissionBatcher, PreparedClaim, SubmittedClaimDto } from '../claim-store/claim-submission.batcher';
 import { FhirClaimRequest, referenceId, resubmissionOf } from '../fhir/fhir-claim.request';
 import { pooledRandomBytes } from './pooled-random';
+import { formatAmount as money } from '../fhir/exact-decimal';
 import { CLAIM_INTAKE_SOURCE } from '../../claim-intake.source';
 
 export { SubmittedClaimDto } from '../claim-store/claim-submission.batcher';
 
-function money(value: number): string {
-  return value.toFixed(2);
+/** The claim's kind from its `type`, when it names one of the claim-type CodeSystem's (payout's remittance repeats it). */
+function claimTypeOf(claim: FhirClaimRequest): { claimType?: ClaimType } {
+  const type = claim.type as { coding?: { system?: unknown; code?: unknown }[] } | undefined;
+  const code = type?.coding?.find((c) => c.system === CLAIM_TYPE_SYSTEM)?.code;
+  const parsed = ClaimType.safeParse(code);
+  return parsed.success ? { claimType: parsed.data } : {};
 }
 
 /**
@@ -103,6 +108,7 @@ export class SubmitClaimService {
           net: money(item.net.value),
         })),
         submittedAt: submittedAt.toISOString(),
+        ...claimTypeOf(claim),
         submissionCommitment,
       },
     });

@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Inject, Param, Post } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -6,6 +6,7 @@ import { ApiZodBody, CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } 
 import { ContractRepository } from '../contract.repository';
 import { Adjudication, adjudicate } from '../../engine/adjudicate';
 import { SimulateContractRequest } from './simulate-contract.request';
+import { CONTRACT_SETTINGS, ContractSettings } from '../contract-settings.module';
 
 const SIMULATED_POLICY_ID = '00000000-0000-0000-0000-000000000000';
 
@@ -15,11 +16,13 @@ export class SimulateContractHttpController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly repo: ContractRepository,
+    @Inject(CONTRACT_SETTINGS) private readonly settings: ContractSettings,
   ) {}
 
   /**
    * Runs a claim through one of the caller's contracts (or the demo contract) exactly as adjudication would, and
-   * returns the full result. Nothing is stored, paid or announced.
+   * returns the full result (without a policy: denied CO-31, as a real claim would be, outside development).
+   * Nothing is stored, paid or announced.
    */
   @Post(':id/simulate')
   @HttpCode(200)
@@ -47,6 +50,8 @@ export class SimulateContractHttpController {
             accumulators: policy.accumulators ?? {},
           }
         : null,
+      null,
+      this.settings.algorithm,
     );
   }
 }

@@ -4,13 +4,14 @@ import { DomainError } from '@claimchain/http';
 import { PayoutEndpointRepository } from './payout-endpoint.repository';
 import { PayoutEndpointResponseDto, toPayoutEndpointDto } from './payout-endpoint.mapper';
 import { WebhookSecretCipher } from './webhook-secret.cipher';
+import { PaymentDispatchRepository } from '../payment-dispatch.repository';
 
 const notFound = () =>
   new DomainError('PAYOUT_ENDPOINT.NOT_FOUND', 'not-found', 'No payout endpoint is registered for this insurer');
 
 /**
- * An insurer's payout webhook: registering it routes the insurer's payouts not yet submitted to a rail to the
- * webhook instead of the simulated bank. The signing secret is generated here, sealed before it is stored, and
+ * An insurer's payout webhook: registering it routes the insurer's payouts not yet on a rail to the webhook (those
+ * awaiting a rail are due at once), never one already on another rail. The signing secret is generated here, sealed before it is stored, and
  * shown once: in the answer that created or rotated it.
  */
 @Injectable()
@@ -19,6 +20,7 @@ export class PayoutEndpointService {
     private readonly dataSource: DataSource,
     private readonly repo: PayoutEndpointRepository,
     private readonly cipher: WebhookSecretCipher,
+    private readonly payouts: PaymentDispatchRepository,
   ) {}
 
   /** Creates the registration (with a new secret, `created`), or points the existing one at a new URL. */
@@ -30,7 +32,10 @@ export class PayoutEndpointService {
         url,
         secretCiphertext: this.cipher.seal(insurerId, secret),
       });
-      if (created) return { created: true, body: toPayoutEndpointDto(created, secret) };
+      if (created) {
+        await this.payouts.wakeAwaitingRail(em, insurerId);
+        return { created: true, body: toPayoutEndpointDto(created, secret) };
+      }
       const updated = await this.repo.updateUrl(em, insurerId, url);
       if (!updated) throw notFound();
       return { created: false, body: toPayoutEndpointDto(updated) };

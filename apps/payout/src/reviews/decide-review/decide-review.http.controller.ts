@@ -27,6 +27,10 @@ export class DecideReviewHttpController {
   @ApiHeader({ name: 'Idempotency-Key', required: true, description: 'a fresh key per decision; retries reuse it' })
   @ApiResponse({ status: 200, description: '{claimId, decision, payable, currency}' })
   @ApiResponse({ status: 409, description: 'REVIEW.ALREADY_DECIDED, REVIEW.CLAIM_CANCELLED' })
+  @ApiResponse({
+    status: 503,
+    description: 'REVIEW.PAYMENTS_STOPPED: the ledger circuit breaker is open; nothing is decided (Retry-After)',
+  })
   async decide(
     @Headers(IDEMPOTENCY_HEADER) idempotencyKey: string | undefined,
     @Param('claimId', new ZodPipe(z.string().uuid(), 'REVIEW.CLAIM_ID_INVALID')) claimId: string,

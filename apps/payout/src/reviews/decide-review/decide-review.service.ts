@@ -7,6 +7,7 @@ import { AdjudicationRepository } from '../../adjudication/adjudication.reposito
 import { ContractRepository } from '../../contracts/contract.repository';
 import { PolicyRepository } from '../../policies/policy.repository';
 import { ReviewRepository } from '../review.repository';
+import { LedgerCircuitBreakerService, LedgerCircuitOpenError } from '../../ledger-trust/ledger-circuit-breaker.service';
 import { DecideReviewRequest } from './decide-review.request';
 
 export interface ReviewDecisionDto {
@@ -20,7 +21,8 @@ export interface ReviewDecisionDto {
  * A reviewer decides a pended claim once: the contract adjudicates it again with the pend reasons settled by that
  * decision, against the policy's accumulators as they are now (under the policy lock), and the outcome is paid and
  * announced exactly like an automatic one, carrying the reviewer and reason so the ledger records them. A claim
- * the insurer cancelled while it was pended is never paid (the cancellation takes the same claim lock).
+ * the insurer cancelled while it was pended is never paid (the cancellation takes the same claim lock). While the
+ * ledger circuit breaker is open nothing is decided (503 `REVIEW.PAYMENTS_STOPPED`): a review pays like any decision.
  */
 @Injectable()
 export class DecideReviewService {
@@ -31,6 +33,7 @@ export class DecideReviewService {
     private readonly contracts: ContractRepository,
     private readonly policies: PolicyRepository,
     private readonly adjudication: AdjudicateClaimService,
+    private readonly ledger: LedgerCircuitBreakerService,
   ) {}
 
   async decide(
@@ -54,6 +57,10 @@ export class DecideReviewService {
     caller: Principal,
   ): Promise<ReviewDecisionDto> {
     await this.claims.lockClaim(em, claimId);
+    await this.ledger.assertOpenForPayment(em).catch((error: unknown) => {
+      if (!(error instanceof LedgerCircuitOpenError)) throw error;
+      throw new DomainError('REVIEW.PAYMENTS_STOPPED', 'unavailable', error.message, [], 60);
+    });
     const pended = await this.reviews.pendedClaim(em, claimId);
     if (!pended || pended.insurerId !== caller.tenant) {
       throw new DomainError('REVIEW.NOT_FOUND', 'not-found', `No pended claim ${claimId}`);
@@ -72,6 +79,8 @@ export class DecideReviewService {
       toAdjudicationInput(pended.claim),
       coverage,
       request.decision === 'approve' ? { decision: 'approve' } : { decision: 'deny', code: request.denialCode },
+      // The algorithm the claim was pended by: the review settles that decision, under the same rules.
+      pended.result.algorithm,
     );
     if (result.decision === 'pended') throw new Error(`claim ${claimId} still pended after review`);
     await this.reviews.insertReviewDecision(em, {
