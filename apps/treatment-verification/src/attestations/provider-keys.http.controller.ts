@@ -80,14 +80,14 @@ export class ProviderKeysHttpController {
   @ApiZodBody(RegisterKeyRequest)
   @IdempotentCreate(
     'a fresh key per registration; retries reuse it',
-    (body: ProviderKeyDto) => `/v1/provider-keys/${body.keyId}`,
+    (k: ProviderKeyDto) => `/v1/provider-keys/${k.keyId}`,
   )
   @ApiResponse({
     status: 409,
     description:
       'PROVIDER_KEY.REVOKED: a revoked key cannot be registered again; PROVIDER_KEY.TAKEN: another provider has it',
   })
-  async register(
+  register(
     @IdempotencyKey() key: string,
     @Body(new ZodPipe(RegisterKeyRequest, 'PROVIDER_KEY.INVALID')) body: RegisterKeyRequest,
     @CurrentPrincipal() ops: Principal,

@@ -29,7 +29,7 @@ export class ConfirmTreatmentHttpController {
   @ApiZodBody(ConfirmTreatmentRequest)
   @IdempotentCreate(
     'a fresh key per confirmation; retries reuse it',
-    (body: ConfirmationResult) => `/v1/confirmations/${body.confirmationId}`,
+    (c: ConfirmationResult) => `/v1/confirmations/${c.confirmationId}`,
   )
   @ApiResponse({ status: 201, description: 'decided: {confirmationId, claimId, outcome, reasons}' })
   @ApiResponse({ status: 202, description: 'pending: waiting for the claim; GET its Location for the outcome' })
@@ -44,7 +44,7 @@ export class ConfirmTreatmentHttpController {
     status: 429,
     description: 'CONFIRMATION.TOO_MANY_PENDING: too many confirmations wait for their claims; see Retry-After',
   })
-  async confirm(
+  confirm(
     @IdempotencyKey() key: string,
     @Body(new ZodPipe(ConfirmTreatmentRequest, 'CONFIRMATION.INVALID')) body: ConfirmTreatmentRequest,
     @CurrentPrincipal() provider: Principal,
