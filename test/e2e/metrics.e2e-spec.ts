@@ -68,7 +68,7 @@ describe('metrics, as Prometheus scrapes them', () => {
     claimId = ((await submitted.json()) as { id: string }).id;
     const confirmed = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...provider },
+      headers: { 'content-type': 'application/json', ...provider, ...newKey() },
       body: JSON.stringify({
         claimId,
         performed: fhirClaimTreatments(),

@@ -67,7 +67,7 @@ describe('payout without the development settings, end to end', () => {
     const { id } = (await submitted.json()) as { id: string };
     const confirmed = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...provider },
+      headers: { 'content-type': 'application/json', ...provider, ...newKey() },
       body: JSON.stringify({ claimId: id, performed: fhirClaimTreatments() }),
     });
     expect([201, 202]).toContain(confirmed.status);
