@@ -12,6 +12,7 @@ import {
 } from './confirmations/confirm-treatment/confirm-treatment.service';
 import { ConfirmTreatmentHttpController } from './confirmations/confirm-treatment/confirm-treatment.http.controller';
 import { ReadConfirmationsHttpController } from './confirmations/read-confirmations/read-confirmations.http.controller';
+import { WithdrawConfirmationHttpController } from './confirmations/withdraw-confirmation/withdraw-confirmation.http.controller';
 import { AwaitingConfirmationHttpController } from './confirmations/awaiting-confirmation/awaiting-confirmation.http.controller';
 import { PendingConfirmationsExpiry } from './confirmations/expire-pending/pending-confirmations.expiry';
 import { ClaimsSubmittedConsumer } from './confirmations/track-claims/claims-submitted.consumer';
@@ -44,6 +45,7 @@ export class TreatmentVerificationModule {
       controllers: [
         ConfirmTreatmentHttpController,
         ReadConfirmationsHttpController,
+        WithdrawConfirmationHttpController,
         AwaitingConfirmationHttpController,
         ProviderKeysHttpController,
         AttestationPolicyHttpController,

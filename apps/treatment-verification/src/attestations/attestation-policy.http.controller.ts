@@ -7,13 +7,21 @@ import { AttestationsRepository } from './attestations.repository';
 import { AttestationPolicyDto, SignaturePolicy } from './signature-policy';
 
 const InsurerId = z.string().min(1).max(256);
-const PolicyRequest = z.object({ insurerId: InsurerId, signatureRequired: z.boolean() }).strict();
+const PolicyRequest = z
+  .object({
+    insurerId: InsurerId,
+    signatureRequired: z.boolean(),
+    /** Days either side of a line's serviced date that still verify it (0–30); left out, it stays as it was (0). */
+    dateToleranceDays: z.number().int().min(0).max(30).optional(),
+  })
+  .strict();
 type PolicyRequest = z.infer<typeof PolicyRequest>;
 const PolicyQuery = z.object({ insurerId: InsurerId });
 type PolicyQuery = z.infer<typeof PolicyQuery>;
 
 /**
- * Ops set whether an insurer's claims need a signed confirmation. Without a policy of its own an insurer gets the
+ * Ops set whether an insurer's claims need a signed confirmation, and the date tolerance its claim lines are matched
+ * with (issue 15 item 3, ADR 19). Without a policy of its own an insurer gets the
  * service's default (CONFIRMATION_SIGNATURES_REQUIRED; required in production).
  */
 @ApiTags('provider keys')
@@ -32,7 +40,7 @@ export class AttestationPolicyHttpController {
   async set(
     @Body(new ZodPipe(PolicyRequest, 'ATTESTATION_POLICY.INVALID')) body: PolicyRequest,
   ): Promise<AttestationPolicyDto> {
-    await this.repo.setPolicy(this.dataSource.manager, body.insurerId, body.signatureRequired);
+    await this.repo.setPolicy(this.dataSource.manager, body.insurerId, body);
     return this.policy.describe(this.dataSource.manager, body.insurerId);
   }
 

@@ -10,6 +10,11 @@ export interface ProviderKeyRow {
   revoked_at: Date | null;
 }
 
+export interface InsurerPolicyRow {
+  signature_required: boolean;
+  date_tolerance_days: number;
+}
+
 const KEY_ROW = `provider_id, key_id, public_jwk, registered_at, revoked_at`;
 
 /** The SQL of providers' attestation keys and insurers' attestation policies. */
@@ -63,21 +68,31 @@ export class AttestationsRepository {
     return new Map(rows.map((r) => [`${r.provider_id}\0${r.key_id}`, r]));
   }
 
-  async setPolicy(em: EntityManager, insurerId: string, signatureRequired: boolean): Promise<void> {
+  /** Sets the insurer's policy; a tolerance left out keeps the one it had (0 for a new policy). */
+  async setPolicy(
+    em: EntityManager,
+    insurerId: string,
+    p: { signatureRequired: boolean; dateToleranceDays?: number },
+  ): Promise<void> {
     await em.query(
-      `INSERT INTO attestation_policies (insurer_id, signature_required) VALUES ($1, $2)
-       ON CONFLICT (insurer_id) DO UPDATE SET signature_required = $2, updated_at = now()`,
-      [insurerId, signatureRequired],
+      `INSERT INTO attestation_policies (insurer_id, signature_required, date_tolerance_days)
+       VALUES ($1, $2, coalesce($3, 0))
+       ON CONFLICT (insurer_id) DO UPDATE
+         SET signature_required = $2,
+             date_tolerance_days = coalesce($3, attestation_policies.date_tolerance_days),
+             updated_at = now()`,
+      [insurerId, p.signatureRequired, p.dateToleranceDays ?? null],
     );
   }
 
   /** The insurers' own policies (those that set one), in one statement. */
-  async policies(em: EntityManager, insurerIds: readonly string[]): Promise<Map<string, boolean>> {
+  async policies(em: EntityManager, insurerIds: readonly string[]): Promise<Map<string, InsurerPolicyRow>> {
     if (insurerIds.length === 0) return new Map();
-    const rows: { insurer_id: string; signature_required: boolean }[] = await em.query(
-      `SELECT insurer_id, signature_required FROM attestation_policies WHERE insurer_id = ANY($1::text[])`,
+    const rows: (InsurerPolicyRow & { insurer_id: string })[] = await em.query(
+      `SELECT insurer_id, signature_required, date_tolerance_days FROM attestation_policies
+        WHERE insurer_id = ANY($1::text[])`,
       [insurerIds],
     );
-    return new Map(rows.map((r) => [r.insurer_id, r.signature_required]));
+    return new Map(rows.map(({ insurer_id, ...row }) => [insurer_id, row]));
   }
 }

@@ -1,4 +1,4 @@
-import { MatchReason } from './confirm-treatment/treatment-matcher';
+import { MatchReason, UnclaimedReason } from './confirm-treatment/treatment-matcher';
 
 /**
  * Why a confirmation ended without deciding its claim, as its provider reads it. Each says only what that provider
@@ -6,12 +6,15 @@ import { MatchReason } from './confirm-treatment/treatment-matcher';
  * another provider, so no answer tells a provider that someone else's claim exists.
  */
 export interface EndReason {
-  code: 'NOT_CLAIM_PROVIDER' | 'CLAIM_NOT_RECEIVED' | 'CLAIM_CANCELLED' | 'SIGNATURE_REQUIRED';
+  code: 'NOT_CLAIM_PROVIDER' | 'CLAIM_NOT_RECEIVED' | 'CLAIM_CANCELLED' | 'SIGNATURE_REQUIRED' | 'SUPERSEDED' | 'WITHDRAWN';
   message: string;
 }
 
-/** A reason on a confirmation: a claim line that did not match, or why it ended undecided. */
-export type ConfirmationReason = MatchReason | EndReason;
+/**
+ * A reason on a confirmation: a claim line that did not match, a performance no line used, or why it ended
+ * undecided.
+ */
+export type ConfirmationReason = MatchReason | UnclaimedReason | EndReason;
 
 export const NOT_CLAIM_PROVIDER: EndReason = {
   code: 'NOT_CLAIM_PROVIDER',
@@ -37,3 +40,17 @@ export function claimNotReceived(ttlMs: number): EndReason {
     message: `No claim with this id naming this provider arrived within ${wait} of the confirmation`,
   };
 }
+
+/** A rejected confirmation its provider corrected: the correction (`supersededBy`) decides the claim now. */
+export function superseded(correctionId: string): EndReason {
+  return {
+    code: 'SUPERSEDED',
+    message: `The provider corrected this rejected confirmation with confirmation ${correctionId}`,
+  };
+}
+
+/** A pending confirmation its provider withdrew before its claim arrived: it never counts. */
+export const WITHDRAWN: EndReason = {
+  code: 'WITHDRAWN',
+  message: 'The provider withdrew this confirmation before it decided the claim',
+};

@@ -13,6 +13,8 @@ export interface ConfirmationDto {
   decidedAt: string | null;
   /** The signed attestation it carried, and its hash (what treatments.verified.v1 commits to); null if unsigned. */
   attestation: (Attestation & { hash: string }) | null;
+  /** The rejected confirmation this one corrected; null if it corrected none. */
+  supersedes: string | null;
 }
 
 export function toConfirmationDto(row: ConfirmationRow): ConfirmationDto {
@@ -24,6 +26,7 @@ export function toConfirmationDto(row: ConfirmationRow): ConfirmationDto {
     postedAt: row.created_at.toISOString(),
     decidedAt: row.decided_at ? row.decided_at.toISOString() : null,
     attestation: row.attestation && row.attestation_hash ? { ...row.attestation, hash: row.attestation_hash } : null,
+    supersedes: row.supersedes,
   };
 }
 

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { lockInOrder, outboxInsert, RetentionRule } from '@claimchain/messaging';
 import { Attestation, ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/contracts';
 import { PerformedTreatment } from './confirm-treatment/treatment-matcher';
-import { ConfirmationReason, EndReason } from './confirmation-reasons';
+import { ConfirmationReason, EndReason, superseded, WITHDRAWN } from './confirmation-reasons';
 
 export interface KnownClaim {
   claim_id: string;
@@ -15,9 +15,19 @@ export interface KnownClaim {
 /**
  * What became of a confirmation. `pending` waits for its claim; `verified` and `rejected` decided it; the rest ended
  * it without deciding anything: `discarded` (the claim names another provider), `expired` (the claim never arrived
- * in time), `cancelled` (the insurer cancelled the claim).
+ * in time), `cancelled` (the insurer cancelled the claim), `withdrawn` (its provider withdrew it while pending);
+ * `superseded` was rejected and then corrected by its provider.
  */
-export const CONFIRMATION_OUTCOMES = ['pending', 'verified', 'rejected', 'discarded', 'expired', 'cancelled'] as const;
+export const CONFIRMATION_OUTCOMES = [
+  'pending',
+  'verified',
+  'rejected',
+  'discarded',
+  'expired',
+  'cancelled',
+  'superseded',
+  'withdrawn',
+] as const;
 export type ConfirmationOutcome = (typeof CONFIRMATION_OUTCOMES)[number];
 
 export interface NewConfirmation {
@@ -29,6 +39,8 @@ export interface NewConfirmation {
   reasons: unknown;
   attestation?: Attestation;
   attestationHash?: string;
+  /** The rejected confirmation this one corrects. */
+  supersedes?: string;
 }
 
 export interface ConfirmationRow {
@@ -42,6 +54,7 @@ export interface ConfirmationRow {
   decided_at: Date | null;
   attestation: Attestation | null;
   attestation_hash: string | null;
+  supersedes: string | null;
 }
 
 /** A pending confirmation of claims that are arriving, and whether that claim was already cancelled. */
@@ -50,8 +63,8 @@ export type PendingRow = ConfirmationRow & { cancelled: boolean };
 /** Where each of a batch's claims stands, read under the claims' locks (confirmationContext). */
 export interface ConfirmationContext {
   claims: Map<string, KnownClaim>;
-  /** Claims with a deciding confirmation (verified, rejected, or cancelled with the claim). */
-  decided: Set<string>;
+  /** Claim id → its deciding confirmation (verified, rejected, or cancelled with the claim). */
+  deciding: Map<string, { id: string; outcome: ConfirmationOutcome }>;
   /** Claim id → providers with a confirmation pending for it. */
   pendingBy: Map<string, Set<string>>;
   cancelled: Set<string>;
@@ -63,7 +76,7 @@ const CLAIM_LOCK_PREFIX = 'confirm:';
 export const CLAIM_TRY_LOCK = `pg_try_advisory_xact_lock(hashtext('${CLAIM_LOCK_PREFIX}' || claim_id::text))`;
 
 const ROW = `id::text, claim_id::text, provider_id, outcome, performed, reasons, created_at, decided_at, attestation,
-  attestation_hash`;
+  attestation_hash, supersedes::text`;
 
 /**
  * Discarded and expired confirmations stay readable by their provider for `keepMs` after they ended, then go.
@@ -128,20 +141,20 @@ export class ConfirmationsRepository {
   async confirmationContext(em: EntityManager, claimIds: readonly string[]): Promise<ConfirmationContext> {
     const context: ConfirmationContext = {
       claims: new Map(),
-      decided: new Set(),
+      deciding: new Map(),
       pendingBy: new Map(),
       cancelled: new Set(),
     };
     if (claimIds.length === 0) return context;
     const rows: (Partial<KnownClaim> & {
       id: string;
-      decided: boolean;
+      deciding: { id: string; outcome: ConfirmationOutcome } | null;
       cancelled: boolean;
       pending_by: string[];
     })[] = await em.query(
       `SELECT ids.id::text AS id, c.claim_id::text AS claim_id, c.insurer_id, c.provider_id, c.items,
-              EXISTS (SELECT 1 FROM confirmations f
-                       WHERE f.claim_id = ids.id AND f.outcome IN ('verified', 'rejected', 'cancelled')) AS decided,
+              (SELECT jsonb_build_object('id', f.id, 'outcome', f.outcome) FROM confirmations f
+                WHERE f.claim_id = ids.id AND f.outcome IN ('verified', 'rejected', 'cancelled')) AS deciding,
               EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = ids.id) AS cancelled,
               ARRAY(SELECT f.provider_id FROM confirmations f
                      WHERE f.claim_id = ids.id AND f.outcome = 'pending') AS pending_by
@@ -150,7 +163,7 @@ export class ConfirmationsRepository {
     );
     for (const row of rows) {
       if (row.claim_id) context.claims.set(row.id, row as KnownClaim);
-      if (row.decided) context.decided.add(row.id);
+      if (row.deciding) context.deciding.set(row.id, row.deciding);
       if (row.cancelled) context.cancelled.add(row.id);
       context.pendingBy.set(row.id, new Set(row.pending_by));
     }
@@ -223,16 +236,46 @@ export class ConfirmationsRepository {
     await em.query(
       `WITH inserted AS (
          INSERT INTO confirmations
-           (id, claim_id, provider_id, outcome, performed, reasons, decided_at, attestation, attestation_hash)
+           (id, claim_id, provider_id, outcome, performed, reasons, decided_at, attestation, attestation_hash,
+            supersedes)
          SELECT f.id, f."claimId", f."providerId", f.outcome, f.performed, f.reasons,
-                CASE WHEN f.outcome = 'pending' THEN NULL ELSE now() END, f.attestation, f."attestationHash"
+                CASE WHEN f.outcome = 'pending' THEN NULL ELSE now() END, f.attestation, f."attestationHash",
+                f.supersedes
            FROM jsonb_to_recordset($1::jsonb)
              AS f(id uuid, "claimId" uuid, "providerId" text, outcome text, performed jsonb, reasons jsonb,
-                  attestation jsonb, "attestationHash" text)
+                  attestation jsonb, "attestationHash" text, supersedes uuid)
          RETURNING 1)
        ${outbox ? `, ${outbox.cte} ${outbox.notify}` : 'SELECT count(*) FROM inserted'}`,
       [JSON.stringify(confirmations), ...(outbox?.params ?? [])],
     );
+  }
+
+  /**
+   * Marks rejected confirmations their providers corrected as `superseded`, each naming its correction, in one
+   * statement; before the corrections are inserted, which the one deciding row per claim requires.
+   */
+  async supersede(em: EntityManager, rows: readonly { id: string; supersededBy: string }[]): Promise<void> {
+    if (rows.length === 0) return;
+    await em.query(
+      `UPDATE confirmations f SET outcome = 'superseded', reasons = f.reasons || jsonb_build_array(s.reason)
+         FROM jsonb_to_recordset($1::jsonb) AS s(id uuid, reason jsonb)
+        WHERE f.id = s.id AND f.outcome = 'rejected'`,
+      [JSON.stringify(rows.map((r) => ({ id: r.id, reason: superseded(r.supersededBy) })))],
+    );
+  }
+
+  /**
+   * Withdraws the provider's confirmation if it is still pending; answers the row as it is afterwards (undefined if
+   * it is not that provider's). Call it holding the claim's lock, so the claim's arrival cannot decide it meanwhile.
+   */
+  async withdraw(em: EntityManager, id: string, providerId: string): Promise<ConfirmationRow | undefined> {
+    await em.query(
+      `UPDATE confirmations SET outcome = 'withdrawn', reasons = $3::jsonb, decided_at = now()
+        WHERE id = $1 AND provider_id = $2 AND outcome = 'pending'`,
+      [id, providerId, JSON.stringify([WITHDRAWN])],
+    );
+    const row = await this.findConfirmation(em, id);
+    return row?.provider_id === providerId ? row : undefined;
   }
 
   /**

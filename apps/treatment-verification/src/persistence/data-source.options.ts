@@ -7,6 +7,7 @@ import { PendingConfirmations1732400000002 } from './migrations/1732400000002-pe
 import { PendingConfirmationsIndex1733400000100 } from './migrations/1733400000100-pending-confirmations-index';
 import { ConfirmationsPerProvider1733500000000 } from './migrations/1733500000000-confirmations-per-provider';
 import { Attestations1733500000100 } from './migrations/1733500000100-attestations';
+import { LineMatchingAndCorrections1733600000100 } from './migrations/1733600000100-line-matching-and-corrections';
 
 /**
  * treatment-verification's own database. Schema changes only through these migrations. The service passes its
@@ -27,6 +28,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       IdempotencyKeysCreatedAt1733400000010,
       ConfirmationsPerProvider1733500000000,
       Attestations1733500000100,
+      LineMatchingAndCorrections1733600000100,
     ],
     ...postgresDriverOptions(postgres),
   };

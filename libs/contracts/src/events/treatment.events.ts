@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { CodingRef, IsoDate } from '../money';
 
-/** The provider confirmed every claimed line: what was performed, matched line by line against the claim. */
+/**
+ * The provider confirmed at least one claimed line: `items` are the verified lines, matched line by line against the
+ * claim; payout pays only those. Until 2026-12-05 a claim was verified only when every line was; since then the
+ * lines not verified are listed in `unverified` (added within v1 with `unclaimed`, ADR 19: both absent when every
+ * line was verified and nothing else was performed, so such an event is as before).
+ */
 export const TreatmentVerifiedV1 = z.object({
   claimId: z.string().uuid(),
   confirmationId: z.string().uuid(),
@@ -24,6 +29,17 @@ export const TreatmentVerifiedV1 = z.object({
   attestationHash: z
     .string()
     .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  /** Claimed lines the confirmation did not cover, each with a stable reason code (NOT_PERFORMED, DATE_MISMATCH,
+   * QUANTITY_SHORT): payout denies them. Absent when every line was verified. */
+  unverified: z
+    .array(z.object({ sequence: z.number().int().positive(), code: z.string().min(1), message: z.string() }))
+    .min(1)
+    .optional(),
+  /** What the provider said it performed that no claimed line used: reported, not paid. Absent when none. */
+  unclaimed: z
+    .array(CodingRef.extend({ quantity: z.number().int().positive(), performedAt: IsoDate }))
+    .min(1)
     .optional(),
 });
 export type TreatmentVerifiedV1 = z.infer<typeof TreatmentVerifiedV1>;

@@ -31,7 +31,7 @@ import { AttestationsRepository } from '../../attestations/attestations.reposito
 import { SignaturePolicy } from '../../attestations/signature-policy';
 import { CLAIM_CANCELLED, ConfirmationReason, NOT_CLAIM_PROVIDER, SIGNATURE_REQUIRED } from '../confirmation-reasons';
 import { ConfirmTreatmentRequest } from './confirm-treatment.request';
-import { matchTreatments, PerformedTreatment } from './treatment-matcher';
+import { matchTreatments, PerformedTreatment, unclaimedReasons } from './treatment-matcher';
 
 export const TREATMENT_VERIFICATION_SOURCE = 'claimchain/treatment-verification';
 
@@ -46,7 +46,13 @@ export interface ConfirmationResult {
   confirmationId: string;
   claimId: string;
   outcome: ConfirmationOutcome;
+  /**
+   * Why: per claim line not verified (a `verified` confirmation may leave some lines unverified: payout denies
+   * those), per performance no line used (NOT_CLAIMED), or for the whole confirmation.
+   */
   reasons: ConfirmationReason[];
+  /** The rejected confirmation this one corrected, if it did. */
+  supersedes?: string;
 }
 
 /** One POST's share of a group commit, and what came of it. */
@@ -67,7 +73,9 @@ const keyOf = (item: ConfirmationRequest) => `${scopeOf(item.provider)}\0${item.
  * its provider is a conflict. A confirmation that arrives before its claim is kept `pending` (one per provider and
  * claim id) and decided the moment the claim arrives (`decidePendingFor`), where any other provider's is discarded.
  * A confirmation for a claim that names another provider is answered exactly as one for a claim that has not
- * arrived (202 pending, then expired), so nobody learns whether someone else's claim exists. Each provider may have
+ * arrived (202 pending, then expired), so nobody learns whether someone else's claim exists. A claim whose
+ * confirmation was rejected may be confirmed again by its provider: the correction supersedes the rejected one
+ * (kept, `superseded`, for the provider to read) and decides the claim (ADR 19). Each provider may have
  * at most MAX_PENDING_PER_PROVIDER waiting (429 beyond; a few more if replicas take them at once), and pending ones
  * expire (PendingConfirmationsExpiry).
  *
@@ -179,10 +187,13 @@ export class ConfirmTreatmentService {
     const context = await this.repo.confirmationContext(em, [...new Set(items.map((i) => i.request.claimId))]);
     const ownClaim = (i: ConfirmationRequest) =>
       context.claims.get(i.request.claimId)?.provider_id === i.provider.tenant;
-    const signatureRequired = await this.signaturePolicy.requiredFor(
+    const termsOf = await this.signaturePolicy.termsFor(
       em,
       items.filter(ownClaim).map((i) => context.claims.get(i.request.claimId)!.insurer_id),
     );
+    // Claims this batch decides: a second request for one of them is a conflict even if the first was rejected.
+    const decidedNow = new Set<string>();
+    const superseded: { id: string; supersededBy: string }[] = [];
     const pending = await this.repo.pendingCounts(em, [
       ...new Set(items.filter((i) => !ownClaim(i)).map((i) => i.provider.tenant)),
     ]);
@@ -202,16 +213,22 @@ export class ConfirmTreatmentService {
       };
       if (ownClaim(item)) {
         const claim = context.claims.get(request.claimId)!;
+        const terms = termsOf(claim.insurer_id);
         const refusal =
-          this.refusalForOwnClaim(context, request.claimId) ??
-          (signatureRequired(claim.insurer_id) && !hash ? signatureRequiredError() : undefined);
+          this.refusalForOwnClaim(context, request.claimId, decidedNow) ??
+          (terms.signatureRequired && !hash ? signatureRequiredError() : undefined);
         if (refusal) {
           item.outcome = refusal;
           continue;
         }
-        const { result, topic, event } = this.match(claim, id, request.performed, hash);
-        context.decided.add(request.claimId);
-        rows.push({ ...base, outcome: result.outcome, reasons: result.reasons });
+        const { result, topic, event } = this.match(claim, id, request.performed, terms.dateToleranceDays, hash);
+        const corrected = context.deciding.get(request.claimId);
+        if (corrected) {
+          superseded.push({ id: corrected.id, supersededBy: id });
+          result.supersedes = corrected.id;
+        }
+        decidedNow.add(request.claimId);
+        rows.push({ ...base, outcome: result.outcome, reasons: result.reasons, supersedes: result.supersedes });
         events.push({ topic, event });
         item.outcome = { status: 201, body: result, replayed: false };
         continue;
@@ -239,6 +256,7 @@ export class ConfirmTreatmentService {
         replayed: false,
       };
     }
+    await this.repo.supersede(em, superseded);
     await this.repo.insertConfirmations(em, rows, events);
   }
 
@@ -295,16 +313,26 @@ export class ConfirmTreatmentService {
   }
 
   /** Why the claim's own provider may not confirm it now, if it may not. */
-  private refusalForOwnClaim(context: ConfirmationContext, claimId: string): DomainError | undefined {
-    if (context.decided.has(claimId)) {
+  /**
+   * Why the claim's own provider may not confirm it now, if it may not: the claim was cancelled, or it has a deciding
+   * confirmation other than a rejected one (a rejected one may be corrected, once per request: not twice in a batch).
+   */
+  private refusalForOwnClaim(
+    context: ConfirmationContext,
+    claimId: string,
+    decidedNow: ReadonlySet<string>,
+  ): DomainError | undefined {
+    if (context.cancelled.has(claimId)) {
+      return new DomainError('CONFIRMATION.CLAIM_CANCELLED', 'conflict', `The insurer cancelled claim ${claimId}`);
+    }
+    const deciding = context.deciding.get(claimId);
+    if (decidedNow.has(claimId) || (deciding && deciding.outcome !== 'rejected')) {
       return new DomainError(
         'CONFIRMATION.ALREADY_RECORDED',
         'conflict',
-        `Claim ${claimId} already has a confirmation`,
+        `Claim ${claimId} already has a confirmation` +
+          (deciding?.outcome === 'verified' ? ' that verified it' : ''),
       );
-    }
-    if (context.cancelled.has(claimId)) {
-      return new DomainError('CONFIRMATION.CLAIM_CANCELLED', 'conflict', `The insurer cancelled claim ${claimId}`);
     }
     return undefined;
   }
@@ -319,7 +347,7 @@ export class ConfirmTreatmentService {
     const byId = new Map(claims.map((c) => [c.claim_id, c]));
     const pending = await this.repo.pendingFor(em, [...byId.keys()]);
     if (pending.length === 0) return;
-    const signatureRequired = await this.signaturePolicy.requiredFor(
+    const termsOf = await this.signaturePolicy.termsFor(
       em,
       claims.map((c) => c.insurer_id),
     );
@@ -335,10 +363,17 @@ export class ConfirmTreatmentService {
         settled.push({ id: confirmation.id, outcome: 'cancelled', reasons: [CLAIM_CANCELLED] });
         continue;
       }
+      const terms = termsOf(claim.insurer_id);
       const { result, topic, event } =
-        signatureRequired(claim.insurer_id) && !confirmation.attestation_hash
+        terms.signatureRequired && !confirmation.attestation_hash
           ? this.reject(claim, confirmation.id, [SIGNATURE_REQUIRED])
-          : this.match(claim, confirmation.id, confirmation.performed, confirmation.attestation_hash ?? undefined);
+          : this.match(
+              claim,
+              confirmation.id,
+              confirmation.performed,
+              terms.dateToleranceDays,
+              confirmation.attestation_hash ?? undefined,
+            );
       settled.push({ id: confirmation.id, outcome: result.outcome, reasons: result.reasons });
       events.push({ topic, event });
     }
@@ -356,17 +391,24 @@ export class ConfirmTreatmentService {
     );
   }
 
+  /**
+   * Matches each claimed line on its own (within the insurer's date tolerance): verified when at least one line is,
+   * and the event lists the lines not verified and what was performed but not claimed (each only when there is
+   * some, so a fully matched claim's event is as it always was).
+   */
   private match(
     claim: KnownClaim,
     confirmationId: string,
     performed: PerformedTreatment[],
+    dateToleranceDays: number,
     attestationHash?: string,
   ): Decision {
-    const match = matchTreatments(claim.items, performed);
-    if (match.outcome === 'rejected') return this.reject(claim, confirmationId, match.reasons);
+    const match = matchTreatments(claim.items, performed, { dateToleranceDays });
+    const reasons: ConfirmationReason[] = [...match.unverified, ...unclaimedReasons(match.unclaimed)];
+    if (match.outcome === 'rejected') return this.reject(claim, confirmationId, reasons);
     const now = new Date();
     return {
-      result: { confirmationId, claimId: claim.claim_id, outcome: 'verified', reasons: [] },
+      result: { confirmationId, claimId: claim.claim_id, outcome: 'verified', reasons },
       topic: Topics.TreatmentsVerified,
       event: buildEvent(Topics.TreatmentsVerified, {
         ...eventCommon(claim, now),
@@ -377,6 +419,8 @@ export class ConfirmTreatmentService {
           items: match.items,
           verifiedAt: now.toISOString(),
           ...(attestationHash ? { attestationHash } : {}),
+          ...(match.unverified.length > 0 ? { unverified: match.unverified } : {}),
+          ...(match.unclaimed.length > 0 ? { unclaimed: match.unclaimed } : {}),
         },
       }),
     };
@@ -393,7 +437,7 @@ export class ConfirmTreatmentService {
           claimId: claim.claim_id,
           confirmationId,
           providerId: claim.provider_id,
-          reasons,
+          reasons: reasons.map((r) => ({ ...('sequence' in r ? { sequence: r.sequence } : {}), code: r.code, message: r.message })),
           rejectedAt: now.toISOString(),
         },
       }),
