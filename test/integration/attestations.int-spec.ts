@@ -47,7 +47,12 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
     producer = createKafka('attestations-int-spec', process.env.KAFKA_BROKERS!.split(',')).producer();
     await producer.connect();
     const res = await ops('PUT', '/v1/attestation-policies', { insurerId: STRICT_INSURER, signatureRequired: true });
-    expect(await res.json()).toEqual({ insurerId: STRICT_INSURER, signatureRequired: true, source: 'insurer' });
+    expect(await res.json()).toEqual({
+      insurerId: STRICT_INSURER,
+      signatureRequired: true,
+      dateToleranceDays: 0,
+      source: 'insurer',
+    });
   });
 
   afterAll(async () => {

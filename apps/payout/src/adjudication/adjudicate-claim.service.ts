@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
+import { CloudEvent, TopicName, Topics, TreatmentVerifiedV1 } from '@claimchain/contracts';
 import { leafHashOfEvent } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
@@ -11,7 +11,14 @@ import { ContractRepository } from '../contracts/contract.repository';
 import { choosePolicy, PolicyTerms } from '../engine/plan-year';
 import { coverageKey, PolicyRepository } from '../policies/policy.repository';
 import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-breaker.service';
-import { Accumulators, Adjudication, adjudicate, ClaimToAdjudicate, PolicyContext } from '../engine/adjudicate';
+import {
+  Accumulators,
+  Adjudication,
+  adjudicate,
+  ClaimToAdjudicate,
+  PolicyContext,
+  UnverifiedLine,
+} from '../engine/adjudicate';
 import { AdjudicationRepository, AdjudicationRow, PayoutRow, PendingClaim } from './adjudication.repository';
 import { resultHashOf } from '../engine/replay';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contracts/contract-settings.module';
@@ -106,7 +113,7 @@ export class AdjudicateClaimService {
       }
       const result = await adjudicate(
         contract.definition,
-        toAdjudicationInput(claim),
+        toAdjudicationInput(claim, unverifiedLinesOf(claim.items, verification.data)),
         coverage,
         null,
         this.settings.algorithm,
@@ -205,6 +212,7 @@ export class AdjudicateClaimService {
             ? { id: s.policy.id, memberPseudonym: s.policy.memberPseudonym, start: s.policy.start, end: s.policy.end }
             : null,
           accumulatorsBefore: result.accumulators.before,
+          ...(result.unverified ? { unverified: result.unverified } : {}),
           resultHash: resultHashOf(result),
         },
         currency: claim.currency,
@@ -248,13 +256,34 @@ export class AdjudicateClaimService {
   }
 }
 
-export function toAdjudicationInput(claim: PendingClaim['claim']): ClaimToAdjudicate {
+export function toAdjudicationInput(
+  claim: PendingClaim['claim'],
+  unverified: readonly UnverifiedLine[] = [],
+): ClaimToAdjudicate {
   return {
     providerId: claim.provider_id,
     currency: claim.currency,
     patientPseudonym: claim.patient_pseudonym,
     items: claim.items,
+    ...(unverified.length > 0 ? { unverified } : {}),
   };
+}
+
+/**
+ * The claim's lines its verification does not list as verified, each with treatment-verification's reason code
+ * (`NOT_VERIFIED` when it gave none). What the verification's `items` leave out is what counts, not its
+ * `unverified`: a line is paid only if the ledger-anchored verification names it.
+ */
+export function unverifiedLinesOf(
+  items: readonly { sequence: number }[],
+  verification: Pick<TreatmentVerifiedV1, 'items' | 'unverified'>,
+): UnverifiedLine[] {
+  const verified = new Set(verification.items.map((i) => i.sequence));
+  const reasons = new Map((verification.unverified ?? []).map((u) => [u.sequence, u.code]));
+  return items
+    .filter((i) => !verified.has(i.sequence))
+    .map((i) => ({ sequence: i.sequence, code: reasons.get(i.sequence) ?? 'NOT_VERIFIED' }))
+    .sort((a, b) => a.sequence - b.sequence);
 }
 
 /** One decision and what it was made on. */

@@ -440,3 +440,55 @@ describe(`${adjudicateBy.name} (${ADJUDICATION_ALGORITHM})`, () => {
     expect(result).toMatchObject({ algorithm: POLICYLESS_ADJUDICATION_ALGORITHM, payable: '96.00' });
   });
 });
+
+describe(`${adjudicateBy.name}: lines the treatment verification did not verify`, () => {
+  const lines = [item(1, 'A', '100.00'), item(2, 'B', '40.00'), item(3, 'C', '60.00')];
+  const withDeductible = contract({ deductible: '50.00' });
+
+  it('denies each unverified line with its CARC code and pays only the verified ones', async () => {
+    const unverified = [
+      { sequence: 2, code: 'QUANTITY_SHORT' },
+      { sequence: 3, code: 'NOT_PERFORMED' },
+    ];
+    const result = await adjudicateBy(withDeductible, { ...claim(lines), unverified }, onPolicy());
+    expect(result.lines.map((l) => [l.sequence, l.status, l.reasons, l.benefit])).toEqual([
+      [1, 'approved', ['PR-1', 'PR-2'], '40.00'],
+      [2, 'denied', ['CO-151'], '0.00'],
+      [3, 'denied', ['CO-112'], '0.00'],
+    ]);
+    expect(result).toMatchObject({ decision: 'partial', payable: '40.00', unverified });
+    // The deductible is taken from the verified line only.
+    expect(result.accumulators.after['2026-01-01']).toEqual({ deductibleMet: '50.00', benefitPaid: '40.00' });
+  });
+
+  it('denies a line left unverified for a reason it does not know (and date mismatches) with CO-112', async () => {
+    const result = await adjudicateBy(
+      contract(),
+      {
+        ...claim(lines),
+        unverified: [
+          { sequence: 1, code: 'DATE_MISMATCH' },
+          { sequence: 2, code: 'NOT_VERIFIED' },
+        ],
+      },
+      onPolicy(),
+    );
+    expect(result.lines.map((l) => l.reasons)).toEqual([['CO-112'], ['CO-112'], ['PR-2']]);
+  });
+
+  it('denies an unverified line before anything else, even one a policy would not cover', async () => {
+    const result = await adjudicateBy(
+      DEMO_CONTRACT,
+      { ...claim(lines), unverified: [{ sequence: 1, code: 'X' }] },
+      null,
+    );
+    expect(result.lines.map((l) => l.reasons)).toEqual([['CO-112'], ['CO-31'], ['CO-31']]);
+  });
+
+  it('gives a claim with every line verified exactly the result it gave before line-level verification', async () => {
+    const before = await adjudicateBy(withDeductible, claim(lines), onPolicy());
+    const none = await adjudicateBy(withDeductible, { ...claim(lines), unverified: [] }, onPolicy());
+    expect('unverified' in before).toBe(false);
+    expect(JSON.stringify(none)).toBe(JSON.stringify(before));
+  });
+});

@@ -13,6 +13,9 @@ import { planYearOf, PolicyTerms } from './plan-year';
  * amounts always add up exactly: submitted = denied/reduced (CO) + deductible (PR-1) + coinsurance (PR-2) + benefit.
  *
  * Per line, in sequence order (the order deductible and limits are consumed in):
+ * 0. verification: a line the provider's confirmation did not verify (`claim.unverified`, issue 15 item 3) is
+ *    denied with its reason's CARC code (CO-112 not performed or not on its date, CO-151 fewer than claimed) before
+ *    anything else; decisions made before line-level verification have no such lines, so they replay as they were;
  * 1. eligibility: a policy for the claim's coverage (CO-31 without one; v2 let the contract alone decide), member
  *    (CO-31), contract window and policy period (CO-26 before, CO-27 after), excluded code
  *    (CO-204), out-of-network denial (CO-242), then the rules: deny-line, pend-line, pay-line or none (CO-96);
@@ -33,6 +36,25 @@ export type AdjudicationAlgorithm = typeof ADJUDICATION_ALGORITHM | typeof POLIC
 /** Why a line is denied when no policy covers the claim: the patient is not identified as the insurer's member. */
 export const DENIAL_NO_POLICY = 'CO-31';
 
+/**
+ * The CARC code a line is denied with when treatment-verification did not verify it, by its stable reason code:
+ * not performed, or not within the date tolerance (CO-112: not furnished or not documented); performed fewer times
+ * than claimed (CO-151: the information does not support this many services). A code treatment-verification adds
+ * later is CO-112 until mapped here.
+ */
+export const UNVERIFIED_LINE_DENIALS: Readonly<Record<string, string>> = {
+  NOT_PERFORMED: 'CO-112',
+  DATE_MISMATCH: 'CO-112',
+  QUANTITY_SHORT: 'CO-151',
+};
+export const UNVERIFIED_LINE_DEFAULT_DENIAL = 'CO-112';
+
+/** A claim line the treatment verification did not verify, and why (treatments.verified.v1 `unverified`). */
+export interface UnverifiedLine {
+  sequence: number;
+  code: string;
+}
+
 /** Review reason when no policy exists for the claim but the contract needs plan-year accumulators. */
 export const PEND_NO_POLICY = 'no-policy-for-accumulators';
 export const PEND_CURRENCY = 'currency-mismatch';
@@ -44,6 +66,8 @@ export interface ClaimToAdjudicate {
   currency: string;
   patientPseudonym: string | null;
   items: ClaimLine[];
+  /** Lines the provider's confirmation did not verify: denied. Absent or empty: every line was verified. */
+  unverified?: readonly UnverifiedLine[];
 }
 
 export interface AccumulatorValues {
@@ -92,6 +116,11 @@ export interface AdjudicatedLine {
 
 export interface Adjudication {
   algorithm: AdjudicationAlgorithm;
+  /**
+   * The lines denied as unverified, in sequence order: an input recorded with the result so a replay or a review
+   * decides them again the same way. Present only when there are some, so a result without them hashes as before.
+   */
+  unverified?: UnverifiedLine[];
   decision: Decision;
   review: ReviewOutcome | null;
   currency: string;
@@ -152,6 +181,7 @@ export async function adjudicate(
       benefitPaid: new Decimal(coverage?.accumulators[planYear]?.benefitPaid ?? 0),
     });
 
+  const unverified = new Map((claim.unverified ?? []).map((u) => [u.sequence, u]));
   const lines: AdjudicatedLine[] = [];
   for (const item of [...claim.items].sort((a, b) => a.sequence - b.sequence)) {
     const key = `${item.system}|${item.code}`;
@@ -175,7 +205,9 @@ export async function adjudicate(
     const ruleOf = (type: string) => rules.find((r) => r.event.type === type);
 
     let denial: string | undefined;
-    if (!policy && algorithm !== POLICYLESS_ADJUDICATION_ALGORITHM) denial = DENIAL_NO_POLICY;
+    const notVerified = unverified.get(item.sequence);
+    if (notVerified) denial = UNVERIFIED_LINE_DENIALS[notVerified.code] ?? UNVERIFIED_LINE_DEFAULT_DENIAL;
+    else if (!policy && algorithm !== POLICYLESS_ADJUDICATION_ALGORITHM) denial = DENIAL_NO_POLICY;
     else if (policy?.memberPseudonym && policy.memberPseudonym !== claim.patientPseudonym) denial = 'CO-31';
     else if (p.validFrom && item.servicedDate < p.validFrom) denial = 'CO-26';
     else if (p.validTo && item.servicedDate > p.validTo) denial = 'CO-27';
@@ -288,6 +320,13 @@ export async function adjudicate(
       : before;
   return {
     algorithm,
+    ...(unverified.size > 0
+      ? {
+          unverified: [...unverified.values()]
+            .sort((a, b) => a.sequence - b.sequence)
+            .map(({ sequence, code }) => ({ sequence, code })),
+        }
+      : {}),
     decision,
     review,
     currency: claim.currency,

@@ -30,10 +30,16 @@ const published: ContractPublishedV1 = {
   publishedAt: '2026-11-01T00:00:00Z',
 };
 
-async function decision(): Promise<ClaimAdjudicatedV1> {
+async function decision(unverified?: { sequence: number; code: string }[]): Promise<ClaimAdjudicatedV1> {
   const result = await adjudicate(
     DEMO_CONTRACT,
-    { providerId: 'clinic-1', currency: 'EUR', patientPseudonym: claim.patientPseudonym, items: claim.items },
+    {
+      providerId: 'clinic-1',
+      currency: 'EUR',
+      patientPseudonym: claim.patientPseudonym,
+      items: claim.items,
+      ...(unverified ? { unverified } : {}),
+    },
     null,
   );
   return {
@@ -46,7 +52,13 @@ async function decision(): Promise<ClaimAdjudicatedV1> {
     submitted: result.submitted,
     payable: result.payable,
     lines: [],
-    replay: { algorithm: result.algorithm, policy: null, accumulatorsBefore: {}, resultHash: resultHashOf(result) },
+    replay: {
+      algorithm: result.algorithm,
+      policy: null,
+      accumulatorsBefore: {},
+      ...(result.unverified ? { unverified: result.unverified } : {}),
+      resultHash: resultHashOf(result),
+    },
     adjudicatedAt: '2026-11-20T10:01:00Z',
   };
 }
@@ -56,6 +68,15 @@ describe(replayAdjudication.name, () => {
     const replayed = await replayAdjudication(published, claim, await decision());
     expect(replayed.matches).toBe(true);
     expect(replayed.result.payable).toBe('96.00');
+  });
+
+  it('reproduces a decision that denied unverified lines from the unverified lines it records', async () => {
+    const recorded = await decision([{ sequence: 2, code: 'NOT_PERFORMED' }]);
+    const replayed = await replayAdjudication(published, claim, recorded);
+    expect(replayed.matches).toBe(true);
+    expect(replayed.result.lines.map((l) => l.reasons)).toEqual([['PR-2'], ['CO-112']]);
+    const { unverified: _dropped, ...withoutThem } = recorded.replay!;
+    expect((await replayAdjudication(published, claim, { ...recorded, replay: withoutThem })).matches).toBe(false);
   });
 
   it('reports a mismatch when the claim differs from what was decided', async () => {

@@ -44,6 +44,7 @@ export async function replayAdjudication(
       currency: claim.currency,
       patientPseudonym: claim.patientPseudonym,
       items: claim.items,
+      ...(adjudicated.replay.unverified ? { unverified: adjudicated.replay.unverified } : {}),
     },
     policy ? { policy: { ...policy, contractId: contract.contractId }, accumulators: accumulatorsBefore } : null,
     adjudicated.review?.outcome ?? null,

@@ -125,6 +125,8 @@ const CARC_TEXT: Record<string, string> = {
   'CO-45': 'the charge exceeds the maximum allowed for this service',
   'CO-50': 'the service is not deemed a medical necessity',
   'CO-96': 'the service is not covered',
+  'CO-112': "the provider's confirmation does not show the service performed on that date",
+  'CO-151': "the provider's confirmation does not support this many services",
   'CO-119': 'the benefit maximum for the plan year has been reached',
   'CO-204': "the service is not covered under the member's current benefit plan",
   'CO-242': 'the provider is not in the network',

@@ -6,7 +6,8 @@ import { MatchReason, UnclaimedReason } from './confirm-treatment/treatment-matc
  * another provider, so no answer tells a provider that someone else's claim exists.
  */
 export interface EndReason {
-  code: 'NOT_CLAIM_PROVIDER' | 'CLAIM_NOT_RECEIVED' | 'CLAIM_CANCELLED' | 'SIGNATURE_REQUIRED' | 'SUPERSEDED' | 'WITHDRAWN';
+  code:
+    'NOT_CLAIM_PROVIDER' | 'CLAIM_NOT_RECEIVED' | 'CLAIM_CANCELLED' | 'SIGNATURE_REQUIRED' | 'SUPERSEDED' | 'WITHDRAWN';
   message: string;
 }
 

@@ -51,6 +51,15 @@ export const ClaimAdjudicatedV1 = z.object({
         })
         .nullable(),
       accumulatorsBefore: z.record(IsoDate, z.object({ deductibleMet: MoneyAmount, benefitPaid: MoneyAmount })),
+      /**
+       * The claim lines the treatment verification did not verify, with its reason codes: denied before anything
+       * else (CO-112, CO-151). Added within v1 (2026-12-05, ADR 19); absent when every line was verified, as in
+       * every decision before it.
+       */
+      unverified: z
+        .array(z.object({ sequence: z.number().int().positive(), code: z.string().min(1) }))
+        .min(1)
+        .optional(),
       resultHash: z.string().regex(/^[0-9a-f]{64}$/),
     })
     .optional(),

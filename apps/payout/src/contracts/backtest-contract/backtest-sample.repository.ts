@@ -48,7 +48,14 @@ export class BacktestSampleRepository {
     );
     return rows.map((r) => ({
       claimId: r.claimId,
-      claim: { providerId: r.providerId, currency: r.currency, patientPseudonym: r.patientPseudonym, items: r.items },
+      claim: {
+        providerId: r.providerId,
+        currency: r.currency,
+        patientPseudonym: r.patientPseudonym,
+        items: r.items,
+        // The lines its verification left unverified stay denied under any contract.
+        ...(r.result.unverified ? { unverified: r.result.unverified } : {}),
+      },
       policy:
         r.policyId && r.start && r.end
           ? {

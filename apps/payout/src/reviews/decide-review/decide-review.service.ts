@@ -76,7 +76,8 @@ export class DecideReviewService {
     const coverage = policy ? await this.adjudication.lockCoverage(em, policy) : null;
     const result = await adjudicate(
       contract.definition,
-      toAdjudicationInput(pended.claim),
+      // The lines the verification left unverified, as the pended decision recorded them: denied again.
+      toAdjudicationInput(pended.claim, pended.result.unverified),
       coverage,
       request.decision === 'approve' ? { decision: 'approve' } : { decision: 'deny', code: request.denialCode },
       // The algorithm the claim was pended by: the review settles that decision, under the same rules.

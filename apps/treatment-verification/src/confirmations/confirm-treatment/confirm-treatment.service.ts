@@ -330,8 +330,7 @@ export class ConfirmTreatmentService {
       return new DomainError(
         'CONFIRMATION.ALREADY_RECORDED',
         'conflict',
-        `Claim ${claimId} already has a confirmation` +
-          (deciding?.outcome === 'verified' ? ' that verified it' : ''),
+        `Claim ${claimId} already has a confirmation` + (deciding?.outcome === 'verified' ? ' that verified it' : ''),
       );
     }
     return undefined;
@@ -437,7 +436,11 @@ export class ConfirmTreatmentService {
           claimId: claim.claim_id,
           confirmationId,
           providerId: claim.provider_id,
-          reasons: reasons.map((r) => ({ ...('sequence' in r ? { sequence: r.sequence } : {}), code: r.code, message: r.message })),
+          reasons: reasons.map((r) => ({
+            ...('sequence' in r ? { sequence: r.sequence } : {}),
+            code: r.code,
+            message: r.message,
+          })),
           rejectedAt: now.toISOString(),
         },
       }),
