@@ -18,12 +18,15 @@ export interface CliIo {
 
 export const USAGE = `usage:
   claimchain-verify receipt <file> --key <vkey|@file> [--origin <name>]
+                            [--attestation <file> --provider-key <jwk|@file>]
   claimchain-verify audit --url <log base url> --key <vkey|@file> [--old <checkpoint file>]...
                           [--checkpoints <directory of *.checkpoint files>]... [--save <file>]
   claimchain-verify consistency --url <log base url> --key <vkey|@file> --old <checkpoint file> [--save <file>]
 options:
   --key      the log's note verifier key <name>+<keyid>+<base64>, or @file holding it (never taken from the input)
   --origin   the log's origin line (default: the key's name)
+  --attestation   the provider's signed statement, or the signed confirmation it posted (receipt)
+  --provider-key  the provider's Ed25519 public JWK, or @file holding it (receipt, with --attestation)
   --timeout  seconds to wait for each answer from the log (default 30)
 exit status: 0 verified, 1 verification failed, 2 usage or input error, 3 log unreachable, 4 verifier bug
 `;
@@ -38,13 +41,15 @@ const OPTIONS = {
   checkpoints: { type: 'string', multiple: true },
   save: { type: 'string' },
   origin: { type: 'string' },
+  attestation: { type: 'string' },
+  'provider-key': { type: 'string' },
   timeout: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
 const ALLOWED: Record<Command, readonly OptionName[]> = {
-  receipt: ['key', 'origin'],
+  receipt: ['key', 'origin', 'attestation', 'provider-key'],
   audit: ['key', 'url', 'old', 'checkpoints', 'save', 'origin', 'timeout'],
   consistency: ['key', 'url', 'old', 'save', 'origin', 'timeout'],
 };
@@ -106,7 +111,17 @@ async function dispatch(positionals: string[], values: Values): Promise<CommandR
   switch (command) {
     case 'receipt':
       if (args.length !== 1) throw new VerifierError('VERIFIER.USAGE', 'receipt takes exactly one receipt file');
-      return receiptCommand({ file: args[0], key, origin });
+      if ((values.attestation === undefined) !== (values['provider-key'] === undefined)) {
+        throw new VerifierError('VERIFIER.USAGE', 'receipt takes --attestation and --provider-key together');
+      }
+      return receiptCommand({
+        file: args[0],
+        key,
+        origin,
+        attestation: values.attestation
+          ? { file: values.attestation, providerKey: values['provider-key']! }
+          : undefined,
+      });
     case 'audit':
       noArguments(command, args);
       return auditCommand({
