@@ -6,7 +6,7 @@ import { attestationHash, treatmentStatement } from '@claimchain/contracts';
 import { waitFor } from '@claimchain/testing';
 import { runCli } from '../../tools/verifier/src/verifier.cli';
 import { keygen, signConfirmation } from '../../scripts/sign-confirmation';
-import { fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
+import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 interface ReceiptEntry {
   event: { type: string; data: Record<string, unknown> };
@@ -15,7 +15,8 @@ interface ReceiptEntry {
 /**
  * Issue 15.1 end to end on the real broker: an insurer that requires signed confirmations, a provider whose key ops
  * registered, a claim paid on the provider's signed attestation, and a receipt that verifies offline and carries
- * the attestation's hash, so an auditor holding the attestation can check it is what the ledger recorded.
+ * the attestation's hash, so an auditor holding the attestation can check it is what the ledger recorded; and
+ * (items 3 and 7) a partially verified claim paid for its verified lines only, the others denied with a CARC code.
  */
 describe('a claim paid on a signed attestation', () => {
   let system: RunningSystem;
@@ -119,5 +120,144 @@ describe('a claim paid on a signed attestation', () => {
     verified.event.data.attestationHash = 'f'.repeat(64);
     writeFileSync(join(dir, 'swapped.json'), JSON.stringify(receipt));
     expect(await runCli(['receipt', join(dir, 'swapped.json'), '--key', vkey], io)).toBe(1);
+  }, 120_000);
+
+  it('pays a partially verified claim for its verified lines only; its receipt and the provider’s attestation verify offline', async () => {
+    const tv = (path: string) => system.url('treatment-verification', path);
+    const lenientInsurer = `insurer-lines-${uuidv4().slice(0, 8)}`;
+    const clinic = `clinic-lines-${uuidv4().slice(0, 8)}`;
+    const ops = { 'content-type': 'application/json', ...(await system.as('ops', 'ops-1')) };
+    const insurer = await system.as('insurer', lenientInsurer);
+    const provider = await system.as('provider', clinic);
+    const dir = mkdtempSync(join(tmpdir(), 'lines-e2e-'));
+    const keygenOutput = keygen(join(dir, 'clinic.pem'), clinic);
+    const registered = await fetch(tv('/v1/provider-keys'), {
+      method: 'POST',
+      headers: { ...ops, ...newKey() },
+      body: JSON.stringify({ providerId: clinic, publicKeyJwk: keygenOutput.publicKeyJwk }),
+    });
+    expect(registered.status).toBe(201);
+    // Signed, and a performance may be a day off its line's serviced date.
+    const policy = await fetch(tv('/v1/attestation-policies'), {
+      method: 'PUT',
+      headers: ops,
+      body: JSON.stringify({ insurerId: lenientInsurer, signatureRequired: true, dateToleranceDays: 1 }),
+    });
+    expect(await policy.json()).toMatchObject({ signatureRequired: true, dateToleranceDays: 1 });
+
+    const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
+      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, lenientInsurer, clinic)),
+    });
+    expect(submitted.status).toBe(202);
+    const { id } = (await submitted.json()) as { id: string };
+    await waitFor('the claim in the provider’s worklist', async () => {
+      const list = (await (await fetch(tv('/v1/worklist'), { headers: provider })).json()) as {
+        items: { claimId: string }[];
+      };
+      return list.items.some((c) => c.claimId === id);
+    });
+
+    // The office visit (line 1) the day after its serviced date, within the tolerance; one lab test of the two
+    // claimed (line 2); and a venipuncture the claim does not list.
+    const body = signConfirmation({
+      keyFile: join(dir, 'clinic.pem'),
+      providerId: clinic,
+      claimId: id,
+      performed: [
+        { system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-21' },
+        { system: CPT, code: '85025', quantity: 1, performedAt: '2026-11-20' },
+        { system: CPT, code: '36415', quantity: 1, performedAt: '2026-11-20' },
+      ],
+    });
+    const confirmed = await fetch(tv('/v1/confirmations'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...provider, ...newKey() },
+      body: JSON.stringify(body),
+    });
+    expect(confirmed.status).toBe(201);
+    expect(await confirmed.json()).toMatchObject({
+      outcome: 'verified',
+      // The one lab test verified nothing, so it is reported with the venipuncture.
+      reasons: [{ sequence: 2, code: 'QUANTITY_SHORT' }, { code: 'NOT_CLAIMED' }, { code: 'NOT_CLAIMED' }],
+    });
+
+    const receipt = await waitFor(
+      'the claim to be paid and its receipt to cover its four events',
+      async () => {
+        const claim = (await (
+          await fetch(system.url('claim-intake', `/v1/claims/${id}`), { headers: insurer })
+        ).json()) as { status: string };
+        if (claim.status !== 'paid') return undefined;
+        const res = await fetch(system.url('claim-intake', `/v1/claims/${id}/receipt`), { headers: insurer });
+        if (res.status !== 200) return undefined;
+        const r = (await res.json()) as { entries: ReceiptEntry[] };
+        return r.entries.length >= 4 ? r : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const eventOf = (type: string) => receipt.entries.find((e) => e.event.type === type)!.event.data;
+    expect(eventOf('treatment.verified')).toMatchObject({
+      items: [{ sequence: 1, code: '99213', performedAt: '2026-11-21' }],
+      unverified: [{ sequence: 2, code: 'QUANTITY_SHORT' }],
+      unclaimed: [
+        { code: '85025', quantity: 1 },
+        { code: '36415', quantity: 1 },
+      ],
+    });
+    // Line 1 alone is paid (the demo contract: 80 % of 120.00); line 2 is denied, CO-151.
+    expect(eventOf('claim.adjudicated')).toMatchObject({
+      decision: 'partial',
+      payable: '96.00',
+      lines: [
+        { sequence: 1, benefit: '96.00' },
+        { sequence: 2, benefit: '0.00', reasons: ['CO-151'] },
+      ],
+      replay: { unverified: [{ sequence: 2, code: 'QUANTITY_SHORT' }] },
+    });
+    expect(eventOf('payout.released')).toMatchObject({ amount: '96.00' });
+
+    // The ClaimResponse denies line 2 with its CARC code.
+    const remittance = (await (
+      await fetch(system.url('payout', `/v1/remittances/${id}`), { headers: insurer })
+    ).json()) as { item: { itemSequence: number; adjudication: { reason?: { coding: { code: string }[] } }[] }[] };
+    const reasonsOf = (sequence: number) =>
+      remittance.item
+        .find((i) => i.itemSequence === sequence)!
+        .adjudication.flatMap((a) => a.reason?.coding.map((c) => c.code) ?? []);
+    expect(reasonsOf(2)).toEqual(['151']);
+    expect(reasonsOf(1)).not.toContain('151');
+
+    // Offline: the receipt against the ledger's key, and the provider's signed confirmation against its key.
+    const vkey = (await (await fetch(system.url('ledger-anchoring', '/v1/ledger/public-key'))).text()).trim();
+    writeFileSync(join(dir, 'receipt.json'), JSON.stringify(receipt));
+    writeFileSync(join(dir, 'confirmation.json'), JSON.stringify(body));
+    writeFileSync(join(dir, 'clinic.jwk.json'), JSON.stringify(keygenOutput));
+    const out: string[] = [];
+    const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } };
+    const verify = (attestation: string) =>
+      runCli(
+        [
+          'receipt',
+          join(dir, 'receipt.json'),
+          '--key',
+          vkey,
+          '--attestation',
+          attestation,
+          '--provider-key',
+          `@${join(dir, 'clinic.jwk.json')}`,
+        ],
+        io,
+      );
+    expect(await verify(join(dir, 'confirmation.json'))).toBe(0);
+    expect(out.join('')).toContain('covers verified line(s) 1');
+    // A statement claiming more of line 2 than the provider signed does not verify.
+    const inflated = {
+      ...body,
+      performed: body.performed.map((p) => (p.code === '85025' ? { ...p, quantity: 2 } : p)),
+    };
+    writeFileSync(join(dir, 'inflated.json'), JSON.stringify(inflated));
+    expect(await verify(join(dir, 'inflated.json'))).toBe(1);
   }, 120_000);
 });

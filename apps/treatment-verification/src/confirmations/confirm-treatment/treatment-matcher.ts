@@ -20,7 +20,10 @@ export interface MatchReason {
   message: string;
 }
 
-/** A performance (or what is left of one) that no claimed line used: reported, never silently dropped. */
+/**
+ * A performance (or what is left of one) that verified no claimed line: not on the claim, more than the claim lists,
+ * or too few for its line (which is then QUANTITY_SHORT). Reported, never silently dropped.
+ */
 export interface UnclaimedReason {
   code: 'NOT_CLAIMED';
   message: string;
@@ -128,7 +131,7 @@ export function matchTreatments(
 export function unclaimedReasons(unclaimed: readonly PerformedTreatment[]): UnclaimedReason[] {
   return unclaimed.map((p) => ({
     code: 'NOT_CLAIMED',
-    message: `${p.system}|${p.code} × ${p.quantity} performed on ${p.performedAt} is not on the claim (or more than it claims)`,
+    message: `${p.system}|${p.code} × ${p.quantity} performed on ${p.performedAt} verified no claimed line: not claimed, more than claimed, or too few for its line`,
     performed: { system: p.system, code: p.code, quantity: p.quantity, performedAt: p.performedAt },
   }));
 }
