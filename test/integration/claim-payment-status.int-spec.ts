@@ -72,6 +72,16 @@ describe(`${ClaimsRepository.name} payment state`, () => {
     expect(await statusOf(tie)).toMatchObject({ status: 'adjudicated', decision: 'denied' });
   });
 
+  it('moves a verification-rejected claim to verified when its provider corrected the confirmation, never back', async () => {
+    const id = await adjudicatedClaim();
+    await ds.query(`UPDATE claims SET status = 'submitted' WHERE id = $1`, [id]);
+    await claims.advanceMany(ds.manager, [{ claimId: id, status: 'verification-rejected' }]);
+    await claims.advanceMany(ds.manager, [{ claimId: id, status: 'verified' }]);
+    expect((await statusOf(id)).status).toBe('verified');
+    await claims.advanceMany(ds.manager, [{ claimId: id, status: 'verification-rejected' }]);
+    expect((await statusOf(id)).status).toBe('verified');
+  });
+
   it('shows a failed payout as payment-failed, even when its release is consumed afterwards', async () => {
     const id = await adjudicatedClaim();
     await pay(id, 'payment-failed', t(10));

@@ -21,8 +21,9 @@ export type ClaimStatus = (typeof CLAIM_STATUSES)[number];
 
 export const STATUS_RANK: Record<ClaimStatus, number> = {
   submitted: 0,
-  verified: 1,
   'verification-rejected': 1,
+  // Above a rejection: its provider may correct a rejected confirmation, which then verifies the claim (ADR 19).
+  verified: 1.2,
   // Pended for human review: decided later (adjudicated or denied), or cancelled meanwhile.
   pended: 1.5,
   cancelled: 2,
