@@ -71,13 +71,7 @@ describe(`${ConfirmTreatmentService.name}: line-level matching and corrections`,
     });
     return claimId;
   };
-  const call = async (
-    role: 'provider' | 'ops',
-    as: string,
-    method: string,
-    path: string,
-    body?: unknown,
-  ) =>
+  const call = async (role: 'provider' | 'ops', as: string, method: string, path: string, body?: unknown) =>
     fetch(system.url('treatment-verification', path), {
       method,
       headers: {
