@@ -5,6 +5,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { attestationHash, treatmentStatement } from '@claimchain/contracts';
 import { waitFor } from '@claimchain/testing';
 import { runCli } from '../../tools/verifier/src/verifier.cli';
+import { runReplay } from '../../apps/payout/src';
 import { keygen, signConfirmation } from '../../scripts/sign-confirmation';
 import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
@@ -229,8 +230,20 @@ describe('a claim paid on a signed attestation', () => {
     expect(reasonsOf(2)).toEqual(['151']);
     expect(reasonsOf(1)).not.toContain('151');
 
-    // Offline: the receipt against the ledger's key, and the provider's signed confirmation against its key.
     const vkey = (await (await fetch(system.url('ledger-anchoring', '/v1/ledger/public-key'))).text()).trim();
+    // The decision, line denial included, replays byte-identically from ledger-proven inputs.
+    const replayed = await waitFor('the decision to replay from ledger-proven inputs', async () => {
+      const lines: string[] = [];
+      const code = await runReplay([id, '--key', vkey], {
+        env: { ...process.env, LEDGER_URL: system.url('ledger-anchoring', '') },
+        stdout: { write: (l: string) => lines.push(l) },
+        stderr: { write: () => true },
+      });
+      return code === 0 ? (JSON.parse(lines[0]) as Record<string, unknown>) : undefined;
+    });
+    expect(replayed).toMatchObject({ result: 'identical', bytesIdentical: true, payable: '96.00' });
+
+    // Offline: the receipt against the ledger's key, and the provider's signed confirmation against its key.
     writeFileSync(join(dir, 'receipt.json'), JSON.stringify(receipt));
     writeFileSync(join(dir, 'confirmation.json'), JSON.stringify(body));
     writeFileSync(join(dir, 'clinic.jwk.json'), JSON.stringify(keygenOutput));

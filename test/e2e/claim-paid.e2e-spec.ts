@@ -245,7 +245,7 @@ describe('one claim, end to end, on the real broker', () => {
     }
   }, 120_000);
 
-  it('rejects a confirmation that does not match the claim, and pays nothing', async () => {
+  it('rejects a confirmation that does not match the claim and pays nothing, until its provider corrects it', async () => {
     const { id } = await submit(fhirClaim(`p-${uuidv4()}`));
     const confirmed = await confirm(id, [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-19' }]);
     expect([201, 202]).toContain(confirmed.status);
@@ -269,8 +269,21 @@ describe('one claim, end to end, on the real broker', () => {
         expect.objectContaining({ sequence: 2, code: 'NOT_PERFORMED' }),
       ]),
     );
+    // The provider corrects it (ADR 19): the correction supersedes the rejection and verifies line 1 alone, which
+    // is paid (80 % of 120.00); line 2, still not performed, is denied.
     const second = await confirm(id, [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' }]);
-    expect(second.status).toBe(409);
+    expect(second.status).toBe(201);
+    const corrected = (await (
+      await fetch(url('treatment-verification', second.location), { headers: asProvider() })
+    ).json()) as { outcome: string; supersedes: string };
+    expect(corrected).toMatchObject({ outcome: 'verified', supersedes: confirmed.location.split('/').pop() });
+    const paid = await waitFor('the corrected claim to be paid', async () => {
+      const body = (await (await fetch(url('claim-intake', `/v1/claims/${id}`), { headers: asInsurer() })).json()) as {
+        status: string;
+      };
+      return body.status === 'paid' ? body : undefined;
+    });
+    expect(paid).toMatchObject({ status: 'paid', paid: '96.00', decision: 'partial' });
   });
 
   it('keeps a confirmation that arrives before its claim pending, and decides it when the claim arrives', async () => {
