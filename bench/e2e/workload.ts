@@ -6,7 +6,8 @@
  * - partial: one excluded line among covered ones (the rest is paid);
  * - denied: only excluded services (CO-204, no payout);
  * - pended: an unlisted service (CPT 99499) that the insurer's contract sends to human review (pend-line);
- * - rejected: the provider confirms one line on another day, so treatment-verification rejects the claim.
+ * - rejected: the provider confirms every line on another day, so treatment-verification verifies none and rejects
+ *   the claim (one line off would now verify the others: each line is matched on its own, ADR 19).
  *
  * Three insurers publish contracts of their own at setup (different coinsurance, a second excluded code, the pend
  * rule); the fourth is paid under the demo contract payout seeds, which pends nothing, so it gets no pended claims.
@@ -255,7 +256,8 @@ export class Workload {
       })),
       total: { value: money(total), currency: 'EUR' },
     });
-    const wrongLine = outcome === 'rejected' ? Math.floor(this.random() * lines.length) : -1;
+    // Drawn as when one line was wrong, so the seeded sequence of the claims after it stays as it was.
+    if (outcome === 'rejected') this.random();
     return {
       n,
       insurer: insurer.id,
@@ -266,12 +268,12 @@ export class Workload {
       confirmation: (claimId) =>
         JSON.stringify({
           claimId,
-          performed: lines.map((l, i) => ({
+          performed: lines.map((l) => ({
             system: CPT,
             code: l.code,
             quantity: l.quantity,
-            // The rejected ones: that line was performed on another day than claimed (DATE_MISMATCH).
-            performedAt: i === wrongLine ? nextDay(l.date) : l.date,
+            // The rejected ones: every line performed on another day than claimed (DATE_MISMATCH).
+            performedAt: outcome === 'rejected' ? nextDay(l.date) : l.date,
           })),
         }),
     };
