@@ -30,6 +30,18 @@ export interface PendingClaim {
   };
 }
 
+/** A claim decided for payment: what a cancellation that came too late is refused with. */
+export interface DecidedClaim {
+  decision: 'approved' | 'partial' | 'denied';
+  payable: string;
+  currency: string;
+  payout: {
+    payoutId: string;
+    amount: string;
+    status: 'awaiting-rail' | 'released' | 'sent' | 'settled' | 'failed';
+  } | null;
+}
+
 export interface AdjudicationRow {
   claimId: string;
   contractId: string;
@@ -111,11 +123,34 @@ export class AdjudicationRepository {
     }
   }
 
+  /** A cancellation payout accepted (`stopped`): from then on nothing is decided or paid for the claim. */
   async rememberCancellation(em: EntityManager, event: CloudEvent<ClaimCancelledV1>): Promise<void> {
     await em.query(
       `INSERT INTO cancellations (claim_id, event_id, cancelled_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
       [event.data.claimId, event.id, event.data.cancelledAt],
     );
+  }
+
+  /**
+   * Of these claims (locked by the caller), those already decided for payment, which a cancellation can no longer
+   * stop: an adjudication other than `pended`, or a pended one a reviewer decided since. With the decision, the
+   * payable amount and the payout as it stands. A claim pended and not yet reviewed is not in the answer.
+   */
+  async decidedForPayment(em: EntityManager, claimIds: readonly string[]): Promise<Map<string, DecidedClaim>> {
+    if (claimIds.length === 0) return new Map();
+    const rows: ({ claim_id: string } & DecidedClaim)[] = await em.query(
+      `SELECT a.claim_id::text, COALESCE(r.outcome, a.decision) AS decision,
+              COALESCE(r.payable, a.payable)::text AS payable, c.currency,
+              CASE WHEN p.id IS NULL THEN NULL
+                   ELSE json_build_object('payoutId', p.id, 'amount', p.amount::text, 'status', p.status) END AS payout
+         FROM adjudications a
+         JOIN claims c ON c.claim_id = a.claim_id
+         LEFT JOIN review_decisions r ON r.claim_id = a.claim_id
+         LEFT JOIN payouts p ON p.claim_id = a.claim_id
+        WHERE a.claim_id = ANY($1::uuid[]) AND (a.decision <> 'pended' OR r.claim_id IS NOT NULL)`,
+      [claimIds],
+    );
+    return new Map(rows.map(({ claim_id, ...decided }) => [claim_id, decided]));
   }
 
   /**

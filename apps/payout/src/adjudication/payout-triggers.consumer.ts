@@ -12,6 +12,7 @@ import {
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
 import { AdjudicationRepository } from './adjudication.repository';
+import { DecideCancellationService } from './decide-cancellation.service';
 
 const TYPE = {
   submitted: EventCatalog[Topics.ClaimsSubmitted].type,
@@ -29,7 +30,8 @@ const TRIGGERS: HandlerExtras = { batch: true, accepts: isPayoutTrigger };
 
 /**
  * Collects the claim, its verification and the verification's anchor (three topics, any order); whichever arrives
- * last triggers adjudication. A cancellation that arrives first stops it.
+ * last triggers adjudication. A cancellation is answered (`payouts.cancellation-decided.v1`): stopped if it
+ * arrives before the claim is decided for payment, refused after (DecideCancellationService, ADR 16).
  *
  * Batched (ADR 8): every new event of the four topics that arrives together is handled in one transaction. The
  * batch's claims are locked first, in one order, then all its facts are recorded, then each claim the batch touched
@@ -41,6 +43,7 @@ export class PayoutTriggersConsumer {
   constructor(
     private readonly repo: AdjudicationRepository,
     private readonly adjudication: AdjudicateClaimService,
+    private readonly cancellations: DecideCancellationService,
   ) {}
 
   @EventPattern(
@@ -58,14 +61,15 @@ export class PayoutTriggersConsumer {
       verifications: [] as CloudEvent<TreatmentVerifiedV1>[],
       anchors: [] as LedgerAnchoredV1[],
     };
+    const cancellations: CloudEvent<ClaimCancelledV1>[] = [];
     for (const event of events) {
       if (event.type === TYPE.submitted) facts.claims.push(event as CloudEvent<ClaimSubmittedV1>);
       else if (event.type === TYPE.verified) facts.verifications.push(event as CloudEvent<TreatmentVerifiedV1>);
       else if (event.type === TYPE.anchored) facts.anchors.push(event.data as LedgerAnchoredV1);
-      else if (event.type === TYPE.cancelled) {
-        await this.repo.rememberCancellation(em, event as CloudEvent<ClaimCancelledV1>);
-      }
+      else if (event.type === TYPE.cancelled) cancellations.push(event as CloudEvent<ClaimCancelledV1>);
     }
+    // Before adjudication: a cancellation in the same batch as a claim's last fact stops it.
+    await this.cancellations.decide(em, cancellations);
     await this.repo.rememberFacts(em, facts);
     await this.adjudication.tryAdjudicateMany(em, claimIds);
   }
