@@ -27,6 +27,8 @@ export interface PendingClaim {
     root_hash: string | null;
     inclusion_proof: string[] | null;
     checkpoint: string;
+    /** The salt of a salted (v2) verification leaf, null for v1 (ADR 16). */
+    data_salt: string | null;
   };
 }
 
@@ -112,15 +114,28 @@ export class AdjudicationRepository {
     if (f.anchors.length > 0) {
       await em.query(
         `INSERT INTO verification_anchors
-           (event_id, claim_id, leaf_index, leaf_hash, tree_size, checkpoint, root_hash, inclusion_proof)
+           (event_id, claim_id, leaf_index, leaf_hash, tree_size, checkpoint, root_hash, inclusion_proof, data_salt)
          SELECT a."eventId", a."eventSubject", a."leafIndex", a."leafHash", a."treeSize", a.checkpoint, a."rootHash",
-                a."inclusionProof"
+                a."inclusionProof", a."dataSalt"
            FROM jsonb_to_recordset($1::jsonb) AS a("eventId" uuid, "eventSubject" uuid, "leafIndex" bigint,
-                "leafHash" text, "treeSize" bigint, checkpoint text, "rootHash" text, "inclusionProof" jsonb)
+                "leafHash" text, "treeSize" bigint, checkpoint text, "rootHash" text, "inclusionProof" jsonb,
+                "dataSalt" text)
          ON CONFLICT DO NOTHING`,
         [JSON.stringify(f.anchors)],
       );
     }
+  }
+
+  /** The leaf salts of the claim.submitted and claim.adjudicated events, which `npm run replay` needs (ADR 16). */
+  async rememberSalts(em: EntityManager, anchors: readonly LedgerAnchoredV1[]): Promise<void> {
+    const salted = anchors.filter((a) => a.dataSalt !== undefined);
+    if (salted.length === 0) return;
+    await em.query(
+      `INSERT INTO event_salts (event_id, data_salt)
+       SELECT a."eventId", a."dataSalt" FROM jsonb_to_recordset($1::jsonb) AS a("eventId" uuid, "dataSalt" text)
+       ON CONFLICT DO NOTHING`,
+      [JSON.stringify(salted.map(({ eventId, dataSalt }) => ({ eventId, dataSalt })))],
+    );
   }
 
   /** A cancellation payout accepted (`stopped`): from then on nothing is decided or paid for the claim. */
@@ -164,7 +179,7 @@ export class AdjudicationRepository {
       } & PendingClaim['anchor'])[] = await em.query(
       `SELECT c.claim_id::text, c.insurer_id, c.provider_id, c.currency, c.items, c.coverage, c.patient_pseudonym,
                 v.envelope, a.leaf_hash, a.leaf_index::text, a.tree_size::text, a.root_hash, a.inclusion_proof,
-                a.checkpoint
+                a.checkpoint, a.data_salt
            FROM claims c
            JOIN verifications v ON v.claim_id = c.claim_id
            JOIN verification_anchors a ON a.event_id = v.event_id
@@ -194,6 +209,7 @@ export class AdjudicationRepository {
             root_hash: r.root_hash,
             inclusion_proof: r.inclusion_proof,
             checkpoint: r.checkpoint,
+            data_salt: r.data_salt,
           },
         },
       ]),

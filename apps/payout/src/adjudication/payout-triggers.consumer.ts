@@ -21,9 +21,18 @@ const TYPE = {
   anchored: EventCatalog[Topics.LedgerAnchored].type,
 };
 
-/** Payout acts only on the anchors of verifications; the ledger's other notices never reach a transaction. */
+const ADJUDICATED = EventCatalog[Topics.ClaimsAdjudicated].type;
+/** Anchors whose salt payout keeps for `npm run replay`, which proves these events on the ledger (ADR 16). */
+const SALT_KEPT = new Set<string>([TYPE.submitted, ADJUDICATED]);
+
+/**
+ * Payout acts on the anchors of verifications, and keeps the salts of the claim and decision leaves replay proves;
+ * the ledger's other notices never reach a transaction.
+ */
 export function isPayoutTrigger(event: CloudEvent): boolean {
-  return event.type !== TYPE.anchored || (event.data as LedgerAnchoredV1).eventType === TYPE.verified;
+  if (event.type !== TYPE.anchored) return true;
+  const anchor = event.data as LedgerAnchoredV1;
+  return anchor.eventType === TYPE.verified || (SALT_KEPT.has(anchor.eventType) && anchor.dataSalt !== undefined);
 }
 
 const TRIGGERS: HandlerExtras = { batch: true, accepts: isPayoutTrigger };
@@ -52,8 +61,14 @@ export class PayoutTriggersConsumer {
   )
   async record(@Payload() events: CloudEvent[], @Ctx() ctx: EventContext): Promise<void> {
     const em = ctx.em;
+    const salts: LedgerAnchoredV1[] = [];
     const touched = new Set<string>();
-    for (const event of events) touched.add(claimIdOf(event));
+    for (const event of events) {
+      if (event.type === TYPE.anchored && (event.data as LedgerAnchoredV1).eventType !== TYPE.verified) {
+        salts.push(event.data as LedgerAnchoredV1);
+      } else touched.add(claimIdOf(event));
+    }
+    await this.repo.rememberSalts(em, salts);
     const claimIds = [...touched].sort();
     await this.repo.lockClaims(em, claimIds);
     const facts = {
@@ -65,8 +80,10 @@ export class PayoutTriggersConsumer {
     for (const event of events) {
       if (event.type === TYPE.submitted) facts.claims.push(event as CloudEvent<ClaimSubmittedV1>);
       else if (event.type === TYPE.verified) facts.verifications.push(event as CloudEvent<TreatmentVerifiedV1>);
-      else if (event.type === TYPE.anchored) facts.anchors.push(event.data as LedgerAnchoredV1);
-      else if (event.type === TYPE.cancelled) cancellations.push(event as CloudEvent<ClaimCancelledV1>);
+      else if (event.type === TYPE.anchored) {
+        if ((event.data as LedgerAnchoredV1).eventType === TYPE.verified)
+          facts.anchors.push(event.data as LedgerAnchoredV1);
+      } else if (event.type === TYPE.cancelled) cancellations.push(event as CloudEvent<ClaimCancelledV1>);
     }
     // Before adjudication: a cancellation in the same batch as a claim's last fact stops it.
     await this.cancellations.decide(em, cancellations);

@@ -163,5 +163,6 @@ function anchorOf(a: LedgerAnchoredV1): ClaimAnchor {
     treeSize: a.treeSize,
     inclusionProof: a.inclusionProof,
     checkpoint: a.checkpoint,
+    dataSalt: a.dataSalt,
   };
 }
