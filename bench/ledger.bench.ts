@@ -395,7 +395,15 @@ async function main(): Promise<void> {
     // 1. The ceiling: the same leaf and node rows, precomputed, inserted batch by batch with nothing else.
     const leaves: NewLeaf[] = events.map((e, i) => {
       const leaf = leafCommitment(e);
-      return { index: i, eventId: e.id, eventType: e.type, subject: e.subject, leaf, leafHash: hashLeaf(leaf) };
+      return {
+        index: i,
+        eventId: e.id,
+        eventType: e.type,
+        subject: e.subject,
+        leaf,
+        leafHash: hashLeaf(leaf),
+        dataSalt: null,
+      };
     });
     const batches: { leaves: NewLeaf[]; nodes: ReturnType<typeof appendLeaves>['newNodes'] }[] = [];
     let frontier: Buffer[] = [];

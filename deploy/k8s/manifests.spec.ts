@@ -103,6 +103,7 @@ const PRODUCTION_NEEDS: { when: RegExp; variables: string[][]; why: string }[] =
     variables: [['LEDGER_SIGNING_KEY_FILE'], ['LEDGER_ORIGIN']],
     why: 'no key, no checkpoints',
   },
+  { when: /ledger\.saltKeyFile\b/, variables: [['LEDGER_SALT_KEY_FILE']], why: 'the default salt key is public' },
   { when: /ledger\.verifierKey\b/, variables: [['LEDGER_VERIFIER_KEY']], why: 'unset, payout trusts any checkpoint' },
   { when: /ledger\.url\b/, variables: [['LEDGER_URL']], why: 'the default is 127.0.0.1' },
   { when: /\.webhookSecretKey\b/, variables: [['WEBHOOK_SECRET_KEY']], why: 'the default key is public' },

@@ -120,7 +120,7 @@ describe('authorization matrix', () => {
       method: 'POST',
       path: () => `/v1/claims/${openClaimId}/cancel`,
       body: () => ({ reason: 'matrix' }),
-      allowed: { 'insurer:insurer-a': 200, 'insurer:insurer-b': 404 },
+      allowed: { 'insurer:insurer-a': 202, 'insurer:insurer-b': 404 },
     },
     {
       name: 'confirm a treatment',

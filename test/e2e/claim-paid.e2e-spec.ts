@@ -102,8 +102,8 @@ describe('one claim, end to end, on the real broker', () => {
     );
 
     const payout = claim.timeline.find((e) => e.type === 'payout.released')!;
-    // The ledger leaf commits to exactly this payout event.
-    expect(leafHashOfEvent(payout.event!).toString('base64')).toBe(payout.ledger!.leafHash);
+    // The public leaf is salted (ADR 16): whoever holds the event's data but not its salt cannot confirm it.
+    expect(leafHashOfEvent(payout.event!).toString('base64')).not.toBe(payout.ledger!.leafHash);
 
     // Check the signed checkpoint with the published key, then the inclusion proof against its root.
     const vkey = (await (await fetch(url('ledger-anchoring', '/v1/ledger/public-key'))).text()).trim();
@@ -141,6 +141,27 @@ describe('one claim, end to end, on the real broker', () => {
       const body = (await res.json()) as { entries: { event: { type: string } }[] };
       return body.entries.length >= 4 ? body : undefined;
     });
+    // The receipt hands the insurer each leaf's salt: with it, the leaf commits to exactly this payout event.
+    const payoutEntry0 = (
+      receipt as unknown as { entries: { event: { id: string }; dataSalt?: string }[] }
+    ).entries.find((e) => e.event.id === payout.event!.id)!;
+    expect(payoutEntry0.dataSalt).toMatch(/^[0-9a-f]{64}$/);
+    expect(leafHashOfEvent(payout.event!, Buffer.from(payoutEntry0.dataSalt!, 'hex')).toString('base64')).toBe(
+      payout.ledger!.leafHash,
+    );
+    // The public ledger never serves the salt: not with the entries, nor with the event's own public receipt.
+    const publicAnswers = await Promise.all(
+      [
+        `/v1/ledger/entries?start=${payout.ledger!.index}&end=${payout.ledger!.index + 1}`,
+        `/v1/ledger/events/${payout.event!.id}/receipt`,
+        `/v1/ledger/proofs/inclusion?index=${payout.ledger!.index}&treeSize=${checkpoint.size}`,
+      ].map(async (path) => (await fetch(url('ledger-anchoring', path))).text()),
+    );
+    const saltB64 = Buffer.from(payoutEntry0.dataSalt!, 'hex').toString('base64');
+    for (const body of publicAnswers) {
+      expect(body).not.toContain(payoutEntry0.dataSalt);
+      expect(body).not.toContain(saltB64);
+    }
     const dir = mkdtempSync(join(tmpdir(), 'receipt-'));
     writeFileSync(join(dir, 'receipt.json'), JSON.stringify(receipt));
     const out: string[] = [];

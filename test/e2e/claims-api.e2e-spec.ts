@@ -20,6 +20,23 @@ describe('claims API', () => {
   const get = async <T>(path: string) =>
     (await (await fetch(system.url('claim-intake', path), { headers: insurer })).json()) as T;
   const claimFor = (patient: string) => fhirClaim(patient, tenant, 'clinic-api');
+  type Claim = {
+    status: string;
+    decision: string | null;
+    paid: string | null;
+    cancelReason: string | null;
+    timeline: { type: string; event: { data: Record<string, unknown> } | null }[];
+  };
+  const statusBecomes = async (id: string, status: string): Promise<Claim> => {
+    let claim: Claim | undefined;
+    await waitFor(`claim ${id} to be ${status}`, async () => {
+      claim = await get<Claim>(`/v1/claims/${id}`);
+      return claim.status === status;
+    });
+    return claim!;
+  };
+  /** Payout's answer to the claim's cancellation, from its timeline. */
+  const answerOf = (claim: Claim) => claim.timeline.find((e) => e.type === 'payout.cancellation-decided')?.event?.data;
 
   beforeAll(async () => {
     system = await startSystem();
@@ -152,7 +169,8 @@ describe('claims API', () => {
       expect(((await early.json()) as { code: string }).code).toBe('CLAIM.PRIOR_STILL_ACTIVE');
 
       const cancel = await post(`/v1/claims/${first.id}/cancel`, { reason: 'wrong coverage' });
-      expect(cancel.status).toBe(200);
+      expect(cancel.status).toBe(202);
+      await statusBecomes(first.id, 'cancelled');
       const resubmitted = await post('/v1/claims', { ...claimFor(patient), related }, newKey());
       expect(resubmitted.status).toBe(202);
       const { id } = (await resubmitted.json()) as { id: string };
@@ -164,14 +182,15 @@ describe('claims API', () => {
     it('stops a cancelled claim from being paid even when the provider then confirms it', async () => {
       const { id } = (await (await post('/v1/claims', claimFor(`p-${uuidv4()}`), newKey())).json()) as { id: string };
       const cancelled = await post(`/v1/claims/${id}/cancel`, { reason: 'patient withdrew' });
-      expect(await cancelled.json()).toEqual({ id, status: 'cancelled' });
-      // The guarantee is "a cancellation payout has seen is never paid"; a cancellation still in flight when payout
-      // adjudicates loses the race (the claim then shows paid). So wait until payout has it, then confirm.
+      expect(cancelled.status).toBe(202);
+      expect(await cancelled.json()).toEqual({ id, status: 'cancel-requested' });
+      // Cancelled only once payout answered that it stopped the payment (ADR 16).
+      await statusBecomes(id, 'cancelled');
       const payoutDb = system.app('payout').get(DataSource);
-      await waitFor('payout to record the cancellation', async () => {
-        const rows: unknown[] = await payoutDb.query(`SELECT 1 FROM cancellations WHERE claim_id = $1`, [id]);
-        return rows.length === 1;
-      });
+      expect(await payoutDb.query(`SELECT 1 FROM cancellations WHERE claim_id = $1`, [id])).toHaveLength(1);
+      const again = await post(`/v1/claims/${id}/cancel`, { reason: 'patient withdrew' });
+      expect(again.status).toBe(200);
+      expect(await again.json()).toEqual({ id, status: 'cancelled' });
 
       // treatment-verification consumes the cancellation too, and from then on refuses the claim's confirmation
       // (ADR 12), so no verification of it reaches the ledger or payout.
@@ -193,12 +212,126 @@ describe('claims API', () => {
 
       const [{ n }] = await payoutDb.query(`SELECT count(*)::int AS n FROM payouts WHERE claim_id = $1`, [id]);
       expect(n).toBe(0);
-      const claim = await get<{ status: string; cancelReason: string; timeline: { type: string }[] }>(
-        `/v1/claims/${id}`,
-      );
+      const claim = await get<Claim>(`/v1/claims/${id}`);
       expect(claim.status).toBe('cancelled');
       expect(claim.cancelReason).toBe('patient withdrew');
+      expect(claim.timeline.map((e) => e.type)).toEqual(
+        expect.arrayContaining(['claim.cancelled', 'payout.cancellation-decided']),
+      );
+      expect(answerOf(claim)).toMatchObject({ outcome: 'stopped', claimId: id });
+    });
+
+    it('is a request until payout stops the payment: the claim is cancel-requested and still a duplicate until then', async () => {
+      const patient = `p-${uuidv4()}`;
+      const { id } = (await (await post('/v1/claims', claimFor(patient), newKey())).json()) as { id: string };
+      // Payout decides a cancellation under the claim's lock; holding it keeps payout's answer back.
+      const payoutDb = system.app('payout').get(DataSource);
+      const held = payoutDb.createQueryRunner();
+      await held.connect();
+      await held.startTransaction();
+      try {
+        await held.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`claim:${id}`]);
+        const cancel = await post(`/v1/claims/${id}/cancel`, { reason: 'entered twice' });
+        expect(cancel.status).toBe(202);
+        expect(await cancel.json()).toEqual({ id, status: 'cancel-requested' });
+        // Idempotent: asking again while payout has not answered is the same request.
+        const again = await post(`/v1/claims/${id}/cancel`, { reason: 'entered twice' });
+        expect(again.status).toBe(202);
+        expect(await again.json()).toEqual({ id, status: 'cancel-requested' });
+        expect((await get<Claim>(`/v1/claims/${id}`)).status).toBe('cancel-requested');
+
+        // Payout may still pay it, so a new claim for the same service is a duplicate, resubmission or not.
+        const early = await post('/v1/claims', claimFor(patient), newKey());
+        expect(early.status).toBe(409);
+        expect(((await early.json()) as { code: string }).code).toBe('CLAIM.DUPLICATE');
+        const related = [{ claim: { reference: `Claim/${id}` }, relationship: { coding: [{ code: 'prior' }] } }];
+        const prior = await post('/v1/claims', { ...claimFor(patient), related }, newKey());
+        expect(prior.status).toBe(409);
+        expect(((await prior.json()) as { code: string }).code).toBe('CLAIM.PRIOR_STILL_ACTIVE');
+      } finally {
+        await held.rollbackTransaction();
+        await held.release();
+      }
+      await statusBecomes(id, 'cancelled');
+      const resubmitted = await post('/v1/claims', claimFor(patient), newKey());
+      expect(resubmitted.status).toBe(202);
+    });
+
+    it('is refused once payout paid the claim, which then shows paid and stays a duplicate (issue 14 item 5)', async () => {
+      const patient = `p-${uuidv4()}`;
+      const { id } = (await (await post('/v1/claims', claimFor(patient), newKey())).json()) as { id: string };
+      await waitFor('treatment-verification to have the claim', async () => {
+        const tvDb = system.app('treatment-verification').get(DataSource);
+        return (await tvDb.query(`SELECT 1 FROM claims WHERE claim_id = $1`, [id])).length === 1;
+      });
+      // claim-intake's read model lags behind payout: its consumer cannot record what it consumes while this
+      // transaction holds the inbox, so the claim still shows what it showed before payout paid it.
+      const intakeDb = system.app('claim-intake').get(DataSource);
+      const lag = intakeDb.createQueryRunner();
+      await lag.connect();
+      await lag.startTransaction();
+      try {
+        await lag.query(`LOCK TABLE inbox IN SHARE ROW EXCLUSIVE MODE`);
+        const confirmed = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...clinic, ...newKey() },
+          body: JSON.stringify({ claimId: id, performed: fhirClaimTreatments() }),
+        });
+        expect(confirmed.status).toBe(201);
+        const payoutDb = system.app('payout').get(DataSource);
+        await waitFor('payout to pay the claim', async () => {
+          const rows: unknown[] = await payoutDb.query(`SELECT 1 FROM payouts WHERE claim_id = $1`, [id]);
+          return rows.length === 1;
+        });
+        expect((await get<Claim>(`/v1/claims/${id}`)).status).toBe('submitted');
+
+        // The insurer cancels: claim-intake cannot know it was paid, so it asks payout.
+        const cancel = await post(`/v1/claims/${id}/cancel`, { reason: 'sent to the wrong insurer' });
+        expect(cancel.status).toBe(202);
+        expect(await cancel.json()).toEqual({ id, status: 'cancel-requested' });
+        // Before (and whatever) payout answers, a claim for the same service is a duplicate: no second payment.
+        const b = await post('/v1/claims', claimFor(patient), newKey());
+        expect(b.status).toBe(409);
+        expect(((await b.json()) as { code: string }).code).toBe('CLAIM.DUPLICATE');
+
+        await waitFor('payout to answer the cancellation', async () => {
+          const rows: unknown[] = await payoutDb.query(
+            `SELECT 1 FROM outbox WHERE topic = 'payouts.cancellation-decided.v1' AND payload->>'subject' = $1`,
+            [id],
+          );
+          return rows.length === 1;
+        });
+      } finally {
+        await lag.rollbackTransaction();
+        await lag.release();
+      }
+
+      const claim = await statusBecomes(id, 'paid');
+      expect(claim).toMatchObject({ decision: 'approved', paid: '120.40' });
+      expect(answerOf(claim)).toMatchObject({
+        outcome: 'refused',
+        claimId: id,
+        decision: 'approved',
+        payout: { amount: '120.40' },
+      });
       expect(claim.timeline.map((e) => e.type)).toContain('claim.cancelled');
+      const [{ n }] = await system
+        .app('payout')
+        .get(DataSource)
+        .query(`SELECT count(*)::int AS n FROM cancellations WHERE claim_id = $1`, [id]);
+      expect(n).toBe(0);
+
+      // The resubmission is still refused, with or without naming A as its prior.
+      const b = await post('/v1/claims', claimFor(patient), newKey());
+      expect(b.status).toBe(409);
+      expect(((await b.json()) as { code: string }).code).toBe('CLAIM.DUPLICATE');
+      const related = [{ claim: { reference: `Claim/${id}` }, relationship: { coding: [{ code: 'prior' }] } }];
+      const prior = await post('/v1/claims', { ...claimFor(patient), related }, newKey());
+      expect(prior.status).toBe(409);
+      expect(((await prior.json()) as { code: string }).code).toBe('CLAIM.PRIOR_STILL_ACTIVE');
+      const again = await post(`/v1/claims/${id}/cancel`, { reason: 'sent to the wrong insurer' });
+      expect(again.status).toBe(409);
+      expect(((await again.json()) as { code: string }).code).toBe('CLAIM.NOT_CANCELLABLE');
     });
 
     it('refuses to cancel a paid claim', async () => {
@@ -238,6 +371,10 @@ describe('claims API', () => {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...auth },
         body: JSON.stringify({ reason: 'test' }),
+      });
+      await waitFor('payout to stop the cancelled claim', async () => {
+        const res = await fetch(system.url('claim-intake', `/v1/claims/${created[0]}`), { headers: auth });
+        return ((await res.json()) as { status: string }).status === 'cancelled';
       });
 
       const seen: string[] = [];

@@ -1,6 +1,7 @@
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig } from '@claimchain/config';
 import { CloudEvent, Topics } from '@claimchain/contracts';
@@ -92,7 +93,12 @@ describe('payout webhooks, enrolment events and replay, end to end', () => {
       },
       { timeoutMs: 60_000 },
     );
-    expect(receipt.leafHash).toBe(leafHashOfEvent(event).toString('base64'));
+    // The leaf is salted (ADR 16); the salt is kept by the ledger beside the event, never served publicly.
+    const [{ data_salt: salt }] = (await system
+      .app('ledger-anchoring')
+      .get(DataSource)
+      .query(`SELECT data_salt FROM ledger_leaves WHERE event_id = $1`, [event.id])) as { data_salt: Buffer | null }[];
+    expect(receipt.leafHash).toBe(leafHashOfEvent(event, salt).toString('base64'));
   }
 
   describe('the payout endpoint API', () => {

@@ -22,6 +22,7 @@ import { buildEvent } from '@claimchain/messaging';
 import { freshDatabase, waitFor, claimSubmittedDraft } from '@claimchain/testing';
 import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
 import { LedgerAppenderService } from '../../apps/ledger-anchoring/src/log/append/ledger-appender.service';
+import { LEAF_SALTER, LeafSalter } from '../../apps/ledger-anchoring/src/log/append/leaf-salt.key';
 import { CheckpointService } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
 import { migrateService } from '../../scripts/migrate';
 
@@ -61,6 +62,9 @@ describe('ledger read API', () => {
     await ds.transaction((em) => app.get(LedgerAppenderService).appendBatch(em, batch));
     events.push(...batch);
   }
+
+  /** The leaf the ledger wrote for an event: salted (v2) with the salt it derives (ADR 16). */
+  const leafOf = (event: CloudEvent) => leafCommitment(event, app.get<LeafSalter>(LEAF_SALTER).saltOf(event.id));
 
   beforeAll(async () => {
     const dir = mkdtempSync(join(tmpdir(), 'claimchain-ledger-read-'));
@@ -134,7 +138,7 @@ describe('ledger read API', () => {
       expect(status).toBe(200);
       expect(body.entries).toEqual(
         [3, 4, 5].map((i) => {
-          const leaf = leafCommitment(events[i]);
+          const leaf = leafOf(events[i]);
           return {
             index: i,
             eventId: events[i].id,
@@ -170,7 +174,7 @@ describe('ledger read API', () => {
 
     it('proves inclusion by index and by leaf hash, against the signed root', async () => {
       const checkpoint = await latest();
-      const leafHash = hashLeaf(leafCommitment(events[7]));
+      const leafHash = hashLeaf(leafOf(events[7]));
       const byIndex = await json<{ leafIndex: number; treeSize: number; leafHash: string; hashes: string[] }>(
         `/v1/ledger/proofs/inclusion?index=7&treeSize=${checkpoint.size}`,
       );
@@ -185,7 +189,7 @@ describe('ledger read API', () => {
     });
 
     it('takes a leaf hash whose + arrived as a space', async () => {
-      const hash = events.map((e) => hashLeaf(leafCommitment(e)).toString('base64')).find((h) => h.includes('+'))!;
+      const hash = events.map((e) => hashLeaf(leafOf(e)).toString('base64')).find((h) => h.includes('+'))!;
       const { status } = await json(`/v1/ledger/proofs/inclusion?leafHash=${hash}`);
       expect(status).toBe(200);
     });
@@ -249,7 +253,7 @@ describe('ledger read API', () => {
         ['checkpoint', 'eventId', 'inclusionProof', 'leaf', 'leafHash', 'leafIndex', 'treeSize'].sort(),
       );
       // The holder of the event recomputes the leaf; the note and the proof do the rest.
-      expect(b64(body.leaf)).toEqual(leafCommitment(event));
+      expect(b64(body.leaf)).toEqual(leafOf(event));
       const checkpoint = parseCheckpoint(openNote(body.checkpoint, [parseVerifierKey(vkey)]).text);
       expect(checkpoint.size).toBe(body.treeSize);
       expect(() =>
@@ -327,7 +331,7 @@ describe('ledger read API', () => {
           index: 17,
         });
       } finally {
-        await ds.query(`UPDATE ledger_leaves SET leaf = $1 WHERE leaf_index = 17`, [leafCommitment(events[17])]);
+        await ds.query(`UPDATE ledger_leaves SET leaf = $1 WHERE leaf_index = 17`, [leafOf(events[17])]);
       }
       await waitFor('the restored log to audit clean', async () => auditLog(await fetchAll(), [checkpoint]).ok);
     });

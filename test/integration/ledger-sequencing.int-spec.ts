@@ -5,11 +5,19 @@ import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig, ServiceConfig } from '@claimchain/config';
 import { CloudEvent, Topics } from '@claimchain/contracts';
-import { appendLeaves, generateNoteKey, leafHashOfEvent, parseSignerKey, rootHash } from '@claimchain/ledger';
+import {
+  appendLeaves,
+  generateNoteKey,
+  leafCommitment,
+  leafHashOfEvent,
+  parseSignerKey,
+  rootHash,
+} from '@claimchain/ledger';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';
 import { migratedDataSource, waitFor, claimSubmittedDraft } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/ledger-anchoring/src/persistence/data-source.options';
 import { LedgerRepository, PostgresSubtreeReader } from '../../apps/ledger-anchoring/src/persistence/ledger.repository';
+import { LeafSalter } from '../../apps/ledger-anchoring/src/log/append/leaf-salt.key';
 import { LedgerAppenderService } from '../../apps/ledger-anchoring/src/log/append/ledger-appender.service';
 import { CheckpointService, LEADER_LOCK_ID } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
 import { LatestCheckpointCache } from '../../apps/ledger-anchoring/src/log/checkpoint/latest-checkpoint.cache';
@@ -55,6 +63,34 @@ describe('ledger sequencing on the real Postgres', () => {
       const n = result.size;
       const popcount = n.toString(2).replace(/0/g, '').length;
       expect(await count(`SELECT count(*) AS n FROM ledger_nodes`)).toBe(2 * n - popcount);
+    });
+
+    it('salts leaves from LEDGER_SALTED_FROM_INDEX on and keeps the salt beside them; earlier ones stay v1 (ADR 16)', async () => {
+      const size = await repo.size(ds.manager);
+      const salter = new LeafSalter(Buffer.from('a test leaf salt key of enough characters'), size + 2);
+      const salting = new LedgerAppenderService(repo, undefined, salter);
+      const batch = events(4);
+      await ds.transaction((em) => salting.appendBatch(em, batch));
+      const rows: { leaf: Buffer; leaf_hash: Buffer; data_salt: Buffer | null }[] = await ds.query(
+        `SELECT leaf, leaf_hash, data_salt FROM ledger_leaves WHERE leaf_index >= $1 ORDER BY leaf_index`,
+        [size],
+      );
+      expect(rows.map((r) => (JSON.parse(r.leaf.toString('utf8')) as { v?: number }).v)).toEqual([
+        undefined,
+        undefined,
+        2,
+        2,
+      ]);
+      expect(rows.map((r) => r.data_salt)).toEqual([
+        null,
+        null,
+        salter.saltOf(batch[2].id),
+        salter.saltOf(batch[3].id),
+      ]);
+      rows.forEach((r, i) => {
+        expect(r.leaf).toEqual(leafCommitment(batch[i], r.data_salt));
+        expect(r.leaf_hash).toEqual(leafHashOfEvent(batch[i], r.data_salt));
+      });
     });
 
     it('skips events already in the log and repeats within the batch, keeping indices gapless', async () => {

@@ -9,6 +9,7 @@ import { dataSourceOptions } from './persistence/data-source.options';
 import { LedgerRepository } from './persistence/ledger.repository';
 import { LedgerAppenderService } from './log/append/ledger-appender.service';
 import { DomainEventsConsumer } from './log/append/domain-events.consumer';
+import { LEAF_SALTER, loadLeafSalter } from './log/append/leaf-salt.key';
 import { CheckpointService, SERVICE_CONFIG } from './log/checkpoint/checkpoint.service';
 import { loadNoteSigner, NOTE_SIGNER } from './log/checkpoint/note-signer.provider';
 import { LatestCheckpointCache } from './log/checkpoint/latest-checkpoint.cache';
@@ -35,6 +36,7 @@ export class LedgerAnchoringModule {
       providers: [
         { provide: SERVICE_CONFIG, useValue: config },
         { provide: NOTE_SIGNER, useFactory: () => loadNoteSigner(config) },
+        { provide: LEAF_SALTER, useFactory: () => loadLeafSalter(config) },
         { provide: ANCHOR_SINKS, useFactory: () => anchorSinksFrom(config.ledger) },
         LedgerRepository,
         {

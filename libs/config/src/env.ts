@@ -55,6 +55,10 @@ const Env = z.object({
   PSEUDONYM_KEY: z.string().min(16).default(DEV_PSEUDONYM_KEY),
   LEDGER_ORIGIN: z.string().min(1).default('claimchain.local/ledger'),
   LEDGER_SIGNING_KEY_FILE: z.string().optional(),
+  /** The secret the ledger derives each leaf's datahash salt from (ADR 16); a dev-only key when unset, outside production. */
+  LEDGER_SALT_KEY_FILE: z.string().min(1).optional(),
+  /** Leaves from this index on are salted (v2); 0 for a new log, the tree size at the upgrade for an existing one. */
+  LEDGER_SALTED_FROM_INDEX: z.coerce.number().int().nonnegative().default(0),
   LEDGER_CHECKPOINT_INTERVAL_MS: z.coerce.number().int().positive().default(200),
   LEDGER_CHECKPOINT_MAX_ENTRIES: z.coerce.number().int().positive().default(1000),
   LEDGER_ANCHOR_DIR: z.string().min(1).optional(),
@@ -182,6 +186,12 @@ export type ServiceConfig = {
   ledger: {
     origin: string;
     signingKeyFile?: string;
+    /** Where the leaf salt key is; unset: the dev-only key, refused with NODE_ENV=production by the ledger. */
+    saltKeyFile?: string;
+    /** The first leaf index that is salted (v2): a replay rebuilds the leaves before it unsalted, as they were. */
+    saltedFromIndex: number;
+    /** NODE_ENV=production: the ledger refuses to start without LEDGER_SALT_KEY_FILE. */
+    saltKeyRequired: boolean;
     /** The ledger's current note verifier key (the first listed), printed into claim receipts. */
     verifierKey?: string;
     /**
@@ -275,6 +285,9 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     ledger: {
       origin: e.LEDGER_ORIGIN,
       signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
+      saltKeyFile: e.LEDGER_SALT_KEY_FILE,
+      saltedFromIndex: e.LEDGER_SALTED_FROM_INDEX,
+      saltKeyRequired: env.NODE_ENV === 'production',
       verifierKey: e.LEDGER_VERIFIER_KEY?.split(',')[0],
       verifierKeys: [...new Set(e.LEDGER_VERIFIER_KEY?.split(',') ?? [])],
       anchorDir: e.LEDGER_ANCHOR_DIR,

@@ -7,6 +7,7 @@ import {
   ClaimAdjudicatedV1,
   ClaimPendedV1,
   ContractPublishedV1,
+  PayoutCancellationDecidedV1,
   PayoutFailedV1,
   PayoutReleasedV1,
   PayoutRetriedV1,
@@ -33,6 +34,7 @@ export const EventCatalog = {
   [Topics.PayoutsFailed]: { type: 'payout.failed', schema: PayoutFailedV1 },
   [Topics.PayoutsRetried]: { type: 'payout.retried', schema: PayoutRetriedV1 },
   [Topics.PoliciesEnrolled]: { type: 'policy.enrolled', schema: PolicyEnrolledV1 },
+  [Topics.PayoutsCancellationDecided]: { type: 'payout.cancellation-decided', schema: PayoutCancellationDecidedV1 },
 } as const satisfies Record<TopicName, { type: string; schema: z.ZodTypeAny }>;
 
 export type EventCatalog = typeof EventCatalog;
@@ -58,4 +60,5 @@ export const LEDGER_RECORDED_TOPICS: readonly TopicName[] = [
   Topics.PayoutsFailed,
   Topics.PayoutsRetried,
   Topics.PoliciesEnrolled,
+  Topics.PayoutsCancellationDecided,
 ];

@@ -29,6 +29,15 @@ export const ReceiptEntry = z.object({
   treeSize: z.number().int().positive().safe(),
   inclusionProof: z.array(z.string()),
   checkpoint: z.string(),
+  /**
+   * The salt of the entry's leaf (v2, salted: 64 lowercase hex digits), without which its datahash cannot be
+   * recomputed; absent for a v1 (unsalted) leaf. Optional within `claimchain.receipt.v1` since 2026-12-05 (ADR 16).
+   * Secret: whoever holds it can confirm guesses of the event's data against the public ledger.
+   */
+  dataSalt: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 export const ClaimReceiptV1 = z.object({

@@ -18,6 +18,7 @@ export const Topics = {
   PayoutsFailed: 'payouts.failed.v1',
   PayoutsRetried: 'payouts.retried.v1',
   PoliciesEnrolled: 'policies.enrolled.v1',
+  PayoutsCancellationDecided: 'payouts.cancellation-decided.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

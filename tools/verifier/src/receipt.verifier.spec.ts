@@ -219,6 +219,47 @@ describe(verifyClaimReceipt.name, () => {
   });
 });
 
+describe(`${verifyClaimReceipt.name} of salted leaves (v2, ADR 16)`, () => {
+  const claimId = 'claim-salted';
+  let log: RemoteLogFixture;
+  let key: VerifierKey;
+  let receipt: ClaimReceiptV1;
+
+  beforeEach(async () => {
+    // Leaves from before salting (v1) and after (v2) in one log: both stay verifiable.
+    log = new RemoteLogFixture();
+    log.grow(2).append(testEvent(claimId));
+    log.saltKey = Buffer.alloc(32, 9);
+    log.grow(3).append(testEvent(claimId, 'claim.cancelled')).grow(2);
+    key = keyOf(log.keys.verifierKey);
+    receipt = await log.receipt(claimId);
+  });
+
+  it('recomputes a salted leaf with the salt the receipt carries, beside an unsalted one', () => {
+    expect(receipt.entries.map((e) => e.dataSalt === undefined)).toEqual([true, false]);
+    expect(verifyClaimReceipt(receipt, key, TEST_ORIGIN).events.map((e) => e.leafIndex)).toEqual([2, 6]);
+  });
+
+  it('cannot confirm the event without its salt: the public datahash is not the hash of the data', () => {
+    const { dataSalt: _, ...unsalted } = receipt.entries[1];
+    const r = { ...receipt, entries: [receipt.entries[0], unsalted] };
+    expect(() => verifyClaimReceipt(r, key, TEST_ORIGIN)).toThrow(
+      expect.objectContaining({ code: 'VERIFIER.INCLUSION_INVALID' }),
+    );
+  });
+
+  it('still detects a changed event, and a wrong salt', () => {
+    const changed = withEntry(receipt, 1, { event: { ...receipt.entries[1].event, data: { amount: '1.00' } } });
+    expect(() => verifyClaimReceipt(changed, key, TEST_ORIGIN)).toThrow(
+      expect.objectContaining({ code: 'VERIFIER.INCLUSION_INVALID' }),
+    );
+    const wrongSalt = withEntry(receipt, 1, { dataSalt: 'ab'.repeat(32) });
+    expect(() => verifyClaimReceipt(wrongSalt, key, TEST_ORIGIN)).toThrow(
+      expect.objectContaining({ code: 'VERIFIER.INCLUSION_INVALID' }),
+    );
+  });
+});
+
 function keyOf(text: string): VerifierKey {
   return { text, verifier: parseVerifierKey(text) };
 }

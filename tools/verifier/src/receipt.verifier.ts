@@ -57,7 +57,9 @@ export function verifyClaimReceipt(receipt: ClaimReceiptV1, key: VerifierKey, or
       return hash;
     });
     // The schema has already rejected a missing data; zod's type leaves it optional all the same.
-    const leafHash = leafHashOfEvent({ ...entry.event, data: entry.event.data });
+    // A salted (v2) leaf commits to HMAC(salt, data): the receipt carries the salt; without one the leaf is v1.
+    const salt = entry.dataSalt === undefined ? null : Buffer.from(entry.dataSalt, 'hex');
+    const leafHash = leafHashOfEvent({ ...entry.event, data: entry.event.data }, salt);
     try {
       verifyInclusion(leafHash, entry.leafIndex, entry.treeSize, proof, checkpoint.root);
     } catch (err) {

@@ -1,8 +1,9 @@
 /**
  * The claim lifecycle: submitted → verified | verification-rejected → pended (held for review, decision `pended`)
  * → adjudicated (decision approved | partial) or denied → paid (payout released) ⇄ payment-failed (the rail refused
- * it on every attempt; ops retrying it, or its settlement, makes it paid again); cancelled by the insurer before
- * payout. Downstream events arrive on different topics and so in any order (a payout may be consumed before its
+ * it on every attempt; ops retrying it, or its settlement, makes it paid again). An insurer's cancellation makes the
+ * claim `cancel-requested` until payout answers (ADR 16): `cancelled` once payout stopped the payment, else the
+ * decision payout had already made (adjudicated, denied, paid), with the refused cancellation in the timeline. Downstream events arrive on different topics and so in any order (a payout may be consumed before its
  * adjudication); a status only ever moves to a higher rank, so the read model never goes backwards. The one
  * exception is the payment state (PAYMENT_STATUSES), which follows the latest payment event by its time.
  */
@@ -11,6 +12,7 @@ export const CLAIM_STATUSES = [
   'verified',
   'verification-rejected',
   'pended',
+  'cancel-requested',
   'cancelled',
   'adjudicated',
   'denied',
@@ -26,6 +28,9 @@ export const STATUS_RANK: Record<ClaimStatus, number> = {
   verified: 1.2,
   // Pended for human review: decided later (adjudicated or denied), or cancelled meanwhile.
   pended: 1.5,
+  // Asked for, not yet answered by payout: above what may still happen before a decision (a verification, a pend),
+  // below payout's answer (cancelled) and the decisions that make it refuse (adjudicated, denied, paid).
+  'cancel-requested': 1.75,
   cancelled: 2,
   adjudicated: 2,
   denied: 2,
@@ -40,5 +45,8 @@ export const PAYMENT_STATUSES: readonly ClaimStatus[] = ['paid', 'payment-failed
 /** A claim in one of these can still be cancelled: nothing has been decided for payment yet. */
 export const CANCELLABLE: readonly ClaimStatus[] = ['submitted', 'verified', 'pended'];
 
-/** Claims in these states will never be paid, so a new claim for the same service is not a duplicate of them. */
+/**
+ * Claims in these states will never be paid, so a new claim for the same service is not a duplicate of them.
+ * `cancel-requested` is not among them: until payout confirms it stopped the payment, the claim may be paid.
+ */
 export const NEVER_PAID: readonly ClaimStatus[] = ['cancelled', 'verification-rejected', 'denied'];

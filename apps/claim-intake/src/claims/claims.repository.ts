@@ -31,6 +31,8 @@ export interface ClaimEventRow {
   tree_size: string | null;
   inclusion_proof: string[] | null;
   checkpoint: string | null;
+  /** The salt of a salted (v2) leaf, for the receipt only (ADR 16). */
+  data_salt: string | null;
 }
 
 export interface NewClaim {
@@ -82,6 +84,7 @@ export interface ClaimAnchor {
   treeSize: number;
   inclusionProof?: string[];
   checkpoint: string;
+  dataSalt?: string;
 }
 
 /** The last of each key, in first-seen order: one statement may not touch a row twice. */
@@ -247,7 +250,7 @@ export class ClaimsRepository {
   async timeline(claimId: string): Promise<ClaimEventRow[]> {
     return this.dataSource.query(
       `SELECT e.event_id, e.type, e.time, e.envelope, e.ledger_index::text AS ledger_index, e.leaf_hash,
-              e.tree_size::text AS tree_size, e.inclusion_proof, e.checkpoint
+              e.tree_size::text AS tree_size, e.inclusion_proof, e.checkpoint, e.data_salt
          FROM claim_events e WHERE e.claim_id = $1 ORDER BY e.time NULLS LAST, e.event_id`,
       [claimId],
     );
@@ -295,14 +298,16 @@ export class ClaimsRepository {
   async recordAnchors(em: EntityManager, anchors: readonly ClaimAnchor[]): Promise<void> {
     if (anchors.length === 0) return;
     await em.query(
-      `INSERT INTO claim_events (event_id, claim_id, type, ledger_index, leaf_hash, tree_size, inclusion_proof, checkpoint)
+      `INSERT INTO claim_events (event_id, claim_id, type, ledger_index, leaf_hash, tree_size, inclusion_proof, checkpoint,
+                                 data_salt)
        SELECT a."eventId", a."claimId", a."eventType", a."leafIndex", a."leafHash", a."treeSize", a."inclusionProof",
-              a.checkpoint
+              a.checkpoint, a."dataSalt"
          FROM jsonb_to_recordset($1::jsonb) AS a("eventId" uuid, "claimId" uuid, "eventType" text, "leafIndex" bigint,
-              "leafHash" text, "treeSize" bigint, "inclusionProof" jsonb, checkpoint text)
+              "leafHash" text, "treeSize" bigint, "inclusionProof" jsonb, checkpoint text, "dataSalt" text)
        ON CONFLICT (event_id) DO UPDATE
          SET ledger_index = EXCLUDED.ledger_index, leaf_hash = EXCLUDED.leaf_hash, tree_size = EXCLUDED.tree_size,
-             inclusion_proof = EXCLUDED.inclusion_proof, checkpoint = EXCLUDED.checkpoint`,
+             inclusion_proof = EXCLUDED.inclusion_proof, checkpoint = EXCLUDED.checkpoint,
+             data_salt = EXCLUDED.data_salt`,
       [JSON.stringify(uniqueBy(anchors, (a) => a.eventId))],
     );
   }

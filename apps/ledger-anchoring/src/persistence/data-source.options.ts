@@ -3,6 +3,7 @@ import { PostgresSettings, postgresDriverOptions } from '@claimchain/config';
 import { MESSAGING_MIGRATIONS } from '@claimchain/messaging';
 import { Ledger1732400000001 } from './migrations/1732400000001-ledger';
 import { LedgerLookupsAndAnchors1732400000002 } from './migrations/1732400000002-ledger-lookups-and-anchors';
+import { LeafSalts1733600000000 } from './migrations/1733600000000-leaf-salts';
 
 /**
  * ledger-anchoring's own database. Schema changes only through these migrations. The service passes its pool
@@ -14,7 +15,12 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
     url,
     synchronize: false,
     entities: [],
-    migrations: [...MESSAGING_MIGRATIONS, Ledger1732400000001, LedgerLookupsAndAnchors1732400000002],
+    migrations: [
+      ...MESSAGING_MIGRATIONS,
+      Ledger1732400000001,
+      LedgerLookupsAndAnchors1732400000002,
+      LeafSalts1733600000000,
+    ],
     ...postgresDriverOptions(postgres),
   };
 }

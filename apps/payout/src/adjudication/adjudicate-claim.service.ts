@@ -3,7 +3,7 @@ import { Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
 import { CloudEvent, TopicName, Topics, TreatmentVerifiedV1 } from '@claimchain/contracts';
-import { leafHashOfEvent } from '@claimchain/ledger';
+import { leafHashOfEvent, parseLeafSalt } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
 import { ContractDefinition, contractIdOf } from '../engine/contract.definition';
@@ -73,7 +73,8 @@ export class AdjudicateClaimService {
     );
     for (const [claimId, { claim, verification, anchor }] of pending) {
       // The anchor must commit to exactly the verification we hold; otherwise the ledger and our copy disagree.
-      const expected = leafHashOfEvent(verification).toString('base64');
+      // A salted (v2) leaf is recomputed with the salt its anchor carried (ADR 16); an unsalted one without.
+      const expected = leafHashOfEvent(verification, parseLeafSalt(anchor.data_salt)).toString('base64');
       if (expected !== anchor.leaf_hash) {
         this.ledger.refuse(`ledger leaf ${anchor.leaf_index} does not commit to verification ${verification.id}`);
       }

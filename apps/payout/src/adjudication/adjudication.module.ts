@@ -4,6 +4,7 @@ import { PoliciesModule } from '../policies/policies.module';
 import { AdjudicationRepository } from './adjudication.repository';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
 import { PayoutTriggersConsumer } from './payout-triggers.consumer';
+import { DecideCancellationService } from './decide-cancellation.service';
 
 /**
  * Adjudication: collects each claim's three facts from Kafka, then decides and releases its payout once. Pays only
@@ -12,7 +13,7 @@ import { PayoutTriggersConsumer } from './payout-triggers.consumer';
 @Module({
   imports: [ContractsModule, PoliciesModule],
   controllers: [PayoutTriggersConsumer],
-  providers: [AdjudicationRepository, AdjudicateClaimService],
+  providers: [AdjudicationRepository, AdjudicateClaimService, DecideCancellationService],
   exports: [AdjudicationRepository, AdjudicateClaimService],
 })
 export class AdjudicationModule {}

@@ -27,7 +27,21 @@ export interface PendingClaim {
     root_hash: string | null;
     inclusion_proof: string[] | null;
     checkpoint: string;
+    /** The salt of a salted (v2) verification leaf, null for v1 (ADR 16). */
+    data_salt: string | null;
   };
+}
+
+/** A claim decided for payment: what a cancellation that came too late is refused with. */
+export interface DecidedClaim {
+  decision: 'approved' | 'partial' | 'denied';
+  payable: string;
+  currency: string;
+  payout: {
+    payoutId: string;
+    amount: string;
+    status: 'awaiting-rail' | 'released' | 'sent' | 'settled' | 'failed';
+  } | null;
 }
 
 export interface AdjudicationRow {
@@ -100,22 +114,58 @@ export class AdjudicationRepository {
     if (f.anchors.length > 0) {
       await em.query(
         `INSERT INTO verification_anchors
-           (event_id, claim_id, leaf_index, leaf_hash, tree_size, checkpoint, root_hash, inclusion_proof)
+           (event_id, claim_id, leaf_index, leaf_hash, tree_size, checkpoint, root_hash, inclusion_proof, data_salt)
          SELECT a."eventId", a."eventSubject", a."leafIndex", a."leafHash", a."treeSize", a.checkpoint, a."rootHash",
-                a."inclusionProof"
+                a."inclusionProof", a."dataSalt"
            FROM jsonb_to_recordset($1::jsonb) AS a("eventId" uuid, "eventSubject" uuid, "leafIndex" bigint,
-                "leafHash" text, "treeSize" bigint, checkpoint text, "rootHash" text, "inclusionProof" jsonb)
+                "leafHash" text, "treeSize" bigint, checkpoint text, "rootHash" text, "inclusionProof" jsonb,
+                "dataSalt" text)
          ON CONFLICT DO NOTHING`,
         [JSON.stringify(f.anchors)],
       );
     }
   }
 
+  /** The leaf salts of the claim.submitted and claim.adjudicated events, which `npm run replay` needs (ADR 16). */
+  async rememberSalts(em: EntityManager, anchors: readonly LedgerAnchoredV1[]): Promise<void> {
+    const salted = anchors.filter((a) => a.dataSalt !== undefined);
+    if (salted.length === 0) return;
+    await em.query(
+      `INSERT INTO event_salts (event_id, data_salt)
+       SELECT a."eventId", a."dataSalt" FROM jsonb_to_recordset($1::jsonb) AS a("eventId" uuid, "dataSalt" text)
+       ON CONFLICT DO NOTHING`,
+      [JSON.stringify(salted.map(({ eventId, dataSalt }) => ({ eventId, dataSalt })))],
+    );
+  }
+
+  /** A cancellation payout accepted (`stopped`): from then on nothing is decided or paid for the claim. */
   async rememberCancellation(em: EntityManager, event: CloudEvent<ClaimCancelledV1>): Promise<void> {
     await em.query(
       `INSERT INTO cancellations (claim_id, event_id, cancelled_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
       [event.data.claimId, event.id, event.data.cancelledAt],
     );
+  }
+
+  /**
+   * Of these claims (locked by the caller), those already decided for payment, which a cancellation can no longer
+   * stop: an adjudication other than `pended`, or a pended one a reviewer decided since. With the decision, the
+   * payable amount and the payout as it stands. A claim pended and not yet reviewed is not in the answer.
+   */
+  async decidedForPayment(em: EntityManager, claimIds: readonly string[]): Promise<Map<string, DecidedClaim>> {
+    if (claimIds.length === 0) return new Map();
+    const rows: ({ claim_id: string } & DecidedClaim)[] = await em.query(
+      `SELECT a.claim_id::text, COALESCE(r.outcome, a.decision) AS decision,
+              COALESCE(r.payable, a.payable)::text AS payable, c.currency,
+              CASE WHEN p.id IS NULL THEN NULL
+                   ELSE json_build_object('payoutId', p.id, 'amount', p.amount::text, 'status', p.status) END AS payout
+         FROM adjudications a
+         JOIN claims c ON c.claim_id = a.claim_id
+         LEFT JOIN review_decisions r ON r.claim_id = a.claim_id
+         LEFT JOIN payouts p ON p.claim_id = a.claim_id
+        WHERE a.claim_id = ANY($1::uuid[]) AND (a.decision <> 'pended' OR r.claim_id IS NOT NULL)`,
+      [claimIds],
+    );
+    return new Map(rows.map(({ claim_id, ...decided }) => [claim_id, decided]));
   }
 
   /**
@@ -129,7 +179,7 @@ export class AdjudicationRepository {
       } & PendingClaim['anchor'])[] = await em.query(
       `SELECT c.claim_id::text, c.insurer_id, c.provider_id, c.currency, c.items, c.coverage, c.patient_pseudonym,
                 v.envelope, a.leaf_hash, a.leaf_index::text, a.tree_size::text, a.root_hash, a.inclusion_proof,
-                a.checkpoint
+                a.checkpoint, a.data_salt
            FROM claims c
            JOIN verifications v ON v.claim_id = c.claim_id
            JOIN verification_anchors a ON a.event_id = v.event_id
@@ -159,6 +209,7 @@ export class AdjudicationRepository {
             root_hash: r.root_hash,
             inclusion_proof: r.inclusion_proof,
             checkpoint: r.checkpoint,
+            data_salt: r.data_salt,
           },
         },
       ]),

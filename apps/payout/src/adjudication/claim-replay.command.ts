@@ -18,7 +18,14 @@ import { canonicalize } from 'json-canonicalize';
 import { Client } from 'pg';
 import { loadServiceConfig } from '@claimchain/config';
 import { ClaimAdjudicatedV1, ClaimSubmittedV1, CloudEvent, Topics } from '@claimchain/contracts';
-import { leafHashOfEvent, openNote, parseCheckpoint, parseVerifierKey, verifyInclusion } from '@claimchain/ledger';
+import {
+  leafHashOfEvent,
+  openNote,
+  parseCheckpoint,
+  parseLeafSalt,
+  parseVerifierKey,
+  verifyInclusion,
+} from '@claimchain/ledger';
 import { replayAdjudication, ReplayInputError, resultHashOf } from '../engine/replay';
 import { Adjudication } from '../engine/adjudicate';
 import { ContractDefinition } from '../engine/contract.definition';
@@ -61,8 +68,8 @@ export async function runReplay(argv: string[], io: ReplayIo): Promise<number> {
     const inputs = await readInputs(values.database ?? config.databaseUrl, claimId);
     const ledgerUrl = values.ledger ?? config.ledger.url;
     const proofs = {
-      claimSubmitted: await proveOnLedger(ledgerUrl, verifier, inputs.claimEvent),
-      claimAdjudicated: await proveOnLedger(ledgerUrl, verifier, inputs.adjudicatedEvent),
+      claimSubmitted: await proveOnLedger(ledgerUrl, verifier, inputs.claimEvent, inputs.salts),
+      claimAdjudicated: await proveOnLedger(ledgerUrl, verifier, inputs.adjudicatedEvent, inputs.salts),
     };
     const replayed = await replayAdjudication(
       {
@@ -118,6 +125,8 @@ interface ReplayInputs {
   adjudicatedEvent: CloudEvent<ClaimAdjudicatedV1>;
   contract: { id: string; definition: ContractDefinition };
   storedDecision: Adjudication;
+  /** The leaf salts payout kept of these events (ADR 16), by event id; none for v1 (unsalted) leaves. */
+  salts: Map<string, string>;
 }
 
 /** Read-only: what payout stored about the claim's decision. */
@@ -160,11 +169,16 @@ async function readInputs(databaseUrl: string, claimId: string): Promise<ReplayI
       throw new ReplayInputError(`the decision on ${claimId} records no replay inputs`);
     // The stored row carries two keys beside the engine's result; the result itself is what was hashed.
     const { contractId: _c, verifiedEventId: _v, ...storedDecision } = row.stored!;
+    const salts = await db.query<{ event_id: string; data_salt: string }>(
+      `SELECT event_id::text, data_salt FROM event_salts WHERE event_id = ANY($1::uuid[])`,
+      [[row.submitted_event!.id, adjudicatedEvent.id]],
+    );
     return {
       claimEvent: row.submitted_event,
       adjudicatedEvent,
       contract: { id: row.contract_id.trim(), definition: row.definition },
       storedDecision: storedDecision as Adjudication,
+      salts: new Map(salts.rows.map((r) => [r.event_id.toLowerCase(), r.data_salt])),
     };
   } finally {
     await db.end();
@@ -176,6 +190,7 @@ async function proveOnLedger(
   ledgerUrl: string,
   verifier: ReturnType<typeof parseVerifierKey>,
   event: CloudEvent,
+  salts: Map<string, string>,
 ): Promise<LedgerProof> {
   let res: Response;
   try {
@@ -190,7 +205,7 @@ async function proveOnLedger(
     const checkpoint = parseCheckpoint(openNote(r.checkpoint, [verifier]).text);
     if (checkpoint.size !== r.treeSize) throw new Error(`checkpoint size ${checkpoint.size} ≠ ${r.treeSize}`);
     verifyInclusion(
-      leafHashOfEvent(event),
+      leafHashOfEvent(event, parseLeafSalt(salts.get(event.id.toLowerCase()))),
       r.leafIndex,
       r.treeSize,
       r.inclusionProof.map((h) => Buffer.from(h, 'base64')),

@@ -12,6 +12,7 @@ import {
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
 import { AdjudicationRepository } from './adjudication.repository';
+import { DecideCancellationService } from './decide-cancellation.service';
 
 const TYPE = {
   submitted: EventCatalog[Topics.ClaimsSubmitted].type,
@@ -20,16 +21,26 @@ const TYPE = {
   anchored: EventCatalog[Topics.LedgerAnchored].type,
 };
 
-/** Payout acts only on the anchors of verifications; the ledger's other notices never reach a transaction. */
+const ADJUDICATED = EventCatalog[Topics.ClaimsAdjudicated].type;
+/** Anchors whose salt payout keeps for `npm run replay`, which proves these events on the ledger (ADR 16). */
+const SALT_KEPT = new Set<string>([TYPE.submitted, ADJUDICATED]);
+
+/**
+ * Payout acts on the anchors of verifications, and keeps the salts of the claim and decision leaves replay proves;
+ * the ledger's other notices never reach a transaction.
+ */
 export function isPayoutTrigger(event: CloudEvent): boolean {
-  return event.type !== TYPE.anchored || (event.data as LedgerAnchoredV1).eventType === TYPE.verified;
+  if (event.type !== TYPE.anchored) return true;
+  const anchor = event.data as LedgerAnchoredV1;
+  return anchor.eventType === TYPE.verified || (SALT_KEPT.has(anchor.eventType) && anchor.dataSalt !== undefined);
 }
 
 const TRIGGERS: HandlerExtras = { batch: true, accepts: isPayoutTrigger };
 
 /**
  * Collects the claim, its verification and the verification's anchor (three topics, any order); whichever arrives
- * last triggers adjudication. A cancellation that arrives first stops it.
+ * last triggers adjudication. A cancellation is answered (`payouts.cancellation-decided.v1`): stopped if it
+ * arrives before the claim is decided for payment, refused after (DecideCancellationService, ADR 16).
  *
  * Batched (ADR 8): every new event of the four topics that arrives together is handled in one transaction. The
  * batch's claims are locked first, in one order, then all its facts are recorded, then each claim the batch touched
@@ -41,6 +52,7 @@ export class PayoutTriggersConsumer {
   constructor(
     private readonly repo: AdjudicationRepository,
     private readonly adjudication: AdjudicateClaimService,
+    private readonly cancellations: DecideCancellationService,
   ) {}
 
   @EventPattern(
@@ -49,8 +61,14 @@ export class PayoutTriggersConsumer {
   )
   async record(@Payload() events: CloudEvent[], @Ctx() ctx: EventContext): Promise<void> {
     const em = ctx.em;
+    const salts: LedgerAnchoredV1[] = [];
     const touched = new Set<string>();
-    for (const event of events) touched.add(claimIdOf(event));
+    for (const event of events) {
+      if (event.type === TYPE.anchored && (event.data as LedgerAnchoredV1).eventType !== TYPE.verified) {
+        salts.push(event.data as LedgerAnchoredV1);
+      } else touched.add(claimIdOf(event));
+    }
+    await this.repo.rememberSalts(em, salts);
     const claimIds = [...touched].sort();
     await this.repo.lockClaims(em, claimIds);
     const facts = {
@@ -58,14 +76,17 @@ export class PayoutTriggersConsumer {
       verifications: [] as CloudEvent<TreatmentVerifiedV1>[],
       anchors: [] as LedgerAnchoredV1[],
     };
+    const cancellations: CloudEvent<ClaimCancelledV1>[] = [];
     for (const event of events) {
       if (event.type === TYPE.submitted) facts.claims.push(event as CloudEvent<ClaimSubmittedV1>);
       else if (event.type === TYPE.verified) facts.verifications.push(event as CloudEvent<TreatmentVerifiedV1>);
-      else if (event.type === TYPE.anchored) facts.anchors.push(event.data as LedgerAnchoredV1);
-      else if (event.type === TYPE.cancelled) {
-        await this.repo.rememberCancellation(em, event as CloudEvent<ClaimCancelledV1>);
-      }
+      else if (event.type === TYPE.anchored) {
+        if ((event.data as LedgerAnchoredV1).eventType === TYPE.verified)
+          facts.anchors.push(event.data as LedgerAnchoredV1);
+      } else if (event.type === TYPE.cancelled) cancellations.push(event as CloudEvent<ClaimCancelledV1>);
     }
+    // Before adjudication: a cancellation in the same batch as a claim's last fact stops it.
+    await this.cancellations.decide(em, cancellations);
     await this.repo.rememberFacts(em, facts);
     await this.adjudication.tryAdjudicateMany(em, claimIds);
   }

@@ -18,6 +18,15 @@ export const LedgerAnchoredV1 = z.object({
    * sends it (ADR 11 on why this stays v1).
    */
   inclusionProof: z.array(Base64Hash),
+  /**
+   * The secret salt of a v2 (salted) leaf's datahash, 64 lowercase hex digits; absent for a v1 leaf. Added within v1
+   * (optional) on 2026-12-05 (ADR 16). Never on the public ledger: Kafka carries it to the services that keep each
+   * claim's receipt (claim-intake) and check anchors (payout), who hand it only to the claim's parties.
+   */
+  dataSalt: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type LedgerAnchoredV1 = z.infer<typeof LedgerAnchoredV1>;
 

@@ -160,3 +160,41 @@ export const PayoutRetriedV1 = z.object({
   retriedAt: z.string().datetime({ offset: true }),
 });
 export type PayoutRetriedV1 = z.infer<typeof PayoutRetriedV1>;
+
+/**
+ * Payout's answer to an insurer's cancellation (`claims.cancelled.v1`, a request until this answer), decided under
+ * the claim's lock so exactly one of the cancellation and the adjudication wins:
+ * - `stopped`: nothing was decided for payment yet (payout may not even have seen the claim, or it is pended for
+ *   review); nothing will ever be paid for the claim, which may then be resubmitted.
+ * - `refused`: the claim was already decided (`decision`, with `payable`), and, when something is payable, its
+ *   payout released (`payout`, with its state then); the decision and any payment stand.
+ * Recorded on the ledger: whether a claim could still be paid is money-relevant.
+ */
+export const PayoutCancellationDecidedV1 = z.discriminatedUnion('outcome', [
+  z.object({
+    outcome: z.literal('stopped'),
+    claimId: z.string().uuid(),
+    insurerId: z.string().min(1),
+    /** The claims.cancelled.v1 event this answers. */
+    cancellationEventId: z.string().uuid(),
+    decidedAt: z.string().datetime({ offset: true }),
+  }),
+  z.object({
+    outcome: z.literal('refused'),
+    claimId: z.string().uuid(),
+    insurerId: z.string().min(1),
+    cancellationEventId: z.string().uuid(),
+    decidedAt: z.string().datetime({ offset: true }),
+    decision: AdjudicationDecision,
+    payable: MoneyAmount,
+    currency: CurrencyCode,
+    payout: z
+      .object({
+        payoutId: z.string().uuid(),
+        amount: MoneyAmount,
+        status: z.enum(['awaiting-rail', 'released', 'sent', 'settled', 'failed']),
+      })
+      .nullable(),
+  }),
+]);
+export type PayoutCancellationDecidedV1 = z.infer<typeof PayoutCancellationDecidedV1>;

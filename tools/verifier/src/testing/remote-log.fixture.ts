@@ -15,6 +15,7 @@ import {
   hashLeaf,
   inclusionProof,
   leafCommitment,
+  leafSaltOf,
   NodeRef,
   NoteKeyPair,
   parseSignerKey,
@@ -56,6 +57,10 @@ export class RemoteLogFixture {
   readonly events: TestEvent[] = [];
   /** The rows the log stores and serves; tamper with them freely. */
   readonly leaves: Buffer[] = [];
+  /** Each leaf's salt (null: a v1, unsalted leaf), as the ledger keeps it beside the event. */
+  readonly salts: (Buffer | null)[] = [];
+  /** Set it to salt the leaves appended from then on (v2 leaves), as the ledger does with its salt key. */
+  saltKey: Buffer | undefined;
   readonly leafHashes: Buffer[] = [];
   readonly eventIds: string[] = [];
   /** What GET /v1/ledger/checkpoint serves; `publish()` sets it. */
@@ -89,7 +94,8 @@ export class RemoteLogFixture {
   }
 
   appendAll(events: readonly TestEvent[]): this {
-    const leaves = events.map((e) => leafCommitment(e));
+    const salts = events.map((e) => (this.saltKey ? leafSaltOf(this.saltKey, e.id) : null));
+    const leaves = events.map((e, i) => leafCommitment(e, salts[i]));
     const result = appendLeaves(
       this.frontier,
       this.size,
@@ -105,6 +111,7 @@ export class RemoteLogFixture {
       this.events.push(event);
       this.eventIds.push(event.id);
       this.leaves.push(leaves[i]);
+      this.salts.push(salts[i]);
     }
     return this;
   }
@@ -140,12 +147,14 @@ export class RemoteLogFixture {
     const entries = [];
     for (let i = 0; i < size; i++) {
       if (this.events[i].subject !== claimId) continue;
+      const salt = this.salts[i];
       entries.push({
         event: this.events[i],
         leafIndex: i,
         treeSize: size,
         inclusionProof: (await this.inclusionProof(i, size)).map((h) => h.toString('base64')),
         checkpoint,
+        ...(salt && { dataSalt: salt.toString('hex') }),
       });
     }
     // Through the schema: the fixture must write what the format allows.

@@ -7,10 +7,15 @@ import { ClaimsRepository } from '../claims.repository';
 import { CANCELLABLE } from '../claim-status';
 import { CLAIM_INTAKE_SOURCE } from '../../claim-intake.source';
 
+export type CancellationStatus = 'cancel-requested' | 'cancelled';
+
 /**
- * An insurer withdraws its claim before payout. The cancellation is recorded and announced
- * (`claims.cancelled.v1`); payout then refuses to pay it. If payout had already paid (the two raced), the payout
- * stands and the claim shows `paid` with the cancellation in its timeline.
+ * An insurer asks to withdraw its claim before payout. The request is recorded and announced (`claims.cancelled.v1`)
+ * and the claim is `cancel-requested`: payout may have decided it already, which this service cannot know (its read
+ * model lags). Payout answers (`payouts.cancellation-decided.v1`, ADR 16): `stopped` makes the claim `cancelled`
+ * (and a new claim for the same service no longer a duplicate); `refused` leaves the decision and any payout
+ * standing, the claim showing them with the refused cancellation in its timeline. Repeating the request while it is
+ * open, or once cancelled, answers the same and announces nothing.
  */
 @Injectable()
 export class CancelClaimService {
@@ -20,13 +25,19 @@ export class CancelClaimService {
     private readonly outbox: OutboxWriter,
   ) {}
 
-  async cancel(claimId: string, reason: string, insurer: Principal): Promise<{ id: string; status: 'cancelled' }> {
+  async cancel(
+    claimId: string,
+    reason: string,
+    insurer: Principal,
+  ): Promise<{ id: string; status: CancellationStatus }> {
     return this.dataSource.transaction(async (em) => {
       const claim = await this.claims.find(claimId, em, true);
       if (!claim || claim.insurer_id !== insurer.tenant) {
         throw new DomainError('CLAIM.NOT_FOUND', 'not-found', `No claim ${claimId}`);
       }
-      if (claim.status === 'cancelled') return { id: claimId, status: 'cancelled' as const };
+      if (claim.status === 'cancelled' || claim.status === 'cancel-requested') {
+        return { id: claimId, status: claim.status };
+      }
       if (!CANCELLABLE.includes(claim.status)) {
         throw new DomainError(
           'CLAIM.NOT_CANCELLABLE',
@@ -43,8 +54,8 @@ export class CancelClaimService {
         data: { claimId, insurerId: claim.insurer_id, reason, cancelledAt: now.toISOString() },
       });
       await this.claims.recordEvent(em, event);
-      await this.claims.advance(em, claimId, 'cancelled', { cancelReason: reason });
-      return { id: claimId, status: 'cancelled' as const };
+      await this.claims.advance(em, claimId, 'cancel-requested', { cancelReason: reason });
+      return { id: claimId, status: 'cancel-requested' as const };
     });
   }
 }

@@ -203,7 +203,13 @@ export class ClaimBatchStore {
     }
     if (!NEVER_PAID.includes(found.status)) {
       return new DomainError('CLAIM.PRIOR_STILL_ACTIVE', 'conflict', 'The claim being resubmitted may still be paid', [
-        { pointer, detail: `claim ${id} is ${found.status}; cancel it first` },
+        {
+          pointer,
+          detail:
+            found.status === 'cancel-requested'
+              ? `claim ${id} is cancel-requested; resubmit once payout has stopped it (status cancelled)`
+              : `claim ${id} is ${found.status}; cancel it first`,
+        },
       ]);
     }
     return undefined;
@@ -237,7 +243,7 @@ function duplicate(dups: { sequence: number; claimId: string }[], itemIndexOf: M
     'CLAIM.DUPLICATE',
     'conflict',
     'These services were already claimed for this patient; resubmit with related[].relationship "prior" if ' +
-      'the earlier claim was cancelled, rejected or denied',
+      'the earlier claim was cancelled (payout confirmed it stopped the payment), rejected or denied',
     dups
       .sort((a, b) => a.sequence - b.sequence)
       .map((d) => ({

@@ -40,6 +40,8 @@ export class GetReceiptHttpController {
               treeSize: Number(e.tree_size),
               inclusionProof: e.inclusion_proof,
               checkpoint: e.checkpoint,
+              // The salt of a salted leaf: the insurer's alone (this route is its own), never on the public ledger.
+              ...(e.data_salt && { dataSalt: e.data_salt }),
             },
           ]
         : [],

@@ -5,6 +5,7 @@ import {
   CloudEvent,
   EventCatalog,
   LedgerAnchoredV1,
+  PayoutCancellationDecidedV1,
   PayoutFailedV1,
   PayoutReleasedV1,
   PayoutRetriedV1,
@@ -32,6 +33,7 @@ export const TRACKED_TOPICS = [
   Topics.PayoutsSettled,
   Topics.PayoutsFailed,
   Topics.PayoutsRetried,
+  Topics.PayoutsCancellationDecided,
   Topics.LedgerAnchored,
 ] as const;
 
@@ -128,9 +130,23 @@ function advanceOf(event: CloudEvent): ClaimAdvance | undefined {
       return { claimId, status: 'pended', decision: 'pended' };
     case typeOf(Topics.PayoutsReleased):
       return { claimId, status: 'paid', paid: (event.data as PayoutReleasedV1).amount };
+    case typeOf(Topics.PayoutsCancellationDecided):
+      return cancellationAnswerOf(claimId, event.data as PayoutCancellationDecidedV1);
     default:
       return undefined;
   }
+}
+
+/**
+ * Payout's answer to a cancellation (ADR 16). Stopped: the claim is `cancelled`. Refused: payout had decided it
+ * already, so the claim shows that decision, and `paid` when a payout was released (the payment events then move
+ * it as usual), whether or not the decision's own events were consumed yet.
+ */
+function cancellationAnswerOf(claimId: string, d: PayoutCancellationDecidedV1): ClaimAdvance {
+  if (d.outcome === 'stopped') return { claimId, status: 'cancelled' };
+  const decided = { claimId, payable: d.payable, decision: d.decision };
+  if (d.payout) return { ...decided, status: 'paid', paid: d.payout.amount };
+  return { ...decided, status: d.decision === 'denied' ? 'denied' : 'adjudicated' };
 }
 
 function claimIdOf(event: CloudEvent): string {
@@ -147,5 +163,6 @@ function anchorOf(a: LedgerAnchoredV1): ClaimAnchor {
     treeSize: a.treeSize,
     inclusionProof: a.inclusionProof,
     checkpoint: a.checkpoint,
+    dataSalt: a.dataSalt,
   };
 }

@@ -1,10 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
 import { CloudEvent } from '@claimchain/contracts';
 import { appendLeaves, hashLeaf, leafCommitment, rootRefs, TreeNode } from '@claimchain/ledger';
 import { LedgerRepository, NewLeaf } from '../../persistence/ledger.repository';
 import { LedgerMetrics } from '../ledger.metrics';
+import { LEAF_SALTER, LeafSalter } from './leaf-salt.key';
 
 export interface AppendResult {
   /** Leaves appended by this call (events already in the log are skipped). */
@@ -25,6 +26,8 @@ export class LedgerAppenderService {
   constructor(
     private readonly repo: LedgerRepository,
     private readonly metrics: LedgerMetrics = new LedgerMetrics(new Registry()),
+    /** Unset (a bench or test building the service by hand): v1 (unsalted) leaves, as before salting. */
+    @Optional() @Inject(LEAF_SALTER) private readonly salter?: LeafSalter,
   ) {}
 
   /** Returns the new leaf's index, or undefined when the event was already in the log. */
@@ -50,25 +53,35 @@ export class LedgerAppenderService {
     // Commitments and leaf hashes are pure CPU: compute them before taking the lock, so another partition's batch
     // can be hashed while this one's rows are written.
     // Keyed by the id as Postgres spells a uuid (lowercase), which is how the dedupe query answers.
-    const candidates = new Map<string, Omit<NewLeaf, 'index'>>();
+    const candidates = new Map<string, Omit<NewLeaf, 'index'> & { event: CloudEvent }>();
     for (const event of events) {
       const id = event.id.toLowerCase();
       if (candidates.has(id)) continue; // a Kafka batch may carry the same event twice
-      const leaf = leafCommitment(event);
+      // Salted (v2, ADR 16) unless the index it gets turns out to be before salting began (rebuilt below).
+      const dataSalt = this.salter ? this.salter.saltOf(event.id) : null;
+      const leaf = leafCommitment(event, dataSalt);
       candidates.set(id, {
         eventId: event.id,
         eventType: event.type,
         subject: event.subject,
         leaf,
         leafHash: hashLeaf(leaf),
+        dataSalt,
+        event,
       });
     }
 
     await this.repo.lockSequencer(em);
     const { size, existing, frontier } = await this.repo.appendState(em, [...candidates.keys()]);
     const leaves: NewLeaf[] = [];
-    for (const [id, candidate] of candidates) {
-      if (!existing.has(id)) leaves.push({ ...candidate, index: size + leaves.length });
+    for (const [id, { event, ...candidate }] of candidates) {
+      if (existing.has(id)) continue;
+      const index = size + leaves.length;
+      if (candidate.dataSalt && !this.salter!.isSalted(index)) {
+        // A replay of a log begun before salting: this index was written unsalted (v1), so it is rebuilt so.
+        const leaf = leafCommitment(event);
+        leaves.push({ ...candidate, index, leaf, leafHash: hashLeaf(leaf), dataSalt: null });
+      } else leaves.push({ ...candidate, index });
     }
     if (leaves.length === 0) return { appended: 0, size };
 

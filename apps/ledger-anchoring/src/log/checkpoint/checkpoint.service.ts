@@ -150,6 +150,8 @@ export class CheckpointService implements OnApplicationBootstrap, BeforeApplicat
             rootHash: rootB64,
             checkpoint: note,
             inclusionProof: proofs[i].map((h) => h.toString('base64')),
+            // Internal (Kafka) only: the salt goes to the services that hand receipts to the claim's parties.
+            ...(leaf.data_salt && { dataSalt: leaf.data_salt.toString('hex') }),
           },
         }),
       }));
