@@ -7,7 +7,7 @@ import { loadServiceConfig, ServiceConfig } from '@claimchain/config';
 import { CloudEvent, Topics } from '@claimchain/contracts';
 import { appendLeaves, generateNoteKey, leafHashOfEvent, parseSignerKey, rootHash } from '@claimchain/ledger';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';
-import { migratedDataSource, waitFor, claimSubmittedDraft } from '@claimchain/testing';
+import { claimSubmittedDraft, migratedDataSource, testOutboxWriter, waitFor } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/ledger-anchoring/src/persistence/data-source.options';
 import { LedgerRepository, PostgresSubtreeReader } from '../../apps/ledger-anchoring/src/persistence/ledger.repository';
 import { LedgerAppenderService } from '../../apps/ledger-anchoring/src/log/append/ledger-appender.service';
@@ -118,7 +118,7 @@ describe('ledger sequencing on the real Postgres', () => {
       const service = new CheckpointService(
         own,
         repo,
-        new OutboxWriter(),
+        testOutboxWriter('ledger-anchoring'),
         new AnchorPublisher(own, repo, []),
         new LatestCheckpointCache(own, repo),
         signer,

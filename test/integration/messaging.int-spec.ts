@@ -16,7 +16,7 @@ import {
   RELAY_LOCK_ID,
 } from '@claimchain/messaging';
 import { currentLogContext, LogContext } from '@claimchain/http';
-import { claimSubmittedDraft, dlqReader, migratedDataSource, waitFor } from '@claimchain/testing';
+import { claimSubmittedDraft, dlqReader, migratedDataSource, ownerSigned, testEventAuthenticator, testOutboxWriter, waitFor } from '@claimchain/testing';
 
 /** A table the test handler writes to: one row per handled delivery, so duplicates would show. */
 class Effects1732400000099 implements MigrationInterface {
@@ -62,6 +62,7 @@ describe('messaging on the real broker and Postgres', () => {
     producer = kafka.producer();
     await producer.connect();
     transport = new KafkaEventTransport({
+      authenticator: testEventAuthenticator(),
       kafka,
       dataSource: ds,
       groupId: `messaging-int-${uuidv4()}`,
@@ -92,7 +93,7 @@ describe('messaging on the real broker and Postgres', () => {
       await first.start();
       await first.stop(); // the relay process is gone
 
-      const writer = new OutboxWriter();
+      const writer = testOutboxWriter('claim-intake');
       const event = await ds.transaction((em) => writer.add(em, topic, claimDraft()));
       const [{ pending }] = await ds.query(`SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL`);
       expect(pending).toBeGreaterThanOrEqual(1);
@@ -111,7 +112,7 @@ describe('messaging on the real broker and Postgres', () => {
     });
 
     it('re-sends after a crash between publish and mark, and the inbox keeps it to one effect', async () => {
-      const writer = new OutboxWriter();
+      const writer = testOutboxWriter('claim-intake');
       const event = await ds.transaction((em) => writer.add(em, topic, claimDraft()));
       const relay = new OutboxRelay(ds, kafka);
       await relay.start();
@@ -171,7 +172,7 @@ describe('messaging on the real broker and Postgres', () => {
     });
 
     it('publishes a row that committed after a later one was already published', async () => {
-      const writer = new OutboxWriter();
+      const writer = testOutboxWriter('claim-intake');
       const relay = new OutboxRelay(ds, kafka);
       await relay.start();
       const slow = ds.createQueryRunner();
@@ -197,7 +198,7 @@ describe('messaging on the real broker and Postgres', () => {
       const relay = new OutboxRelay(ds, kafka);
       await relay.start();
       try {
-        const event = await ds.transaction((em) => new OutboxWriter().add(em, topic, claimDraft()));
+        const event = await ds.transaction((em) => testOutboxWriter('claim-intake').add(em, topic, claimDraft()));
         expect(await relay.drainOnce()).toBe(0);
         const [row] = await ds.query(`SELECT published_at FROM outbox WHERE event_id = $1`, [event.id]);
         expect(row.published_at).toBeNull();
@@ -218,10 +219,10 @@ describe('messaging on the real broker and Postgres', () => {
   describe(KafkaEventTransport.name, () => {
     it('gives an event delivered twice exactly one effect', async () => {
       const event = claimEvent();
-      const message = { key: event.subject, value: JSON.stringify(event) };
+      const message = { key: event.subject, value: ownerSigned(topic, event) };
       await producer.send({ topic, messages: [message, message] });
       const sentinel = claimEvent(event.subject);
-      await producer.send({ topic, messages: [{ key: sentinel.subject, value: JSON.stringify(sentinel) }] });
+      await producer.send({ topic, messages: [{ key: sentinel.subject, value: ownerSigned(topic, sentinel) }] });
 
       await waitFor('the sentinel after both copies', async () => (await effectsOf(ds, sentinel.id)) === 1);
       expect(await effectsOf(ds, event.id)).toBe(1);
@@ -229,7 +230,7 @@ describe('messaging on the real broker and Postgres', () => {
 
     it('handles each event in a log context that names it and its claim', async () => {
       const event = claimEvent();
-      await producer.send({ topic, messages: [{ key: event.subject, value: JSON.stringify(event) }] });
+      await producer.send({ topic, messages: [{ key: event.subject, value: ownerSigned(topic, event) }] });
       await waitFor('the event to be handled', async () => (await effectsOf(ds, event.id)) === 1);
       expect(loggedAs.get(event.id)).toMatchObject({ eventId: event.id, claimId: event.subject });
     });
@@ -243,9 +244,9 @@ describe('messaging on the real broker and Postgres', () => {
         await producer.send({
           topic,
           messages: [
-            { key, value: JSON.stringify(broken) },
+            { key, value: ownerSigned(topic, broken) },
             { key, value: 'not json at all' },
-            { key, value: JSON.stringify(next) },
+            { key, value: ownerSigned(topic, next) },
           ],
         });
 
@@ -270,7 +271,7 @@ describe('messaging on the real broker and Postgres', () => {
         const key = uuidv4();
         failingSubjects.add(key);
         const poison = claimEvent(key);
-        await producer.send({ topic, messages: [{ key, value: JSON.stringify(poison) }] });
+        await producer.send({ topic, messages: [{ key, value: ownerSigned(topic, poison) }] });
         const dead = await waitFor('the poison message in the DLQ', () => dlq.messages.find((m) => m.key === key));
         expect(dead.headers['x-dlq-reason']).toBe('handler');
         expect(dead.headers['x-dlq-attempts']).toBe('3');
@@ -279,7 +280,7 @@ describe('messaging on the real broker and Postgres', () => {
 
         failingSubjects.delete(key);
         const after = claimEvent(key);
-        await producer.send({ topic, messages: [{ key, value: JSON.stringify(after) }] });
+        await producer.send({ topic, messages: [{ key, value: ownerSigned(topic, after) }] });
         await waitFor('the next message on that key', async () => (await effectsOf(ds, after.id)) === 1);
 
         // Ops fixed the cause: listing shows the letter with its error, replaying processes it, once.
@@ -344,12 +345,18 @@ describe('batch handlers on the real broker and Postgres', () => {
     await producer.connect();
     const messages = [...events.slice(0, 25), poison, ...events.slice(25)].map((e) => ({
       key: claimId,
-      value: JSON.stringify(e),
+      value: ownerSigned(topic, e),
     }));
     await producer.send({ topic, messages: [...messages, messages[0], messages[1]] }); // two redeliveries
     await producer.disconnect();
 
-    transport = new KafkaEventTransport({ kafka, dataSource: ds, groupId: `batch-int-${uuidv4()}`, retryBaseMs: 10 });
+    transport = new KafkaEventTransport({
+      authenticator: testEventAuthenticator(),
+      kafka,
+      dataSource: ds,
+      groupId: `batch-int-${uuidv4()}`,
+      retryBaseMs: 10,
+    });
     transport.addHandler(
       topic,
       async (batch: CloudEvent[], ctx: EventContext) => {

@@ -14,7 +14,7 @@ import {
   signNote,
 } from '@claimchain/ledger';
 import { buildEvent, classifyFailure, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
-import { migratedDataSource } from '@claimchain/testing';
+import { migratedDataSource, testOutboxWriter } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
 import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
@@ -208,7 +208,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       adjudicationRepo,
       contractRepo,
       policyRepo,
-      new OutboxWriter(),
+      testOutboxWriter('payout'),
       breaker,
       contractSettings(false),
     );
@@ -416,7 +416,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     const seeder = (demo: boolean) =>
       new ContractSeederService(
         ds,
-        new PublishContractService(ds, contractRepo, new OutboxWriter()),
+        new PublishContractService(ds, contractRepo, testOutboxWriter('payout')),
         contractSettings(demo),
       );
     await seeder(false).onApplicationBootstrap();

@@ -54,7 +54,12 @@ export class ClaimIntakeModule {
         {
           provide: ClaimStoreThread,
           useFactory: () =>
-            new ClaimStoreThread({ databaseUrl: config.databaseUrl, connections: 3, postgres: config.postgres }),
+            new ClaimStoreThread({
+              databaseUrl: config.databaseUrl,
+              connections: 3,
+              postgres: config.postgres,
+              eventSigningKeyFile: config.events.signingKeyFile!,
+            }),
         },
         {
           provide: ClaimSubmissionBatcher,

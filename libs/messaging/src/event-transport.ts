@@ -7,7 +7,8 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
 import { runWithLogContext } from '@claimchain/http';
-import { SchemaViolationError, parseEvent } from './event-codec';
+import { SchemaViolationError, parseEnvelopeJson, validateEvent } from './event-codec';
+import { EventAuthenticator, EventSignatureError } from './event-signature';
 import { classifyFailure, PermanentEventError } from './failure';
 import { BatchPart, GroupCommit } from './group-commit';
 import { IDEMPOTENT_PRODUCER } from './outbox.relay';
@@ -56,10 +57,15 @@ export interface EventTransportOptions {
   commitIntervalMs?: number;
   /** Where outcomes are counted (the service's registry); a registry of its own when not given. */
   metrics?: EventMetrics;
+  /** Which producers' keys sign which topics (ADR 18): an event its topic's owner did not sign is dead-lettered. */
+  authenticator: EventAuthenticator;
 }
 
+/** Why a message was dead-lettered: its schema, its signature (not its topic owner's, ADR 18), or its handler. */
+export type DeadLetterReason = 'schema' | 'signature' | 'handler';
+
 export type DlqHeaders = {
-  'x-dlq-reason': 'schema' | 'handler';
+  'x-dlq-reason': DeadLetterReason;
   'x-dlq-error': string;
   'x-dlq-original-topic': string;
   'x-dlq-original-partition': string;
@@ -374,8 +380,18 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     message: KafkaMessage,
   ): Promise<CloudEvent | undefined> {
     try {
-      return parseEvent(topic, message.value);
+      const envelope = parseEnvelopeJson(topic, message.value);
+      this.options.authenticator.verify(topic, envelope);
+      return validateEvent(topic, envelope);
     } catch (error) {
+      if (error instanceof EventSignatureError) {
+        // Someone with write access to the topic produced it without its owner's key: a forgery until shown otherwise.
+        this.log.error(
+          `ALERT event not authentic: ${topic}[${partition}]@${message.offset} ${error.failure}: ${error.message}`,
+        );
+        await this.deadLetter(topic, partition, message, 'signature', error, 0);
+        return undefined;
+      }
       if (!(error instanceof SchemaViolationError)) throw error;
       await this.deadLetter(topic, partition, message, 'schema', error, 0);
       return undefined;
@@ -460,7 +476,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       acks: -1,
       messages: [{ key: message.key, value: message.value, headers: { ...(message.headers as IHeaders), ...headers } }],
     });
-    this.metrics.count(topic, 'dead_lettered');
+    this.metrics.count(topic, 'dead_lettered', 1, reason);
   }
 
   async close(): Promise<void> {
