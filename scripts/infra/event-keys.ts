@@ -26,9 +26,9 @@ export function ensureEventKeys(dir: string): EventKeyFiles {
     files[service] = join(dir, `${service}.key`);
     if (ensureSigningKey(files[service], service)) created.push(service);
   }
-  const verifierKeys = SERVICE_NAMES.map(
-    (s) => parseSignerKey(readFileSync(files[s], 'utf8').trim()).verifierKey,
-  ).join(',');
+  const verifierKeys = SERVICE_NAMES.map((s) => parseSignerKey(readFileSync(files[s], 'utf8').trim()).verifierKey).join(
+    ',',
+  );
   return { files, verifierKeys, created };
 }
 

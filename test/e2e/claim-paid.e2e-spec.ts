@@ -294,7 +294,10 @@ describe('one claim, end to end, on the real broker', () => {
         source: 'claimchain/claim-intake',
       }),
     );
-    await producer.send({ topic: Topics.ClaimsSubmitted, messages: [{ key: claimId, value: ownerSigned(Topics.ClaimsSubmitted, event) }] });
+    await producer.send({
+      topic: Topics.ClaimsSubmitted,
+      messages: [{ key: claimId, value: ownerSigned(Topics.ClaimsSubmitted, event) }],
+    });
     await producer.disconnect();
 
     const decided = await waitFor('the pending confirmation to be decided', async () => {

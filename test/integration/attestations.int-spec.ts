@@ -91,7 +91,10 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
       Topics.ClaimsSubmitted,
       claimSubmittedDraft(claimId, { providerId, insurerId, source: 'claimchain/claim-intake' }),
     );
-    await producer.send({ topic: Topics.ClaimsSubmitted, messages: [{ key: claimId, value: ownerSigned(Topics.ClaimsSubmitted, event) }] });
+    await producer.send({
+      topic: Topics.ClaimsSubmitted,
+      messages: [{ key: claimId, value: ownerSigned(Topics.ClaimsSubmitted, event) }],
+    });
   };
   /** Sends a claim and waits until it is in its provider's worklist. */
   const claimArrives = async (providerId: string, insurerId = STRICT_INSURER, claimId = uuidv7()) => {

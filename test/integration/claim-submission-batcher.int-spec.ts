@@ -59,7 +59,7 @@ describe(ClaimSubmissionBatcher.name, () => {
     store = new ClaimStoreThread({
       databaseUrl: (ds.options as { url: string }).url,
       connections: 3,
-      eventSigningKeyFile: loadServiceConfig('claim-intake').events.signingKeyFile!,
+      eventKeys: loadServiceConfig('claim-intake').events,
     });
     service = new SubmitClaimService(new ClaimSubmissionBatcher(store, QUEUE_MAX), 'pseudonym-key');
   });
@@ -173,7 +173,7 @@ describe(ClaimSubmissionBatcher.name, () => {
     const late = new ClaimStoreThread({
       databaseUrl: url.toString(),
       connections: 2,
-      eventSigningKeyFile: loadServiceConfig('claim-intake').events.signingKeyFile!,
+      eventKeys: loadServiceConfig('claim-intake').events,
     });
     const lateService = new SubmitClaimService(new ClaimSubmissionBatcher(late, QUEUE_MAX), 'pseudonym-key');
     const submitLate = () =>

@@ -10,7 +10,14 @@ import {
   MESSAGING_MIGRATIONS,
   TransientEventError,
 } from '@claimchain/messaging';
-import { claimSubmittedDraft, dlqReader, migratedDataSource, ownerSigned, testEventAuthenticator, waitFor } from '@claimchain/testing';
+import {
+  claimSubmittedDraft,
+  dlqReader,
+  migratedDataSource,
+  ownerSigned,
+  testEventAuthenticator,
+  waitFor,
+} from '@claimchain/testing';
 
 /** One row per handled event; a unique event id, so a second effect would fail loudly rather than hide. */
 class FailureEffects1732400000098 implements MigrationInterface {

@@ -13,7 +13,15 @@ import {
   MESSAGING_MIGRATIONS,
   TransientEventError,
 } from '@claimchain/messaging';
-import { claimSubmittedDraft, migratedDataSource, ownerSigned, parsePrometheusText, sampleSum, testEventAuthenticator, waitFor } from '@claimchain/testing';
+import {
+  claimSubmittedDraft,
+  migratedDataSource,
+  ownerSigned,
+  parsePrometheusText,
+  sampleSum,
+  testEventAuthenticator,
+  waitFor,
+} from '@claimchain/testing';
 
 const topic = Topics.ClaimsSubmitted;
 const IGNORED_INSURER = 'insurer-not-ours';

@@ -16,7 +16,15 @@ import {
   RELAY_LOCK_ID,
 } from '@claimchain/messaging';
 import { currentLogContext, LogContext } from '@claimchain/http';
-import { claimSubmittedDraft, dlqReader, migratedDataSource, ownerSigned, testEventAuthenticator, testOutboxWriter, waitFor } from '@claimchain/testing';
+import {
+  claimSubmittedDraft,
+  dlqReader,
+  migratedDataSource,
+  ownerSigned,
+  testEventAuthenticator,
+  testOutboxWriter,
+  waitFor,
+} from '@claimchain/testing';
 
 /** A table the test handler writes to: one row per handled delivery, so duplicates would show. */
 class Effects1732400000099 implements MigrationInterface {

@@ -104,7 +104,11 @@ describe(ConfirmTreatmentService.name, () => {
         ).map((r) => [r.id, r.outcome]),
       );
     const expiry = (batchSize = 10) =>
-      new PendingConfirmationsExpiry(ds, new ConfirmationsRepository(testEventSigner('treatment-verification')), { ttlMs, intervalMs: 60_000, batchSize });
+      new PendingConfirmationsExpiry(ds, new ConfirmationsRepository(testEventSigner('treatment-verification')), {
+        ttlMs,
+        intervalMs: 60_000,
+        batchSize,
+      });
 
     beforeAll(async () => {
       ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_pending_expiry`, dataSourceOptions(''));

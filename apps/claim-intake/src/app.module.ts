@@ -58,7 +58,7 @@ export class ClaimIntakeModule {
               databaseUrl: config.databaseUrl,
               connections: 3,
               postgres: config.postgres,
-              eventSigningKeyFile: config.events.signingKeyFile!,
+              eventKeys: config.events,
             }),
         },
         {

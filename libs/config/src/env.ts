@@ -75,7 +75,7 @@ const Env = z.object({
     .string()
     .regex(
       /^[^+\s,]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+(,[^+\s,]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+)*$/,
-      'note verifier keys <service>+<keyid>+<key>, comma-separated, each service\'s current one first',
+      "note verifier keys <service>+<keyid>+<key>, comma-separated, each service's current one first",
     )
     .optional(),
   AUTH_JWKS_URL: z.string().url().optional(),
@@ -330,8 +330,10 @@ function refuseDevSettings(service: ServiceName, e: z.infer<typeof Env>): void {
   if (service === 'payout' && !e.LEDGER_VERIFIER_KEY) {
     problems.push("LEDGER_VERIFIER_KEY is not set: payout would pay without checking the ledger's signatures");
   }
-  if (!e.EVENT_SIGNING_KEY_FILE) problems.push('EVENT_SIGNING_KEY_FILE is not set: the events this service produces would be unsigned');
-  if (!e.EVENT_VERIFIER_KEYS) problems.push("EVENT_VERIFIER_KEYS is not set: no producer's events could be authenticated");
+  if (!e.EVENT_SIGNING_KEY_FILE)
+    problems.push('EVENT_SIGNING_KEY_FILE is not set: the events this service produces would be unsigned');
+  if (!e.EVENT_VERIFIER_KEYS)
+    problems.push("EVENT_VERIFIER_KEYS is not set: no producer's events could be authenticated");
   if (!e.AUTH_JWKS_URL && !e.AUTH_JWKS_FILE) problems.push('AUTH_JWKS_URL (or AUTH_JWKS_FILE) is not set');
   if (problems.length > 0) {
     throw new Error(`Refusing to start ${service} with NODE_ENV=production: ${problems.join('; ')}`);
