@@ -72,6 +72,8 @@ export type DlqHeaders = {
   'x-dlq-original-offset': string;
   'x-dlq-attempts': string;
   'x-dlq-failed-at': string;
+  /** The consumer group that refused it: every consumer of a topic dead-letters a forged event on its own. */
+  'x-dlq-consumer-group': string;
 };
 
 /**
@@ -112,6 +114,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** The consumer group (what `x-dlq-consumer-group` names on the letters this consumer dead-letters). */
+  get groupId(): string {
+    return this.options.groupId;
   }
 
   /** The topics the handlers consume (what the consumer subscribes to). */
@@ -470,6 +477,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       'x-dlq-original-offset': message.offset,
       'x-dlq-attempts': String(attempts),
       'x-dlq-failed-at': new Date().toISOString(),
+      'x-dlq-consumer-group': this.options.groupId,
     };
     await this.dlqProducer!.send({
       topic: dlqTopicOf(topic),

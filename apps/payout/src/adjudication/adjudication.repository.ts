@@ -9,7 +9,20 @@ import {
   TreatmentVerifiedV1,
 } from '@claimchain/contracts';
 
-/** A claim whose three facts are in and which is neither decided nor cancelled: what adjudication runs on. */
+/** Where the ledger says it recorded an event (a `ledger.anchored.v1` as stored). */
+export interface StoredAnchor {
+  leaf_hash: string;
+  leaf_index: string;
+  tree_size: string;
+  root_hash: string | null;
+  inclusion_proof: string[] | null;
+  checkpoint: string;
+}
+
+/**
+ * A claim whose facts are all in (its submission and verification, and the ledger's anchors of both) and which is
+ * neither decided nor cancelled: what adjudication runs on.
+ */
 export interface PendingClaim {
   claim: {
     insurer_id: string;
@@ -20,14 +33,10 @@ export interface PendingClaim {
     patient_pseudonym: string | null;
   };
   verification: CloudEvent<TreatmentVerifiedV1>;
-  anchor: {
-    leaf_hash: string;
-    leaf_index: string;
-    tree_size: string;
-    root_hash: string | null;
-    inclusion_proof: string[] | null;
-    checkpoint: string;
-  };
+  anchor: StoredAnchor;
+  /** The claims.submitted.v1 the claim's amounts and payee come from, exactly as received, and its anchor. */
+  submitted: CloudEvent<ClaimSubmittedV1>;
+  submittedAnchor: StoredAnchor;
 }
 
 export interface AdjudicationRow {
@@ -49,7 +58,7 @@ export interface PayoutRow {
 
 /**
  * SQL of the adjudication path: the claim lock, the facts it waits for (`claims`, `verifications`,
- * `verification_anchors`, `cancellations`), and the decisions and payouts it writes (`adjudications`, `payouts`).
+ * `verification_anchors` (the anchors of verifications and of claims' submissions alike, by event id), `cancellations`), and the decisions and payouts it writes (`adjudications`, `payouts`).
  */
 @Injectable()
 export class AdjudicationRepository {
@@ -126,13 +135,19 @@ export class AdjudicationRepository {
     if (claimIds.length === 0) return new Map();
     const rows: ({ claim_id: string } & PendingClaim['claim'] & {
         envelope: PendingClaim['verification'];
+        submitted_event: PendingClaim['submitted'];
+        submitted_anchor: PendingClaim['submittedAnchor'];
       } & PendingClaim['anchor'])[] = await em.query(
       `SELECT c.claim_id::text, c.insurer_id, c.provider_id, c.currency, c.items, c.coverage, c.patient_pseudonym,
                 v.envelope, a.leaf_hash, a.leaf_index::text, a.tree_size::text, a.root_hash, a.inclusion_proof,
-                a.checkpoint
+                a.checkpoint, c.submitted_event,
+                jsonb_build_object('leaf_hash', s.leaf_hash, 'leaf_index', s.leaf_index::text,
+                  'tree_size', s.tree_size::text, 'root_hash', s.root_hash, 'inclusion_proof', s.inclusion_proof,
+                  'checkpoint', s.checkpoint) AS submitted_anchor
            FROM claims c
            JOIN verifications v ON v.claim_id = c.claim_id
            JOIN verification_anchors a ON a.event_id = v.event_id
+           JOIN verification_anchors s ON s.event_id = (c.submitted_event->>'id')::uuid
           WHERE c.claim_id = ANY($1::uuid[])
             AND NOT EXISTS (SELECT 1 FROM adjudications d WHERE d.claim_id = c.claim_id)
             AND NOT EXISTS (SELECT 1 FROM cancellations x WHERE x.claim_id = c.claim_id)
@@ -160,6 +175,8 @@ export class AdjudicationRepository {
             inclusion_proof: r.inclusion_proof,
             checkpoint: r.checkpoint,
           },
+          submitted: r.submitted_event,
+          submittedAnchor: r.submitted_anchor,
         },
       ]),
     );

@@ -20,16 +20,21 @@ const TYPE = {
   anchored: EventCatalog[Topics.LedgerAnchored].type,
 };
 
-/** Payout acts only on the anchors of verifications; the ledger's other notices never reach a transaction. */
+/**
+ * Payout acts only on the anchors of verifications and of claims' submissions (a claim is paid only once its own
+ * submission is on the ledger too, ADR 18); the ledger's other notices never reach a transaction.
+ */
 export function isPayoutTrigger(event: CloudEvent): boolean {
-  return event.type !== TYPE.anchored || (event.data as LedgerAnchoredV1).eventType === TYPE.verified;
+  if (event.type !== TYPE.anchored) return true;
+  const anchored = (event.data as LedgerAnchoredV1).eventType;
+  return anchored === TYPE.verified || anchored === TYPE.submitted;
 }
 
 const TRIGGERS: HandlerExtras = { batch: true, accepts: isPayoutTrigger };
 
 /**
- * Collects the claim, its verification and the verification's anchor (three topics, any order); whichever arrives
- * last triggers adjudication. A cancellation that arrives first stops it.
+ * Collects the claim, its verification, and the anchors of both (three topics, any order); whichever arrives last
+ * triggers adjudication. A cancellation that arrives first stops it.
  *
  * Batched (ADR 8): every new event of the four topics that arrives together is handled in one transaction. The
  * batch's claims are locked first, in one order, then all its facts are recorded, then each claim the batch touched
