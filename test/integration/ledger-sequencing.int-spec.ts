@@ -6,7 +6,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig, ServiceConfig } from '@claimchain/config';
 import { CloudEvent, Topics } from '@claimchain/contracts';
 import { appendLeaves, generateNoteKey, leafHashOfEvent, parseSignerKey, rootHash } from '@claimchain/ledger';
-import { buildEvent, OutboxWriter } from '@claimchain/messaging';
+import { buildEvent } from '@claimchain/messaging';
 import { claimSubmittedDraft, migratedDataSource, testOutboxWriter, waitFor } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/ledger-anchoring/src/persistence/data-source.options';
 import { LedgerRepository, PostgresSubtreeReader } from '../../apps/ledger-anchoring/src/persistence/ledger.repository';

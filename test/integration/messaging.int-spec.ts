@@ -12,7 +12,6 @@ import {
   MESSAGING_MIGRATIONS,
   replayDeadLetters,
   OutboxRelay,
-  OutboxWriter,
   RELAY_LOCK_ID,
 } from '@claimchain/messaging';
 import { currentLogContext, LogContext } from '@claimchain/http';

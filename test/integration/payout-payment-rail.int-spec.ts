@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
-import { buildEvent, OutboxWriter } from '@claimchain/messaging';
+import { buildEvent } from '@claimchain/messaging';
 import { claimItem, migratedDataSource, testOutboxWriter, waitFor } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';

@@ -13,7 +13,7 @@ import {
   rootHash,
   signNote,
 } from '@claimchain/ledger';
-import { buildEvent, classifyFailure, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
+import { buildEvent, classifyFailure, PermanentEventError } from '@claimchain/messaging';
 import { migratedDataSource, testOutboxWriter } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';

@@ -40,7 +40,7 @@ describe(EventAuthenticator.name, () => {
     const signed = wire(keys['claim-intake'].signer.sign({ ...claim(), traceparent: '00-abc-def-01' } as CloudEvent));
     expect(failureOf(Topics.ClaimsSubmitted, signed)).toBe('accepted');
     expect(failureOf(Topics.ClaimsSubmitted, { ...signed, traceparent: '00-abc-xyz-01' })).toBe('bad-signature');
-    const { traceparent: _dropped, ...without } = signed; // eslint-disable-line @typescript-eslint/no-unused-vars
+    const { traceparent: _dropped, ...without } = signed;
     expect(failureOf(Topics.ClaimsSubmitted, without)).toBe('bad-signature');
   });
 

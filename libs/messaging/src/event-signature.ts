@@ -34,7 +34,7 @@ export class EventSignatureError extends PermanentEventError {
 
 /** The bytes a signature covers: the JCS of the envelope without its signature attribute. */
 export function signedBytesOf(envelope: Record<string, unknown>): Buffer {
-  const { [SIGNATURE_ATTRIBUTE]: _signature, ...rest } = envelope; // eslint-disable-line @typescript-eslint/no-unused-vars
+  const { [SIGNATURE_ATTRIBUTE]: _signature, ...rest } = envelope;
   return Buffer.from(canonicalize(rest), 'utf8');
 }
 
