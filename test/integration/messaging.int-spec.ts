@@ -20,7 +20,9 @@ import {
   dlqReader,
   migratedDataSource,
   ownerSigned,
+  signedByOwner,
   testEventAuthenticator,
+  testEventSigner,
   testOutboxWriter,
   waitFor,
 } from '@claimchain/testing';
@@ -272,6 +274,44 @@ describe('messaging on the real broker and Postgres', () => {
       }
     });
 
+    it.each([
+      ['unsigned', (e: CloudEvent) => JSON.stringify(e)],
+      [
+        'signed by another service than the topic’s owner',
+        (e: CloudEvent) => JSON.stringify(testEventSigner('payout').sign(e)),
+      ],
+      [
+        'altered after its owner signed it',
+        (e: CloudEvent) => JSON.stringify({ ...signedByOwner(topic, e), subject: uuidv4() }),
+      ],
+    ])(
+      'dead-letters an event %s at once, as not authentic, and keeps processing the partition',
+      async (_how, forge) => {
+        const dlq = await dlqReader(kafka, dlqTopicOf(topic));
+        try {
+          const key = uuidv4();
+          const forged = claimEvent(key);
+          const next = claimEvent(key);
+          const value = forge(forged);
+          await producer.send({
+            topic,
+            messages: [
+              { key, value },
+              { key, value: ownerSigned(topic, next) },
+            ],
+          });
+          await waitFor('the signed message behind the forged one', async () => (await effectsOf(ds, next.id)) === 1);
+          const dead = await waitFor('the forged message in the DLQ', () => dlq.messages.find((m) => m.key === key));
+          expect(dead.headers['x-dlq-reason']).toBe('signature');
+          expect(dead.headers['x-dlq-attempts']).toBe('0');
+          expect(dead.value).toBe(value);
+          expect(await effectsOf(ds, forged.id)).toBe(0);
+        } finally {
+          await dlq.stop();
+        }
+      },
+    );
+
     it('dead-letters after bounded retries when the handler keeps failing, then moves on', async () => {
       const dlq = await dlqReader(kafka, dlqTopicOf(topic));
       try {
@@ -292,7 +332,11 @@ describe('messaging on the real broker and Postgres', () => {
 
         // Ops fixed the cause: listing shows the letter with its error, replaying processes it, once.
         const listed = await listDeadLetters(kafka, dlqTopicOf(topic));
-        expect(listed.find((l) => l.key === key)?.headers['x-dlq-error']).toContain('handler refuses');
+        const letter = listed.find((l) => l.key === key);
+        expect(letter?.headers['x-dlq-error']).toContain('handler refuses');
+        // The letter is the message as its owner signed it: the replay re-sends those bytes, and the consumer (which
+        // accepts only events claim-intake signed) takes it, so the signature survived the dead-letter round trip.
+        expect(letter?.value).toBe(ownerSigned(topic, poison));
         expect(await replayDeadLetters(kafka, dlqTopicOf(topic))).toBeGreaterThanOrEqual(1);
         await waitFor('the replayed poison message to be handled', async () => (await effectsOf(ds, poison.id)) === 1);
         // A second replay does not send the poison message again (earlier schema-broken letters, replayed above and
