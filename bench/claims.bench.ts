@@ -23,6 +23,7 @@ import { startService, waitForHttp200 } from '../scripts/infra/service-process';
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateAll } from '../scripts/migrate';
 import { cpuSnapshot, describeCpu, groupByRole } from './cpu-usage';
+import { ensureEventKeys } from '../scripts/infra/event-keys';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1);
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     await ensureDatabases(baseUrl, databases);
     await migrateAll(baseUrl, PREFIX);
     await ensureDevKeys(join(keyDir, 'auth.jwk'), join(keyDir, 'jwks.json'));
+    const eventKeys = ensureEventKeys(join(keyDir, 'events'));
     const token = await signDevToken(join(keyDir, 'auth.jwk'), { role: 'insurer', tenant: 'bench-insurer' });
     service = startService({
       name: 'claim-intake',
@@ -123,6 +125,8 @@ async function main(): Promise<void> {
         DATABASE_PREFIX: PREFIX,
         KAFKA_BROKERS: broker.brokers.join(','),
         AUTH_JWKS_FILE: join(keyDir, 'jwks.json'),
+        EVENT_SIGNING_KEY_FILE: eventKeys.files['claim-intake'],
+        EVENT_VERIFIER_KEYS: eventKeys.verifierKeys,
         RATE_LIMIT_PER_SECOND: '1000000',
         LOG_LEVEL: 'warn',
       },

@@ -69,9 +69,14 @@ import { ensureKafkaBroker, KafkaBrokerHandle } from '../scripts/infra/kafka-bro
 import { cachePath } from '../scripts/infra/paths';
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateService } from '../scripts/migrate';
+import { ensureEventKeys, localEventSigning } from '../scripts/infra/event-keys';
 import type { LoadMessage, LoadRequest } from './ledger-load.client';
 import { cpuSnapshot, describeCpu, groupByRole } from './cpu-usage';
 
+/** The ledger's event keys and claim-intake's (whose claims.submitted.v1 the load sends), kept in .cache (ADR 18). */
+const BENCH_EVENT_KEYS = ensureEventKeys(cachePath('bench-events'));
+const EVENT_KEYS = localEventSigning(BENCH_EVENT_KEYS, 'ledger-anchoring');
+const CLAIM_INTAKE_KEYS = localEventSigning(BENCH_EVENT_KEYS, 'claim-intake');
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 60_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 500);
 const PROOF_SECONDS = Number(process.env.BENCH_PROOF_SECONDS ?? 5);
@@ -222,6 +227,7 @@ async function anchoredOverKafka(
     dataSource: ds,
     groupId: `ledger-bench-${uuidv4()}`,
     partitionsConsumedConcurrently: Number(process.env.PCC ?? 3),
+    authenticator: EVENT_KEYS.authenticator,
   });
   const relay = new OutboxRelay(ds, kafka);
   // The load generator and stopwatch run in a process of their own (ledger-load.client.ts): this process is the
@@ -284,7 +290,9 @@ async function anchoredOverKafka(
     const done = fromLoad('report');
     const warmup = Array.from({ length: WARMUP_SECONDS * 1000 }, (_, i) => claimEvent(i));
     const measuring = fromLoad('measuring');
-    load.send({ brokers: broker.brokers, warmup, events } satisfies LoadRequest);
+    // Signed here, as claim-intake's outbox would have them: the ledger accepts nothing else (ADR 18).
+    const signed = (list: CloudEvent[]) => list.map((e) => CLAIM_INTAKE_KEYS.signer.sign(e));
+    load.send({ brokers: broker.brokers, warmup: signed(warmup), events: signed(events) } satisfies LoadRequest);
     await measuring;
     loopDelay.enable();
     const elu0 = performance.eventLoopUtilization();
@@ -459,7 +467,7 @@ async function main(): Promise<void> {
     const checkpoints = new CheckpointService(
       ds,
       repo,
-      new OutboxWriter(),
+      new OutboxWriter(EVENT_KEYS.signer),
       new AnchorPublisher(ds, repo, []),
       new LatestCheckpointCache(ds, repo),
       signer,
@@ -588,7 +596,7 @@ async function main(): Promise<void> {
       new CheckpointService(
         ds,
         repo,
-        new OutboxWriter(),
+        new OutboxWriter(EVENT_KEYS.signer),
         new AnchorPublisher(ds, repo, []),
         new LatestCheckpointCache(ds, repo),
         signer,

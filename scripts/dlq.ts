@@ -27,7 +27,8 @@ async function main(): Promise<number> {
       const h = l.headers;
       console.log(
         `${dlq}/${l.partition}@${l.offset} key=${l.key} from ${h['x-dlq-original-topic']}/${h['x-dlq-original-partition']}` +
-          `@${h['x-dlq-original-offset']} ${h['x-dlq-reason']} after ${h['x-dlq-attempts']} attempt(s) at ` +
+          `@${h['x-dlq-original-offset']} ${h['x-dlq-reason']} by ${h['x-dlq-consumer-group'] ?? '?'} ` +
+          `after ${h['x-dlq-attempts']} attempt(s) at ` +
           `${h['x-dlq-failed-at']}: ${h['x-dlq-error']}`,
       );
     }

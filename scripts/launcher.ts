@@ -27,6 +27,7 @@ import {
 } from './infra/service-process';
 import { readFileSync } from 'node:fs';
 import { ensureSigningKey } from './infra/signing-key';
+import { ensureEventKeys } from './infra/event-keys';
 import { DEV_AUTH_KEY_FILE, DEV_JWKS_FILE } from './infra/paths';
 import { ensureDevKeys } from '@claimchain/http';
 import { parseSignerKey } from '@claimchain/ledger';
@@ -131,6 +132,9 @@ async function main(): Promise<void> {
   const ledgerOrigin = process.env.LEDGER_ORIGIN ?? DEFAULT_LEDGER_ORIGIN;
   const signingKeyFile = process.env.LEDGER_SIGNING_KEY_FILE ?? cachePath('ledger', 'signing.key');
   if (ensureSigningKey(signingKeyFile, ledgerOrigin)) say(`created ledger signing key ${signingKeyFile}`);
+  // Each service signs its events with a key of its own (ADR 18).
+  const eventKeys = ensureEventKeys(cachePath('events'));
+  if (eventKeys.created.length > 0) say(`created event signing keys for ${eventKeys.created.join(', ')}`);
   // The local identity provider: unless AUTH_JWKS_URL/AUTH_JWKS_FILE name a real one, services trust a dev key
   // pair, and `npm run token` signs bearer tokens with it.
   const jwksFile = process.env.AUTH_JWKS_FILE ?? DEV_JWKS_FILE;
@@ -158,6 +162,7 @@ async function main(): Promise<void> {
     LEDGER_ORIGIN: ledgerOrigin,
     // Public: printed into claim receipts so their holder knows which key to verify them with.
     LEDGER_VERIFIER_KEY: parseSignerKey(readFileSync(signingKeyFile, 'utf8').trim()).verifierKey,
+    EVENT_VERIFIER_KEYS: process.env.EVENT_VERIFIER_KEYS ?? eventKeys.verifierKeys,
     ...(!process.env.AUTH_JWKS_URL && { AUTH_JWKS_FILE: jwksFile }),
     // Development: claims without a policy are paid by the demo contract, insurers without a webhook by a simulated
     // bank (both refused with NODE_ENV=production). Set them to false to see what production does.
@@ -197,6 +202,8 @@ async function main(): Promise<void> {
             PORT: String(config.port),
             METRICS_PORT: String(config.metricsPort),
             ...(name === LEDGER_SERVICE && { LEDGER_SIGNING_KEY_FILE: signingKeyFile }),
+            // Likewise each service's event signing key: its own only (a <SERVICE>_EVENT_SIGNING_KEY_FILE still wins).
+            EVENT_SIGNING_KEY_FILE: eventKeys.files[name],
           },
         }),
       (reason, delayMs, restarts) => {

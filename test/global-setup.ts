@@ -14,6 +14,7 @@ import { dropDatabases, ensureDatabases, serviceDatabaseNames } from '../scripts
 import { ensureTopics } from '../scripts/infra/topics';
 import { migrateAll } from '../scripts/migrate';
 import { ensureSigningKey } from '../scripts/infra/signing-key';
+import { ensureEventKeys, eventKeyEnvironment } from '../scripts/infra/event-keys';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseSignerKey } from '@claimchain/ledger';
@@ -92,6 +93,15 @@ async function prepareDatabases(): Promise<void> {
   await ensureDatabases(baseUrl, databases);
   await migrateAll(baseUrl, TEST_DATABASE_PREFIX);
   prepareLedgerKey();
+  prepareEventKeys();
+}
+
+/**
+ * Each service's event signing key, kept for the run like the ledger's (a service started by a later spec consumes
+ * events an earlier spec's services signed), and every verifier key (ADR 18).
+ */
+function prepareEventKeys(): void {
+  Object.assign(process.env, eventKeyEnvironment(ensureEventKeys(cachePath('test-events', TEST_DATABASE_PREFIX))));
 }
 
 /**

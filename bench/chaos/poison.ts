@@ -6,8 +6,9 @@
  * - `not-json`, `not-an-event` (JSON of another shape), `wrong-type` (a CloudEvent of a type the topic does not
  *   carry), `huge` (~1 MB of JSON, near the broker's limit): each consumer of the topic must dead-letter it at once
  *   and keep the partition flowing;
- * - `duplicate-id`: an event every consumer has already processed, sent again with other content under its id: the
- *   inboxes must absorb it (no effect, no dead letter).
+ * - `duplicate-id`: an event every consumer has already processed, sent again with other content under its id: it no
+ *   longer matches its producer's signature, so every consumer that takes it dead-letters it (reason `signature`,
+ *   ADR 18) before its inbox sees it; either way it has no effect.
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';

@@ -25,6 +25,7 @@ import {
   waitForHttp200,
 } from '../../scripts/infra/service-process';
 import { ensureSigningKey } from '../../scripts/infra/signing-key';
+import { ensureEventKeys } from '../../scripts/infra/event-keys';
 import { ensureTopics } from '../../scripts/infra/topics';
 import { migrateAll } from '../../scripts/migrate';
 
@@ -224,6 +225,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   started.dirs.push(dir);
   const signingKeyFile = join(dir, 'ledger-signing.key');
   ensureSigningKey(signingKeyFile, LEDGER_ORIGIN);
+  const eventKeys = ensureEventKeys(join(dir, 'events'));
   const authKeyFile = join(dir, 'auth.jwk');
   const jwksFile = join(dir, 'jwks.json');
   await ensureDevKeys(authKeyFile, jwksFile);
@@ -236,6 +238,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     KAFKA_BROKERS: broker.brokers.join(','),
     LEDGER_ORIGIN,
     LEDGER_VERIFIER_KEY: verifierKey,
+    EVENT_VERIFIER_KEYS: eventKeys.verifierKeys,
     LEDGER_URL: `http://127.0.0.1:${PORTS['ledger-anchoring']}`,
     AUTH_JWKS_FILE: jwksFile,
     // The load comes from a handful of principals: the per-principal limit would be the first thing measured.
@@ -291,6 +294,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
         // The profile's own metrics ports (9201-9204, 9301-9304), beside npm start's 9464-9467.
         METRICS_PORT: String(PORTS[name] + METRICS_PORT_OFFSET),
         ...(name === 'ledger-anchoring' && { LEDGER_SIGNING_KEY_FILE: signingKeyFile }),
+        EVENT_SIGNING_KEY_FILE: eventKeys.files[name],
       },
     });
   }

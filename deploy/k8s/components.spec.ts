@@ -25,7 +25,15 @@ import * as cnpg from '@kubernetes-models/cloudnative-pg/postgresql.cnpg.io/v1';
 import * as monitoring from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
 import * as keda from '@kubernetes-models/keda/keda.sh/v1alpha1';
 import { SERVICES, SERVICE_NAMES, ServiceName, databaseUrlFor, loadServiceConfig } from '@claimchain/config';
-import { ALL_TOPICS, EventCatalog, TOPIC_PARTITIONS, Topics, dlqTopicOf, topicSpecs } from '@claimchain/contracts';
+import {
+  ALL_TOPICS,
+  EventCatalog,
+  TOPIC_PARTITIONS,
+  Topics,
+  dlqTopicOf,
+  topicSpecs,
+  topicsOwnedBy,
+} from '@claimchain/contracts';
 import { BODY_LIMIT_BYTES } from '@claimchain/http';
 import { REPLAYER_GROUP } from '@claimchain/messaging';
 import { LEDGER_AUDIT_EXIT as EXIT } from '../../apps/ledger-anchoring/src';
@@ -152,13 +160,16 @@ function consumedTopics(service: ServiceName): string[] {
   return [...topics].sort();
 }
 
-const PRODUCED = new Map(SERVICE_NAMES.map((s) => [s, producedTopics(s)]));
+/** What each service may write: the topics contracts' TopicOwners gives it (ADR 18), checked against its code below. */
+const PRODUCED = new Map(SERVICE_NAMES.map((s) => [s, topicsOwnedBy(s).sort()]));
 const CONSUMED = new Map(SERVICE_NAMES.map((s) => [s, consumedTopics(s)]));
 
 // Placeholders of the right shape for values the operator provides (Secrets, operator ConfigMaps).
 const OPERATOR_VALUES: Record<string, string> = {
   DATABASE_URL: 'postgres://role:secret@claimchain-pg-rw:5432/postgres?sslmode=verify-full',
   LEDGER_VERIFIER_KEY: `claimchain.example/ledger+0a1b2c3d+${Buffer.alloc(33, 1).toString('base64')}`,
+  EVENT_VERIFIER_KEYS:
+    'claim-intake+d1ade678+ATh1pm7lJGY6pMMTDm6Pk9Y1g3AIwVz4iqAHvEa1g9M1,treatment-verification+d1b000d0+Adm5GJpXSGyHOMd9JmxcN7tPoKmROhbaucQddnjZCynG,ledger-anchoring+8b13e999+AWcxTx0Ghq+8/OgTZ8K3vydzIcC8wL3VyD5B+mgQ8f2c,payout+54d426f8+ARBCcHEaj6jQVvp6Fh2MxsmH/SJ434SxidIIRY+dNSYU',
 };
 const OPERATOR_VALUE = 'operator-provided-value-of-sufficient-length';
 
@@ -239,7 +250,11 @@ describe('deploy/k8s components', () => {
     const [kafka] = byKind(r, 'Kafka');
     const cluster = kafka.metadata.name;
 
-    it('derives each service’s topics from the code, and every topic has exactly one producer', () => {
+    it('derives each service’s topics from the owner map, which is what its code produces; one producer per topic', () => {
+      // The single owner map (contracts' TopicOwners, which the consumers' signature check also reads) against the
+      // topics each service's code hands its outbox: a producer moved in code but not in the map fails here.
+      for (const s of SERVICE_NAMES)
+        expect({ s, produced: producedTopics(s) }).toEqual({ s, produced: PRODUCED.get(s) });
       for (const topic of ALL_TOPICS) {
         const producers = SERVICE_NAMES.filter((s) => PRODUCED.get(s)!.includes(topic));
         expect({ topic, producers: producers.length }).toEqual({ topic, producers: 1 });

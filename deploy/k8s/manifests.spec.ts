@@ -99,6 +99,11 @@ const PRODUCTION_NEEDS: { when: RegExp; variables: string[][]; why: string }[] =
   },
   { when: /\.pseudonymKey\b/, variables: [['PSEUDONYM_KEY']], why: 'the default key is public' },
   {
+    when: /MessagingModule\.forRoot\(/,
+    variables: [['EVENT_SIGNING_KEY_FILE'], ['EVENT_VERIFIER_KEYS']],
+    why: 'unsigned events are dead-lettered by every consumer (ADR 18)',
+  },
+  {
     when: /\.signingKeyFile\b/,
     variables: [['LEDGER_SIGNING_KEY_FILE'], ['LEDGER_ORIGIN']],
     why: 'no key, no checkpoints',
@@ -154,6 +159,8 @@ const OPERATOR_VALUES: Record<string, string> = {
   DATABASE_URL: 'postgres://claimchain:secret@postgres.example:5432/postgres?sslmode=require',
   WEBHOOK_SECRET_KEY: 'operator-provided-key-of-at-least-32-characters',
   LEDGER_VERIFIER_KEY: `claimchain.example/ledger+0a1b2c3d+${Buffer.alloc(33, 1).toString('base64')}`,
+  EVENT_VERIFIER_KEYS:
+    'claim-intake+d1ade678+ATh1pm7lJGY6pMMTDm6Pk9Y1g3AIwVz4iqAHvEa1g9M1,treatment-verification+d1b000d0+Adm5GJpXSGyHOMd9JmxcN7tPoKmROhbaucQddnjZCynG,ledger-anchoring+8b13e999+AWcxTx0Ghq+8/OgTZ8K3vydzIcC8wL3VyD5B+mgQ8f2c,payout+54d426f8+ARBCcHEaj6jQVvp6Fh2MxsmH/SJ434SxidIIRY+dNSYU',
 };
 const OPERATOR_VALUE = 'operator-provided-value-of-sufficient-length';
 
@@ -365,6 +372,24 @@ describe('deploy/k8s', () => {
         const volume = deployment.spec!.template!.spec.volumes?.find((v) => v.name === mount?.name);
         expect(volume?.secret?.items?.map((i) => i.path)).toEqual([basename(file)]);
       }
+    });
+
+    it("gives each service its own event signing key, from a Secret of its own, and every producer's verifier key", () => {
+      const secrets = new Set<string>();
+      for (const service of SERVICE_NAMES) {
+        const { deployment, container } = deploymentOf(rendered, service);
+        const file = container.env?.find((e) => variableOf(e.name) === 'EVENT_SIGNING_KEY_FILE')?.value;
+        expect({ service, file }).toEqual({ service, file: expect.any(String) });
+        const mount = container.volumeMounts?.find((vm) => file!.startsWith(`${vm.mountPath}/`));
+        expect(mount?.readOnly).toBe(true);
+        const volume = deployment.spec!.template!.spec.volumes?.find((v) => v.name === mount?.name);
+        expect(volume?.secret?.items?.map((i) => i.path)).toEqual([basename(file!)]);
+        secrets.add(`${volume!.secret!.secretName}/${volume!.secret!.items![0].key}`);
+        const keys = environmentOf(rendered, container).EVENT_VERIFIER_KEYS ?? '';
+        const names = keys.split(',').map((k) => k.split('+')[0]);
+        expect({ service, names: [...new Set(names)].sort() }).toEqual({ service, names: [...SERVICE_NAMES].sort() });
+      }
+      expect(secrets.size).toBe(SERVICE_NAMES.length);
     });
 
     it('puts each container and Service on the port of the SERVICES table, and metrics on the port the app reads', () => {

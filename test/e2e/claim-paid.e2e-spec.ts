@@ -13,7 +13,7 @@ import {
   verifyInclusion,
 } from '@claimchain/ledger';
 import { buildEvent, createKafka } from '@claimchain/messaging';
-import { claimSubmittedDraft, fhirR4SchemaErrors, waitFor } from '@claimchain/testing';
+import { claimSubmittedDraft, fhirR4SchemaErrors, ownerSigned, waitFor } from '@claimchain/testing';
 import { runCli } from '../../tools/verifier/src/verifier.cli';
 import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
@@ -328,7 +328,10 @@ describe('one claim, end to end, on the real broker', () => {
         source: 'claimchain/claim-intake',
       }),
     );
-    await producer.send({ topic: Topics.ClaimsSubmitted, messages: [{ key: claimId, value: JSON.stringify(event) }] });
+    await producer.send({
+      topic: Topics.ClaimsSubmitted,
+      messages: [{ key: claimId, value: ownerSigned(Topics.ClaimsSubmitted, event) }],
+    });
     await producer.disconnect();
 
     const decided = await waitFor('the pending confirmation to be decided', async () => {

@@ -8,7 +8,7 @@ import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { attestationHash, CloudEvent, Topics, treatmentStatement } from '@claimchain/contracts';
 import { buildEvent, createKafka } from '@claimchain/messaging';
-import { CPT, claimSubmittedDraft, waitFor } from '@claimchain/testing';
+import { claimSubmittedDraft, CPT, ownerSigned, waitFor } from '@claimchain/testing';
 import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';
 import { keygen, signConfirmation } from '../../scripts/sign-confirmation';
 import { RunningSystem, startSystem } from '../e2e/system';
@@ -96,7 +96,10 @@ describe(`${ConfirmTreatmentService.name} with signed attestations`, () => {
       Topics.ClaimsSubmitted,
       claimSubmittedDraft(claimId, { providerId, insurerId, source: 'claimchain/claim-intake' }),
     );
-    await producer.send({ topic: Topics.ClaimsSubmitted, messages: [{ key: claimId, value: JSON.stringify(event) }] });
+    await producer.send({
+      topic: Topics.ClaimsSubmitted,
+      messages: [{ key: claimId, value: ownerSigned(Topics.ClaimsSubmitted, event) }],
+    });
   };
   /** Sends a claim and waits until it is in its provider's worklist. */
   const claimArrives = async (providerId: string, insurerId = STRICT_INSURER, claimId = uuidv7()) => {

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { migratedDataSource } from '@claimchain/testing';
+import { migratedDataSource, testEventSigner } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/claim-intake/src/persistence/data-source.options';
 import { ClaimsRepository } from '../../apps/claim-intake/src/claims/claims.repository';
 
@@ -18,7 +18,7 @@ describe(`${ClaimsRepository.name} payment state`, () => {
       `${process.env.DATABASE_PREFIX ?? 'claimchain_test'}_claim_payment_status`,
       dataSourceOptions(''),
     );
-    claims = new ClaimsRepository(ds);
+    claims = new ClaimsRepository(ds, testEventSigner('claim-intake'));
   });
 
   afterAll(async () => {

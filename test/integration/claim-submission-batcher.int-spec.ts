@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
+import { loadServiceConfig } from '@claimchain/config';
 import { DomainError } from '@claimchain/http';
 import { OUTBOX_CHANNEL } from '@claimchain/messaging';
 import { fhirClaim, migratedDataSource, waitFor, waitForAdvisoryLockWaiters } from '@claimchain/testing';
@@ -55,7 +56,11 @@ describe(ClaimSubmissionBatcher.name, () => {
     admin = new Client({ connectionString: (ds.options as { url: string }).url });
     await admin.connect();
     // The store on its worker thread, with a database connection of its own, as the service runs it.
-    store = new ClaimStoreThread({ databaseUrl: (ds.options as { url: string }).url, connections: 3 });
+    store = new ClaimStoreThread({
+      databaseUrl: (ds.options as { url: string }).url,
+      connections: 3,
+      eventKeys: loadServiceConfig('claim-intake').events,
+    });
     service = new SubmitClaimService(new ClaimSubmissionBatcher(store, QUEUE_MAX), 'pseudonym-key');
   });
 
@@ -165,7 +170,11 @@ describe(ClaimSubmissionBatcher.name, () => {
     const url = new URL((ds.options as { url: string }).url);
     url.pathname = `/${name}`;
     await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-    const late = new ClaimStoreThread({ databaseUrl: url.toString(), connections: 2 });
+    const late = new ClaimStoreThread({
+      databaseUrl: url.toString(),
+      connections: 2,
+      eventKeys: loadServiceConfig('claim-intake').events,
+    });
     const lateService = new SubmitClaimService(new ClaimSubmissionBatcher(late, QUEUE_MAX), 'pseudonym-key');
     const submitLate = () =>
       lateService.submit(FhirClaimRequest.parse(fhirClaim(`p-${uuidv4()}`, tenant)), caller, uuidv4());

@@ -1,9 +1,9 @@
 import { Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
-import { CloudEvent, Topics } from '@claimchain/contracts';
+import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
 import { buildEvent, createKafka } from '@claimchain/messaging';
-import { CPT, claimSubmittedDraft, waitFor } from '@claimchain/testing';
+import { claimSubmittedDraft, CPT, ownerSigned, waitFor } from '@claimchain/testing';
 import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';
 import { PendingConfirmationsExpiry } from '../../apps/treatment-verification/src/confirmations/expire-pending/pending-confirmations.expiry';
 import { RunningSystem, startSystem } from '../e2e/system';
@@ -44,8 +44,8 @@ describe(ConfirmTreatmentService.name, () => {
   });
 
   const provider = () => `clinic-${uuidv4().slice(0, 8)}`;
-  const send = (event: CloudEvent, topic: string) =>
-    producer.send({ topic, messages: [{ key: event.subject, value: JSON.stringify(event) }] });
+  const send = (event: CloudEvent, topic: TopicName) =>
+    producer.send({ topic, messages: [{ key: event.subject, value: ownerSigned(topic, event) }] });
   /** claim-intake's claims.submitted.v1 for a claim naming `providerId` (ids are UUIDv7, as claim-intake's). */
   const claimArrives = (providerId: string, claimId = uuidv7()) =>
     send(

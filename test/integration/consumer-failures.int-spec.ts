@@ -10,7 +10,14 @@ import {
   MESSAGING_MIGRATIONS,
   TransientEventError,
 } from '@claimchain/messaging';
-import { claimSubmittedDraft, dlqReader, migratedDataSource, waitFor } from '@claimchain/testing';
+import {
+  claimSubmittedDraft,
+  dlqReader,
+  migratedDataSource,
+  ownerSigned,
+  testEventAuthenticator,
+  waitFor,
+} from '@claimchain/testing';
 
 /** One row per handled event; a unique event id, so a second effect would fail loudly rather than hide. */
 class FailureEffects1732400000098 implements MigrationInterface {
@@ -64,6 +71,7 @@ describe('KafkaEventTransport failures and batches', () => {
 
   const newTransport = (groupId: string): KafkaEventTransport => {
     const t = new KafkaEventTransport({
+      authenticator: testEventAuthenticator(),
       kafka,
       dataSource: ds,
       groupId,
@@ -104,8 +112,8 @@ describe('KafkaEventTransport failures and batches', () => {
     const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM effects WHERE subject = $1`, [subject]);
     return n;
   };
-  const send = (topic: string, events: CloudEvent[]) =>
-    producer.send({ topic, messages: events.map((e) => ({ key: e.subject, value: JSON.stringify(e) })) });
+  const send = (topic: TopicName, events: CloudEvent[]) =>
+    producer.send({ topic, messages: events.map((e) => ({ key: e.subject, value: ownerSigned(topic, e) })) });
 
   it('waits while a dependency is down, reports it, dead-letters nothing, and handles the event once it is back', async () => {
     const dlq = await dlqReader(kafka, dlqTopicOf(Topics.ClaimsSubmitted));
@@ -231,7 +239,14 @@ describe('KafkaEventTransport poison messages on every topic', () => {
     kafka = createKafka('consumer-poison-int-spec', process.env.KAFKA_BROKERS!.split(','));
     producer = kafka.producer();
     await producer.connect();
-    transport = new KafkaEventTransport({ kafka, dataSource: ds, groupId, retryBaseMs: 20, retryMaxMs: 200 });
+    transport = new KafkaEventTransport({
+      kafka,
+      dataSource: ds,
+      groupId,
+      retryBaseMs: 20,
+      retryMaxMs: 200,
+      authenticator: testEventAuthenticator(),
+    });
     for (const topic of ALL_TOPICS) transport.addHandler(topic, async () => undefined, true, { batch: true });
     await new Promise<void>((resolve, reject) => void transport.listen((e) => (e ? reject(e) : resolve())));
     dlq = await dlqReader(kafka, ALL_TOPICS.map(dlqTopicOf));
@@ -264,8 +279,8 @@ describe('KafkaEventTransport poison messages on every topic', () => {
       const poison: [string, string][] = [
         ['not JSON', 'not json at all {'],
         ['JSON of the wrong type', '[1,2,3]'],
-        ['an event of another topic', JSON.stringify(stranger)],
-        ['~1 MiB', JSON.stringify({ ...submitted(key), data: { pad: 'x'.repeat(1_000_000) } })],
+        ['an event of another topic', ownerSigned(topic, stranger)],
+        ['~1 MiB', ownerSigned(topic, { ...submitted(key), data: { pad: 'x'.repeat(1_000_000) } })],
       ];
       const [sent] = await producer.send({ topic, messages: poison.map(([, value]) => ({ key, value })) });
       const last = Number(sent.baseOffset) + poison.length - 1;

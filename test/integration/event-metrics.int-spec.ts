@@ -13,7 +13,15 @@ import {
   MESSAGING_MIGRATIONS,
   TransientEventError,
 } from '@claimchain/messaging';
-import { claimSubmittedDraft, migratedDataSource, parsePrometheusText, sampleSum, waitFor } from '@claimchain/testing';
+import {
+  claimSubmittedDraft,
+  migratedDataSource,
+  ownerSigned,
+  parsePrometheusText,
+  sampleSum,
+  testEventAuthenticator,
+  waitFor,
+} from '@claimchain/testing';
 
 const topic = Topics.ClaimsSubmitted;
 const IGNORED_INSURER = 'insurer-not-ours';
@@ -56,6 +64,7 @@ describe(`${EventMetrics.name} in ${KafkaEventTransport.name}`, () => {
       retryMaxMs: 100,
       commitIntervalMs: 100,
       metrics: new EventMetrics(registry),
+      authenticator: testEventAuthenticator(),
     });
     const handler = async (events: CloudEvent[], ctx: EventContext) => {
       await ctx.em.query('SELECT 1');
@@ -96,14 +105,14 @@ describe(`${EventMetrics.name} in ${KafkaEventTransport.name}`, () => {
     const claimId = uuidv4();
     down.add(claimId);
     const event = buildEvent(topic, claimSubmittedDraft(claimId, { source: 'test/event-metrics' }));
-    await send(JSON.stringify(event), claimId);
+    await send(ownerSigned(topic, event), claimId);
     await waitFor('two retried attempts', async () => (await outcome('retried')) >= 2);
     expect(await outcome('handled')).toBe(0);
     down.delete(claimId);
     await waitFor('the event handled', async () => (await outcome('handled')) === 1);
 
     // The same message again (a redelivery, as after a crash before the offset commit): skipped by the inbox.
-    await send(JSON.stringify(event), claimId);
+    await send(ownerSigned(topic, event), claimId);
     await waitFor('the redelivery counted as a duplicate', async () => (await outcome('duplicate')) === 1);
     expect(await outcome('handled')).toBe(1);
     expect(await outcome('dead_lettered')).toBe(0);
@@ -114,10 +123,20 @@ describe(`${EventMetrics.name} in ${KafkaEventTransport.name}`, () => {
       topic,
       claimSubmittedDraft(uuidv4(), { source: 'test/event-metrics', insurerId: IGNORED_INSURER }),
     );
-    await send(JSON.stringify(ignored));
+    await send(ownerSigned(topic, ignored));
     await waitFor('the event ignored', async () => (await outcome('ignored')) === 1);
     await send('not an event');
     await waitFor('the poison message dead-lettered', async () => (await outcome('dead_lettered')) === 1);
     expect(await outcome('handled')).toBe(1);
+  });
+
+  it('counts an event its topic owner did not sign as dead-lettered with reason signature', async () => {
+    const dead = async (reason: string) =>
+      sampleSum(await scrape(), 'claimchain_events_consumed_total', { topic, outcome: 'dead_lettered', reason });
+    const [schemaBefore, signatureBefore] = [await dead('schema'), await dead('signature')];
+    const unsigned = buildEvent(topic, claimSubmittedDraft(uuidv4(), { source: 'test/event-metrics' }));
+    await send(JSON.stringify(unsigned));
+    await waitFor('the unsigned event dead-lettered', async () => (await dead('signature')) === signatureBefore + 1);
+    expect(await dead('schema')).toBe(schemaBefore);
   });
 });

@@ -13,8 +13,8 @@ import {
   parseSignerKey,
   rootHash,
 } from '@claimchain/ledger';
-import { buildEvent, OutboxWriter } from '@claimchain/messaging';
-import { migratedDataSource, waitFor, claimSubmittedDraft } from '@claimchain/testing';
+import { buildEvent } from '@claimchain/messaging';
+import { claimSubmittedDraft, migratedDataSource, testOutboxWriter, waitFor } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/ledger-anchoring/src/persistence/data-source.options';
 import { LedgerRepository, PostgresSubtreeReader } from '../../apps/ledger-anchoring/src/persistence/ledger.repository';
 import { LeafSalter } from '../../apps/ledger-anchoring/src/log/append/leaf-salt.key';
@@ -154,7 +154,7 @@ describe('ledger sequencing on the real Postgres', () => {
       const service = new CheckpointService(
         own,
         repo,
-        new OutboxWriter(),
+        testOutboxWriter('ledger-anchoring'),
         new AnchorPublisher(own, repo, []),
         new LatestCheckpointCache(own, repo),
         signer,

@@ -9,7 +9,7 @@ import { loadServiceConfig, ServiceConfig } from '@claimchain/config';
 import { CloudEvent, LEDGER_RECORDED_TOPICS, Topics } from '@claimchain/contracts';
 import { generateNoteKey, LedgerError, NoteSigner, parseSignerKey } from '@claimchain/ledger';
 import { buildEvent, createKafka, startHybridApp } from '@claimchain/messaging';
-import { freshDatabase, waitFor, claimSubmittedDraft } from '@claimchain/testing';
+import { claimSubmittedDraft, freshDatabase, ownerSigned, waitFor } from '@claimchain/testing';
 import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
 import { LedgerAuditService } from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.service';
 import { NOTE_SIGNER } from '../../apps/ledger-anchoring/src/log/checkpoint/note-signer.provider';
@@ -108,7 +108,7 @@ describe('ledger tamper evidence and replay', () => {
       const batch = Array.from({ length: 40 }, claimEvent);
       await producer.send({
         topic: Topics.ClaimsSubmitted,
-        messages: batch.map((e) => ({ key: e.subject, value: JSON.stringify(e) })),
+        messages: batch.map((e) => ({ key: e.subject, value: ownerSigned(Topics.ClaimsSubmitted, e) })),
       });
       published.push(...batch);
     }

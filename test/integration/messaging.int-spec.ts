@@ -12,11 +12,20 @@ import {
   MESSAGING_MIGRATIONS,
   replayDeadLetters,
   OutboxRelay,
-  OutboxWriter,
   RELAY_LOCK_ID,
 } from '@claimchain/messaging';
 import { currentLogContext, LogContext } from '@claimchain/http';
-import { claimSubmittedDraft, dlqReader, migratedDataSource, waitFor } from '@claimchain/testing';
+import {
+  claimSubmittedDraft,
+  dlqReader,
+  migratedDataSource,
+  ownerSigned,
+  signedByOwner,
+  testEventAuthenticator,
+  testEventSigner,
+  testOutboxWriter,
+  waitFor,
+} from '@claimchain/testing';
 
 /** A table the test handler writes to: one row per handled delivery, so duplicates would show. */
 class Effects1732400000099 implements MigrationInterface {
@@ -62,6 +71,7 @@ describe('messaging on the real broker and Postgres', () => {
     producer = kafka.producer();
     await producer.connect();
     transport = new KafkaEventTransport({
+      authenticator: testEventAuthenticator(),
       kafka,
       dataSource: ds,
       groupId: `messaging-int-${uuidv4()}`,
@@ -92,7 +102,7 @@ describe('messaging on the real broker and Postgres', () => {
       await first.start();
       await first.stop(); // the relay process is gone
 
-      const writer = new OutboxWriter();
+      const writer = testOutboxWriter('claim-intake');
       const event = await ds.transaction((em) => writer.add(em, topic, claimDraft()));
       const [{ pending }] = await ds.query(`SELECT count(*)::int AS pending FROM outbox WHERE published_at IS NULL`);
       expect(pending).toBeGreaterThanOrEqual(1);
@@ -111,7 +121,7 @@ describe('messaging on the real broker and Postgres', () => {
     });
 
     it('re-sends after a crash between publish and mark, and the inbox keeps it to one effect', async () => {
-      const writer = new OutboxWriter();
+      const writer = testOutboxWriter('claim-intake');
       const event = await ds.transaction((em) => writer.add(em, topic, claimDraft()));
       const relay = new OutboxRelay(ds, kafka);
       await relay.start();
@@ -171,7 +181,7 @@ describe('messaging on the real broker and Postgres', () => {
     });
 
     it('publishes a row that committed after a later one was already published', async () => {
-      const writer = new OutboxWriter();
+      const writer = testOutboxWriter('claim-intake');
       const relay = new OutboxRelay(ds, kafka);
       await relay.start();
       const slow = ds.createQueryRunner();
@@ -197,7 +207,7 @@ describe('messaging on the real broker and Postgres', () => {
       const relay = new OutboxRelay(ds, kafka);
       await relay.start();
       try {
-        const event = await ds.transaction((em) => new OutboxWriter().add(em, topic, claimDraft()));
+        const event = await ds.transaction((em) => testOutboxWriter('claim-intake').add(em, topic, claimDraft()));
         expect(await relay.drainOnce()).toBe(0);
         const [row] = await ds.query(`SELECT published_at FROM outbox WHERE event_id = $1`, [event.id]);
         expect(row.published_at).toBeNull();
@@ -218,10 +228,10 @@ describe('messaging on the real broker and Postgres', () => {
   describe(KafkaEventTransport.name, () => {
     it('gives an event delivered twice exactly one effect', async () => {
       const event = claimEvent();
-      const message = { key: event.subject, value: JSON.stringify(event) };
+      const message = { key: event.subject, value: ownerSigned(topic, event) };
       await producer.send({ topic, messages: [message, message] });
       const sentinel = claimEvent(event.subject);
-      await producer.send({ topic, messages: [{ key: sentinel.subject, value: JSON.stringify(sentinel) }] });
+      await producer.send({ topic, messages: [{ key: sentinel.subject, value: ownerSigned(topic, sentinel) }] });
 
       await waitFor('the sentinel after both copies', async () => (await effectsOf(ds, sentinel.id)) === 1);
       expect(await effectsOf(ds, event.id)).toBe(1);
@@ -229,7 +239,7 @@ describe('messaging on the real broker and Postgres', () => {
 
     it('handles each event in a log context that names it and its claim', async () => {
       const event = claimEvent();
-      await producer.send({ topic, messages: [{ key: event.subject, value: JSON.stringify(event) }] });
+      await producer.send({ topic, messages: [{ key: event.subject, value: ownerSigned(topic, event) }] });
       await waitFor('the event to be handled', async () => (await effectsOf(ds, event.id)) === 1);
       expect(loggedAs.get(event.id)).toMatchObject({ eventId: event.id, claimId: event.subject });
     });
@@ -243,9 +253,9 @@ describe('messaging on the real broker and Postgres', () => {
         await producer.send({
           topic,
           messages: [
-            { key, value: JSON.stringify(broken) },
+            { key, value: ownerSigned(topic, broken) },
             { key, value: 'not json at all' },
-            { key, value: JSON.stringify(next) },
+            { key, value: ownerSigned(topic, next) },
           ],
         });
 
@@ -264,13 +274,51 @@ describe('messaging on the real broker and Postgres', () => {
       }
     });
 
+    it.each([
+      ['unsigned', (e: CloudEvent) => JSON.stringify(e)],
+      [
+        'signed by another service than the topic’s owner',
+        (e: CloudEvent) => JSON.stringify(testEventSigner('payout').sign(e)),
+      ],
+      [
+        'altered after its owner signed it',
+        (e: CloudEvent) => JSON.stringify({ ...signedByOwner(topic, e), subject: uuidv4() }),
+      ],
+    ])(
+      'dead-letters an event %s at once, as not authentic, and keeps processing the partition',
+      async (_how, forge) => {
+        const dlq = await dlqReader(kafka, dlqTopicOf(topic));
+        try {
+          const key = uuidv4();
+          const forged = claimEvent(key);
+          const next = claimEvent(key);
+          const value = forge(forged);
+          await producer.send({
+            topic,
+            messages: [
+              { key, value },
+              { key, value: ownerSigned(topic, next) },
+            ],
+          });
+          await waitFor('the signed message behind the forged one', async () => (await effectsOf(ds, next.id)) === 1);
+          const dead = await waitFor('the forged message in the DLQ', () => dlq.messages.find((m) => m.key === key));
+          expect(dead.headers['x-dlq-reason']).toBe('signature');
+          expect(dead.headers['x-dlq-attempts']).toBe('0');
+          expect(dead.value).toBe(value);
+          expect(await effectsOf(ds, forged.id)).toBe(0);
+        } finally {
+          await dlq.stop();
+        }
+      },
+    );
+
     it('dead-letters after bounded retries when the handler keeps failing, then moves on', async () => {
       const dlq = await dlqReader(kafka, dlqTopicOf(topic));
       try {
         const key = uuidv4();
         failingSubjects.add(key);
         const poison = claimEvent(key);
-        await producer.send({ topic, messages: [{ key, value: JSON.stringify(poison) }] });
+        await producer.send({ topic, messages: [{ key, value: ownerSigned(topic, poison) }] });
         const dead = await waitFor('the poison message in the DLQ', () => dlq.messages.find((m) => m.key === key));
         expect(dead.headers['x-dlq-reason']).toBe('handler');
         expect(dead.headers['x-dlq-attempts']).toBe('3');
@@ -279,12 +327,16 @@ describe('messaging on the real broker and Postgres', () => {
 
         failingSubjects.delete(key);
         const after = claimEvent(key);
-        await producer.send({ topic, messages: [{ key, value: JSON.stringify(after) }] });
+        await producer.send({ topic, messages: [{ key, value: ownerSigned(topic, after) }] });
         await waitFor('the next message on that key', async () => (await effectsOf(ds, after.id)) === 1);
 
         // Ops fixed the cause: listing shows the letter with its error, replaying processes it, once.
         const listed = await listDeadLetters(kafka, dlqTopicOf(topic));
-        expect(listed.find((l) => l.key === key)?.headers['x-dlq-error']).toContain('handler refuses');
+        const letter = listed.find((l) => l.key === key);
+        expect(letter?.headers['x-dlq-error']).toContain('handler refuses');
+        // The letter is the message as its owner signed it: the replay re-sends those bytes, and the consumer (which
+        // accepts only events claim-intake signed) takes it, so the signature survived the dead-letter round trip.
+        expect(letter?.value).toBe(ownerSigned(topic, poison));
         expect(await replayDeadLetters(kafka, dlqTopicOf(topic))).toBeGreaterThanOrEqual(1);
         await waitFor('the replayed poison message to be handled', async () => (await effectsOf(ds, poison.id)) === 1);
         // A second replay does not send the poison message again (earlier schema-broken letters, replayed above and
@@ -344,12 +396,18 @@ describe('batch handlers on the real broker and Postgres', () => {
     await producer.connect();
     const messages = [...events.slice(0, 25), poison, ...events.slice(25)].map((e) => ({
       key: claimId,
-      value: JSON.stringify(e),
+      value: ownerSigned(topic, e),
     }));
     await producer.send({ topic, messages: [...messages, messages[0], messages[1]] }); // two redeliveries
     await producer.disconnect();
 
-    transport = new KafkaEventTransport({ kafka, dataSource: ds, groupId: `batch-int-${uuidv4()}`, retryBaseMs: 10 });
+    transport = new KafkaEventTransport({
+      authenticator: testEventAuthenticator(),
+      kafka,
+      dataSource: ds,
+      groupId: `batch-int-${uuidv4()}`,
+      retryBaseMs: 10,
+    });
     transport.addHandler(
       topic,
       async (batch: CloudEvent[], ctx: EventContext) => {

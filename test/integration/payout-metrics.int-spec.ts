@@ -2,9 +2,9 @@ import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
-import { buildEvent, OutboxWriter } from '@claimchain/messaging';
+import { buildEvent } from '@claimchain/messaging';
 import { runAfterCommits } from '@claimchain/observability';
-import { claimItem, migratedDataSource, parsePrometheusText, sampleSum } from '@claimchain/testing';
+import { claimItem, migratedDataSource, parsePrometheusText, sampleSum, testOutboxWriter } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
 import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
@@ -43,7 +43,7 @@ describe(`${PayoutMetrics.name} on the real Postgres`, () => {
     new PayoutDispatcherService(
       ds,
       new PaymentDispatchRepository(),
-      new OutboxWriter(),
+      testOutboxWriter('payout'),
       singleRail(rail),
       { retryBaseMs: 1, retryMaxMs: 1, maxAttempts: 2, recheckMs: 60_000 },
       new PayoutMetrics(registry, ds),

@@ -3,8 +3,8 @@ import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/contracts';
-import { buildEvent, OutboxWriter } from '@claimchain/messaging';
-import { claimItem, migratedDataSource, waitFor } from '@claimchain/testing';
+import { buildEvent } from '@claimchain/messaging';
+import { claimItem, migratedDataSource, testOutboxWriter, waitFor } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
 import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
@@ -43,7 +43,7 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
   const adjudicationRepo = new AdjudicationRepository();
   const contractRepo = new ContractRepository();
   const dispatch = new PaymentDispatchRepository();
-  const outbox = new OutboxWriter();
+  const outbox = testOutboxWriter('payout');
   const dispatcher = (rail: PaymentRail, retryBaseMs = 20) =>
     new PayoutDispatcherService(ds, dispatch, outbox, singleRail(rail), { retryBaseMs, recheckMs: 60_000 });
 

@@ -13,8 +13,8 @@ import {
   rootHash,
   signNote,
 } from '@claimchain/ledger';
-import { buildEvent, classifyFailure, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
-import { migratedDataSource } from '@claimchain/testing';
+import { buildEvent, classifyFailure, PermanentEventError } from '@claimchain/messaging';
+import { migratedDataSource, testOutboxWriter } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
 import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
@@ -123,8 +123,17 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
 
   const submittedClaims = new Map<string, ClaimSubmittedV1>();
 
-  /** What the three consumers would have stored for a claim: the claim, its verification and the anchor. */
-  async function pendingClaim(coverage: string, net: string, code = '99213', tamper = false): Promise<string> {
+  /**
+   * What the consumers would have stored for a claim: the claim, its verification and the anchors of both (the
+   * submission's only with `anchorSubmission`, see ADR 18).
+   */
+  async function pendingClaim(
+    coverage: string,
+    net: string,
+    code = '99213',
+    tamper = false,
+    anchorSubmission = true,
+  ): Promise<string> {
     const claimId = uuidv4();
     const verification: CloudEvent<TreatmentVerifiedV1> = buildEvent(Topics.TreatmentsVerified, {
       source: 'test/payout-race',
@@ -149,15 +158,26 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       submittedAt: new Date().toISOString(),
     };
     submittedClaims.set(claimId, submitted);
+    const claim = buildEvent(Topics.ClaimsSubmitted, { source: 'test/payout-race', subject: claimId, data: submitted });
+    const claimAnchor = anchorSubmission ? [await submissionAnchorOf(claim)] : [];
     const anchor = await anchorOf(leafHashOfEvent(verification), tamper);
     await ds.transaction((em) =>
       adjudicationRepo.rememberFacts(em, {
-        claims: [buildEvent(Topics.ClaimsSubmitted, { source: 'test/payout-race', subject: claimId, data: submitted })],
+        claims: [claim],
         verifications: [verification],
-        anchors: [{ eventId: verification.id, eventType: 'treatment.verified', eventSubject: claimId, ...anchor }],
+        anchors: [
+          ...claimAnchor,
+          { eventId: verification.id, eventType: 'treatment.verified', eventSubject: claimId, ...anchor },
+        ],
       }),
     );
     return claimId;
+  }
+
+  /** The ledger's anchor of a claim's submission; of `anchored` (another event) when given, under the claim's id. */
+  async function submissionAnchorOf(claim: CloudEvent, anchored: CloudEvent = claim) {
+    const anchor = await anchorOf(leafHashOfEvent(anchored), false);
+    return { eventId: claim.id, eventType: 'claim.submitted', eventSubject: claim.subject, ...anchor };
   }
 
   /** A policy whose 2026 plan year has `benefitPaid` of its 100.00 limit used already. */
@@ -208,7 +228,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       adjudicationRepo,
       contractRepo,
       policyRepo,
-      new OutboxWriter(),
+      testOutboxWriter('payout'),
       breaker,
       contractSettings(false),
     );
@@ -416,7 +436,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     const seeder = (demo: boolean) =>
       new ContractSeederService(
         ds,
-        new PublishContractService(ds, contractRepo, new OutboxWriter()),
+        new PublishContractService(ds, contractRepo, testOutboxWriter('payout')),
         contractSettings(demo),
       );
     await seeder(false).onApplicationBootstrap();
@@ -539,6 +559,41 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       expect(await paidFor([sound])).toBe('10.00');
     });
 
+    it('pays nothing until the claim’s own submission is anchored, then pays it', async () => {
+      const p = await policy('0.00');
+      const claimId = await pendingClaim(p.coverage, '10.00', '99213', false, false);
+      await trigger(claimId);
+      expect(await adjudicated(claimId)).toBe(0);
+      const [{ submitted_event: claim }] = await ds.query(`SELECT submitted_event FROM claims WHERE claim_id = $1`, [
+        claimId,
+      ]);
+      const anchor = await submissionAnchorOf(claim as CloudEvent);
+      await ds.transaction((em) =>
+        adjudicationRepo.rememberFacts(em, { claims: [], verifications: [], anchors: [anchor] }),
+      );
+      await trigger(claimId);
+      expect(await paidFor([claimId])).toBe('10.00');
+    });
+
+    it('refuses a claim whose submission anchor commits to another event than the claim it holds', async () => {
+      const p = await policy('0.00');
+      const claimId = await pendingClaim(p.coverage, '10.00', '99213', false, false);
+      const [{ submitted_event: held }] = await ds.query(`SELECT submitted_event FROM claims WHERE claim_id = $1`, [
+        claimId,
+      ]);
+      const claim = held as CloudEvent<ClaimSubmittedV1>;
+      // The ledger recorded a claim with this id and other amounts (what was anchored is not what payout holds).
+      const other = { ...claim, data: { ...claim.data, total: '9999.00' } };
+      const anchor = await submissionAnchorOf(claim, other);
+      await ds.transaction((em) =>
+        adjudicationRepo.rememberFacts(em, { claims: [], verifications: [], anchors: [anchor] }),
+      );
+      await expect(trigger(claimId)).rejects.toThrow(
+        new UnprovenAnchorError(`ledger leaf ${anchor.leafIndex} does not commit to claim submission ${claim.id}`),
+      );
+      expect(await adjudicated(claimId)).toBe(0);
+    });
+
     it('pays nothing on an anchor stored without its inclusion proof or root, and keeps the breaker closed', async () => {
       const p = await policy('0.00');
       for (const column of ['inclusion_proof', 'root_hash']) {
@@ -561,7 +616,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       const first = await pendingClaim(p.coverage, '10.00');
       await trigger(first);
       // Another claim anchored by a checkpoint of the same size over another history: a forked log.
-      log = rewrittenLog(honestLog.size - 2);
+      log = rewrittenLog(honestLog.size - 4); // each claim appends 4 leaves: filler, submission, filler, verification
       try {
         const forked = await pendingClaim(p.coverage, '10.00');
         await expect(trigger(forked)).rejects.toBeInstanceOf(PermanentEventError);

@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { fhirClaimTreatments, migratedDataSource, waitFor } from '@claimchain/testing';
+import { fhirClaimTreatments, migratedDataSource, testEventSigner, waitFor } from '@claimchain/testing';
 import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';
 import { ConfirmationsRepository } from '../../apps/treatment-verification/src/confirmations/confirmations.repository';
 import { PendingConfirmationsExpiry } from '../../apps/treatment-verification/src/confirmations/expire-pending/pending-confirmations.expiry';
@@ -104,7 +104,11 @@ describe(ConfirmTreatmentService.name, () => {
         ).map((r) => [r.id, r.outcome]),
       );
     const expiry = (batchSize = 10) =>
-      new PendingConfirmationsExpiry(ds, new ConfirmationsRepository(), { ttlMs, intervalMs: 60_000, batchSize });
+      new PendingConfirmationsExpiry(ds, new ConfirmationsRepository(testEventSigner('treatment-verification')), {
+        ttlMs,
+        intervalMs: 60_000,
+        batchSize,
+      });
 
     beforeAll(async () => {
       ds = await migratedDataSource(`${process.env.DATABASE_PREFIX}_pending_expiry`, dataSourceOptions(''));

@@ -54,7 +54,12 @@ export class ClaimIntakeModule {
         {
           provide: ClaimStoreThread,
           useFactory: () =>
-            new ClaimStoreThread({ databaseUrl: config.databaseUrl, connections: 3, postgres: config.postgres }),
+            new ClaimStoreThread({
+              databaseUrl: config.databaseUrl,
+              connections: 3,
+              postgres: config.postgres,
+              eventKeys: config.events,
+            }),
         },
         {
           provide: ClaimSubmissionBatcher,

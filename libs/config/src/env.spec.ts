@@ -41,6 +41,8 @@ describe(loadServiceConfig.name, () => {
       LEDGER_VERIFIER_KEY: 'claimchain.example/ledger+0a1b2c3d+AV0nPv1R5yXyrmpW6B4ygbZxIbpRdqpsBhbD36eRIKUt',
       AUTH_JWKS_URL: 'https://auth.example.com/.well-known/jwks.json',
       LEDGER_URL: 'https://ledger.example.com',
+      EVENT_SIGNING_KEY_FILE: '/var/run/secrets/claimchain-events/signing.key',
+      EVENT_VERIFIER_KEYS: 'payout+0a1b2c3d+AV0nPv1R5yXyrmpW6B4ygbZxIbpRdqpsBhbD36eRIKUt',
     };
 
     it('starts with real settings', () => {
@@ -56,6 +58,8 @@ describe(loadServiceConfig.name, () => {
       ['DEMO_CONTRACT', 'payout', { PAYOUT_DEMO_CONTRACT: 'true' }],
       ['LEDGER_URL', 'payout', { LEDGER_URL: 'http://ledger.example.com' }],
       ['LEDGER_URL', 'payout', { LEDGER_URL: undefined }],
+      ['EVENT_SIGNING_KEY_FILE', 'claim-intake', { EVENT_SIGNING_KEY_FILE: undefined }],
+      ['EVENT_VERIFIER_KEYS', 'ledger-anchoring', { EVENT_VERIFIER_KEYS: undefined }],
     ] as const)('refuses to start without %s (%s), naming it', (name, service, change) => {
       expect(() => loadServiceConfig(service, { ...production, ...change })).toThrow(
         new RegExp(`Refusing to start ${service} with NODE_ENV=production: .*${name}`),

@@ -72,6 +72,16 @@ const Env = z.object({
       'note verifier keys <name>+<keyid>+<key>, comma-separated, the current one first',
     )
     .optional(),
+  /** This service's event signing key (a note signer key named after the service), ADR 18. */
+  EVENT_SIGNING_KEY_FILE: z.string().min(1).optional(),
+  /** Every producer's event verifier keys (named after their service), comma-separated, each's current one first. */
+  EVENT_VERIFIER_KEYS: z
+    .string()
+    .regex(
+      /^[^+\s,]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+(,[^+\s,]+\+[0-9a-f]{8}\+[A-Za-z0-9+/=]+)*$/,
+      "note verifier keys <service>+<keyid>+<key>, comma-separated, each service's current one first",
+    )
+    .optional(),
   AUTH_JWKS_URL: z.string().url().optional(),
   AUTH_JWKS_FILE: z.string().min(1).optional(),
   AUTH_ISSUER: z.string().min(1).default(DEV_AUTH_ISSUER),
@@ -183,6 +193,15 @@ export type ServiceConfig = {
    * in force. Off, such a claim is denied (CO-31 / CO-26 / CO-27); refused with NODE_ENV=production.
    */
   demoContract: boolean;
+  /**
+   * Event authenticity (ADR 18): the file of the key this service signs its events with, and the verifier keys of
+   * every producer (their key names are the services' names; for each, the current key first, then earlier ones
+   * while events signed before a rotation may still be consumed).
+   */
+  events: {
+    signingKeyFile?: string;
+    verifierKeys: string[];
+  };
   ledger: {
     origin: string;
     signingKeyFile?: string;
@@ -282,6 +301,10 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
       simulatedBank: e.SIMULATED_BANK,
     },
     demoContract: e.DEMO_CONTRACT,
+    events: {
+      signingKeyFile: e.EVENT_SIGNING_KEY_FILE,
+      verifierKeys: [...new Set(e.EVENT_VERIFIER_KEYS?.split(',') ?? [])],
+    },
     ledger: {
       origin: e.LEDGER_ORIGIN,
       signingKeyFile: e.LEDGER_SIGNING_KEY_FILE,
@@ -320,6 +343,10 @@ function refuseDevSettings(service: ServiceName, e: z.infer<typeof Env>): void {
   if (service === 'payout' && !e.LEDGER_VERIFIER_KEY) {
     problems.push("LEDGER_VERIFIER_KEY is not set: payout would pay without checking the ledger's signatures");
   }
+  if (!e.EVENT_SIGNING_KEY_FILE)
+    problems.push('EVENT_SIGNING_KEY_FILE is not set: the events this service produces would be unsigned');
+  if (!e.EVENT_VERIFIER_KEYS)
+    problems.push("EVENT_VERIFIER_KEYS is not set: no producer's events could be authenticated");
   if (!e.AUTH_JWKS_URL && !e.AUTH_JWKS_FILE) problems.push('AUTH_JWKS_URL (or AUTH_JWKS_FILE) is not set');
   if (problems.length > 0) {
     throw new Error(`Refusing to start ${service} with NODE_ENV=production: ${problems.join('; ')}`);

@@ -17,6 +17,8 @@ export const CloudEventEnvelope = z.object({
   correlationid: z.string().min(1),
   causationid: z.string().min(1).optional(),
   tenantid: z.string().min(1).optional(),
+  /** The producer's signature over the rest of the envelope (ADR 18), kept so a stored event can be checked again. */
+  signature: z.string().min(1).optional(),
   data: z.unknown(),
 });
 
@@ -32,6 +34,8 @@ export interface CloudEvent<T = unknown> {
   correlationid: string;
   causationid?: string;
   tenantid?: string;
+  /** `<service>+<key id>+<base64 Ed25519>`: set by the producing service's outbox, checked by every consumer. */
+  signature?: string;
   data: T;
 }
 

@@ -1,4 +1,5 @@
 export * from './topics';
+export * from './topic-owners';
 export * from './money';
 export * from './envelope';
 export * from './event-catalog';

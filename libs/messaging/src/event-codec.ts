@@ -61,6 +61,11 @@ export function buildEvent<T extends TopicName>(topic: T, draft: EventDraft<T>):
 }
 
 export function parseEvent<T extends TopicName>(topic: T, raw: Buffer | string | null): CloudEvent<EventDataOf<T>> {
+  return validateEvent(topic, parseEnvelopeJson(topic, raw));
+}
+
+/** A message value as a JSON object, not yet validated: what a signature is checked on (the envelope as sent). */
+export function parseEnvelopeJson(topic: TopicName, raw: Buffer | string | null): Record<string, unknown> {
   if (raw === null) throw new SchemaViolationError(topic, 'empty message value');
   let json: unknown;
   try {
@@ -68,6 +73,14 @@ export function parseEvent<T extends TopicName>(topic: T, raw: Buffer | string |
   } catch (e) {
     throw new SchemaViolationError(topic, `not JSON (${(e as Error).message})`);
   }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new SchemaViolationError(topic, 'not a JSON object');
+  }
+  return json as Record<string, unknown>;
+}
+
+/** Checks a parsed envelope against the catalog: the envelope's attributes, its type and its data schema. */
+export function validateEvent<T extends TopicName>(topic: T, json: unknown): CloudEvent<EventDataOf<T>> {
   const envelope = CloudEventEnvelope.safeParse(json);
   if (!envelope.success) throw new SchemaViolationError(topic, describeZod(envelope.error));
   const { type, schema } = EventCatalog[topic];

@@ -7,7 +7,8 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
 import { runWithLogContext } from '@claimchain/http';
-import { SchemaViolationError, parseEvent } from './event-codec';
+import { SchemaViolationError, parseEnvelopeJson, validateEvent } from './event-codec';
+import { EventAuthenticator, EventSignatureError } from './event-signature';
 import { classifyFailure, PermanentEventError } from './failure';
 import { BatchPart, GroupCommit } from './group-commit';
 import { IDEMPOTENT_PRODUCER } from './outbox.relay';
@@ -56,16 +57,23 @@ export interface EventTransportOptions {
   commitIntervalMs?: number;
   /** Where outcomes are counted (the service's registry); a registry of its own when not given. */
   metrics?: EventMetrics;
+  /** Which producers' keys sign which topics (ADR 18): an event its topic's owner did not sign is dead-lettered. */
+  authenticator: EventAuthenticator;
 }
 
+/** Why a message was dead-lettered: its schema, its signature (not its topic owner's, ADR 18), or its handler. */
+export type DeadLetterReason = 'schema' | 'signature' | 'handler';
+
 export type DlqHeaders = {
-  'x-dlq-reason': 'schema' | 'handler';
+  'x-dlq-reason': DeadLetterReason;
   'x-dlq-error': string;
   'x-dlq-original-topic': string;
   'x-dlq-original-partition': string;
   'x-dlq-original-offset': string;
   'x-dlq-attempts': string;
   'x-dlq-failed-at': string;
+  /** The consumer group that refused it: every consumer of a topic dead-letters a forged event on its own. */
+  'x-dlq-consumer-group': string;
 };
 
 /**
@@ -106,6 +114,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** The consumer group (what `x-dlq-consumer-group` names on the letters this consumer dead-letters). */
+  get groupId(): string {
+    return this.options.groupId;
   }
 
   /** The topics the handlers consume (what the consumer subscribes to). */
@@ -232,9 +245,14 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const valid: { message: KafkaMessage; event: CloudEvent; fingerprint: Buffer }[] = [];
     let ignored = 0;
     for (const message of batch.messages) {
-      const event = await this.parseOrDeadLetter(topic, batch.partition, message);
-      if (event && accepts(event)) valid.push({ message, event, fingerprint: fingerprintOf(message) });
-      else if (event) ignored += 1;
+      const parsed = await this.parseOrDeadLetter(topic, batch.partition, message);
+      if (!parsed) continue;
+      // Only what the handler takes is authenticated (an ignored event has no effect): Ed25519 verification is the
+      // dearest step of consuming (ADR 18), and payout, say, ignores most of the ledger's notices.
+      if (!accepts(parsed.event)) ignored += 1;
+      else if (await this.authenticOrDeadLetter(topic, batch.partition, message, parsed.envelope)) {
+        valid.push({ message, event: parsed.event, fingerprint: fingerprintOf(message) });
+      }
     }
     this.metrics.count(topic, 'ignored', ignored);
     if (valid.length > 0 && this.isBatchHandler(handler)) {
@@ -372,13 +390,35 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     topic: TopicName,
     partition: number,
     message: KafkaMessage,
-  ): Promise<CloudEvent | undefined> {
+  ): Promise<{ event: CloudEvent; envelope: Record<string, unknown> } | undefined> {
     try {
-      return parseEvent(topic, message.value);
+      const envelope = parseEnvelopeJson(topic, message.value);
+      return { event: validateEvent(topic, envelope), envelope };
     } catch (error) {
       if (!(error instanceof SchemaViolationError)) throw error;
       await this.deadLetter(topic, partition, message, 'schema', error, 0);
       return undefined;
+    }
+  }
+
+  /**
+   * Whether the envelope (as sent: every attribute, known or not) is signed by its topic's owner (ADR 18). If not,
+   * it is dead-lettered at once, loudly: someone who can write to the topic produced it without its owner's key.
+   */
+  private async authenticOrDeadLetter(
+    topic: TopicName,
+    partition: number,
+    message: KafkaMessage,
+    envelope: Record<string, unknown>,
+  ): Promise<boolean> {
+    try {
+      this.options.authenticator.verify(topic, envelope);
+      return true;
+    } catch (error) {
+      if (!(error instanceof EventSignatureError)) throw error;
+      this.log.error(`ALERT event not authentic: ${topic}[${partition}]@${message.offset}: ${error.message}`);
+      await this.deadLetter(topic, partition, message, 'signature', error, 0);
+      return false;
     }
   }
 
@@ -454,13 +494,14 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       'x-dlq-original-offset': message.offset,
       'x-dlq-attempts': String(attempts),
       'x-dlq-failed-at': new Date().toISOString(),
+      'x-dlq-consumer-group': this.options.groupId,
     };
     await this.dlqProducer!.send({
       topic: dlqTopicOf(topic),
       acks: -1,
       messages: [{ key: message.key, value: message.value, headers: { ...(message.headers as IHeaders), ...headers } }],
     });
-    this.metrics.count(topic, 'dead_lettered');
+    this.metrics.count(topic, 'dead_lettered', 1, reason);
   }
 
   async close(): Promise<void> {

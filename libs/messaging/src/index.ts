@@ -12,3 +12,4 @@ export * from './group-commit';
 export * from './ordered-locks';
 export * from './retention.pruner';
 export * from './messaging.metrics';
+export * from './event-signature';

@@ -20,4 +20,19 @@ describe(EventMetrics.name, () => {
     expect(consumed('ledger.anchored.v1', 'duplicate')).toBe(2);
     expect(consumed('ledger.anchored.v1', 'ignored')).toBe(0);
   });
+
+  it('counts dead letters by reason (schema, signature, handler) and the other outcomes without one', async () => {
+    const registry = new Registry();
+    const metrics = new EventMetrics(registry);
+    metrics.count('claims.submitted.v1', 'dead_lettered', 2, 'signature');
+    metrics.count('claims.submitted.v1', 'dead_lettered', 1, 'schema');
+    metrics.count('claims.submitted.v1', 'handled');
+    const samples = parsePrometheusText(await registry.metrics());
+    const sum = (labels: Record<string, string>) => sampleSum(samples, 'claimchain_events_consumed_total', labels);
+    expect(sum({ outcome: 'dead_lettered', reason: 'signature' })).toBe(2);
+    expect(sum({ outcome: 'dead_lettered', reason: 'schema' })).toBe(1);
+    expect(sum({ outcome: 'dead_lettered', reason: 'handler' })).toBe(0);
+    expect(sum({ outcome: 'dead_lettered' })).toBe(3);
+    expect(samples.filter((s) => s.labels.outcome === 'handled').map((s) => s.labels.reason)).toEqual([undefined]);
+  });
 });

@@ -10,35 +10,48 @@ import { DataSource } from 'typeorm';
  */
 export type EventOutcome = 'handled' | 'duplicate' | 'ignored' | 'retried' | 'dead_lettered';
 const OUTCOMES: readonly EventOutcome[] = ['handled', 'duplicate', 'ignored', 'retried', 'dead_lettered'];
+/** Why an event was dead-lettered (the transport's DeadLetterReason): bounded, a label value. */
+type DeadLetterReason = 'schema' | 'signature' | 'handler';
+const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = ['schema', 'signature', 'handler'];
+interface TopicCounters {
+  outcomes: Record<Exclude<EventOutcome, 'dead_lettered'>, Counter.Internal>;
+  dead: Record<DeadLetterReason, Counter.Internal>;
+}
 
 /**
  * Consumed events by topic and outcome, counted by the transport where it decides the outcome (never in the
- * handlers). Each topic's children are made once, so counting allocates nothing.
+ * handlers). A dead-lettered event also says why (`reason`: schema, signature, handler; ADR 18): the other outcomes
+ * carry no reason label. Each topic's children are made once, so counting allocates nothing.
  */
 export class EventMetrics {
-  private readonly consumed: Counter<'topic' | 'outcome'>;
-  private readonly byTopic = new Map<string, Record<EventOutcome, Counter.Internal>>();
+  private readonly consumed: Counter<'topic' | 'outcome' | 'reason'>;
+  private readonly byTopic = new Map<string, TopicCounters>();
 
   constructor(registry: Registry) {
     this.consumed = new Counter({
       name: 'claimchain_events_consumed_total',
-      help: 'Events consumed from Kafka, by topic and outcome (handled, duplicate, ignored, retried, dead_lettered)',
-      labelNames: ['topic', 'outcome'],
+      help:
+        'Events consumed from Kafka, by topic and outcome (handled, duplicate, ignored, retried, dead_lettered); ' +
+        'dead_lettered by reason too (schema, signature, handler)',
+      labelNames: ['topic', 'outcome', 'reason'],
       registers: [registry],
     });
   }
 
-  count(topic: string, outcome: EventOutcome, n = 1): void {
+  count(topic: string, outcome: EventOutcome, n = 1, reason?: DeadLetterReason): void {
     if (n <= 0) return;
     let children = this.byTopic.get(topic);
     if (!children) {
-      children = Object.fromEntries(OUTCOMES.map((o) => [o, this.consumed.labels({ topic, outcome: o })])) as Record<
-        EventOutcome,
-        Counter.Internal
-      >;
+      const labels = (o: EventOutcome, r?: DeadLetterReason) =>
+        this.consumed.labels(r ? { topic, outcome: o, reason: r } : { topic, outcome: o });
+      children = {
+        outcomes: Object.fromEntries(OUTCOMES.filter((o) => o !== 'dead_lettered').map((o) => [o, labels(o)])),
+        dead: Object.fromEntries(DEAD_LETTER_REASONS.map((r) => [r, labels('dead_lettered', r)])),
+      } as TopicCounters;
       this.byTopic.set(topic, children);
     }
-    children[outcome].inc(n);
+    if (outcome === 'dead_lettered') children.dead[reason ?? 'handler'].inc(n);
+    else children.outcomes[outcome].inc(n);
   }
 }
 

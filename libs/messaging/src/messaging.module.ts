@@ -16,6 +16,7 @@ import { OutboxWriter } from './outbox.writer';
 import { KafkaEventTransport } from './event-transport';
 import { inboxRetention, outboxRetention, RetentionPruner, RetentionRule } from './retention.pruner';
 import { ConsumerLagSampler, EventMetrics, registerOutboxMetrics } from './messaging.metrics';
+import { EventAuthenticator, eventAuthenticatorOf, EventSigner, eventSignerOf } from './event-signature';
 
 export const KAFKA = Symbol('KAFKA');
 
@@ -65,6 +66,9 @@ export class MessagingModule {
           provide: KAFKA,
           useFactory: () => createKafka(config.kafkaClientId, config.kafkaBrokers, config.kafkaSecurity),
         },
+        // Read at start: a service without its signing key or the producers' verifier keys does not start (ADR 18).
+        { provide: EventSigner, useFactory: () => eventSignerOf(config.service, config.events) },
+        { provide: EventAuthenticator, useFactory: () => eventAuthenticatorOf(config.events) },
         OutboxWriter,
         {
           provide: OutboxRelay,
@@ -76,13 +80,14 @@ export class MessagingModule {
         },
         {
           provide: KafkaEventTransport,
-          inject: [DataSource, KAFKA, MetricsRegistry],
-          useFactory: (dataSource: DataSource, kafka: Kafka, registry: MetricsRegistry) =>
+          inject: [DataSource, KAFKA, MetricsRegistry, EventAuthenticator],
+          useFactory: (dataSource: DataSource, kafka: Kafka, registry: MetricsRegistry, auth: EventAuthenticator) =>
             new KafkaEventTransport({
               kafka,
               dataSource,
               groupId: config.kafkaGroupId,
               metrics: new EventMetrics(registry),
+              authenticator: auth,
             }),
         },
         {
@@ -122,7 +127,7 @@ export class MessagingModule {
           ],
         },
       ],
-      exports: [KAFKA, OutboxWriter, OutboxRelay, KafkaEventTransport, RetentionPruner, MESSAGING_PROBES],
+      exports: [KAFKA, EventSigner, OutboxWriter, OutboxRelay, KafkaEventTransport, RetentionPruner, MESSAGING_PROBES],
     };
   }
 }

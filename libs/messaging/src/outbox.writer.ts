@@ -4,6 +4,7 @@ import { CloudEvent, TopicName } from '@claimchain/contracts';
 import { EventDraft, buildEvent } from './event-codec';
 import { OUTBOX_CHANNEL } from './outbox.relay';
 import { PermanentEventError } from './failure';
+import { EventSigner } from './event-signature';
 
 /**
  * The largest event the outbox takes, in bytes of its JSON: under the broker's default message.max.bytes (1 MiB,
@@ -39,13 +40,19 @@ export interface OutboxInsert {
 /**
  * The outbox rows for these events as SQL to run inside a statement of the caller's, so a domain change and its
  * events are written in one round trip (`WITH <domain CTEs>, ${cte} ${notify}`); its parameters are numbered from
- * `firstParam`. An event larger than MAX_EVENT_BYTES is refused (EventTooLargeError). Each event is serialised once
+ * `firstParam`. Each event is signed here by the service's key (ADR 18), so what the outbox holds, the relay
+ * publishes and a dead-letter replay re-sends is the signed envelope. An event larger than MAX_EVENT_BYTES is
+ * refused (EventTooLargeError). Each event is serialised once
  * and the batch travels as one JSON array (the driver would escape every element of a text[] array; this costs
  * nothing), its id and key read back from it.
  */
-export function outboxInsert(events: readonly { topic: TopicName; event: CloudEvent }[], firstParam = 1): OutboxInsert {
+export function outboxInsert(
+  events: readonly { topic: TopicName; event: CloudEvent }[],
+  signer: EventSigner,
+  firstParam = 1,
+): OutboxInsert {
   const payloads = events.map(({ topic, event }) => {
-    const json = JSON.stringify(event);
+    const json = JSON.stringify(signer.sign(event));
     // Cheap first: a string's UTF-8 size is at most 3 bytes per UTF-16 unit.
     if (json.length * 3 > MAX_EVENT_BYTES && Buffer.byteLength(json) > MAX_EVENT_BYTES) {
       throw new EventTooLargeError(topic, Buffer.byteLength(json));
@@ -69,6 +76,8 @@ export function outboxInsert(events: readonly { topic: TopicName; event: CloudEv
  */
 @Injectable()
 export class OutboxWriter {
+  constructor(private readonly signer: EventSigner) {}
+
   async add<T extends TopicName>(em: EntityManager, topic: T, draft: EventDraft<T>): Promise<CloudEvent> {
     const event = buildEvent(topic, draft);
     await this.addBuilt(em, [{ topic, event }]);
@@ -78,7 +87,7 @@ export class OutboxWriter {
   /** One statement for many events (and the NOTIFY): the ledger's anchored notices come in batches. */
   async addBuilt(em: EntityManager, events: { topic: TopicName; event: CloudEvent }[]): Promise<void> {
     if (events.length === 0) return;
-    const outbox = outboxInsert(events);
+    const outbox = outboxInsert(events, this.signer);
     await em.query(`WITH ${outbox.cte} ${outbox.notify}`, outbox.params);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName } from '@claimchain/contracts';
-import { outboxInsert } from '@claimchain/messaging';
+import { EventSigner, outboxInsert } from '@claimchain/messaging';
 import { ClaimStatus, NEVER_PAID, PAYMENT_STATUSES, STATUS_RANK } from './claim-status';
 
 export interface ClaimRow {
@@ -95,7 +95,10 @@ function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
 /** All SQL on claim-intake's tables. Plain SQL: these are hot paths, and rows never leave this class unmapped. */
 @Injectable()
 export class ClaimsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly signer: EventSigner,
+  ) {}
 
   /**
    * Claims with their lines and, when given, their events (in the claim's timeline and in the outbox, which wakes the
@@ -148,7 +151,7 @@ export class ClaimsRepository {
     ];
     let main = 'SELECT 1';
     if (events.length > 0) {
-      const outbox = outboxInsert(events, params.length + 1);
+      const outbox = outboxInsert(events, this.signer, params.length + 1);
       params.push(...outbox.params);
       ctes.push(
         outbox.cte,

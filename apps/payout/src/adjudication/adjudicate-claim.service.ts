@@ -19,7 +19,13 @@ import {
   PolicyContext,
   UnverifiedLine,
 } from '../engine/adjudicate';
-import { AdjudicationRepository, AdjudicationRow, PayoutRow, PendingClaim } from './adjudication.repository';
+import {
+  AdjudicationRepository,
+  AdjudicationRow,
+  PayoutRow,
+  PendingClaim,
+  StoredAnchor,
+} from './adjudication.repository';
 import { resultHashOf } from '../engine/replay';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contracts/contract-settings.module';
 import { PayoutMetrics } from '../payout.metrics';
@@ -71,25 +77,11 @@ export class AdjudicateClaimService {
         claim.coverage ? [{ insurerId: claim.insurer_id, coverageId: claim.coverage }] : [],
       ),
     );
-    for (const [claimId, { claim, verification, anchor }] of pending) {
-      // The anchor must commit to exactly the verification we hold; otherwise the ledger and our copy disagree.
-      // A salted (v2) leaf is recomputed with the salt its anchor carried (ADR 16); an unsalted one without.
-      const expected = leafHashOfEvent(verification, parseLeafSalt(anchor.data_salt)).toString('base64');
-      if (expected !== anchor.leaf_hash) {
-        this.ledger.refuse(`ledger leaf ${anchor.leaf_index} does not commit to verification ${verification.id}`);
-      }
-      await this.ledger.assertAnchorTrusted(
-        em,
-        {
-          leafHash: anchor.leaf_hash,
-          leafIndex: Number(anchor.leaf_index),
-          treeSize: Number(anchor.tree_size),
-          rootHash: anchor.root_hash,
-          inclusionProof: anchor.inclusion_proof,
-          checkpoint: anchor.checkpoint,
-        },
-        checkedNotes,
-      );
+    for (const [claimId, { claim, verification, anchor, submitted, submittedAnchor }] of pending) {
+      // Each anchor must commit to exactly the event we hold, and prove it is in a checkpoint the ledger signed: the
+      // verification, and the claim's own submission, whose amounts and payee are paid (ADR 18).
+      await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes);
+      await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
 
       const firstServiceDate = claim.items.map((i) => i.servicedDate).sort()[0];
       const policies = claim.coverage
@@ -139,6 +131,31 @@ export class AdjudicateClaimService {
     }
     await decisions.write(em, this.claims, this.policies, this.outbox);
     this.metrics.decided(em, decisions.adjudications, decisions.payouts.length);
+  }
+
+  private async assertAnchored(
+    em: EntityManager,
+    event: CloudEvent,
+    anchor: StoredAnchor,
+    what: string,
+    checkedNotes: Set<string>,
+  ): Promise<void> {
+    // A salted (v2) leaf is recomputed with the salt its anchor carried (ADR 16); an unsalted one without.
+    if (leafHashOfEvent(event, parseLeafSalt(anchor.data_salt)).toString('base64') !== anchor.leaf_hash) {
+      this.ledger.refuse(`ledger leaf ${anchor.leaf_index} does not commit to ${what} ${event.id}`);
+    }
+    await this.ledger.assertAnchorTrusted(
+      em,
+      {
+        leafHash: anchor.leaf_hash,
+        leafIndex: Number(anchor.leaf_index),
+        treeSize: Number(anchor.tree_size),
+        rootHash: anchor.root_hash,
+        inclusionProof: anchor.inclusion_proof,
+        checkpoint: anchor.checkpoint,
+      },
+      checkedNotes,
+    );
   }
 
   /** Locks the policy (held until commit) and reads its accumulators: claims on one policy run one at a time. */

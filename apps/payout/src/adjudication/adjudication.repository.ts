@@ -9,7 +9,22 @@ import {
   TreatmentVerifiedV1,
 } from '@claimchain/contracts';
 
-/** A claim whose three facts are in and which is neither decided nor cancelled: what adjudication runs on. */
+/** Where the ledger says it recorded an event (a `ledger.anchored.v1` as stored). */
+export interface StoredAnchor {
+  leaf_hash: string;
+  leaf_index: string;
+  tree_size: string;
+  root_hash: string | null;
+  inclusion_proof: string[] | null;
+  checkpoint: string;
+  /** The salt of a salted (v2) leaf, null for v1 (ADR 16). */
+  data_salt: string | null;
+}
+
+/**
+ * A claim whose facts are all in (its submission and verification, and the ledger's anchors of both) and which is
+ * neither decided nor cancelled: what adjudication runs on.
+ */
 export interface PendingClaim {
   claim: {
     insurer_id: string;
@@ -20,16 +35,10 @@ export interface PendingClaim {
     patient_pseudonym: string | null;
   };
   verification: CloudEvent<TreatmentVerifiedV1>;
-  anchor: {
-    leaf_hash: string;
-    leaf_index: string;
-    tree_size: string;
-    root_hash: string | null;
-    inclusion_proof: string[] | null;
-    checkpoint: string;
-    /** The salt of a salted (v2) verification leaf, null for v1 (ADR 16). */
-    data_salt: string | null;
-  };
+  anchor: StoredAnchor;
+  /** The claims.submitted.v1 the claim's amounts and payee come from, exactly as received, and its anchor. */
+  submitted: CloudEvent<ClaimSubmittedV1>;
+  submittedAnchor: StoredAnchor;
 }
 
 /** A claim decided for payment: what a cancellation that came too late is refused with. */
@@ -63,7 +72,7 @@ export interface PayoutRow {
 
 /**
  * SQL of the adjudication path: the claim lock, the facts it waits for (`claims`, `verifications`,
- * `verification_anchors`, `cancellations`), and the decisions and payouts it writes (`adjudications`, `payouts`).
+ * `verification_anchors` (the anchors of verifications and of claims' submissions alike, by event id), `cancellations`), and the decisions and payouts it writes (`adjudications`, `payouts`).
  */
 @Injectable()
 export class AdjudicationRepository {
@@ -176,13 +185,19 @@ export class AdjudicationRepository {
     if (claimIds.length === 0) return new Map();
     const rows: ({ claim_id: string } & PendingClaim['claim'] & {
         envelope: PendingClaim['verification'];
+        submitted_event: PendingClaim['submitted'];
+        submitted_anchor: PendingClaim['submittedAnchor'];
       } & PendingClaim['anchor'])[] = await em.query(
       `SELECT c.claim_id::text, c.insurer_id, c.provider_id, c.currency, c.items, c.coverage, c.patient_pseudonym,
                 v.envelope, a.leaf_hash, a.leaf_index::text, a.tree_size::text, a.root_hash, a.inclusion_proof,
-                a.checkpoint, a.data_salt
+                a.checkpoint, a.data_salt, c.submitted_event,
+                jsonb_build_object('leaf_hash', s.leaf_hash, 'leaf_index', s.leaf_index::text,
+                  'tree_size', s.tree_size::text, 'root_hash', s.root_hash, 'inclusion_proof', s.inclusion_proof,
+                  'checkpoint', s.checkpoint, 'data_salt', s.data_salt) AS submitted_anchor
            FROM claims c
            JOIN verifications v ON v.claim_id = c.claim_id
            JOIN verification_anchors a ON a.event_id = v.event_id
+           JOIN verification_anchors s ON s.event_id = (c.submitted_event->>'id')::uuid
           WHERE c.claim_id = ANY($1::uuid[])
             AND NOT EXISTS (SELECT 1 FROM adjudications d WHERE d.claim_id = c.claim_id)
             AND NOT EXISTS (SELECT 1 FROM cancellations x WHERE x.claim_id = c.claim_id)
@@ -211,6 +226,8 @@ export class AdjudicationRepository {
             checkpoint: r.checkpoint,
             data_salt: r.data_salt,
           },
+          submitted: r.submitted_event,
+          submittedAnchor: r.submitted_anchor,
         },
       ]),
     );

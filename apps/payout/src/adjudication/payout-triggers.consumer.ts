@@ -22,25 +22,25 @@ const TYPE = {
 };
 
 const ADJUDICATED = EventCatalog[Topics.ClaimsAdjudicated].type;
-/** Anchors whose salt payout keeps for `npm run replay`, which proves these events on the ledger (ADR 16). */
-const SALT_KEPT = new Set<string>([TYPE.submitted, ADJUDICATED]);
 
 /**
- * Payout acts on the anchors of verifications, and keeps the salts of the claim and decision leaves replay proves;
- * the ledger's other notices never reach a transaction.
+ * Payout acts on the anchors of verifications and of claims' submissions (a claim is paid only once its own
+ * submission is on the ledger too, ADR 18), and keeps the salts of the decision leaves replay proves (ADR 16); the
+ * ledger's other notices never reach a transaction.
  */
 export function isPayoutTrigger(event: CloudEvent): boolean {
   if (event.type !== TYPE.anchored) return true;
   const anchor = event.data as LedgerAnchoredV1;
-  return anchor.eventType === TYPE.verified || (SALT_KEPT.has(anchor.eventType) && anchor.dataSalt !== undefined);
+  if (anchor.eventType === TYPE.verified || anchor.eventType === TYPE.submitted) return true;
+  return anchor.eventType === ADJUDICATED && anchor.dataSalt !== undefined;
 }
 
 const TRIGGERS: HandlerExtras = { batch: true, accepts: isPayoutTrigger };
 
 /**
- * Collects the claim, its verification and the verification's anchor (three topics, any order); whichever arrives
- * last triggers adjudication. A cancellation is answered (`payouts.cancellation-decided.v1`): stopped if it
- * arrives before the claim is decided for payment, refused after (DecideCancellationService, ADR 16).
+ * Collects the claim, its verification, and the anchors of both (three topics, any order); whichever arrives last
+ * triggers adjudication. A cancellation is answered (`payouts.cancellation-decided.v1`): stopped if it arrives
+ * before the claim is decided for payment, refused after (DecideCancellationService, ADR 16).
  *
  * Batched (ADR 8): every new event of the four topics that arrives together is handled in one transaction. The
  * batch's claims are locked first, in one order, then all its facts are recorded, then each claim the batch touched
@@ -64,9 +64,10 @@ export class PayoutTriggersConsumer {
     const salts: LedgerAnchoredV1[] = [];
     const touched = new Set<string>();
     for (const event of events) {
-      if (event.type === TYPE.anchored && (event.data as LedgerAnchoredV1).eventType !== TYPE.verified) {
-        salts.push(event.data as LedgerAnchoredV1);
-      } else touched.add(claimIdOf(event));
+      const anchored = event.type === TYPE.anchored ? (event.data as LedgerAnchoredV1) : undefined;
+      // The salts of submissions and decisions are kept for `npm run replay`; a decision's anchor is nothing more.
+      if (anchored && anchored.eventType !== TYPE.verified) salts.push(anchored);
+      if (anchored?.eventType !== ADJUDICATED) touched.add(claimIdOf(event));
     }
     await this.repo.rememberSalts(em, salts);
     const claimIds = [...touched].sort();
@@ -81,8 +82,7 @@ export class PayoutTriggersConsumer {
       if (event.type === TYPE.submitted) facts.claims.push(event as CloudEvent<ClaimSubmittedV1>);
       else if (event.type === TYPE.verified) facts.verifications.push(event as CloudEvent<TreatmentVerifiedV1>);
       else if (event.type === TYPE.anchored) {
-        if ((event.data as LedgerAnchoredV1).eventType === TYPE.verified)
-          facts.anchors.push(event.data as LedgerAnchoredV1);
+        if ((event.data as LedgerAnchoredV1).eventType !== ADJUDICATED) facts.anchors.push(event.data as LedgerAnchoredV1);
       } else if (event.type === TYPE.cancelled) cancellations.push(event as CloudEvent<ClaimCancelledV1>);
     }
     // Before adjudication: a cancellation in the same batch as a claim's last fact stops it.

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { lockInOrder, outboxInsert, RetentionRule } from '@claimchain/messaging';
+import { EventSigner, lockInOrder, outboxInsert, RetentionRule } from '@claimchain/messaging';
 import { Attestation, ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/contracts';
 import { PerformedTreatment } from './confirm-treatment/treatment-matcher';
 import { ConfirmationReason, EndReason, superseded, WITHDRAWN } from './confirmation-reasons';
@@ -94,6 +94,8 @@ export function endedConfirmationsRetention(keepMs: number): RetentionRule {
 /** All SQL on treatment-verification's tables. */
 @Injectable()
 export class ConfirmationsRepository {
+  constructor(private readonly signer: EventSigner) {}
+
   /**
    * Serialises the ways a claim gets decided (a confirmation POST, the claim's arrival, its cancellation), which may
    * race when the provider confirms just as the claim arrives: in one statement and one global order, so two
@@ -232,7 +234,7 @@ export class ConfirmationsRepository {
     events: readonly { topic: TopicName; event: CloudEvent }[],
   ): Promise<void> {
     if (confirmations.length === 0) return;
-    const outbox = events.length > 0 ? outboxInsert(events, 2) : undefined;
+    const outbox = events.length > 0 ? outboxInsert(events, this.signer, 2) : undefined;
     await em.query(
       `WITH inserted AS (
          INSERT INTO confirmations

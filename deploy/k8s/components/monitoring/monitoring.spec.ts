@@ -121,6 +121,7 @@ describe('deploy/k8s/components/monitoring', () => {
       'ClaimchainCheckpointLate',
       'ClaimchainConsumerLagGrowing',
       'ClaimchainDeadLetters',
+      'ClaimchainForgedEvents',
       'ClaimchainHttpErrors',
       'ClaimchainLedgerBreakerOpen',
       'ClaimchainOutboxAgeing',

@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
 import type { PostgresSettings } from '@claimchain/config';
+import { EventKeys, eventSignerOf } from '@claimchain/messaging';
 import { dataSourceOptions } from '../../persistence/data-source.options';
 import { ClaimsRepository } from '../claims.repository';
 import { ClaimBatchStore, PreparedClaim } from './claim-batch.store';
@@ -18,12 +19,17 @@ export interface ClaimStoreWorkerData {
   connections: number;
   /** The service's timeouts (its pool size is `connections`); none when omitted. */
   postgres?: PostgresSettings;
+  /** claim-intake's event keys (EVENT_SIGNING_KEY_FILE): the claims' events are signed on this thread, ADR 18. */
+  eventKeys: EventKeys;
 }
 
 async function main(port: NonNullable<typeof parentPort>, data: ClaimStoreWorkerData): Promise<void> {
   const options = dataSourceOptions(data.databaseUrl, data.postgres);
   const dataSource = new DataSource({ ...options, extra: { ...options.extra, max: data.connections } });
-  const store = new ClaimBatchStore(dataSource, new ClaimsRepository(dataSource));
+  const store = new ClaimBatchStore(
+    dataSource,
+    new ClaimsRepository(dataSource, eventSignerOf('claim-intake', data.eventKeys)),
+  );
   // Connected on first use; a failed attempt (Postgres down at startup) fails those batches, and the next one tries
   // again rather than failing for good.
   let ready: Promise<unknown> | undefined;
