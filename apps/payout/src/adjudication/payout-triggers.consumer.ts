@@ -82,7 +82,8 @@ export class PayoutTriggersConsumer {
       if (event.type === TYPE.submitted) facts.claims.push(event as CloudEvent<ClaimSubmittedV1>);
       else if (event.type === TYPE.verified) facts.verifications.push(event as CloudEvent<TreatmentVerifiedV1>);
       else if (event.type === TYPE.anchored) {
-        if ((event.data as LedgerAnchoredV1).eventType !== ADJUDICATED) facts.anchors.push(event.data as LedgerAnchoredV1);
+        if ((event.data as LedgerAnchoredV1).eventType !== ADJUDICATED)
+          facts.anchors.push(event.data as LedgerAnchoredV1);
       } else if (event.type === TYPE.cancelled) cancellations.push(event as CloudEvent<ClaimCancelledV1>);
     }
     // Before adjudication: a cancellation in the same batch as a claim's last fact stops it.
