@@ -22,6 +22,7 @@ import { PolicyRepository } from '../../apps/payout/src/policies/policy.reposito
 import { ReviewRepository } from '../../apps/payout/src/reviews/review.repository';
 import { LedgerTrustRepository } from '../../apps/payout/src/ledger-trust/ledger-trust.repository';
 import { AdjudicateClaimService } from '../../apps/payout/src/adjudication/adjudicate-claim.service';
+import { AdjudicationPool } from '../../apps/payout/src/adjudication-pool/adjudication.pool';
 import { DecideReviewService } from '../../apps/payout/src/reviews/decide-review/decide-review.service';
 import {
   LedgerCircuitBreakerService,
@@ -79,6 +80,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
   const ledgerTrustRepo = new LedgerTrustRepository();
   let service: AdjudicateClaimService;
   let breaker: LedgerCircuitBreakerService;
+  const pool = new AdjudicationPool({ workers: 2, timeoutMs: 5000 });
   const signer = parseSignerKey(generateNoteKey('claimchain.int/payout').signerKey);
 
   /** The log payout checks, a real RFC 9162 tree; a test may swap in a rewritten history. */
@@ -211,10 +213,12 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       new OutboxWriter(),
       breaker,
       contractSettings(false),
+      pool,
     );
   });
 
   afterAll(async () => {
+    await pool.close();
     await ds?.destroy();
   });
 
@@ -446,6 +450,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       contractRepo,
       new BacktestSampleRepository(),
       contractSettings(false),
+      pool,
     );
     // The claim was decided with 20.00 of the annual limit left: 20.00 paid. Under `half` it would get 15.00 (its
     // 50 % coinsurance), from the same starting point, whatever the policy has paid since.
@@ -469,7 +474,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
 
   describe(DecideReviewService.name, () => {
     const reviews = () =>
-      new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service, breaker);
+      new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service, breaker, pool);
     const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
     const approve = (claimId: string) =>
       reviews().decide(claimId, { decision: 'approve', reason: 'checked' }, reviewer, `key-${uuidv4()}`);
