@@ -31,8 +31,11 @@ export interface RunBatchRequest {
   reset: boolean;
 }
 
+/** A job's result, or why it was refused: its contract's definition does not hash to its id. */
+export type JobResult = { result: Adjudication } | { refused: string };
+
 /** Worker → main thread: every job's result, in order, or why the batch failed (a bug, not a slow contract). */
-export type RunBatchReply = { results: Adjudication[] } | { failed: string };
+export type RunBatchReply = { results: JobResult[] } | { failed: string };
 
 /**
  * The worker's progress, in memory both threads share (no message per claim): the index of the job it is running,

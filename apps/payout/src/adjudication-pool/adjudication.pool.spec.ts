@@ -46,7 +46,13 @@ const GOLD: ContractDefinition = {
   insurerId: 'gold-insurer',
   name: 'gold',
   version: '1',
-  parameters: { currency: 'EUR', coinsurancePercent: 10, deductible: '50.00', annualLimit: '150.00', excludedCodes: [] },
+  parameters: {
+    currency: 'EUR',
+    coinsurancePercent: 10,
+    deductible: '50.00',
+    annualLimit: '150.00',
+    excludedCodes: [],
+  },
   rules: [
     {
       name: 'covered',
@@ -100,12 +106,7 @@ describe(AdjudicationPool.name, () => {
     }
     expect(outcomes).toEqual(expected);
     // The chain mattered: the annual limit (150.00) ran out on the third policy claim.
-    expect(outcomes.map((o) => ('result' in o ? o.result.payable : o.unrun))).toEqual([
-      '45.00',
-      '160.00',
-      '105.00',
-      '0.00',
-    ]);
+    expect(outcomes.map((o) => ('result' in o ? o.result.payable : o))).toEqual(['45.00', '160.00', '105.00', '0.00']);
   });
 
   it("pends only the slow contract's claim, while another insurer's claim in the batch is decided", async () => {

@@ -2,9 +2,21 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { startWorkerThread } from '@claimchain/config';
-import { Adjudication, PEND_CONTRACT_FAILED, PEND_CONTRACT_TIMEOUT, UnrunReason } from '../engine/adjudicate';
+import {
+  Adjudication,
+  PEND_CONTRACT_FAILED,
+  PEND_CONTRACT_TIMEOUT,
+  pendedUnrun,
+  UnrunReason,
+} from '../engine/adjudicate';
 import type { ContractDefinition } from '../engine/contract.definition';
-import { AdjudicationJob, PROGRESS_IDLE, RunBatchReply, RunBatchRequest } from './adjudication-pool.protocol';
+import {
+  AdjudicationJob,
+  JobResult,
+  PROGRESS_IDLE,
+  RunBatchReply,
+  RunBatchRequest,
+} from './adjudication-pool.protocol';
 import type { AdjudicationWorkerData } from './adjudication.worker';
 
 export interface AdjudicationPoolSettings {
@@ -17,8 +29,27 @@ export interface AdjudicationPoolSettings {
 /** A job and the definition of its contract (sent to a worker once, then referred to by id). */
 export type PoolJob = AdjudicationJob & { contract: ContractDefinition };
 
-/** A job's result, or why its contract was not run to the end (the caller pends the claim for review). */
-export type JobOutcome = { result: Adjudication } | { unrun: UnrunReason };
+/**
+ * A job's result; or why its contract was not run to the end (the caller pends the claim for review); or why it was
+ * refused: the definition does not hash to the contract id (a tampered row: nothing may be paid by it).
+ */
+export type JobOutcome = JobResult | { unrun: UnrunReason };
+
+/**
+ * The decision an outcome stands for: its result, or the claim pended for the reason its contract did not run to
+ * the end. A refused contract (it does not hash to its id) is `refuse`d: nothing may be decided by it.
+ */
+export function decisionOf(
+  outcome: JobOutcome,
+  job: AdjudicationJob,
+  refuse: (why: string) => never = (why) => {
+    throw new Error(why);
+  },
+): Adjudication {
+  if ('result' in outcome) return outcome.result;
+  if ('refused' in outcome) return refuse(outcome.refused);
+  return pendedUnrun(job.claim, job.coverage, outcome.unrun, job.algorithm);
+}
 
 /** Contracts a worker keeps before it is told to forget them all. */
 const MAX_CONTRACTS_PER_WORKER = 256;
@@ -94,7 +125,7 @@ export class AdjudicationPool implements OnApplicationShutdown {
         this.release(slot);
       }
       if ('results' in run) {
-        run.results.forEach((result, k) => (outcomes[remaining[k]] = { result }));
+        run.results.forEach((result, k) => (outcomes[remaining[k]] = result));
         return;
       }
       const culprit = remaining[run.stoppedAt];
@@ -123,7 +154,7 @@ export class AdjudicationPool implements OnApplicationShutdown {
   }
 }
 
-type SlotRun = { results: Adjudication[] } | { stoppedAt: number; reason: UnrunReason };
+type SlotRun = { results: JobResult[] } | { stoppedAt: number; reason: UnrunReason };
 
 /** One worker thread, started on first use and replaced after a timeout or a death. */
 class WorkerSlot {

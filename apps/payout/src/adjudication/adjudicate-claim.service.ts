@@ -6,7 +6,7 @@ import { CloudEvent, TopicName, Topics } from '@claimchain/contracts';
 import { leafHashOfEvent } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
-import { CONTRACT_LIMITS, ContractDefinition, contractIdOf } from '../engine/contract.definition';
+import { CONTRACT_LIMITS, ContractDefinition } from '../engine/contract.definition';
 import { ContractRepository } from '../contracts/contract.repository';
 import { choosePolicy, PolicyTerms } from '../engine/plan-year';
 import { coverageKey, PolicyRepository } from '../policies/policy.repository';
@@ -16,10 +16,9 @@ import {
   Adjudication,
   ClaimToAdjudicate,
   PEND_TOO_MANY_LINES,
-  pendedUnrun,
   PolicyContext,
 } from '../engine/adjudicate';
-import { AdjudicationPool, PoolJob } from '../adjudication-pool/adjudication.pool';
+import { AdjudicationPool, decisionOf, PoolJob } from '../adjudication-pool/adjudication.pool';
 import { AdjudicationRepository, AdjudicationRow, PayoutRow, PendingClaim } from './adjudication.repository';
 import { resultHashOf } from '../engine/replay';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contracts/contract-settings.module';
@@ -67,10 +66,7 @@ export class AdjudicateClaimService {
     const checkedNotes = new Set<string>();
     const decisions = new Decisions();
     const coverages = new Map<string, PolicyContext>();
-    const contracts = new Map<
-      string,
-      Promise<{ id: string; definition: ContractDefinition; hashedId: string } | undefined>
-    >();
+    const contracts = new Map<string, Promise<{ id: string; definition: ContractDefinition } | undefined>>();
     const policiesByCoverage = await this.policies.policiesForCoverages(
       em,
       [...pending.values()].flatMap(({ claim }) =>
@@ -110,21 +106,16 @@ export class AdjudicateClaimService {
       const contractKey = policy ? `policy\n${policy.contractId}\n${claim.insurer_id}` : `insurer\n${claim.insurer_id}`;
       let found = contracts.get(contractKey);
       if (!found) {
-        // Read and hashed once per batch: hashing a large contract is the main thread's work.
-        found = (
-          policy
-            ? this.contracts.findContract(em, policy.contractId, claim.insurer_id)
-            : this.contracts.contractFor(em, claim.insurer_id)
-        ).then((c) => c && { ...c, hashedId: contractIdOf(c.definition) });
+        found = policy
+          ? this.contracts.findContract(em, policy.contractId, claim.insurer_id)
+          : this.contracts.contractFor(em, claim.insurer_id);
         contracts.set(contractKey, found);
       }
       const contract = await found;
       // Nothing to decide by (no policy, no contract): dead-lettered at once, to replay once the insurer has one.
       if (!contract) throw new PermanentEventError(`no contract in force for insurer ${claim.insurer_id}`);
-      const contractId = contract.hashedId;
-      if (contractId !== contract.id) {
-        throw new PermanentEventError(`contract ${contract.id} does not hash to its id; refusing to pay by it`);
-      }
+      // That the definition hashes to its id is checked on the worker (a large contract's hash is work too).
+      const contractId = contract.id;
       toDecide.push({
         claimId,
         claim,
@@ -148,9 +139,9 @@ export class AdjudicateClaimService {
       (await this.pool.adjudicateMany(runnable.map((d) => d.job))).map((outcome, k) => [runnable[k].claimId, outcome]),
     );
     for (const { claimId, claim, verifiedEventId, job } of toDecide) {
-      const outcome = outcomes.get(claimId) ?? { unrun: PEND_TOO_MANY_LINES };
-      const result =
-        'result' in outcome ? outcome.result : pendedUnrun(job.claim, job.coverage, outcome.unrun, job.algorithm);
+      const result = decisionOf(outcomes.get(claimId) ?? { unrun: PEND_TOO_MANY_LINES }, job, (why) => {
+        throw new PermanentEventError(why);
+      });
       decisions.adjudicated(claimId, job.contractId, result, verifiedEventId);
       this.decide(decisions, {
         claimId,

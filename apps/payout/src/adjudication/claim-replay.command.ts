@@ -91,6 +91,7 @@ export async function runReplay(argv: string[], io: ReplayIo): Promise<number> {
           })
           .finally(() => pool.close());
         if ('result' in outcome) return outcome.result;
+        if ('refused' in outcome) throw new ReplayInputError(outcome.refused);
         throw new ContractNotRunError(`the contract did not decide the claim again (${outcome.unrun})`);
       },
     );

@@ -2,8 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
 import { DomainError } from '@claimchain/http';
-import { pendedUnrun } from '../../engine/adjudicate';
-import { AdjudicationPool } from '../../adjudication-pool/adjudication.pool';
+import { AdjudicationPool, decisionOf } from '../../adjudication-pool/adjudication.pool';
 import { ContractRepository } from '../contract.repository';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contract-settings.module';
 import { BacktestSampleRepository } from './backtest-sample.repository';
@@ -51,10 +50,7 @@ export class BacktestContractService {
     }));
     const outcomes = await this.pool.adjudicateMany(jobs);
     const claims: BacktestResultDto['claims'] = decided.map((d, k) => {
-      const outcome = outcomes[k];
-      const job = jobs[k];
-      const result =
-        'result' in outcome ? outcome.result : pendedUnrun(job.claim, job.coverage, outcome.unrun, job.algorithm);
+      const result = decisionOf(outcomes[k], jobs[k]);
       return {
         claimId: d.claimId,
         decided: d.decided,

@@ -4,8 +4,8 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ApiZodBody, CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { ContractRepository } from '../contract.repository';
-import { Adjudication, pendedUnrun, PolicyContext } from '../../engine/adjudicate';
-import { AdjudicationPool } from '../../adjudication-pool/adjudication.pool';
+import { Adjudication, PolicyContext } from '../../engine/adjudicate';
+import { AdjudicationPool, decisionOf } from '../../adjudication-pool/adjudication.pool';
 import { SimulateContractRequest } from './simulate-contract.request';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contract-settings.module';
 
@@ -51,14 +51,14 @@ export class SimulateContractHttpController {
         }
       : null;
     // On the worker pool, as adjudication runs it (ADR 17): a contract too slow for this claim pends it, as it would.
-    const outcome = await this.pool.adjudicate({
+    const job = {
       contractId: id,
       contract: contract.definition,
       claim,
       coverage,
       review: null,
       algorithm: this.settings.algorithm,
-    });
-    return 'result' in outcome ? outcome.result : pendedUnrun(claim, coverage, outcome.unrun, this.settings.algorithm);
+    };
+    return decisionOf(await this.pool.adjudicate(job), job);
   }
 }

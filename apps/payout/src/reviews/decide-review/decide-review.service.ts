@@ -86,7 +86,8 @@ export class DecideReviewService {
       // The algorithm the claim was pended by: the review settles that decision, under the same rules.
       algorithm: pended.result.algorithm,
     });
-    if (!('result' in outcome)) {
+    if ('refused' in outcome) throw new Error(outcome.refused);
+    if ('unrun' in outcome) {
       throw new DomainError(
         'REVIEW.CONTRACT_NOT_RUN',
         'unavailable',
