@@ -32,7 +32,12 @@ import {
 } from '../../apps/payout/src/ledger-trust/ledger-circuit-breaker.service';
 import { LedgerProofSource, LedgerUnreachableError } from '../../apps/payout/src/ledger-trust/ledger-proof.source';
 import { InMemorySubtreeStore } from '../../libs/ledger/test/in-memory-subtree.store';
-import { ContractDefinition, contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
+import {
+  CONTRACT_LIMITS,
+  ContractDefinition,
+  contractIdOf,
+  DEMO_CONTRACT,
+} from '../../apps/payout/src/engine/contract.definition';
 import { Adjudication, adjudicate } from '../../apps/payout/src/engine/adjudicate';
 import { replayAdjudication } from '../../apps/payout/src/engine/replay';
 import { contractSettings } from '../../apps/payout/src/contracts/contract-settings.module';
@@ -126,7 +131,13 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
   const submittedClaims = new Map<string, ClaimSubmittedV1>();
 
   /** What the three consumers would have stored for a claim: the claim, its verification and the anchor. */
-  async function pendingClaim(coverage: string, net: string, code = '99213', tamper = false): Promise<string> {
+  async function pendingClaim(
+    coverage: string,
+    net: string,
+    code = '99213',
+    tamper = false,
+    lines = 1,
+  ): Promise<string> {
     const claimId = uuidv4();
     const verification: CloudEvent<TreatmentVerifiedV1> = buildEvent(Topics.TreatmentsVerified, {
       source: 'test/payout-race',
@@ -147,7 +158,15 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       coverage,
       currency: 'EUR',
       total: net,
-      items: [{ sequence: 1, system: CPT, code, servicedDate: '2026-06-01', quantity: 1, unitPrice: net, net }],
+      items: Array.from({ length: lines }, (_, i) => ({
+        sequence: i + 1,
+        system: CPT,
+        code,
+        servicedDate: '2026-06-01',
+        quantity: 1,
+        unitPrice: net,
+        net,
+      })),
       submittedAt: new Date().toISOString(),
     };
     submittedClaims.set(claimId, submitted);
@@ -336,6 +355,30 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       Topics.ClaimsAdjudicated,
     ]);
     expect(n).toBe(3);
+  });
+
+  it('pends a claim with more lines than a contract decides at once, and pays the rest of its batch', async () => {
+    const p = await policy('0.00');
+    const tooLong = await pendingClaim(p.coverage, '1.00', '99213', false, CONTRACT_LIMITS.maxClaimLines + 1);
+    const normal = await pendingClaim(p.coverage, '30.00');
+    await ds.transaction(async (em: EntityManager) => {
+      await adjudicationRepo.lockClaims(em, [tooLong, normal]);
+      await service.tryAdjudicateMany(em, [tooLong, normal]);
+    });
+    const rows: { claim_id: string; decision: string; result: Adjudication }[] = await ds.query(
+      `SELECT claim_id, decision, result FROM adjudications WHERE claim_id = ANY($1)`,
+      [[tooLong, normal]],
+    );
+    const of = (id: string) => rows.find((r) => r.claim_id === id)!;
+    expect(of(tooLong).decision).toBe('pended');
+    expect(new Set(of(tooLong).result.lines.flatMap((l) => l.pendReasons))).toEqual(
+      new Set(['claim-lines-over-limit']),
+    );
+    expect(of(tooLong).result.lines).toHaveLength(CONTRACT_LIMITS.maxClaimLines + 1);
+    expect(of(normal).decision).toBe('approved');
+    expect(await paidFor([tooLong, normal])).toBe('30.00');
+    // The pended claim consumed nothing of the policy.
+    expect(await benefitPaid(p.id)).toBe('30.00');
   });
 
   it('adjudicates and pays a claim once however often it is triggered', async () => {

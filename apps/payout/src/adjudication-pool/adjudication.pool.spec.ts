@@ -131,6 +131,15 @@ describe(AdjudicationPool.name, () => {
     expect(longestGap).toBeLessThan(1000);
   });
 
+  it('refuses to decide by a contract whose definition does not hash to its id', async () => {
+    pool = new AdjudicationPool({ workers: 1, timeoutMs: 5000 });
+    const tampered = {
+      ...job(GOLD, claim(1)),
+      contract: { ...GOLD, parameters: { ...GOLD.parameters, coinsurancePercent: 0 } },
+    };
+    expect(await pool.adjudicate(tampered)).toEqual({ refused: expect.stringMatching(/does not hash to its id/) });
+  });
+
   it('replaces the worker after a timeout and keeps deciding', async () => {
     pool = new AdjudicationPool({ workers: 1, timeoutMs: 100 });
     expect(await pool.adjudicate(job(SLOW, claim(200)))).toEqual({ unrun: PEND_CONTRACT_TIMEOUT });
