@@ -2,6 +2,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { startWorkerThread } from '@claimchain/config';
+import { TransientEventError } from '@claimchain/messaging';
 import {
   Adjudication,
   PEND_CONTRACT_FAILED,
@@ -56,7 +57,8 @@ const MAX_CONTRACTS_PER_WORKER = 256;
 /** A worker's heap: a contract within the limits needs a few MB; a runaway one dies here, not in the service. */
 const WORKER_HEAP_MB = 256;
 
-export class AdjudicationPoolClosedError extends Error {}
+/** Shutting down with a batch in flight: transient, so a consumer retries it (on another replica, or after restart). */
+export class AdjudicationPoolClosedError extends TransientEventError {}
 
 /**
  * Runs contracts on worker threads so that a slow contract cannot block payout's event loop (HTTP, Kafka
