@@ -60,18 +60,31 @@ describe('payout contracts, policies and adjudication v2', () => {
   }
 
   describe('POST /v1/contracts', () => {
-    it('refuses with 413 a contract whose event would be too large for the broker, and keeps nothing of it', async () => {
-      // ~950 KB of excluded codes: a body under the 1 MiB body limit, an event over what the outbox can publish.
+    it('refuses a contract over a limit with problem+json naming the field, and keeps nothing of it', async () => {
+      // ~950 KB of excluded codes: a body under the 1 MiB body limit, a contract over the 256 KiB limit.
       const excludedCodes = Array.from({ length: 23_500 }, (_, i) => `${CPT}|C${String(i).padStart(6, '0')}`);
       const body = { ...contractBody('too-large'), parameters: { ...contractBody().parameters, excludedCodes } };
       expect(JSON.stringify(body).length).toBeLessThan(1024 * 1024);
       const res = await post('/v1/contracts', body);
-      expect(res.status).toBe(413);
+      expect(res.status).toBe(400);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
-      expect(((await res.json()) as { detail: string }).detail).toMatch(/contracts\.published\.v1 event would be/);
+      const problem = (await res.json()) as { code: string; errors: { pointer: string; detail: string }[] };
+      expect(problem.code).toBe('CONTRACT.INVALID');
+      expect(problem.errors).toEqual([{ pointer: '', detail: expect.stringMatching(/at most 262144/) }]);
       const payoutDb = system.app('payout').get(DataSource);
       const [{ n }] = await payoutDb.query(`SELECT count(*)::int AS n FROM contracts WHERE name = 'too-large'`);
       expect(n).toBe(0);
+
+      const nested = (depth: number): unknown =>
+        depth === 1 ? covered.conditions.all[0] : { all: [nested(depth - 1)] };
+      const deep = await post('/v1/contracts', {
+        ...contractBody('too-deep'),
+        rules: [covered, { ...covered, name: 'deep', conditions: nested(9) }],
+      });
+      expect(deep.status).toBe(400);
+      expect(((await deep.json()) as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toEqual([
+        '/rules/1/conditions',
+      ]);
     });
 
     it('publishes an immutable contract whose id is its content hash, once, with its event', async () => {
@@ -161,6 +174,22 @@ describe('payout contracts, policies and adjudication v2', () => {
       expect(await again.text()).toBe(JSON.stringify(result));
       expect(await counts()).toBe(before);
       expect((await post(`/v1/contracts/${id}/simulate`, body, otherInsurer, {})).status).toBe(404);
+    });
+
+    it('refuses a claim with more lines than a contract decides at once, naming the field', async () => {
+      const { id } = await publish(contractBody('simulate-lines'));
+      const items = Array.from({ length: 201 }, (_, i) => claimItem(i + 1, '99213', '1.00'));
+      const res = await post(
+        `/v1/contracts/${id}/simulate`,
+        { claim: { providerId: 'clinic-1', currency: 'EUR', items } },
+        insurer,
+        {},
+      );
+      expect(res.status).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(((await res.json()) as { errors: { pointer: string }[] }).errors.map((e) => e.pointer)).toEqual([
+        '/claim/items',
+      ]);
     });
   });
 

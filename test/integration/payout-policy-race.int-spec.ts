@@ -22,6 +22,7 @@ import { PolicyRepository } from '../../apps/payout/src/policies/policy.reposito
 import { ReviewRepository } from '../../apps/payout/src/reviews/review.repository';
 import { LedgerTrustRepository } from '../../apps/payout/src/ledger-trust/ledger-trust.repository';
 import { AdjudicateClaimService } from '../../apps/payout/src/adjudication/adjudicate-claim.service';
+import { AdjudicationPool } from '../../apps/payout/src/adjudication-pool/adjudication.pool';
 import { DecideReviewService } from '../../apps/payout/src/reviews/decide-review/decide-review.service';
 import {
   LedgerCircuitBreakerService,
@@ -31,7 +32,12 @@ import {
 } from '../../apps/payout/src/ledger-trust/ledger-circuit-breaker.service';
 import { LedgerProofSource, LedgerUnreachableError } from '../../apps/payout/src/ledger-trust/ledger-proof.source';
 import { InMemorySubtreeStore } from '../../libs/ledger/test/in-memory-subtree.store';
-import { ContractDefinition, contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
+import {
+  CONTRACT_LIMITS,
+  ContractDefinition,
+  contractIdOf,
+  DEMO_CONTRACT,
+} from '../../apps/payout/src/engine/contract.definition';
 import { Adjudication, adjudicate } from '../../apps/payout/src/engine/adjudicate';
 import { replayAdjudication } from '../../apps/payout/src/engine/replay';
 import { contractSettings } from '../../apps/payout/src/contracts/contract-settings.module';
@@ -79,6 +85,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
   const ledgerTrustRepo = new LedgerTrustRepository();
   let service: AdjudicateClaimService;
   let breaker: LedgerCircuitBreakerService;
+  const pool = new AdjudicationPool({ workers: 2, timeoutMs: 5000 });
   const signer = parseSignerKey(generateNoteKey('claimchain.int/payout').signerKey);
 
   /** The log payout checks, a real RFC 9162 tree; a test may swap in a rewritten history. */
@@ -133,6 +140,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     code = '99213',
     tamper = false,
     anchorSubmission = true,
+    lines = 1,
   ): Promise<string> {
     const claimId = uuidv4();
     const verification: CloudEvent<TreatmentVerifiedV1> = buildEvent(Topics.TreatmentsVerified, {
@@ -154,7 +162,15 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       coverage,
       currency: 'EUR',
       total: net,
-      items: [{ sequence: 1, system: CPT, code, servicedDate: '2026-06-01', quantity: 1, unitPrice: net, net }],
+      items: Array.from({ length: lines }, (_, i) => ({
+        sequence: i + 1,
+        system: CPT,
+        code,
+        servicedDate: '2026-06-01',
+        quantity: 1,
+        unitPrice: net,
+        net,
+      })),
       submittedAt: new Date().toISOString(),
     };
     submittedClaims.set(claimId, submitted);
@@ -231,10 +247,12 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       testOutboxWriter('payout'),
       breaker,
       contractSettings(false),
+      pool,
     );
   });
 
   afterAll(async () => {
+    await pool.close();
     await ds?.destroy();
   });
 
@@ -354,6 +372,30 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     expect(n).toBe(3);
   });
 
+  it('pends a claim with more lines than a contract decides at once, and pays the rest of its batch', async () => {
+    const p = await policy('0.00');
+    const tooLong = await pendingClaim(p.coverage, '1.00', '99213', false, true, CONTRACT_LIMITS.maxClaimLines + 1);
+    const normal = await pendingClaim(p.coverage, '30.00');
+    await ds.transaction(async (em: EntityManager) => {
+      await adjudicationRepo.lockClaims(em, [tooLong, normal]);
+      await service.tryAdjudicateMany(em, [tooLong, normal]);
+    });
+    const rows: { claim_id: string; decision: string; result: Adjudication }[] = await ds.query(
+      `SELECT claim_id, decision, result FROM adjudications WHERE claim_id = ANY($1)`,
+      [[tooLong, normal]],
+    );
+    const of = (id: string) => rows.find((r) => r.claim_id === id)!;
+    expect(of(tooLong).decision).toBe('pended');
+    expect(new Set(of(tooLong).result.lines.flatMap((l) => l.pendReasons))).toEqual(
+      new Set(['claim-lines-over-limit']),
+    );
+    expect(of(tooLong).result.lines).toHaveLength(CONTRACT_LIMITS.maxClaimLines + 1);
+    expect(of(normal).decision).toBe('approved');
+    expect(await paidFor([tooLong, normal])).toBe('30.00');
+    // The pended claim consumed nothing of the policy.
+    expect(await benefitPaid(p.id)).toBe('30.00');
+  });
+
   it('adjudicates and pays a claim once however often it is triggered', async () => {
     const p = await policy('0.00');
     const claimId = await pendingClaim(p.coverage, '25.00');
@@ -466,6 +508,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       contractRepo,
       new BacktestSampleRepository(),
       contractSettings(false),
+      pool,
     );
     // The claim was decided with 20.00 of the annual limit left: 20.00 paid. Under `half` it would get 15.00 (its
     // 50 % coinsurance), from the same starting point, whatever the policy has paid since.
@@ -489,7 +532,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
 
   describe(DecideReviewService.name, () => {
     const reviews = () =>
-      new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service, breaker);
+      new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service, breaker, pool);
     const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
     const approve = (claimId: string) =>
       reviews().decide(claimId, { decision: 'approve', reason: 'checked' }, reviewer, `key-${uuidv4()}`);

@@ -14,6 +14,7 @@ import { PoliciesModule } from './policies/policies.module';
 import { RemittanceModule } from './remittance/remittance.module';
 import { ReviewsModule } from './reviews/reviews.module';
 import { PayoutMetricsModule } from './payout.metrics';
+import { AdjudicationPoolModule } from './adjudication-pool/adjudication-pool.module';
 
 /**
  * payout: insurers publish contracts (json-rules-engine rule sets plus parameters) and enrol policies; the contract
@@ -37,6 +38,7 @@ export class PayoutModule {
         PayoutMetricsModule,
         LedgerTrustModule.forRoot(config.ledger),
         ContractSettingsModule.forRoot(config.demoContract),
+        AdjudicationPoolModule.forRoot(config.adjudication),
         ContractsModule,
         PoliciesModule,
         AdjudicationModule,

@@ -6,4 +6,5 @@ export { dataSourceOptions } from './persistence/data-source.options';
 export { runReplay } from './adjudication/claim-replay.command';
 export { adjudicate, POLICYLESS_ADJUDICATION_ALGORITHM } from './engine/adjudicate';
 export type { ClaimToAdjudicate } from './engine/adjudicate';
-export { DEMO_CONTRACT } from './engine/contract.definition';
+export { contractIdOf, DEMO_CONTRACT } from './engine/contract.definition';
+export { AdjudicationPool } from './adjudication-pool/adjudication.pool';

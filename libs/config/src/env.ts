@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { PostgresSettings } from './postgres';
 import { SERVICES, ServiceName, envPrefixOf } from './services';
@@ -114,6 +115,10 @@ const Env = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((v) => v === 'true'),
+  /** payout: worker threads that run contracts; unset: one per core beyond the first, 1 to 4. */
+  ADJUDICATION_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  /** payout: a claim whose contract runs longer than this is pended for review (`contract-timeout`). */
+  ADJUDICATION_TIMEOUT_MS: z.coerce.number().int().min(10).default(2000),
   /** payout, development and tests only: publish the demo contract, which pays claims that have no policy. */
   DEMO_CONTRACT: z
     .enum(['true', 'false'])
@@ -202,6 +207,11 @@ export type ServiceConfig = {
     signingKeyFile?: string;
     verifierKeys: string[];
   };
+  /**
+   * payout: contracts run on `workers` worker threads; a claim whose contract runs longer than `timeoutMs` is pended
+   * for review and its thread replaced (ADR 17).
+   */
+  adjudication: { workers: number; timeoutMs: number };
   ledger: {
     origin: string;
     signingKeyFile?: string;
@@ -304,6 +314,11 @@ export function loadServiceConfig(service: ServiceName, env: NodeJS.ProcessEnv =
     events: {
       signingKeyFile: e.EVENT_SIGNING_KEY_FILE,
       verifierKeys: [...new Set(e.EVENT_VERIFIER_KEYS?.split(',') ?? [])],
+    },
+    adjudication: {
+      // The main thread keeps a core for HTTP, Kafka and Postgres: on 2 cores, one worker.
+      workers: e.ADJUDICATION_WORKERS ?? Math.max(1, Math.min(4, availableParallelism() - 1)),
+      timeoutMs: e.ADJUDICATION_TIMEOUT_MS,
     },
     ledger: {
       origin: e.LEDGER_ORIGIN,

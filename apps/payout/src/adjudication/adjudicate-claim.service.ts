@@ -6,7 +6,7 @@ import { CloudEvent, TopicName, Topics, TreatmentVerifiedV1 } from '@claimchain/
 import { leafHashOfEvent, parseLeafSalt } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
-import { ContractDefinition, contractIdOf } from '../engine/contract.definition';
+import { CONTRACT_LIMITS, ContractDefinition } from '../engine/contract.definition';
 import { ContractRepository } from '../contracts/contract.repository';
 import { choosePolicy, PolicyTerms } from '../engine/plan-year';
 import { coverageKey, PolicyRepository } from '../policies/policy.repository';
@@ -14,11 +14,12 @@ import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-brea
 import {
   Accumulators,
   Adjudication,
-  adjudicate,
   ClaimToAdjudicate,
+  PEND_TOO_MANY_LINES,
   PolicyContext,
   UnverifiedLine,
 } from '../engine/adjudicate';
+import { AdjudicationPool, decisionOf, PoolJob } from '../adjudication-pool/adjudication.pool';
 import {
   AdjudicationRepository,
   AdjudicationRow,
@@ -50,6 +51,7 @@ export class AdjudicateClaimService {
     private readonly outbox: OutboxWriter,
     private readonly ledger: LedgerCircuitBreakerService,
     @Inject(CONTRACT_SETTINGS) private readonly settings: ContractSettings,
+    private readonly pool: AdjudicationPool,
     private readonly metrics: PayoutMetrics = new PayoutMetrics(new Registry()),
   ) {}
 
@@ -59,9 +61,10 @@ export class AdjudicateClaimService {
 
   /**
    * Adjudicates every one of these claims whose facts are all in, in the caller's transaction (which holds their
-   * locks): their facts in one read, then each decided in turn, then every decision's rows and events in a few
+   * locks): their facts in one read, then all their contracts run on the worker pool in one call (ADR 17: a claim
+   * whose contract times out is pended, `contract-timeout`), then every decision's rows and events in a few
    * statements for all. Claims on one policy see each other's accumulators: a policy is locked once and its
-   * accumulators are carried from one decision to the next.
+   * accumulators are carried from one decision to the next (the pool keeps them on one thread, in order).
    */
   async tryAdjudicateMany(em: EntityManager, claimIds: readonly string[]): Promise<void> {
     const pending = await this.claims.pendingMany(em, claimIds);
@@ -77,6 +80,7 @@ export class AdjudicateClaimService {
         claim.coverage ? [{ insurerId: claim.insurer_id, coverageId: claim.coverage }] : [],
       ),
     );
+    const toDecide: { claimId: string; claim: PendingClaim['claim']; verifiedEventId: string; job: PoolJob }[] = [];
     for (const [claimId, { claim, verification, anchor, submitted, submittedAnchor }] of pending) {
       // Each anchor must commit to exactly the event we hold, and prove it is in a checkpoint the ledger signed: the
       // verification, and the claim's own submission, whose amounts and payee are paid (ADR 18).
@@ -88,7 +92,11 @@ export class AdjudicateClaimService {
         ? (policiesByCoverage.get(coverageKey(claim.insurer_id, claim.coverage)) ?? [])
         : [];
       const policy = choosePolicy(policies, firstServiceDate);
-      const coverage = policy ? (coverages.get(policy.id) ?? (await this.lockCoverage(em, policy))) : null;
+      let coverage = policy ? coverages.get(policy.id) : undefined;
+      if (policy && !coverage) {
+        coverage = await this.lockCoverage(em, policy);
+        coverages.set(policy.id, coverage);
+      }
       const contractKey = policy ? `policy\n${policy.contractId}\n${claim.insurer_id}` : `insurer\n${claim.insurer_id}`;
       let found = contracts.get(contractKey);
       if (!found) {
@@ -100,34 +108,43 @@ export class AdjudicateClaimService {
       const contract = await found;
       // Nothing to decide by (no policy, no contract): dead-lettered at once, to replay once the insurer has one.
       if (!contract) throw new PermanentEventError(`no contract in force for insurer ${claim.insurer_id}`);
-      const contractId = contractIdOf(contract.definition);
-      if (contractId !== contract.id) {
-        throw new PermanentEventError(`contract ${contract.id} does not hash to its id; refusing to pay by it`);
-      }
-      const result = await adjudicate(
-        contract.definition,
-        toAdjudicationInput(claim, unverifiedLinesOf(claim.items, verification.data)),
-        coverage,
-        null,
-        this.settings.algorithm,
-      );
-      decisions.adjudicated(claimId, contractId, result, verification.id);
+      // That the definition hashes to its id is checked on the worker (a large contract's hash is work too).
+      const contractId = contract.id;
+      toDecide.push({
+        claimId,
+        claim,
+        verifiedEventId: verification.id,
+        job: {
+          contractId,
+          contract: contract.definition,
+          claim: toAdjudicationInput(claim, unverifiedLinesOf(claim.items, verification.data)),
+          coverage: coverage ?? null,
+          review: null,
+          algorithm: this.settings.algorithm,
+          // Claims on one policy are decided in turn, each from the accumulators the one before it left.
+          ...(coverage ? { chain: coverage.policy.id } : {}),
+        },
+      });
+    }
+    // A claim with more lines than a contract may be asked to decide at once is pended without running it (the
+    // others of its policy then start from the accumulators as they were, as after any pended claim).
+    const runnable = toDecide.filter((d) => d.job.claim.items.length <= CONTRACT_LIMITS.maxClaimLines);
+    const outcomes = new Map(
+      (await this.pool.adjudicateMany(runnable.map((d) => d.job))).map((outcome, k) => [runnable[k].claimId, outcome]),
+    );
+    for (const { claimId, claim, verifiedEventId, job } of toDecide) {
+      const result = decisionOf(outcomes.get(claimId) ?? { unrun: PEND_TOO_MANY_LINES }, job, (why) => {
+        throw new PermanentEventError(why);
+      });
+      decisions.adjudicated(claimId, job.contractId, result, verifiedEventId);
       this.decide(decisions, {
         claimId,
         claim,
-        contractId,
-        verifiedEventId: verification.id,
-        policy: coverage?.policy ?? null,
+        contractId: job.contractId,
+        verifiedEventId,
+        policy: job.coverage?.policy ?? null,
         result,
       });
-      if (coverage && result.decision !== 'pended') {
-        coverages.set(coverage.policy.id, {
-          ...coverage,
-          accumulators: { ...coverage.accumulators, ...result.accumulators.after },
-        });
-      } else if (coverage) {
-        coverages.set(coverage.policy.id, coverage);
-      }
     }
     await decisions.write(em, this.claims, this.policies, this.outbox);
     this.metrics.decided(em, decisions.adjudications, decisions.payouts.length);

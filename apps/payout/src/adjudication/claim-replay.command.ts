@@ -29,6 +29,7 @@ import {
 import { replayAdjudication, ReplayInputError, resultHashOf } from '../engine/replay';
 import { Adjudication } from '../engine/adjudicate';
 import { ContractDefinition } from '../engine/contract.definition';
+import { AdjudicationPool } from '../adjudication-pool/adjudication.pool';
 
 export const EXIT = { identical: 0, different: 1, input: 2, unreachable: 3, internal: 4 } as const;
 
@@ -37,6 +38,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 class InputError extends Error {}
 class UnreachableError extends Error {}
+class ContractNotRunError extends Error {}
 
 export interface ReplayIo {
   env: NodeJS.ProcessEnv;
@@ -71,6 +73,8 @@ export async function runReplay(argv: string[], io: ReplayIo): Promise<number> {
       claimSubmitted: await proveOnLedger(ledgerUrl, verifier, inputs.claimEvent, inputs.salts),
       claimAdjudicated: await proveOnLedger(ledgerUrl, verifier, inputs.adjudicatedEvent, inputs.salts),
     };
+    // The contract runs on a worker thread with the service's per-claim timeout, as every decision does (ADR 17).
+    const pool = new AdjudicationPool({ workers: 1, timeoutMs: config.adjudication.timeoutMs });
     const replayed = await replayAdjudication(
       {
         contractId: inputs.contract.id,
@@ -82,6 +86,21 @@ export async function runReplay(argv: string[], io: ReplayIo): Promise<number> {
       },
       inputs.claimEvent.data,
       inputs.adjudicatedEvent.data,
+      async (contract, claim, coverage, review, algorithm) => {
+        const outcome = await pool
+          .adjudicate({
+            contractId: inputs.contract.id,
+            contract,
+            claim,
+            coverage,
+            review: review ?? null,
+            algorithm: algorithm!,
+          })
+          .finally(() => pool.close());
+        if ('result' in outcome) return outcome.result;
+        if ('refused' in outcome) throw new ReplayInputError(outcome.refused);
+        throw new ContractNotRunError(`the contract did not decide the claim again (${outcome.unrun})`);
+      },
     );
     const storedBytes = canonicalize(inputs.storedDecision);
     const recomputedBytes = canonicalize(replayed.result);
@@ -107,6 +126,10 @@ export async function runReplay(argv: string[], io: ReplayIo): Promise<number> {
     if (error instanceof InputError || error instanceof ReplayInputError || isArgError(error)) {
       print({ result: 'input-error', message });
       return EXIT.input;
+    }
+    if (error instanceof ContractNotRunError) {
+      print({ result: 'different', claimId: argv[0], message });
+      return EXIT.different;
     }
     if (error instanceof UnreachableError) {
       print({ result: 'unreachable', message });

@@ -58,6 +58,15 @@ export interface UnverifiedLine {
 /** Review reason when no policy exists for the claim but the contract needs plan-year accumulators. */
 export const PEND_NO_POLICY = 'no-policy-for-accumulators';
 export const PEND_CURRENCY = 'currency-mismatch';
+/**
+ * Review reasons of a claim whose contract was not run to the end (ADR 17): it took longer than the per-claim
+ * timeout, its worker thread died running it, or the claim has more lines than a contract may be asked to decide at
+ * once (CONTRACT_LIMITS.maxClaimLines). Such a claim is pended for review, never failed or retried for ever.
+ */
+export const PEND_CONTRACT_TIMEOUT = 'contract-timeout';
+export const PEND_CONTRACT_FAILED = 'contract-failed';
+export const PEND_TOO_MANY_LINES = 'claim-lines-over-limit';
+export type UnrunReason = typeof PEND_CONTRACT_TIMEOUT | typeof PEND_CONTRACT_FAILED | typeof PEND_TOO_MANY_LINES;
 
 export type ClaimLine = ClaimSubmittedV1['items'][number];
 
@@ -338,6 +347,55 @@ export async function adjudicate(
     payable: decision === 'pended' ? '0.00' : sum('benefit'),
     lines,
     accumulators: { before, after },
+  };
+}
+
+/**
+ * The decision on a claim whose contract did not run (see PEND_CONTRACT_TIMEOUT): every line pended for `reason`,
+ * nothing priced, no accumulator consumed. It records no rules, since none ran; a review runs the contract again.
+ */
+export function pendedUnrun(
+  claim: ClaimToAdjudicate,
+  coverage: PolicyContext | null,
+  reason: UnrunReason,
+  algorithm: AdjudicationAlgorithm = ADJUDICATION_ALGORITHM,
+): Adjudication {
+  const policy = coverage?.policy;
+  const accumulators = coverage ? sortedAccumulators(coverage.accumulators) : {};
+  const lines: AdjudicatedLine[] = [...claim.items]
+    .sort((a, b) => a.sequence - b.sequence)
+    .map((item) => ({
+      sequence: item.sequence,
+      system: item.system,
+      code: item.code,
+      servicedDate: item.servicedDate,
+      status: 'pended',
+      planYear: policy ? planYearOf(policy.start, item.servicedDate) : null,
+      inNetwork: true,
+      submitted: money(new Decimal(item.net)),
+      eligible: '0.00',
+      deductible: '0.00',
+      coinsurance: '0.00',
+      benefit: '0.00',
+      reasons: ['CO-133'],
+      adjustments: [],
+      pendReasons: [reason],
+      reviewedPendReasons: [],
+      rules: [],
+    }));
+  return {
+    algorithm,
+    decision: 'pended',
+    review: null,
+    currency: claim.currency,
+    policyId: policy?.id ?? null,
+    submitted: money(lines.reduce((total, l) => total.plus(l.submitted), ZERO)),
+    eligible: '0.00',
+    deductible: '0.00',
+    coinsurance: '0.00',
+    payable: '0.00',
+    lines,
+    accumulators: { before: accumulators, after: accumulators },
   };
 }
 

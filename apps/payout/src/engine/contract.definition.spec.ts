@@ -1,4 +1,10 @@
-import { ContractDefinition, contractIdOf, DEMO_CONTRACT, PublishContractRequest } from './contract.definition';
+import {
+  CONTRACT_LIMITS,
+  ContractDefinition,
+  contractIdOf,
+  DEMO_CONTRACT,
+  PublishContractRequest,
+} from './contract.definition';
 
 describe(contractIdOf.name, () => {
   it('is the same for the same rules whatever the key order', () => {
@@ -65,5 +71,67 @@ describe('ContractDefinition', () => {
       rules: DEMO_CONTRACT.rules,
     });
     expect(result.error!.issues.map((i) => i.path.join('/'))).toEqual(['parameters/currency', 'parameters/validTo']);
+  });
+});
+
+describe('CONTRACT_LIMITS', () => {
+  const leaf = (value: unknown = 0) => ({ fact: 'quantity', operator: 'greaterThan', value });
+  const rule = (name: string, conditions: unknown) => ({ name, conditions, event: { type: 'pay-line' } });
+  const contract = (rules: unknown[], excludedCodes: string[] = []) => ({
+    name: 'limits',
+    version: '1',
+    parameters: { coinsurancePercent: 20, excludedCodes },
+    rules,
+  });
+  const nested = (depth: number): unknown => (depth === 1 ? leaf() : { all: [nested(depth - 1)] });
+  /** The pointers the problem+json would name (libs/http's fieldErrorsOf), with their messages. */
+  const refusals = (body: unknown) => {
+    const result = PublishContractRequest.safeParse(body);
+    return result.success ? [] : result.error.issues.map((i) => ({ path: i.path.join('/'), message: i.message }));
+  };
+
+  it('accepts a contract at every limit', () => {
+    const atLimits = contract([
+      rule('deep', nested(CONTRACT_LIMITS.maxConditionDepth)),
+      ...Array.from({ length: CONTRACT_LIMITS.maxRules - 1 }, (_, i) => rule(`r${i}`, { all: [leaf()] })),
+    ]);
+    expect(refusals(atLimits)).toEqual([]);
+  });
+
+  it('refuses conditions nested too deep, naming the rule', () => {
+    const body = contract([rule('ok', { all: [leaf()] }), rule('deep', nested(CONTRACT_LIMITS.maxConditionDepth + 1))]);
+    expect(refusals(body)).toEqual([{ path: 'rules/1/conditions', message: expect.stringMatching(/nest 9 levels/) }]);
+  });
+
+  it('refuses too many rules, naming the rules', () => {
+    const body = contract(
+      Array.from({ length: CONTRACT_LIMITS.maxRules + 1 }, (_, i) => rule(`r${i}`, { all: [leaf()] })),
+    );
+    expect(refusals(body)).toEqual([{ path: 'rules', message: expect.stringMatching(/at most 50/) }]);
+  });
+
+  it('refuses too many conditions across the rules, naming the rules', () => {
+    // 40 rules of 7 conditions each (an `all` of 6): 280 conditions.
+    const body = contract(
+      Array.from({ length: 40 }, (_, i) => rule(`r${i}`, { all: Array.from({ length: 6 }, () => leaf()) })),
+    );
+    expect(refusals(body)).toEqual([{ path: 'rules', message: expect.stringMatching(/^280 conditions/) }]);
+  });
+
+  it('refuses too many values compared against, naming the rules', () => {
+    const codes = Array.from({ length: CONTRACT_LIMITS.maxConditionValues }, (_, i) => `C${i}`);
+    const body = contract([rule('in', { all: [{ fact: 'code', operator: 'in', value: codes }, leaf()] })]);
+    expect(refusals(body)).toEqual([{ path: 'rules', message: expect.stringMatching(/^2001 condition values/) }]);
+  });
+
+  it('refuses a contract over the size limit, naming the whole body', () => {
+    const codes = Array.from(
+      { length: 7_000 },
+      (_, i) => `http://www.ama-assn.org/go/cpt|C${String(i).padStart(6, '0')}`,
+    );
+    const body = contract([rule('r', { all: [leaf()] })], codes);
+    expect(refusals(body)).toEqual([
+      { path: '', message: expect.stringMatching(/bytes as canonical JSON; at most 262144/) },
+    ]);
   });
 });

@@ -25,6 +25,28 @@ export const LINE_FACTS = [
   'excluded',
 ] as const;
 
+/**
+ * Bounds on what one contract may ask of adjudication (issue 14, finding 9): the rules engine runs every condition
+ * of every rule for every claim line, so a contract's cost per line grows with its conditions and the values they
+ * compare against. These bound it at publish (and simulate) time; adjudication itself also runs on a worker thread
+ * with a per-claim timeout (ADR 17), so a contract within the bounds that is still slow pends only its own claims.
+ * Changing a bound is a wire change of `POST /v1/contracts`: only ever loosen them within v1.
+ */
+export const CONTRACT_LIMITS = {
+  /** Bytes of the contract's RFC 8785 canonical JSON (what its id hashes). */
+  maxBytes: 256 * 1024,
+  /** Rules in one contract. */
+  maxRules: 50,
+  /** all/any/not levels from a rule's `conditions` down to its deepest fact condition (that one included). */
+  maxConditionDepth: 8,
+  /** Conditions across all rules, every all/any/not and fact condition counted: the engine's work per line. */
+  maxConditions: 250,
+  /** Values the fact conditions compare against, across all rules (an array counts its elements). */
+  maxConditionValues: 2000,
+  /** Lines of one claim adjudicated at once: a simulation refuses more; a claim with more is pended for review. */
+  maxClaimLines: 200,
+} as const;
+
 const OPERATORS = [
   'equal',
   'notEqual',
@@ -60,7 +82,11 @@ export type RuleCondition =
   | { fact: (typeof LINE_FACTS)[number]; operator: (typeof OPERATORS)[number]; value: unknown };
 
 const FactCondition = z
-  .object({ fact: z.enum(LINE_FACTS), operator: z.enum(OPERATORS), value: z.union([Scalar, z.array(Scalar)]) })
+  .object({
+    fact: z.enum(LINE_FACTS),
+    operator: z.enum(OPERATORS),
+    value: z.union([Scalar, z.array(Scalar)]),
+  })
   .strict();
 
 const Condition: z.ZodType<RuleCondition> = z.lazy(() =>
@@ -139,8 +165,23 @@ export const ContractParameters = z
     }
   });
 
-/** What an insurer publishes: the contract without its owner, which comes from the caller's token. */
-export const PublishContractRequest = z
+/** How deep a condition nests (a fact condition is 1), how many conditions it holds, and how many values. */
+export function conditionShape(condition: RuleCondition): { depth: number; conditions: number; values: number } {
+  if ('fact' in condition) {
+    return { depth: 1, conditions: 1, values: Array.isArray(condition.value) ? condition.value.length : 1 };
+  }
+  const children = 'not' in condition ? [condition.not] : 'all' in condition ? condition.all : condition.any;
+  const shape = { depth: 0, conditions: 1, values: 0 };
+  for (const child of children) {
+    const c = conditionShape(child);
+    shape.depth = Math.max(shape.depth, c.depth);
+    shape.conditions += c.conditions;
+    shape.values += c.values;
+  }
+  return { ...shape, depth: shape.depth + 1 };
+}
+
+const PublishContractBody = z
   .object({
     name: z.string().min(1).max(200),
     version: z.string().min(1).max(50),
@@ -148,35 +189,79 @@ export const PublishContractRequest = z
     rules: z
       .array(ContractRule)
       .min(1)
-      .max(200)
+      .max(CONTRACT_LIMITS.maxRules)
       .superRefine((rules, ctx) => {
         const seen = new Set<string>();
+        let conditions = 0;
+        let values = 0;
         rules.forEach((r, i) => {
           if (seen.has(r.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: 'rule names are unique' });
           seen.add(r.name);
+          const shape = conditionShape(r.conditions as RuleCondition);
+          conditions += shape.conditions;
+          values += shape.values;
+          if (shape.depth > CONTRACT_LIMITS.maxConditionDepth) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [i, 'conditions'],
+              message: `conditions nest ${shape.depth} levels deep; at most ${CONTRACT_LIMITS.maxConditionDepth}`,
+            });
+          }
         });
+        if (conditions > CONTRACT_LIMITS.maxConditions) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [],
+            message: `${conditions} conditions across the rules; at most ${CONTRACT_LIMITS.maxConditions}`,
+          });
+        }
+        if (values > CONTRACT_LIMITS.maxConditionValues) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [],
+            message: `${values} condition values across the rules; at most ${CONTRACT_LIMITS.maxConditionValues}`,
+          });
+        }
       }),
   })
   .strict();
+
+/** The size bound, on the whole contract as its id will hash it (owner aside, a few bytes). */
+function withinSize(request: z.infer<typeof PublishContractBody>, ctx: z.RefinementCtx): void {
+  const bytes = Buffer.byteLength(canonicalize(request), 'utf8');
+  if (bytes > CONTRACT_LIMITS.maxBytes) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: `the contract is ${bytes} bytes as canonical JSON; at most ${CONTRACT_LIMITS.maxBytes}`,
+    });
+  }
+}
+
+/** What an insurer publishes: the contract without its owner, which comes from the caller's token. */
+export const PublishContractRequest = PublishContractBody.superRefine(withinSize);
 export type PublishContractRequest = z.infer<typeof PublishContractRequest>;
 
 /**
- * The same request for the OpenAPI document: conditions nest without bound, which JSON Schema without $refs
- * cannot express, so the document describes them in words and the validator above stays exact.
+ * The same request for the OpenAPI document: conditions nest (up to the bound above), which JSON Schema without
+ * $refs cannot express, so the document describes them in words and the validator above stays exact.
  */
-export const PublishContractRequestDoc = PublishContractRequest.extend({
-  rules: z.array(
-    ContractRule.extend({
-      conditions: z
-        .record(z.unknown())
-        .describe(
-          `json-rules-engine conditions: {all|any: [...]} or {not: ...} of {fact, operator, value}; facts: ${LINE_FACTS.join(', ')}; operators: ${OPERATORS.join(', ')}`,
-        ),
-    }),
-  ),
-});
+export const PublishContractRequestDoc = PublishContractBody.extend({
+  rules: z
+    .array(
+      ContractRule.extend({
+        conditions: z
+          .record(z.unknown())
+          .describe(
+            `json-rules-engine conditions: {all|any: [...]} or {not: ...} of {fact, operator, value}; facts: ${LINE_FACTS.join(', ')}; operators: ${OPERATORS.join(', ')}; nested at most ${CONTRACT_LIMITS.maxConditionDepth} levels; across all rules at most ${CONTRACT_LIMITS.maxConditions} conditions (all/any/not and fact) and ${CONTRACT_LIMITS.maxConditionValues} values`,
+          ),
+      }),
+    )
+    .min(1)
+    .max(CONTRACT_LIMITS.maxRules),
+}).describe(`at most ${CONTRACT_LIMITS.maxBytes} bytes as RFC 8785 canonical JSON`);
 
-export const ContractDefinition = PublishContractRequest.extend({ insurerId: z.string().min(1) });
+export const ContractDefinition = PublishContractBody.extend({ insurerId: z.string().min(1) });
 export type ContractDefinition = z.infer<typeof ContractDefinition>;
 
 /** The contract id: SHA-256 (hex) of its RFC 8785 canonical JSON. Same rules, same id, on any machine. */

@@ -19,6 +19,9 @@ export function resultHashOf(result: Adjudication): string {
 
 export class ReplayInputError extends Error {}
 
+/** How a replay runs the contract: `adjudicate` itself, or the same function on payout's worker pool (ADR 17). */
+export type AdjudicateFn = (...args: Parameters<typeof adjudicate>) => Promise<Adjudication>;
+
 /**
  * Re-adjudicates a claim from the three events the ledger recorded (the claim, the contract, the decision) and
  * says whether the result hashes to what was recorded. Pure: an auditor can run it offline on receipt data.
@@ -27,6 +30,7 @@ export async function replayAdjudication(
   contract: ContractPublishedV1,
   claim: ClaimSubmittedV1,
   adjudicated: ClaimAdjudicatedV1,
+  run: AdjudicateFn = adjudicate,
 ): Promise<{ result: Adjudication; resultHash: string; matches: boolean }> {
   const definition = contract.definition as unknown as ContractDefinition;
   if (contract.contractId !== adjudicated.contractId || contractIdOf(definition) !== contract.contractId) {
@@ -37,7 +41,7 @@ export async function replayAdjudication(
     throw new ReplayInputError(`the decision on ${adjudicated.claimId} records no replay inputs`);
   const { algorithm, policy, accumulatorsBefore, resultHash } = adjudicated.replay;
   if (!ALGORITHMS.includes(algorithm)) throw new ReplayInputError(`unknown adjudication algorithm ${algorithm}`);
-  const result = await adjudicate(
+  const result = await run(
     definition,
     {
       providerId: claim.providerId,

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
 import { DomainError } from '@claimchain/http';
-import { adjudicate } from '../../engine/adjudicate';
+import { AdjudicationPool, decisionOf } from '../../adjudication-pool/adjudication.pool';
 import { ContractRepository } from '../contract.repository';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contract-settings.module';
 import { BacktestSampleRepository } from './backtest-sample.repository';
@@ -30,6 +30,7 @@ export class BacktestContractService {
     private readonly contracts: ContractRepository,
     private readonly sample: BacktestSampleRepository,
     @Inject(CONTRACT_SETTINGS) private readonly settings: ContractSettings,
+    private readonly pool: AdjudicationPool,
   ) {}
 
   async backtest(contractId: string, insurerId: string, limit: number): Promise<BacktestResultDto> {
@@ -37,16 +38,25 @@ export class BacktestContractService {
     const contract = await this.contracts.findContract(em, contractId, insurerId);
     if (!contract) throw new DomainError('CONTRACT.NOT_FOUND', 'not-found', `No contract ${contractId}`);
     const decided = await this.sample.latestDecided(em, insurerId, limit);
-    const claims: BacktestResultDto['claims'] = [];
-    for (const d of decided) {
-      const coverage = d.policy ? { policy: d.policy, accumulators: d.accumulatorsBefore } : null;
-      const result = await adjudicate(contract.definition, d.claim, coverage, null, this.settings.algorithm);
-      claims.push({
+    // The sample runs on the worker pool in one call, as adjudication runs (ADR 17): a claim the contract cannot
+    // decide in time shows as pended, as it would be.
+    const jobs = decided.map((d) => ({
+      contractId,
+      contract: contract.definition,
+      claim: d.claim,
+      coverage: d.policy ? { policy: d.policy, accumulators: d.accumulatorsBefore } : null,
+      review: null,
+      algorithm: this.settings.algorithm,
+    }));
+    const outcomes = await this.pool.adjudicateMany(jobs);
+    const claims: BacktestResultDto['claims'] = decided.map((d, k) => {
+      const result = decisionOf(outcomes[k], jobs[k]);
+      return {
         claimId: d.claimId,
         decided: d.decided,
         backtest: { decision: result.decision, payable: result.payable },
-      });
-    }
+      };
+    });
     const sum = (pick: (c: BacktestResultDto['claims'][number]) => string) =>
       claims.reduce((total, c) => total.plus(pick(c)), new Decimal(0)).toFixed(2);
     return {

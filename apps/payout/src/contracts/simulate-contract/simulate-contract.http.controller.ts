@@ -4,7 +4,8 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { ApiZodBody, CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { ContractRepository } from '../contract.repository';
-import { Adjudication, adjudicate } from '../../engine/adjudicate';
+import { Adjudication, PolicyContext } from '../../engine/adjudicate';
+import { AdjudicationPool, decisionOf } from '../../adjudication-pool/adjudication.pool';
 import { SimulateContractRequest } from './simulate-contract.request';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contract-settings.module';
 
@@ -17,11 +18,12 @@ export class SimulateContractHttpController {
     private readonly dataSource: DataSource,
     private readonly repo: ContractRepository,
     @Inject(CONTRACT_SETTINGS) private readonly settings: ContractSettings,
+    private readonly pool: AdjudicationPool,
   ) {}
 
   /**
-   * Runs a claim through one of the caller's contracts (or the demo contract) exactly as adjudication would, and
-   * returns the full result (without a policy: denied CO-31, as a real claim would be, outside development).
+   * Runs a claim through one of the caller's contracts (or the demo contract) exactly as adjudication would (on the
+   * worker pool, pended `contract-timeout` if the contract is too slow for it), and returns the full result (without a policy: denied CO-31, as a real claim would be, outside development).
    * Nothing is stored, paid or announced.
    */
   @Post(':id/simulate')
@@ -35,23 +37,28 @@ export class SimulateContractHttpController {
   ): Promise<Adjudication> {
     const contract = await this.repo.findContract(this.dataSource.manager, id, insurer.tenant);
     if (!contract) throw new DomainError('CONTRACT.NOT_FOUND', 'not-found', `No contract ${id}`);
-    const { claim, policy } = request;
-    return adjudicate(
-      contract.definition,
-      { ...claim, patientPseudonym: claim.patientPseudonym ?? null },
-      policy
-        ? {
-            policy: {
-              id: SIMULATED_POLICY_ID,
-              contractId: id,
-              memberPseudonym: policy.memberPseudonym ?? null,
-              ...policy.period,
-            },
-            accumulators: policy.accumulators ?? {},
-          }
-        : null,
-      null,
-      this.settings.algorithm,
-    );
+    const { claim: requested, policy } = request;
+    const claim = { ...requested, patientPseudonym: requested.patientPseudonym ?? null };
+    const coverage: PolicyContext | null = policy
+      ? {
+          policy: {
+            id: SIMULATED_POLICY_ID,
+            contractId: id,
+            memberPseudonym: policy.memberPseudonym ?? null,
+            ...policy.period,
+          },
+          accumulators: policy.accumulators ?? {},
+        }
+      : null;
+    // On the worker pool, as adjudication runs it (ADR 17): a contract too slow for this claim pends it, as it would.
+    const job = {
+      contractId: id,
+      contract: contract.definition,
+      claim,
+      coverage,
+      review: null,
+      algorithm: this.settings.algorithm,
+    };
+    return decisionOf(await this.pool.adjudicate(job), job);
   }
 }

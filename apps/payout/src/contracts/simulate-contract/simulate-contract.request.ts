@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClaimSubmittedV1, CurrencyCode, IsoDate, MoneyAmount } from '@claimchain/contracts';
+import { CONTRACT_LIMITS } from '../../engine/contract.definition';
 
 const Accumulator = z.object({ deductibleMet: MoneyAmount, benefitPaid: MoneyAmount }).strict();
 
@@ -17,7 +18,7 @@ export const SimulateContractRequest = z
           .string()
           .regex(/^[0-9a-f]{64}$/)
           .optional(),
-        items: ClaimSubmittedV1.shape.items.max(200),
+        items: ClaimSubmittedV1.shape.items.max(CONTRACT_LIMITS.maxClaimLines),
       })
       .strict(),
     policy: z

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError, oncePerKey, Principal, StoredResponse } from '@claimchain/http';
-import { adjudicate } from '../../engine/adjudicate';
+import { AdjudicationPool } from '../../adjudication-pool/adjudication.pool';
 import { AdjudicateClaimService, toAdjudicationInput } from '../../adjudication/adjudicate-claim.service';
 import { AdjudicationRepository } from '../../adjudication/adjudication.repository';
 import { ContractRepository } from '../../contracts/contract.repository';
@@ -34,6 +34,7 @@ export class DecideReviewService {
     private readonly policies: PolicyRepository,
     private readonly adjudication: AdjudicateClaimService,
     private readonly ledger: LedgerCircuitBreakerService,
+    private readonly pool: AdjudicationPool,
   ) {}
 
   async decide(
@@ -74,15 +75,29 @@ export class DecideReviewService {
     const contract = (await this.contracts.findContract(em, pended.contractId, caller.tenant))!;
     const policy = pended.policyId ? await this.policies.findPolicy(em, pended.policyId) : undefined;
     const coverage = policy ? await this.adjudication.lockCoverage(em, policy) : null;
-    const result = await adjudicate(
-      contract.definition,
+    // On the worker pool, as every decision (ADR 17). A contract that cannot decide the claim in time leaves it
+    // pended: the reviewer is told so (503, retriable: the timeout may have been load), nothing changes.
+    const outcome = await this.pool.adjudicate({
+      contractId: pended.contractId,
+      contract: contract.definition,
       // The lines the verification left unverified, as the pended decision recorded them: denied again.
-      toAdjudicationInput(pended.claim, pended.result.unverified),
+      claim: toAdjudicationInput(pended.claim, pended.result.unverified),
       coverage,
-      request.decision === 'approve' ? { decision: 'approve' } : { decision: 'deny', code: request.denialCode },
+      review: request.decision === 'approve' ? { decision: 'approve' } : { decision: 'deny', code: request.denialCode },
       // The algorithm the claim was pended by: the review settles that decision, under the same rules.
-      pended.result.algorithm,
-    );
+      algorithm: pended.result.algorithm,
+    });
+    if ('refused' in outcome) throw new Error(outcome.refused);
+    if ('unrun' in outcome) {
+      throw new DomainError(
+        'REVIEW.CONTRACT_NOT_RUN',
+        'unavailable',
+        `Contract ${pended.contractId} could not decide claim ${claimId} (${outcome.unrun}); it stays pended`,
+        [],
+        60,
+      );
+    }
+    const result = outcome.result;
     if (result.decision === 'pended') throw new Error(`claim ${claimId} still pended after review`);
     await this.reviews.insertReviewDecision(em, {
       claimId,
