@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { ClaimSubmittedV1, Topics, TreatmentRejectedV1, TreatmentVerifiedV1 } from '@claimchain/contracts';
 import { buildEvent, createKafka } from '@claimchain/messaging';
-import { claimSubmittedDraft, CPT, waitFor } from '@claimchain/testing';
+import { claimSubmittedDraft, CPT, ownerSigned, waitFor } from '@claimchain/testing';
 import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';
 import { RunningSystem, startSystem } from '../e2e/system';
 
@@ -64,7 +64,10 @@ describe(`${ConfirmTreatmentService.name}: line-level matching and corrections`,
     const draft = claimSubmittedDraft(claimId, { providerId, insurerId, source: 'claimchain/claim-intake' });
     const total = items.reduce((n, i) => n + Number(i.net), 0).toFixed(2);
     const event = buildEvent(Topics.ClaimsSubmitted, { ...draft, data: { ...draft.data, items, total } });
-    await producer.send({ topic: Topics.ClaimsSubmitted, messages: [{ key: claimId, value: JSON.stringify(event) }] });
+    await producer.send({
+      topic: Topics.ClaimsSubmitted,
+      messages: [{ key: claimId, value: ownerSigned(Topics.ClaimsSubmitted, event) }],
+    });
     await waitFor(`claim ${claimId} here`, async () => {
       const rows: unknown[] = await ds.query(`SELECT 1 FROM claims WHERE claim_id = $1`, [claimId]);
       return rows.length > 0;
