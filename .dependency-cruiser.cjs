@@ -21,9 +21,10 @@ module.exports = {
     },
     {
       name: 'pure-libs-stay-pure',
-      comment: 'contracts and the ledger core are plain TypeScript: no Nest, TypeORM or Kafka client.',
+      comment:
+        'the wire shapes (libs/wire) and the ledger core are plain TypeScript: no Nest, TypeORM or Kafka client.',
       severity: 'error',
-      from: { path: '^libs/(contracts|ledger)/' },
+      from: { path: '^libs/(wire|ledger)/' },
       to: { path: 'node_modules/(@nestjs|typeorm|kafkajs|pg)/' },
     },
     {

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_DATABASE_URL } from '@claimchain/config';
-import { topicSpecs } from '@claimchain/contracts';
+import { topicSpecs } from '@claimchain/wire';
 import { ensureDevKeys, signDevToken } from '@claimchain/http';
 import { ensureKafkaBroker } from '../scripts/infra/kafka-broker';
 import { cachePath, repoRoot } from '../scripts/infra/paths';

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { canonicalize } from 'json-canonicalize';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { generateNoteKey, parseSignerKey, parseVerifierKey } from '@claimchain/ledger';
 import { buildEvent, EventAuthenticator, EventSigner, parseEnvelopeJson } from '@claimchain/messaging';
 import { claimItem, claimSubmittedDraft } from '@claimchain/testing';

@@ -11,7 +11,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { v4 as uuidv4 } from 'uuid';
-import { CloudEvent, Topics } from '@claimchain/contracts';
+import { CloudEvent, Topics } from '@claimchain/wire';
 import { createKafka } from '@claimchain/messaging';
 
 export type LoadRequest = { brokers: string[]; warmup: CloudEvent[]; events: CloudEvent[] };

@@ -33,7 +33,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { DEFAULT_DATABASE_URL, loadServiceConfig } from '@claimchain/config';
 import { freshDatabase } from '@claimchain/testing';
-import { CloudEvent, LEDGER_MAX_ENTRIES_PER_REQUEST, ledgerPath, Topics, topicSpecs } from '@claimchain/contracts';
+import { CloudEvent, LEDGER_MAX_ENTRIES_PER_REQUEST, ledgerPath, Topics, topicSpecs } from '@claimchain/wire';
 import {
   appendLeaves,
   auditLog,

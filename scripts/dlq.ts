@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { loadKafkaConnection } from '@claimchain/config';
-import { ALL_TOPICS, dlqTopicOf, TopicName } from '@claimchain/contracts';
+import { ALL_TOPICS, dlqTopicOf, TopicName } from '@claimchain/wire';
 import { createKafka, listDeadLetters, replayDeadLetters } from '@claimchain/messaging';
 
 const USAGE = `usage: npm run dlq -- <list|replay> <topic>

@@ -13,7 +13,7 @@ import {
   ServiceName,
   loadServiceConfig,
 } from '@claimchain/config';
-import { topicSpecs } from '@claimchain/contracts';
+import { topicSpecs } from '@claimchain/wire';
 import { KafkaBrokerHandle, ensureKafkaBroker } from './infra/kafka-broker';
 import { cachePath, repoRoot } from './infra/paths';
 import { ensureDatabases, redactUrl, serviceDatabaseNames } from './infra/postgres';

@@ -16,7 +16,7 @@ import {
   signTreatmentStatement,
   treatmentStatement,
   AttestedTreatment,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 
 const USAGE = `usage: npm run sign-confirmation -- keygen --provider <provider id> --out <private key file>
        npm run sign-confirmation -- sign --key <private key file> --provider <provider id> --claim <claim id> --performed '<JSON array>'`;

@@ -7,7 +7,7 @@
 // First: jest's moduleNameMapper does not apply here, so teach Node the @claimchain/* aliases before they load.
 import '../scripts/infra/register-path-aliases';
 import { DEFAULT_DATABASE_URL } from '@claimchain/config';
-import { topicSpecs } from '@claimchain/contracts';
+import { topicSpecs } from '@claimchain/wire';
 import { KafkaBrokerHandle, ensureKafkaBroker } from '../scripts/infra/kafka-broker';
 import { cachePath } from '../scripts/infra/paths';
 import { dropDatabases, ensureDatabases, serviceDatabaseNames } from '../scripts/infra/postgres';

@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Kafka, Producer } from 'kafkajs';
 import { ServiceName } from '@claimchain/config';
-import { Topics, TopicName } from '@claimchain/contracts';
+import { Topics, TopicName } from '@claimchain/wire';
 import { createKafka, IDEMPOTENT_PRODUCER } from '@claimchain/messaging';
 import { databaseUrlOf, Stack } from '../e2e/stack';
 import { seededRandom } from '../e2e/workload';

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client } from 'pg';
 import { SERVICE_NAMES, ServiceName } from '@claimchain/config';
-import { ALL_TOPICS, dlqTopicOf, EventCatalog, LEDGER_RECORDED_TOPICS, Topics } from '@claimchain/contracts';
+import { ALL_TOPICS, dlqTopicOf, EventCatalog, LEDGER_RECORDED_TOPICS, Topics } from '@claimchain/wire';
 import { createKafka, listDeadLetters } from '@claimchain/messaging';
 import { repoRoot } from '../../scripts/infra/paths';
 import type { SentClaim } from '../e2e/load';

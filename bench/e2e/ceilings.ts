@@ -10,7 +10,7 @@
  */
 import { Client } from 'pg';
 import { Kafka, logLevel } from 'kafkajs';
-import { TOPIC_PARTITIONS } from '@claimchain/contracts';
+import { TOPIC_PARTITIONS } from '@claimchain/wire';
 import { Percentiles, percentiles } from './stats';
 import { databaseUrlOf, E2E_PREFIX } from './stack';
 import { sleep } from './load';

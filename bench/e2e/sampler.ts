@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Admin, Kafka, logLevel } from 'kafkajs';
 import { SERVICE_NAMES, ServiceName } from '@claimchain/config';
-import { topicSpecs } from '@claimchain/contracts';
+import { topicSpecs } from '@claimchain/wire';
 import { E2E_PREFIX } from './stack';
 
 export interface LagSample {

@@ -11,7 +11,7 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, WriteStream } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SERVICE_NAMES, ServiceName } from '@claimchain/config';
-import { topicSpecs } from '@claimchain/contracts';
+import { topicSpecs } from '@claimchain/wire';
 import { ensureDevKeys, signDevToken } from '@claimchain/http';
 import { parseSignerKey } from '@claimchain/ledger';
 import { ensureKafkaBroker, KafkaBrokerHandle } from '../../scripts/infra/kafka-broker';

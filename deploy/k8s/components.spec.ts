@@ -33,7 +33,7 @@ import {
   dlqTopicOf,
   topicSpecs,
   topicsOwnedBy,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 import { BODY_LIMIT_BYTES } from '@claimchain/http';
 import { REPLAYER_GROUP } from '@claimchain/messaging';
 import { LEDGER_AUDIT_EXIT as EXIT } from '../../apps/ledger-anchoring/src';

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { v4 as uuidv4 } from 'uuid';
-import { attestationHash, treatmentStatement } from '@claimchain/contracts';
+import { attestationHash, treatmentStatement } from '@claimchain/wire';
 import { waitFor } from '@claimchain/testing';
 import { runCli } from '../../tools/verifier/src/verifier.cli';
 import { runReplay } from '../../apps/payout/src';

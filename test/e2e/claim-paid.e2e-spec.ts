@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { CloudEvent, Topics } from '@claimchain/contracts';
+import { CloudEvent, Topics } from '@claimchain/wire';
 import {
   leafHashOfEvent,
   openNote,

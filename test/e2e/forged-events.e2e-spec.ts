@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { Kafka } from 'kafkajs';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { loadServiceConfig, ServiceName } from '@claimchain/config';
-import { CloudEvent, dlqTopicOf, TopicName, Topics } from '@claimchain/contracts';
+import { CloudEvent, dlqTopicOf, TopicName, Topics } from '@claimchain/wire';
 import { generateNoteKey, parseSignerKey } from '@claimchain/ledger';
 import { buildEvent, createKafka, EventSigner, KafkaEventTransport } from '@claimchain/messaging';
 import { claimSubmittedDraft, DeadLetter, dlqReader, testEventSigner, waitFor } from '@claimchain/testing';

@@ -1,6 +1,6 @@
 import { v4 as uuidv4 } from 'uuid';
 import { ServiceName, SERVICE_NAMES } from '@claimchain/config';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { createKafka } from '@claimchain/messaging';
 import { MetricSample, parsePrometheusText, sampleSum, waitFor } from '@claimchain/testing';
 import { fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';

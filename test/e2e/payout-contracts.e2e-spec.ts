@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { claimItem, waitFor } from '@claimchain/testing';
 import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig } from '@claimchain/config';
-import { CloudEvent, Topics } from '@claimchain/contracts';
+import { CloudEvent, Topics } from '@claimchain/wire';
 import { leafHashOfEvent } from '@claimchain/ledger';
 import { waitFor } from '@claimchain/testing';
 import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';

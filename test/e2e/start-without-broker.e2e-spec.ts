@@ -1,7 +1,7 @@
 import { AddressInfo, connect, createServer, Server, Socket } from 'node:net';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { waitFor } from '@claimchain/testing';
 import { fhirClaim, newKey, RunningSystem, startSystem } from './system';
 

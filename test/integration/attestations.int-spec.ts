@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
-import { attestationHash, CloudEvent, Topics, treatmentStatement } from '@claimchain/contracts';
+import { attestationHash, CloudEvent, Topics, treatmentStatement } from '@claimchain/wire';
 import { buildEvent, createKafka } from '@claimchain/messaging';
 import { claimSubmittedDraft, CPT, ownerSigned, waitFor } from '@claimchain/testing';
 import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';

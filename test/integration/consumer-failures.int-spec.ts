@@ -1,7 +1,7 @@
 import { Kafka, Producer } from 'kafkajs';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { ALL_TOPICS, CloudEvent, dlqTopicOf, TopicName, Topics } from '@claimchain/contracts';
+import { ALL_TOPICS, CloudEvent, dlqTopicOf, TopicName, Topics } from '@claimchain/wire';
 import {
   buildEvent,
   createKafka,

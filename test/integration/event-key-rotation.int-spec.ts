@@ -2,7 +2,7 @@ import { Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig } from '@claimchain/config';
-import { dlqTopicOf, Topics } from '@claimchain/contracts';
+import { dlqTopicOf, Topics } from '@claimchain/wire';
 import { generateNoteKey, parseSignerKey, parseVerifierKey } from '@claimchain/ledger';
 import {
   buildEvent,

@@ -2,7 +2,7 @@ import { Kafka, Producer } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { CloudEvent, Topics } from '@claimchain/contracts';
+import { CloudEvent, Topics } from '@claimchain/wire';
 import {
   buildEvent,
   ConsumerLagSampler,

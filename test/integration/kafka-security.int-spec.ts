@@ -1,7 +1,7 @@
 import { v4 as uuidv4 } from 'uuid';
 import { Kafka } from 'kafkajs';
 import { loadServiceConfig } from '@claimchain/config';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { createKafka } from '@claimchain/messaging';
 import { waitFor } from '@claimchain/testing';
 

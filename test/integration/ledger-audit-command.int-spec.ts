@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig } from '@claimchain/config';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { createHttpApp } from '@claimchain/http';
 import { generateNoteKey } from '@claimchain/ledger';
 import { buildEvent } from '@claimchain/messaging';

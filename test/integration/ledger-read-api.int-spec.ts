@@ -5,7 +5,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig } from '@claimchain/config';
-import { CloudEvent, Topics } from '@claimchain/contracts';
+import { CloudEvent, Topics } from '@claimchain/wire';
 import { createHttpApp } from '@claimchain/http';
 import {
   auditLog,

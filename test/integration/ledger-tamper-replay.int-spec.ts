@@ -6,7 +6,7 @@ import { Admin, Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadServiceConfig, ServiceConfig } from '@claimchain/config';
-import { CloudEvent, LEDGER_RECORDED_TOPICS, Topics } from '@claimchain/contracts';
+import { CloudEvent, LEDGER_RECORDED_TOPICS, Topics } from '@claimchain/wire';
 import { generateNoteKey, LedgerError, NoteSigner, parseSignerKey } from '@claimchain/ledger';
 import { buildEvent, createKafka, startHybridApp } from '@claimchain/messaging';
 import { claimSubmittedDraft, freshDatabase, ownerSigned, waitFor } from '@claimchain/testing';

@@ -1,7 +1,7 @@
 import { Kafka, Producer } from 'kafkajs';
 import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { ClaimSubmittedV1, CloudEvent, dlqTopicOf, Topics } from '@claimchain/contracts';
+import { ClaimSubmittedV1, CloudEvent, dlqTopicOf, Topics } from '@claimchain/wire';
 import {
   buildEvent,
   createKafka,

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { buildEvent } from '@claimchain/messaging';
 import { runAfterCommits } from '@claimchain/observability';
 import { claimItem, migratedDataSource, parsePrometheusText, sampleSum, testOutboxWriter } from '@claimchain/testing';

@@ -2,7 +2,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { buildEvent } from '@claimchain/messaging';
 import { claimItem, migratedDataSource, testOutboxWriter, waitFor } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';

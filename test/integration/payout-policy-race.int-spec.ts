@@ -1,7 +1,7 @@
 import { canonicalize } from 'json-canonicalize';
 import { DataSource, EntityManager } from 'typeorm';
 import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
-import { ClaimAdjudicatedV1, ClaimSubmittedV1, CloudEvent, Topics, TreatmentVerifiedV1 } from '@claimchain/contracts';
+import { ClaimAdjudicatedV1, ClaimSubmittedV1, CloudEvent, Topics, TreatmentVerifiedV1 } from '@claimchain/wire';
 import {
   consistencyProof,
   formatCheckpoint,

@@ -2,7 +2,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { databaseUrlFor } from '@claimchain/config';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { idempotencyKeysRetention } from '@claimchain/http';
 import { inboxRetention, outboxRetention, PRUNER_LOCK_ID, RetentionPruner } from '@claimchain/messaging';
 import { migratedDataSource, waitFor } from '@claimchain/testing';

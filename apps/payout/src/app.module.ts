@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { ServiceConfig } from '@claimchain/config';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { AuthModule, HealthModule, idempotencyKeysRetention } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { dataSourceOptions } from './persistence/data-source.options';

@@ -1,4 +1,4 @@
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { buildEvent, parseEvent, SchemaViolationError } from './event-codec';
 
 const verified = () =>

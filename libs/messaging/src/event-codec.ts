@@ -7,7 +7,7 @@ import {
   TopicName,
   dataschemaOf,
   newEventId,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 
 /**
  * Builds and parses CloudEvents against the catalog. Every event is checked here when it is produced and again

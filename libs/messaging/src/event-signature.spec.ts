@@ -1,5 +1,5 @@
 import { generateNoteKey, parseSignerKey, parseVerifierKey } from '@claimchain/ledger';
-import { CloudEvent, EventProducer, TopicName, Topics } from '@claimchain/contracts';
+import { CloudEvent, EventProducer, TopicName, Topics } from '@claimchain/wire';
 import { buildEvent } from './event-codec';
 import { EventAuthenticator, EventSignatureError, EventSigner, SIGNATURE_ATTRIBUTE } from './event-signature';
 import { claimSubmittedDraft } from '@claimchain/testing';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { canonicalize } from 'json-canonicalize';
-import { CloudEvent, EventProducer, ownerOf, TopicName, TopicOwners } from '@claimchain/contracts';
+import { CloudEvent, EventProducer, ownerOf, TopicName, TopicOwners } from '@claimchain/wire';
 import { NoteSigner, NoteVerifier, parseSignerKey, parseVerifierKey } from '@claimchain/ledger';
 import { PermanentEventError } from './failure';
 

@@ -5,7 +5,7 @@ import { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage, Producer } f
 import { Registry } from 'prom-client';
 import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
-import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/contracts';
+import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/wire';
 import { runWithLogContext } from '@claimchain/http';
 import { SchemaViolationError, parseEnvelopeJson, validateEvent } from './event-codec';
 import { EventAuthenticator, EventSignatureError } from './event-signature';

@@ -1,4 +1,4 @@
-import { CloudEvent, TopicName } from '@claimchain/contracts';
+import { CloudEvent, TopicName } from '@claimchain/wire';
 import { BatchPart, GroupCommit } from './group-commit';
 
 const part = (partition: number): BatchPart => ({

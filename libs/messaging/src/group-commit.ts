@@ -1,4 +1,4 @@
-import { CloudEvent, TopicName } from '@claimchain/contracts';
+import { CloudEvent, TopicName } from '@claimchain/wire';
 
 /** One Kafka batch's share of a group commit. */
 export interface BatchPart {

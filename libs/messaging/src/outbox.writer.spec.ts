@@ -1,4 +1,4 @@
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { buildEvent } from './event-codec';
 import { classifyFailure } from './failure';
 import { EventTooLargeError, MAX_EVENT_BYTES, outboxInsert } from './outbox.writer';

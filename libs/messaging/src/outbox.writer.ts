@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { CloudEvent, TopicName } from '@claimchain/contracts';
+import { CloudEvent, TopicName } from '@claimchain/wire';
 import { EventDraft, buildEvent } from './event-codec';
 import { OUTBOX_CHANNEL } from './outbox.relay';
 import { PermanentEventError } from './failure';

@@ -1,5 +1,5 @@
 import { loadServiceConfig, ServiceName } from '@claimchain/config';
-import { CloudEvent, ownerOf, TopicName } from '@claimchain/contracts';
+import { CloudEvent, ownerOf, TopicName } from '@claimchain/wire';
 import {
   EventAuthenticator,
   eventAuthenticatorOf,

@@ -1,5 +1,5 @@
 import { v4 as uuidv4 } from 'uuid';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { EventDraft } from '@claimchain/messaging';
 
 /** Test data shared by the integration and end-to-end specs: one realistic claim, as FHIR and as an event. */

@@ -5,7 +5,7 @@ import {
   Ed25519PublicJwk,
   signTreatmentStatement,
   treatmentStatement,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 import { verifyAttestation } from './attestation.verifier';
 import { runVerifier } from './testing/cli.harness';
 import { testEvent } from './testing/remote-log.fixture';

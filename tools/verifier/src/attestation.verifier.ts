@@ -15,7 +15,7 @@ import {
   TreatmentStatement,
   treatmentStatement,
   verifyTreatmentStatement,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 import { ClaimReceiptV1 } from './claim-receipt.schema';
 import { VerifierError } from './verifier.errors';
 

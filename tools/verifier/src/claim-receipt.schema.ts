@@ -4,11 +4,11 @@
  * only (JSON types); whether the contents verify is the verifier's job, so a well-formed but forged receipt fails
  * verification (exit 1) rather than parsing (exit 2).
  */
-import { ClaimReceiptV1, RECEIPT_FORMAT_V1 } from '@claimchain/contracts';
+import { ClaimReceiptV1, RECEIPT_FORMAT_V1 } from '@claimchain/wire';
 import { VerifierError } from './verifier.errors';
 
-// The schema is the contract between claim-intake (the producer) and this verifier, so it lives in libs/contracts.
-export { ClaimReceiptV1, RECEIPT_FORMAT_V1, ReceiptEntry, ReceiptEvent } from '@claimchain/contracts';
+// The schema is the contract between claim-intake (the producer) and this verifier, so it lives in libs/wire.
+export { ClaimReceiptV1, RECEIPT_FORMAT_V1, ReceiptEntry, ReceiptEvent } from '@claimchain/wire';
 
 /** Parses the receipt file's text; `source` names it in messages. */
 export function parseClaimReceipt(text: string, source: string): ClaimReceiptV1 {

@@ -4,7 +4,7 @@
  * does not verify (exit 1) — what it serves with a success status is what it vouches for.
  */
 import { z } from 'zod';
-import { ConsistencyProofDto, EntriesDto, LEDGER_MAX_ENTRIES_PER_REQUEST, ledgerPath } from '@claimchain/contracts';
+import { ConsistencyProofDto, EntriesDto, LEDGER_MAX_ENTRIES_PER_REQUEST, ledgerPath } from '@claimchain/wire';
 import { WireEntry } from './served-log.auditor';
 import { VerifierError } from './verifier.errors';
 

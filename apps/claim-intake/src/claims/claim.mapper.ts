@@ -1,4 +1,4 @@
-import { CloudEvent } from '@claimchain/contracts';
+import { CloudEvent } from '@claimchain/wire';
 import { ClaimEventRow, ClaimRow } from './claims.repository';
 
 /** What an insurer sees of a claim. Built field by field: table columns never leak into the API. */

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { CloudEvent, TopicName } from '@claimchain/contracts';
+import { CloudEvent, TopicName } from '@claimchain/wire';
 import { EventSigner, outboxInsert } from '@claimchain/messaging';
 import { ClaimStatus, NEVER_PAID, PAYMENT_STATUSES, STATUS_RANK } from './claim-status';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { CloudEvent, TopicName, Topics, TreatmentVerifiedV1 } from '@claimchain/contracts';
+import { CloudEvent, TopicName, Topics, TreatmentVerifiedV1 } from '@claimchain/wire';
 import { leafHashOfEvent, parseLeafSalt } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';

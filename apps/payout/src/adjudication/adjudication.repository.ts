@@ -7,7 +7,7 @@ import {
   CloudEvent,
   LedgerAnchoredV1,
   TreatmentVerifiedV1,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 
 /** Where the ledger says it recorded an event (a `ledger.anchored.v1` as stored). */
 export interface StoredAnchor {

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { canonicalize } from 'json-canonicalize';
 import { Client } from 'pg';
 import { loadServiceConfig } from '@claimchain/config';
-import { ClaimAdjudicatedV1, ClaimSubmittedV1, CloudEvent, Topics } from '@claimchain/contracts';
+import { ClaimAdjudicatedV1, ClaimSubmittedV1, CloudEvent, Topics } from '@claimchain/wire';
 import {
   leafHashOfEvent,
   openNote,

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ClaimCancelledV1, CloudEvent, PayoutCancellationDecidedV1, TopicName, Topics } from '@claimchain/contracts';
+import { ClaimCancelledV1, CloudEvent, PayoutCancellationDecidedV1, TopicName, Topics } from '@claimchain/wire';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
 import { AdjudicationRepository } from './adjudication.repository';

@@ -8,7 +8,7 @@ import {
   LedgerAnchoredV1,
   Topics,
   TreatmentVerifiedV1,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
 import { AdjudicationRepository } from './adjudication.repository';

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { Engine, RuleProperties } from 'json-rules-engine';
-import { ClaimSubmittedV1 } from '@claimchain/contracts';
+import { ClaimSubmittedV1 } from '@claimchain/wire';
 import { ContractDefinition } from './contract.definition';
 import { planYearOf, PolicyTerms } from './plan-year';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalize } from 'json-canonicalize';
 import { z } from 'zod';
-import { CurrencyCode, IsoDate, MoneyAmount } from '@claimchain/contracts';
+import { CurrencyCode, IsoDate, MoneyAmount } from '@claimchain/wire';
 
 /**
  * A contract: json-rules-engine rules plus the parameters adjudication applies. Rules see one claim line at a time

@@ -1,5 +1,5 @@
 import { claimItem } from '@claimchain/testing';
-import { ClaimAdjudicatedV1, ClaimSubmittedV1, ContractPublishedV1 } from '@claimchain/contracts';
+import { ClaimAdjudicatedV1, ClaimSubmittedV1, ContractPublishedV1 } from '@claimchain/wire';
 import { contractIdOf, DEMO_CONTRACT } from './contract.definition';
 import { adjudicate as adjudicateBy, POLICYLESS_ADJUDICATION_ALGORITHM } from './adjudicate';
 import { replayAdjudication, ReplayInputError, resultHashOf } from './replay';

@@ -1,4 +1,4 @@
-import { ConsistencyProofDto, ledgerPath } from '@claimchain/contracts';
+import { ConsistencyProofDto, ledgerPath } from '@claimchain/wire';
 import { TransientEventError } from '@claimchain/messaging';
 
 /**

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { buildEvent, GroupCommit, OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
 import { PayoutMetrics } from '../payout.metrics';

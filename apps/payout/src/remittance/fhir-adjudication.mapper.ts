@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { CLAIM_TYPE_SYSTEM } from '@claimchain/contracts';
+import { CLAIM_TYPE_SYSTEM } from '@claimchain/wire';
 import { Adjudication, AdjudicatedLine } from '../engine/adjudicate';
 
 /**

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Ed25519PublicJwk } from '@claimchain/contracts';
+import { Ed25519PublicJwk } from '@claimchain/wire';
 
 export interface ProviderKeyRow {
   provider_id: string;

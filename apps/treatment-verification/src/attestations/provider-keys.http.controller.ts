@@ -3,7 +3,7 @@ import { FastifyReply } from 'fastify';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ed25519KeyId, Ed25519PublicJwk } from '@claimchain/contracts';
+import { ed25519KeyId, Ed25519PublicJwk } from '@claimchain/wire';
 import {
   ApiZodBody,
   ApiZodQuery,

@@ -1,4 +1,4 @@
-import { Attestation } from '@claimchain/contracts';
+import { Attestation } from '@claimchain/wire';
 import { ConfirmationOutcome, ConfirmationRow, KnownClaim } from './confirmations.repository';
 import { ConfirmationReason } from './confirmation-reasons';
 

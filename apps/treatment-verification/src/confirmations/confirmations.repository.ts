@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { EventSigner, lockInOrder, outboxInsert, RetentionRule } from '@claimchain/messaging';
-import { Attestation, ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/contracts';
+import { Attestation, ClaimSubmittedV1, CloudEvent, TopicName } from '@claimchain/wire';
 import { PerformedTreatment } from './confirm-treatment/treatment-matcher';
 import { ConfirmationReason, EndReason, superseded, WITHDRAWN } from './confirmation-reasons';
 

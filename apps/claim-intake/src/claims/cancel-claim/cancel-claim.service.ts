@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { DomainError, Principal } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
 import { ClaimsRepository } from '../claims.repository';

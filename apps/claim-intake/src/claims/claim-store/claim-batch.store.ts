@@ -1,6 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { validate as isUuid } from 'uuid';
-import { CloudEvent, Topics } from '@claimchain/contracts';
+import { CloudEvent, Topics } from '@claimchain/wire';
 import {
   claimKeys,
   DomainError,

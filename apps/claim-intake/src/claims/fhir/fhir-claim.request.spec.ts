@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CPT, fhirClaim } from '@claimchain/testing';
-import { ClaimSubmittedV1 } from '@claimchain/contracts';
+import { ClaimSubmittedV1 } from '@claimchain/wire';
 import { FhirClaimRequest, referenceId, resubmissionOf } from './fhir-claim.request';
 import { formatAmount, formatCents, toCents } from './exact-decimal';
 

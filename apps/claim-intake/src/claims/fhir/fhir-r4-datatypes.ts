@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isCalendarDate } from '@claimchain/contracts';
+import { isCalendarDate } from '@claimchain/wire';
 
 /**
  * HL7 FHIR R4 (4.0.1) primitive types and the general-purpose datatypes a `Claim` uses, as zod schemas of their JSON

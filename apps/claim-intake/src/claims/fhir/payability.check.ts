@@ -1,4 +1,4 @@
-import { CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH, MONEY_MAX_MINOR_UNITS } from '@claimchain/contracts';
+import { CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH, MONEY_MAX_MINOR_UNITS } from '@claimchain/wire';
 import { formatCents, fromCents, scaledDecimal, toCents } from './exact-decimal';
 import { Coding, minorUnits, Reference } from './fhir-r4-datatypes';
 

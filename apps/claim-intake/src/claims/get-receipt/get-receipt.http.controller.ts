@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ClaimReceiptV1, RECEIPT_FORMAT_V1 } from '@claimchain/contracts';
+import { ClaimReceiptV1, RECEIPT_FORMAT_V1 } from '@claimchain/wire';
 import { CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
 import { ClaimsRepository } from '../claims.repository';
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, createHmac } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
-import { CLAIM_TYPE_SYSTEM, ClaimType, Topics } from '@claimchain/contracts';
+import { CLAIM_TYPE_SYSTEM, ClaimType, Topics } from '@claimchain/wire';
 import { DomainError, Principal, StoredResponse } from '@claimchain/http';
 import { buildEvent } from '@claimchain/messaging';
 import { ClaimSubmissionBatcher, PreparedClaim, SubmittedClaimDto } from '../claim-store/claim-submission.batcher';

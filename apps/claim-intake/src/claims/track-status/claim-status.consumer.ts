@@ -12,7 +12,7 @@ import {
   PayoutSettledV1,
   TopicName,
   Topics,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
 import { Registry } from 'prom-client';
 import { validate as isUuid } from 'uuid';

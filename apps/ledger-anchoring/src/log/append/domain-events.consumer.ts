@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { CloudEvent, LEDGER_RECORDED_TOPICS } from '@claimchain/contracts';
+import { CloudEvent, LEDGER_RECORDED_TOPICS } from '@claimchain/wire';
 import { EventContext } from '@claimchain/messaging';
 import { LedgerAppenderService } from './ledger-appender.service';
 

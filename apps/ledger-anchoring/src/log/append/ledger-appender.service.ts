@@ -1,7 +1,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { EntityManager } from 'typeorm';
-import { CloudEvent } from '@claimchain/contracts';
+import { CloudEvent } from '@claimchain/wire';
 import { appendLeaves, hashLeaf, leafCommitment, rootRefs, TreeNode } from '@claimchain/ledger';
 import { LedgerRepository, NewLeaf } from '../../persistence/ledger.repository';
 import { LedgerMetrics } from '../ledger.metrics';

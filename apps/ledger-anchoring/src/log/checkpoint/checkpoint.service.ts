@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { CloudEvent, Topics } from '@claimchain/contracts';
+import { CloudEvent, Topics } from '@claimchain/wire';
 import { ServiceConfig } from '@claimchain/config';
 import { formatCheckpoint, inclusionProofsForRange, NoteSigner, rootHash, signNote } from '@claimchain/ledger';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';

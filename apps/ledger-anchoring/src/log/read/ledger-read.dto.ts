@@ -1,10 +1,10 @@
 /**
  * The public read API's requests (zod, validated by ZodPipe into problem+json with JSON pointers). The responses,
  * routes and page limit are a contract the verifier CLI, payout and third-party auditors rely on: they live in
- * libs/contracts (ledger-api.ts). Hashes and leaf bytes are standard base64, as in C2SP; ranges are half-open.
+ * libs/wire (ledger-api.ts). Hashes and leaf bytes are standard base64, as in C2SP; ranges are half-open.
  */
 import { z } from 'zod';
-import { LEDGER_MAX_ENTRIES_PER_REQUEST as MAX_ENTRIES_PER_REQUEST } from '@claimchain/contracts';
+import { LEDGER_MAX_ENTRIES_PER_REQUEST as MAX_ENTRIES_PER_REQUEST } from '@claimchain/wire';
 import { HASH_SIZE } from '@claimchain/ledger';
 
 // Digits only: z.coerce.number would also take "1e3", " 5" or "0x10".
@@ -67,7 +67,7 @@ export type ConsistencyQuery = z.infer<typeof ConsistencyQuery>;
 export const ReceiptParams = z.object({ eventId: z.string().uuid() });
 export type ReceiptParams = z.infer<typeof ReceiptParams>;
 
-// Responses: the shapes are the contract in libs/contracts (ledger-api.ts), which payout and the verifier parse with.
+// Responses: the shapes are the contract in libs/wire (ledger-api.ts), which payout and the verifier parse with.
 export {
   CheckpointDto,
   ConsistencyProofDto,
@@ -75,6 +75,6 @@ export {
   EntryDto,
   InclusionProofDto,
   ReceiptDto,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 
 export const b64 = (bytes: Buffer): string => bytes.toString('base64');

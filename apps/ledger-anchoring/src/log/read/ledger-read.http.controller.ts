@@ -6,7 +6,7 @@ import {
   LEDGER_API_PREFIX,
   LEDGER_MAX_ENTRIES_PER_REQUEST as MAX_ENTRIES_PER_REQUEST,
   LedgerRoutes,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 import { ApiZodQuery, openApiSchemaOf, Public, ZodPipe } from '@claimchain/http';
 import { NoteSigner } from '@claimchain/ledger';
 import { NOTE_SIGNER } from '../checkpoint/note-signer.provider';

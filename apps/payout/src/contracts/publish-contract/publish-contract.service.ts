@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { oncePerKey, Principal, StoredResponse } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../../payout.source';

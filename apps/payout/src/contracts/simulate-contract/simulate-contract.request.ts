@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClaimSubmittedV1, CurrencyCode, IsoDate, MoneyAmount } from '@claimchain/contracts';
+import { ClaimSubmittedV1, CurrencyCode, IsoDate, MoneyAmount } from '@claimchain/wire';
 import { CONTRACT_LIMITS } from '../../engine/contract.definition';
 
 const Accumulator = z.object({ deductibleMet: MoneyAmount, benefitPaid: MoneyAmount }).strict();

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { v7 as uuidv7 } from 'uuid';
-import { Topics } from '@claimchain/contracts';
+import { Topics } from '@claimchain/wire';
 import { DomainError } from '@claimchain/http';
 import { OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../../payout.source';

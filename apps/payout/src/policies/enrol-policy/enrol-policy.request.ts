@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate } from '@claimchain/contracts';
+import { IsoDate } from '@claimchain/wire';
 
 /**
  * A member enrolled on a contract for a period. Claims find their policy by `coverageId`: the id of the FHIR

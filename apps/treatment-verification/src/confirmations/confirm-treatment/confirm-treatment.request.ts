@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Attestation, CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH, IsoDate } from '@claimchain/contracts';
+import { Attestation, CODE_MAX_LENGTH, CODE_SYSTEM_MAX_LENGTH, IsoDate } from '@claimchain/wire';
 
 /**
  * Strict, as its OpenAPI document says (`additionalProperties: false`): a field the service does not know is refused

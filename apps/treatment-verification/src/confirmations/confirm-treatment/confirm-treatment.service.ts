@@ -8,7 +8,7 @@ import {
   Topics,
   treatmentStatement,
   verifyTreatmentStatement,
-} from '@claimchain/contracts';
+} from '@claimchain/wire';
 import {
   claimKeys,
   DomainError,

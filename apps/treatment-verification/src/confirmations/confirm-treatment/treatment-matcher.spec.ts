@@ -1,4 +1,4 @@
-import { ClaimSubmittedV1 } from '@claimchain/contracts';
+import { ClaimSubmittedV1 } from '@claimchain/wire';
 import { matchTreatments, PerformedTreatment } from './treatment-matcher';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';

@@ -1,4 +1,4 @@
-import { ClaimSubmittedV1 } from '@claimchain/contracts';
+import { ClaimSubmittedV1 } from '@claimchain/wire';
 
 export interface PerformedTreatment {
   system: string;

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { ClaimCancelledV1, CloudEvent, Topics } from '@claimchain/contracts';
+import { ClaimCancelledV1, CloudEvent, Topics } from '@claimchain/wire';
 import { EventContext } from '@claimchain/messaging';
 import { ConfirmationsRepository } from '../confirmations.repository';
 import { CLAIM_CANCELLED } from '../confirmation-reasons';

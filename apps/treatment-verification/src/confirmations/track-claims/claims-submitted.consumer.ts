@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { ClaimSubmittedV1, CloudEvent, Topics } from '@claimchain/contracts';
+import { ClaimSubmittedV1, CloudEvent, Topics } from '@claimchain/wire';
 import { EventContext } from '@claimchain/messaging';
 import { ConfirmationsRepository } from '../confirmations.repository';
 import { ConfirmTreatmentService } from '../confirm-treatment/confirm-treatment.service';
