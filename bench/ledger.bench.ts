@@ -31,7 +31,7 @@ import { createInterface } from 'node:readline';
 import { Client } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { DEFAULT_DATABASE_URL, loadServiceConfig } from '@claimchain/config';
+import { DEFAULT_DATABASE_URL } from '@claimchain/config';
 import { freshDatabase } from '@claimchain/testing';
 import { CloudEvent, LEDGER_MAX_ENTRIES_PER_REQUEST, ledgerPath, Topics, topicSpecs } from '@claimchain/wire';
 import {
@@ -64,6 +64,7 @@ import {
   AnchorPublisher,
   LedgerAuditService,
   DomainEventsConsumer,
+  loadLedgerAnchoringConfig,
 } from '../apps/ledger-anchoring/src';
 import { ensureKafkaBroker, KafkaBrokerHandle } from '../scripts/infra/kafka-broker';
 import { cachePath } from '../scripts/infra/paths';
@@ -463,7 +464,7 @@ async function main(): Promise<void> {
     );
 
     // A checkpoint over everything: signing, and the anchored notices for every leaf into the outbox.
-    const config = { ...loadServiceConfig('ledger-anchoring', { LEDGER_ORIGIN: ORIGIN }), databaseUrl: url };
+    const config = { ...loadLedgerAnchoringConfig({ LEDGER_ORIGIN: ORIGIN }), databaseUrl: url };
     const checkpoints = new CheckpointService(
       ds,
       repo,

@@ -36,7 +36,8 @@ import {
 } from '@claimchain/wire';
 import { BODY_LIMIT_BYTES } from '@claimchain/http';
 import { REPLAYER_GROUP } from '@claimchain/messaging';
-import { LEDGER_AUDIT_EXIT as EXIT } from '../../apps/ledger-anchoring/src';
+import { LEDGER_AUDIT_EXIT as EXIT, loadLedgerAnchoringConfig } from '../../apps/ledger-anchoring/src';
+import { LOAD_SERVICE_CONFIG } from './service-configs';
 import {
   Container,
   Endpoint,
@@ -309,7 +310,7 @@ describe('deploy/k8s components', () => {
         const user = find(r, 'KafkaUser', username ?? '');
         expect({ service, user: user?.metadata.name }).toEqual({ service, user: expect.any(String) });
         expect(user!.metadata.labels?.['strimzi.io/cluster']).toBe(cluster);
-        const groupId = loadServiceConfig(service, environmentOf(r, container)).kafkaGroupId;
+        const groupId = LOAD_SERVICE_CONFIG[service](environmentOf(r, container)).kafkaGroupId;
         const acls = (specOf(user!).authorization.acls as Spec[]).flatMap((acl) =>
           (acl.operations as string[]).map(
             (op) =>
@@ -330,7 +331,7 @@ describe('deploy/k8s components', () => {
     it.each(SERVICE_NAMES)('%s: connects to the TLS listener as its user, trusting the cluster CA', (service) => {
       const { deployment, container } = serviceOf(r, service);
       const env = environmentOf(r, container);
-      const config = loadServiceConfig(service, { NODE_ENV: 'production', ...env });
+      const config = LOAD_SERVICE_CONFIG[service]({ NODE_ENV: 'production', ...env });
       const listener = (specOf(kafka).kafka.listeners as Spec[]).find(
         (l) => config.kafkaBrokers[0] === `${cluster}-kafka-bootstrap:${l.port}`,
       );
@@ -464,7 +465,7 @@ describe('deploy/k8s components', () => {
       '%s: KEDA reads the lag of its consumer group, as its Kafka user, never above the partitions for events',
       (service) => {
         const { container } = serviceOf(kedaRendered, service);
-        const config = loadServiceConfig(service, environmentOf(kedaRendered, container));
+        const config = LOAD_SERVICE_CONFIG[service](environmentOf(kedaRendered, container));
         const scaled = byKind(kedaRendered, 'ScaledObject').find((m) => specOf(m).scaleTargetRef.name === service)!;
         const trigger = (specOf(scaled).triggers as Spec[]).find((t) => t.type === 'kafka')!;
         expect(trigger.metadata).toMatchObject({
@@ -513,7 +514,7 @@ describe('deploy/k8s components', () => {
       for (const name of ['DATABASE_URL', 'LEDGER_VERIFIER_KEY']) {
         expect(envVar(container, name)?.valueFrom).toEqual(envVar(ledger, name)?.valueFrom);
       }
-      const config = loadServiceConfig('ledger-anchoring', environmentOf(r, container));
+      const config = loadLedgerAnchoringConfig(environmentOf(r, container));
       expect(config.ledger.verifierKeys.length).toBeGreaterThan(0);
       expect(config.ledger.signingKeyFile).toBeUndefined();
       expect(specOf(cron).concurrencyPolicy).toBe('Forbid');

@@ -10,7 +10,7 @@ import 'reflect-metadata';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { RequestMethod } from '@nestjs/common';
-import { SERVICES, SERVICE_NAMES, ServiceName, envPrefixOf, loadServiceConfig } from '@claimchain/config';
+import { SERVICES, SERVICE_NAMES, ServiceName, envPrefixOf } from '@claimchain/config';
 import { HealthModule } from '@claimchain/http';
 import {
   Container,
@@ -27,6 +27,7 @@ import {
   render,
   workloads,
 } from './kustomize.model';
+import { LOAD_SERVICE_CONFIG } from './service-configs';
 
 const ROOT = resolve(__dirname, '../..');
 const K8S = __dirname;
@@ -47,22 +48,27 @@ function deploymentOf(r: Rendered, service: ServiceName): { deployment: Manifest
 // ---------------------------------------------------------------------------------------------------------------
 // Facts from the code.
 
-/** Every variable env.ts reads, found by watching loadServiceConfig read an empty environment. */
+/**
+ * Every variable a service reads (libs/config's shared ones and each app's own), found by watching each service's
+ * configuration load from an empty environment.
+ */
 function schemaVariables(): string[] {
   const read = new Set<string>();
-  const env = new Proxy({} as NodeJS.ProcessEnv, {
-    get: (_target, key) => {
-      if (typeof key === 'string') read.add(key);
-      return undefined;
-    },
-  });
-  try {
-    loadServiceConfig('claim-intake', env);
-  } catch {
-    // a variable without a default: it was read all the same
+  for (const service of SERVICE_NAMES) {
+    const scoped = `${envPrefixOf(service)}_`;
+    const env = new Proxy({} as NodeJS.ProcessEnv, {
+      get: (_target, key) => {
+        if (typeof key === 'string' && !key.startsWith(scoped)) read.add(key);
+        return undefined;
+      },
+    });
+    try {
+      LOAD_SERVICE_CONFIG[service](env);
+    } catch {
+      // a variable without a default: it was read all the same
+    }
   }
-  const scoped = `${envPrefixOf('claim-intake')}_`;
-  return [...read].filter((k) => !k.startsWith(scoped));
+  return [...read];
 }
 const VARIABLES = schemaVariables();
 const SCOPED_PREFIXES = SERVICE_NAMES.map((s) => `${envPrefixOf(s)}_`);
@@ -340,7 +346,7 @@ describe('deploy/k8s', () => {
         const { container } = deploymentOf(rendered, service);
         const env = environmentOf(rendered, container);
         // As in the image (NODE_ENV=production), where a service refuses the dev-only defaults.
-        const config = loadServiceConfig(service, { NODE_ENV: 'production', ...env });
+        const config = LOAD_SERVICE_CONFIG[service]({ NODE_ENV: 'production', ...env });
         expect(['0.0.0.0', '::']).toContain(config.host);
         expect(config.port).toBe(SERVICES[service].port);
         const given = (name: string) => [name, `${envPrefixOf(service)}_${name}`].some((n) => !!env[n]);
@@ -396,7 +402,7 @@ describe('deploy/k8s', () => {
       for (const service of SERVICE_NAMES) {
         const { container } = deploymentOf(rendered, service);
         // The metrics port is the one the process will listen on given the container's environment (METRICS_PORT).
-        const { metricsPort } = loadServiceConfig(service, {
+        const { metricsPort } = LOAD_SERVICE_CONFIG[service]({
           NODE_ENV: 'production',
           ...environmentOf(rendered, container),
         });

@@ -1,9 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamicModule } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { v4 as uuidv4 } from 'uuid';
-import { loadServiceConfig, ServiceName, SERVICE_NAMES } from '@claimchain/config';
+import { ServiceConfig, ServiceName, SERVICE_NAMES } from '@claimchain/config';
 import { ensureDevKeys, Role, signDevToken } from '@claimchain/http';
 import { generateNoteKey } from '@claimchain/ledger';
 import { startHybridApp } from '@claimchain/messaging';
@@ -13,13 +14,33 @@ import { ClaimIntakeModule } from '../../apps/claim-intake/src/app.module';
 import { TreatmentVerificationModule } from '../../apps/treatment-verification/src/app.module';
 import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
 import { PayoutModule } from '../../apps/payout/src/app.module';
+import { loadClaimIntakeConfig } from '../../apps/claim-intake/src/claim-intake.config';
+import { loadTreatmentVerificationConfig } from '../../apps/treatment-verification/src/treatment-verification.config';
+import { loadLedgerAnchoringConfig } from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
+import { loadPayoutConfig } from '../../apps/payout/src/payout.config';
 
-const MODULES = {
-  'claim-intake': ClaimIntakeModule,
-  'treatment-verification': TreatmentVerificationModule,
-  'ledger-anchoring': LedgerAnchoringModule,
-  payout: PayoutModule,
-} as const;
+/** Each service's configuration and root module, as its main.ts builds them. */
+const SERVICE_MODULES: Record<
+  ServiceName,
+  (env: NodeJS.ProcessEnv) => { config: ServiceConfig; module: DynamicModule }
+> = {
+  'claim-intake': (env) => {
+    const config = loadClaimIntakeConfig(env);
+    return { config, module: ClaimIntakeModule.forRoot(config) };
+  },
+  'treatment-verification': (env) => {
+    const config = loadTreatmentVerificationConfig(env);
+    return { config, module: TreatmentVerificationModule.forRoot(config) };
+  },
+  'ledger-anchoring': (env) => {
+    const config = loadLedgerAnchoringConfig(env);
+    return { config, module: LedgerAnchoringModule.forRoot(config) };
+  },
+  payout: (env) => {
+    const config = loadPayoutConfig(env);
+    return { config, module: PayoutModule.forRoot(config) };
+  },
+};
 
 export interface RunningSystem {
   url(service: ServiceName, path: string): string;
@@ -81,11 +102,10 @@ export async function startSystem(
   for (const service of services) {
     // Payout asks the ledger for consistency proofs: point it at this system's ledger when it runs one.
     const ledger = bases.get('ledger-anchoring');
-    const config = loadServiceConfig(
-      service,
+    const { config, module } = SERVICE_MODULES[service](
       ledger && !options.env?.LEDGER_URL ? { ...env, LEDGER_URL: ledger } : env,
     );
-    const app = await startHybridApp(MODULES[service].forRoot(config), config);
+    const app = await startHybridApp(module, config);
     apps.set(service, app);
     bases.set(service, await app.getUrl());
   }

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { loadServiceConfig } from '@claimchain/config';
+import { loadLedgerAnchoringConfig } from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
 import { Topics } from '@claimchain/wire';
 import { createHttpApp } from '@claimchain/http';
 import { generateNoteKey } from '@claimchain/ledger';
@@ -56,7 +56,7 @@ describe(runLedgerAudit.name, () => {
     const url = await freshDatabase(`${prefix}_ledger_anchoring`);
     await migrateService('ledger-anchoring', url);
     const config = {
-      ...loadServiceConfig('ledger-anchoring', {
+      ...loadLedgerAnchoringConfig({
         ...process.env,
         LEDGER_CHECKPOINT_INTERVAL_MS: '60000', // checkpoints when the test asks
         LOG_LEVEL: 'error',

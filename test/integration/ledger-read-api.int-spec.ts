@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { loadServiceConfig } from '@claimchain/config';
+import { loadLedgerAnchoringConfig } from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
 import { CloudEvent, Topics } from '@claimchain/wire';
 import { createHttpApp } from '@claimchain/http';
 import {
@@ -73,7 +73,7 @@ describe('ledger read API', () => {
     const url = await freshDatabase(`${process.env.DATABASE_PREFIX}_ledger_read`);
     await migrateService('ledger-anchoring', url);
     const config = {
-      ...loadServiceConfig('ledger-anchoring', {
+      ...loadLedgerAnchoringConfig({
         ...process.env,
         LEDGER_ORIGIN: ORIGIN,
         LEDGER_SIGNING_KEY_FILE: join(dir, 'signing.key'),

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { loadServiceConfig, ServiceConfig } from '@claimchain/config';
+import {
+  LedgerAnchoringConfig,
+  loadLedgerAnchoringConfig,
+} from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
 import { CloudEvent, Topics } from '@claimchain/wire';
 import {
   appendLeaves,
@@ -130,13 +133,13 @@ describe('ledger sequencing on the real Postgres', () => {
 
   describe(CheckpointService.name, () => {
     const services: CheckpointService[] = [];
-    let config: ServiceConfig;
+    let config: LedgerAnchoringConfig;
 
     beforeAll(() => {
       const dir = mkdtempSync(join(tmpdir(), 'claimchain-ledger-sequencing-'));
       writeFileSync(join(dir, 'signing.key'), generateNoteKey(ORIGIN).signerKey);
       config = {
-        ...loadServiceConfig('ledger-anchoring', {
+        ...loadLedgerAnchoringConfig({
           LEDGER_ORIGIN: ORIGIN,
           LEDGER_CHECKPOINT_INTERVAL_MS: '40',
           LEDGER_CHECKPOINT_MAX_ENTRIES: '1000',
@@ -147,7 +150,7 @@ describe('ledger sequencing on the real Postgres', () => {
     });
 
     /** One replica's checkpointer: its own pool and its own leader connection. */
-    async function replica(overrides: Partial<ServiceConfig['ledger']> = {}): Promise<CheckpointService> {
+    async function replica(overrides: Partial<LedgerAnchoringConfig['ledger']> = {}): Promise<CheckpointService> {
       const own = new DataSource({ ...dataSourceOptions(config.databaseUrl), extra: { max: 4 } });
       await own.initialize();
       const signer = parseSignerKey(readFileSync(config.ledger.signingKeyFile!, 'utf8').trim());

@@ -5,7 +5,10 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Admin, Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { loadServiceConfig, ServiceConfig } from '@claimchain/config';
+import {
+  LedgerAnchoringConfig,
+  loadLedgerAnchoringConfig,
+} from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
 import { CloudEvent, LEDGER_RECORDED_TOPICS, Topics } from '@claimchain/wire';
 import { generateNoteKey, LedgerError, NoteSigner, parseSignerKey } from '@claimchain/ledger';
 import { buildEvent, createKafka, startHybridApp } from '@claimchain/messaging';
@@ -37,7 +40,7 @@ describe('ledger tamper evidence and replay', () => {
   let kafka: Kafka;
   let producer: Producer;
   let admin: Admin;
-  let config: ServiceConfig;
+  let config: LedgerAnchoringConfig;
   let app: NestFastifyApplication | undefined;
   let ds: DataSource;
   const published: CloudEvent[] = [];
@@ -85,7 +88,7 @@ describe('ledger tamper evidence and replay', () => {
     const url = await freshDatabase(`${process.env.DATABASE_PREFIX}_ledger_tamper`);
     await migrateService('ledger-anchoring', url);
     config = {
-      ...loadServiceConfig('ledger-anchoring', {
+      ...loadLedgerAnchoringConfig({
         ...process.env,
         PORT: '0',
         METRICS_PORT: '0',

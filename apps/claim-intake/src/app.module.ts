@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ServiceConfig } from '@claimchain/config';
 import { AuthModule, HealthModule, idempotencyKeysRetention } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { MetricsRegistry } from '@claimchain/observability';
@@ -18,11 +17,12 @@ import { CancelClaimService } from './claims/cancel-claim/cancel-claim.service';
 import { CancelClaimHttpController } from './claims/cancel-claim/cancel-claim.http.controller';
 import { ListClaimsHttpController } from './claims/list-claims/list-claims.http.controller';
 import { GetReceiptHttpController, LEDGER_VERIFIER_KEY } from './claims/get-receipt/get-receipt.http.controller';
+import { ClaimIntakeConfig } from './claim-intake.config';
 
 /** claim-intake: the insurer-facing claims API and the claim status read model. */
 @Module({})
 export class ClaimIntakeModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: ClaimIntakeConfig): DynamicModule {
     return {
       module: ClaimIntakeModule,
       imports: [

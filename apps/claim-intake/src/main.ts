@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadServiceConfig } from '@claimchain/config';
 import { runService, startHybridApp } from '@claimchain/messaging';
 import { ClaimIntakeModule } from './app.module';
+import { loadClaimIntakeConfig } from './claim-intake.config';
 
-const config = loadServiceConfig('claim-intake');
+const config = loadClaimIntakeConfig();
 runService('claim-intake', () => startHybridApp(ClaimIntakeModule.forRoot(config), config));

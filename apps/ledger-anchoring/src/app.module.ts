@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ServiceConfig } from '@claimchain/config';
 import { HealthModule } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { MetricsRegistry } from '@claimchain/observability';
@@ -20,11 +19,12 @@ import { LedgerReadService } from './log/read/ledger-read.service';
 import { LedgerReadHttpController } from './log/read/ledger-read.http.controller';
 import { EARLIER_VERIFIER_KEYS, LedgerAuditService } from './log/audit/ledger-audit.service';
 import { LedgerMetrics } from './log/ledger.metrics';
+import { LedgerAnchoringConfig } from './ledger-anchoring.config';
 
 /** ledger-anchoring: the RFC 9162 Merkle log of every domain event, signed checkpoints, anchors, proofs. */
 @Module({})
 export class LedgerAnchoringModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: LedgerAnchoringConfig): DynamicModule {
     return {
       module: LedgerAnchoringModule,
       imports: [

@@ -4,6 +4,8 @@
  * append, checkpoint, anchor and read paths on their own, so their services are here too.
  */
 export { dataSourceOptions } from './persistence/data-source.options';
+export { loadLedgerAnchoringConfig } from './ledger-anchoring.config';
+export type { LedgerAnchoringConfig } from './ledger-anchoring.config';
 export { runLedgerAudit, EXIT as LEDGER_AUDIT_EXIT } from './log/audit/ledger-audit.command';
 export { LedgerRepository } from './persistence/ledger.repository';
 export type { NewLeaf } from './persistence/ledger.repository';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadServiceConfig } from '@claimchain/config';
 import { runService, startHybridApp } from '@claimchain/messaging';
 import { LedgerAnchoringModule } from './app.module';
+import { loadLedgerAnchoringConfig } from './ledger-anchoring.config';
 
-const config = loadServiceConfig('ledger-anchoring');
+const config = loadLedgerAnchoringConfig();
 runService('ledger-anchoring', () => startHybridApp(LedgerAnchoringModule.forRoot(config), config));

@@ -1,6 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { ServiceConfig } from '@claimchain/config';
 import { Topics } from '@claimchain/wire';
 import { AuthModule, HealthModule, idempotencyKeysRetention } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
@@ -15,6 +14,7 @@ import { RemittanceModule } from './remittance/remittance.module';
 import { ReviewsModule } from './reviews/reviews.module';
 import { PayoutMetricsModule } from './payout.metrics';
 import { AdjudicationPoolModule } from './adjudication-pool/adjudication-pool.module';
+import { PayoutConfig } from './payout.config';
 
 /**
  * payout: insurers publish contracts (json-rules-engine rule sets plus parameters) and enrol policies; the contract
@@ -23,7 +23,7 @@ import { AdjudicationPoolModule } from './adjudication-pool/adjudication-pool.mo
  */
 @Module({})
 export class PayoutModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: PayoutConfig): DynamicModule {
     return {
       module: PayoutModule,
       imports: [

@@ -3,6 +3,7 @@
  * `outside-code-uses-app-entry-points`). The service itself starts from main.ts.
  */
 export { dataSourceOptions } from './persistence/data-source.options';
+export { loadPayoutConfig } from './payout.config';
 export { runReplay } from './adjudication/claim-replay.command';
 export { adjudicate, POLICYLESS_ADJUDICATION_ALGORITHM } from './engine/adjudicate';
 export type { ClaimToAdjudicate } from './engine/adjudicate';

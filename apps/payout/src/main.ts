@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadServiceConfig } from '@claimchain/config';
 import { runService, startHybridApp } from '@claimchain/messaging';
 import { PayoutModule } from './app.module';
+import { loadPayoutConfig } from './payout.config';
 
-const config = loadServiceConfig('payout');
+const config = loadPayoutConfig();
 runService('payout', () => startHybridApp(PayoutModule.forRoot(config), config));

@@ -1,7 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { ServiceConfig } from '@claimchain/config';
 import { AuthModule, HealthModule, idempotencyKeysRetention } from '@claimchain/http';
 import { MESSAGING_PROBES, MessagingModule } from '@claimchain/messaging';
 import { dataSourceOptions } from './persistence/data-source.options';
@@ -21,6 +20,7 @@ import { AttestationsRepository } from './attestations/attestations.repository';
 import { SignaturePolicy, SIGNATURES_REQUIRED_BY_DEFAULT } from './attestations/signature-policy';
 import { ProviderKeysHttpController } from './attestations/provider-keys.http.controller';
 import { AttestationPolicyHttpController } from './attestations/attestation-policy.http.controller';
+import { TreatmentVerificationConfig } from './treatment-verification.config';
 
 /**
  * treatment-verification: providers confirm what they performed, signed with keys ops register; matched claims
@@ -28,7 +28,7 @@ import { AttestationPolicyHttpController } from './attestations/attestation-poli
  */
 @Module({})
 export class TreatmentVerificationModule {
-  static forRoot(config: ServiceConfig): DynamicModule {
+  static forRoot(config: TreatmentVerificationConfig): DynamicModule {
     return {
       module: TreatmentVerificationModule,
       imports: [

@@ -3,3 +3,4 @@
  * `outside-code-uses-app-entry-points`). The service itself starts from main.ts.
  */
 export { dataSourceOptions } from './persistence/data-source.options';
+export { loadTreatmentVerificationConfig } from './treatment-verification.config';

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
-import { loadServiceConfig } from '@claimchain/config';
 import { runService, startHybridApp } from '@claimchain/messaging';
 import { TreatmentVerificationModule } from './app.module';
+import { loadTreatmentVerificationConfig } from './treatment-verification.config';
 
-const config = loadServiceConfig('treatment-verification');
+const config = loadTreatmentVerificationConfig();
 runService('treatment-verification', () => startHybridApp(TreatmentVerificationModule.forRoot(config), config));

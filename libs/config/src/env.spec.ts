@@ -1,4 +1,5 @@
-import { loadServiceConfig } from './env';
+import { z } from 'zod';
+import { AppSettings, loadServiceConfig } from './env';
 
 describe(loadServiceConfig.name, () => {
   it('gives each service its default port and its own database on the configured server', () => {
@@ -25,10 +26,6 @@ describe(loadServiceConfig.name, () => {
     expect(config.retention).toMatchObject({ outboxMs: 72 * 3_600_000, inboxMs: 1_800_000 });
   });
 
-  it('lets a confirmation wait 30 days for its claim by default (issue 15.5)', () => {
-    expect(loadServiceConfig('treatment-verification', {}).pendingConfirmations.ttlMs).toBe(30 * 24 * 3_600_000);
-  });
-
   it('fails with the variable name when a value is invalid', () => {
     expect(() => loadServiceConfig('payout', { PORT: 'eighty' })).toThrow(/PORT/);
   });
@@ -36,28 +33,17 @@ describe(loadServiceConfig.name, () => {
   describe('with NODE_ENV=production', () => {
     const production = {
       NODE_ENV: 'production',
-      PSEUDONYM_KEY: 'a-real-pseudonym-key-from-a-secret-store',
-      WEBHOOK_SECRET_KEY: 'a-real-webhook-secret-key-from-a-secret-store',
-      LEDGER_VERIFIER_KEY: 'claimchain.example/ledger+0a1b2c3d+AV0nPv1R5yXyrmpW6B4ygbZxIbpRdqpsBhbD36eRIKUt',
       AUTH_JWKS_URL: 'https://auth.example.com/.well-known/jwks.json',
-      LEDGER_URL: 'https://ledger.example.com',
       EVENT_SIGNING_KEY_FILE: '/var/run/secrets/claimchain-events/signing.key',
       EVENT_VERIFIER_KEYS: 'payout+0a1b2c3d+AV0nPv1R5yXyrmpW6B4ygbZxIbpRdqpsBhbD36eRIKUt',
     };
 
     it('starts with real settings', () => {
-      expect(loadServiceConfig('payout', production).pseudonymKey).toBe(production.PSEUDONYM_KEY);
+      expect(loadServiceConfig('payout', production).auth.jwksUrl).toBe(production.AUTH_JWKS_URL);
     });
 
     it.each([
-      ['PSEUDONYM_KEY', 'claim-intake', { PSEUDONYM_KEY: undefined }],
-      ['WEBHOOK_SECRET_KEY', 'payout', { WEBHOOK_SECRET_KEY: undefined }],
-      ['LEDGER_VERIFIER_KEY', 'payout', { LEDGER_VERIFIER_KEY: undefined }],
       ['AUTH_JWKS_URL', 'treatment-verification', { AUTH_JWKS_URL: undefined }],
-      ['SIMULATED_BANK', 'payout', { SIMULATED_BANK: 'true' }],
-      ['DEMO_CONTRACT', 'payout', { PAYOUT_DEMO_CONTRACT: 'true' }],
-      ['LEDGER_URL', 'payout', { LEDGER_URL: 'http://ledger.example.com' }],
-      ['LEDGER_URL', 'payout', { LEDGER_URL: undefined }],
       ['EVENT_SIGNING_KEY_FILE', 'claim-intake', { EVENT_SIGNING_KEY_FILE: undefined }],
       ['EVENT_VERIFIER_KEYS', 'ledger-anchoring', { EVENT_VERIFIER_KEYS: undefined }],
     ] as const)('refuses to start without %s (%s), naming it', (name, service, change) => {
@@ -66,41 +52,8 @@ describe(loadServiceConfig.name, () => {
       );
     });
 
-    it('refuses webhooks to loopback unless WEBHOOK_ALLOW_LOOPBACK says otherwise; development allows them', () => {
-      expect(loadServiceConfig('payout', production).payments.webhookAllowLoopback).toBe(false);
-      const allowed = { ...production, WEBHOOK_ALLOW_LOOPBACK: 'true' };
-      expect(loadServiceConfig('payout', allowed).payments.webhookAllowLoopback).toBe(true);
-      expect(loadServiceConfig('payout', {}).payments.webhookAllowLoopback).toBe(true);
-      expect(loadServiceConfig('payout', { WEBHOOK_ALLOW_LOOPBACK: 'false' }).payments.webhookAllowLoopback).toBe(
-        false,
-      );
-    });
-
-    it('requires signed confirmations unless CONFIRMATION_SIGNATURES_REQUIRED says otherwise; development does not', () => {
-      const tv = (env: Record<string, string>) =>
-        loadServiceConfig('treatment-verification', env).signedConfirmationsRequiredByDefault;
-      expect(tv(production)).toBe(true);
-      expect(tv({ ...production, CONFIRMATION_SIGNATURES_REQUIRED: 'false' })).toBe(false);
-      expect(tv({})).toBe(false);
-      expect(tv({ CONFIRMATION_SIGNATURES_REQUIRED: 'true' })).toBe(true);
-    });
-
     it('leaves development alone: the dev defaults still start a service without NODE_ENV', () => {
       expect(() => loadServiceConfig('payout', {})).not.toThrow();
-    });
-
-    it('takes a plain-http LEDGER_URL only when LEDGER_URL_ALLOW_HTTP says the network is authenticated', () => {
-      const mesh = { ...production, LEDGER_URL: 'http://ledger-anchoring:3003', LEDGER_URL_ALLOW_HTTP: 'true' };
-      expect(loadServiceConfig('payout', mesh).ledger.url).toBe('http://ledger-anchoring:3003');
-    });
-
-    it('pays through no simulated bank and publishes no demo contract unless development asks for them', () => {
-      expect(loadServiceConfig('payout', {})).toMatchObject({
-        payments: { simulatedBank: false },
-        demoContract: false,
-      });
-      const dev = { PAYOUT_SIMULATED_BANK: 'true', PAYOUT_DEMO_CONTRACT: 'true' };
-      expect(loadServiceConfig('payout', dev)).toMatchObject({ payments: { simulatedBank: true }, demoContract: true });
     });
   });
 
@@ -140,12 +93,34 @@ describe(loadServiceConfig.name, () => {
     });
   });
 
-  it('takes several ledger verifier keys, the current one first, for a key rotation', () => {
-    const current = 'claimchain.example/ledger+0a1b2c3d+AV0nPv1R5yXyrmpW6B4ygbZxIbpRdqpsBhbD36eRIKUt';
-    const earlier = 'claimchain.example/ledger+9f8e7d6c+AWm1lqPuT/8VbVD8Tfhj6WGLt4Y4XbNh7f0h0/KjS5rA';
-    const config = loadServiceConfig('payout', { LEDGER_VERIFIER_KEY: `${current},${earlier}` });
-    expect(config.ledger.verifierKey).toBe(current);
-    expect(config.ledger.verifierKeys).toEqual([current, earlier]);
-    expect(() => loadServiceConfig('payout', { LEDGER_VERIFIER_KEY: `${current},` })).toThrow(/LEDGER_VERIFIER_KEY/);
+  describe("with an app's own settings", () => {
+    const variables = {
+      WIDGETS: z.coerce.number().int().positive().default(3),
+      WIDGET_KEY: z.string().default('dev'),
+    };
+    const app: AppSettings<typeof variables, { widgets: number }> = {
+      variables,
+      build: (e) => ({ widgets: e.WIDGETS }),
+      refuseInProduction: (e) => (e.WIDGET_KEY === 'dev' ? ['WIDGET_KEY is the dev-only key'] : []),
+    };
+
+    it('reads them prefixed or not, beside the shared ones', () => {
+      expect(loadServiceConfig('payout', { PAYOUT_WIDGETS: '7', WIDGETS: '5' }, app)).toMatchObject({
+        widgets: 7,
+        port: 3004,
+      });
+    });
+
+    it("names every invalid variable, shared or the app's, in one error", () => {
+      expect(() => loadServiceConfig('payout', { PORT: 'eighty', WIDGETS: '-1' }, app)).toThrow(
+        /^Invalid configuration for payout: PORT: .*; WIDGETS: /,
+      );
+    });
+
+    it("refuses the app's dev-only settings in production first, then the shared ones", () => {
+      expect(() => loadServiceConfig('payout', { NODE_ENV: 'production' }, app)).toThrow(
+        /Refusing to start payout with NODE_ENV=production: WIDGET_KEY is the dev-only key; EVENT_SIGNING_KEY_FILE/,
+      );
+    });
   });
 });

@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util';
 import { canonicalize } from 'json-canonicalize';
 import { Client } from 'pg';
-import { loadServiceConfig } from '@claimchain/config';
+import { loadPayoutConfig } from '../payout.config';
 import { ClaimAdjudicatedV1, ClaimSubmittedV1, CloudEvent, Topics } from '@claimchain/wire';
 import {
   leafHashOfEvent,
@@ -63,7 +63,7 @@ export async function runReplay(argv: string[], io: ReplayIo): Promise<number> {
     });
     const [claimId] = positionals;
     if (!claimId || !UUID.test(claimId) || positionals.length > 1) throw new InputError(USAGE);
-    const config = loadServiceConfig('payout', io.env);
+    const config = loadPayoutConfig(io.env);
     const key = values.key ?? config.ledger.verifierKey;
     if (!key) throw new InputError(`the ledger's verifier key is needed: --key or LEDGER_VERIFIER_KEY\n${USAGE}`);
     const verifier = parseVerifierKey(key.trim());

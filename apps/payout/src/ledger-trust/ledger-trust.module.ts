@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ServiceConfig } from '@claimchain/config';
+import { PayoutConfig } from '../payout.config';
 import { LedgerTrustRepository } from './ledger-trust.repository';
 import { LedgerCircuitBreakerService } from './ledger-circuit-breaker.service';
 import { LedgerCircuitHttpController } from './ledger-circuit.http.controller';
@@ -13,7 +13,7 @@ import { HttpLedgerProofSource } from './ledger-proof.source';
  */
 @Module({})
 export class LedgerTrustModule {
-  static forRoot(ledger: Pick<ServiceConfig['ledger'], 'url' | 'verifierKeys'>): DynamicModule {
+  static forRoot(ledger: Pick<PayoutConfig['ledger'], 'url' | 'verifierKeys'>): DynamicModule {
     return {
       module: LedgerTrustModule,
       global: true,

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { ServiceConfig } from '@claimchain/config';
+import { PayoutConfig } from '../payout.config';
 import { OutboxWriter } from '@claimchain/messaging';
 import { SimulatedBankRail } from './simulated-bank.rail';
 import { DEFAULT_DISPATCHER_OPTIONS, PayoutDispatcherService } from './payout-dispatcher.service';
@@ -25,7 +25,7 @@ import { PayoutMetrics } from '../payout.metrics';
  */
 @Module({})
 export class PaymentsModule {
-  static forRoot(payments: ServiceConfig['payments']): DynamicModule {
+  static forRoot(payments: PayoutConfig['payments']): DynamicModule {
     return {
       module: PaymentsModule,
       controllers: [PayoutEndpointHttpController, ListPayoutsHttpController, RetryPayoutHttpController],

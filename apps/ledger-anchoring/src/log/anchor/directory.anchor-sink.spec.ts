@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadServiceConfig } from '@claimchain/config';
+import { loadLedgerAnchoringConfig } from '../../ledger-anchoring.config';
 import { anchorSinksFrom } from './anchor-sinks.config';
 import { DirectoryAnchorSink } from './directory.anchor-sink';
 
@@ -37,7 +37,7 @@ describe(DirectoryAnchorSink.name, () => {
 });
 
 describe(anchorSinksFrom.name, () => {
-  const ledger = (env: NodeJS.ProcessEnv) => loadServiceConfig('ledger-anchoring', env).ledger;
+  const ledger = (env: NodeJS.ProcessEnv) => loadLedgerAnchoringConfig(env).ledger;
 
   it('has no sinks when LEDGER_ANCHOR_DIR is unset', () => {
     expect(anchorSinksFrom(ledger({}))).toEqual([]);

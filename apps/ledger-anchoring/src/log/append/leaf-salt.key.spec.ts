@@ -1,13 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadServiceConfig } from '@claimchain/config';
+import { loadLedgerAnchoringConfig } from '../../ledger-anchoring.config';
 import { loadLeafSalter } from './leaf-salt.key';
 
 describe(loadLeafSalter.name, () => {
   const dir = mkdtempSync(join(tmpdir(), 'leaf-salt-'));
   const configWith = (env: Record<string, string>) =>
-    loadServiceConfig('ledger-anchoring', { ...env, AUTH_JWKS_FILE: '/jwks.json' });
+    loadLedgerAnchoringConfig({ ...env, AUTH_JWKS_FILE: '/jwks.json' });
 
   it('refuses to start in production without LEDGER_SALT_KEY_FILE: the dev key is published', () => {
     const config = configWith({});

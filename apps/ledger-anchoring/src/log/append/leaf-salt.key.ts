@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ServiceConfig } from '@claimchain/config';
+import { LedgerAnchoringConfig } from '../../ledger-anchoring.config';
 import { leafSaltOf } from '@claimchain/ledger';
 
 export const LEAF_SALTER = Symbol('LEAF_SALTER');
@@ -28,7 +28,7 @@ export class LeafSalter {
 }
 
 /** The key from LEDGER_SALT_KEY_FILE (its text, trimmed, at least 32 characters), else the dev key outside production. */
-export function loadLeafSalter(config: ServiceConfig): LeafSalter {
+export function loadLeafSalter(config: LedgerAnchoringConfig): LeafSalter {
   const { saltKeyFile, saltKeyRequired, saltedFromIndex } = config.ledger;
   if (!saltKeyFile) {
     if (saltKeyRequired) {

@@ -14,7 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { loadServiceConfig } from '@claimchain/config';
+import { loadLedgerAnchoringConfig } from '../../ledger-anchoring.config';
 import { LedgerError, LedgerErrorCode, NoteSigner, parseVerifierKey } from '@claimchain/ledger';
 import { LedgerAuditService, StoredCheckpointError } from './ledger-audit.service';
 import { dataSourceOptions } from '../../persistence/data-source.options';
@@ -145,7 +145,7 @@ export async function runLedgerAudit(argv: string[], io: LedgerAuditIo): Promise
  */
 function ledgerConfig(env: NodeJS.ProcessEnv) {
   try {
-    return loadServiceConfig('ledger-anchoring', { ...env, NODE_ENV: undefined });
+    return loadLedgerAnchoringConfig({ ...env, NODE_ENV: undefined });
   } catch (error) {
     throw new InputError(error instanceof Error ? error.message : String(error));
   }

@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { CloudEvent, Topics } from '@claimchain/wire';
-import { ServiceConfig } from '@claimchain/config';
+import { LedgerAnchoringConfig } from '../../ledger-anchoring.config';
 import { formatCheckpoint, inclusionProofsForRange, NoteSigner, rootHash, signNote } from '@claimchain/ledger';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';
 import { APPENDED_CHANNEL, LedgerRepository, PostgresSubtreeReader } from '../../persistence/ledger.repository';
@@ -64,7 +64,7 @@ export class CheckpointService implements OnApplicationBootstrap, BeforeApplicat
     private readonly anchors: AnchorPublisher,
     private readonly latest: LatestCheckpointCache,
     @Inject(NOTE_SIGNER) private readonly signer: NoteSigner,
-    @Inject(SERVICE_CONFIG) private readonly config: ServiceConfig,
+    @Inject(SERVICE_CONFIG) private readonly config: LedgerAnchoringConfig,
     private readonly metrics: LedgerMetrics = new LedgerMetrics(new Registry()),
   ) {
     this.lease = new LeaderLease(config.databaseUrl, LEADER_LOCK_ID, [APPENDED_CHANNEL], (_channel, payload) =>

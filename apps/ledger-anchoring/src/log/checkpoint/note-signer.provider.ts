@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ServiceConfig } from '@claimchain/config';
+import { LedgerAnchoringConfig } from '../../ledger-anchoring.config';
 import { NoteSigner, parseSignerKey } from '@claimchain/ledger';
 
 export const NOTE_SIGNER = Symbol('NOTE_SIGNER');
@@ -8,7 +8,7 @@ export const NOTE_SIGNER = Symbol('NOTE_SIGNER');
  * The checkpoint signing key, read from the secret file LEDGER_SIGNING_KEY_FILE (golang sumdb note signer format:
  * `PRIVATE+KEY+<name>+<keyid>+<key>`). The key name must equal the log origin, as C2SP tlog-checkpoint expects.
  */
-export function loadNoteSigner(config: ServiceConfig): NoteSigner {
+export function loadNoteSigner(config: LedgerAnchoringConfig): NoteSigner {
   const file = config.ledger.signingKeyFile;
   if (!file) {
     throw new Error(
