@@ -20,6 +20,15 @@ module.exports = {
       to: { path: '^apps/' },
     },
     {
+      name: 'runtime-composes-the-libs',
+      comment:
+        'libs/runtime turns the libs into a running service (bootstrap, signals, worker threads): the libs below it ' +
+        'never import it, only mains, apps and tests do.',
+      severity: 'error',
+      from: { path: '^libs/', pathNot: '^libs/runtime/' },
+      to: { path: '^libs/runtime/' },
+    },
+    {
       name: 'pure-libs-stay-pure',
       comment:
         'the wire shapes (libs/wire) and the ledger core are plain TypeScript: no Nest, TypeORM or Kafka client.',

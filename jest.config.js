@@ -1,7 +1,7 @@
 // Three tiers: pure unit specs, integration specs on the real Postgres + Kafka broker, and the end-to-end spec
 // that boots all four services. globalSetup starts the test broker and databases once for the whole run.
 const moduleNameMapper = {
-  '^@claimchain/(wire|config|messaging|ledger|http|testing|observability)$': '<rootDir>/libs/$1/src',
+  '^@claimchain/(wire|config|messaging|ledger|http|testing|observability|runtime)$': '<rootDir>/libs/$1/src',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] };
 const base = { testEnvironment: 'node', moduleFileExtensions: ['ts', 'js', 'json'], moduleNameMapper, transform };

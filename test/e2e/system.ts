@@ -7,7 +7,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { ServiceConfig, ServiceName, SERVICE_NAMES } from '@claimchain/config';
 import { ensureDevKeys, Role, signDevToken } from '@claimchain/http';
 import { generateNoteKey } from '@claimchain/ledger';
-import { startHybridApp } from '@claimchain/messaging';
+import { startHybridApp } from '@claimchain/runtime';
 import { MetricsServer } from '@claimchain/observability';
 import { waitFor } from '@claimchain/testing';
 import { ClaimIntakeModule } from '../../apps/claim-intake/src/app.module';

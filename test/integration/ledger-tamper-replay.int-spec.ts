@@ -11,7 +11,8 @@ import {
 } from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
 import { CloudEvent, LEDGER_RECORDED_TOPICS, Topics } from '@claimchain/wire';
 import { generateNoteKey, LedgerError, NoteSigner, parseSignerKey } from '@claimchain/ledger';
-import { buildEvent, createKafka, startHybridApp } from '@claimchain/messaging';
+import { buildEvent, createKafka } from '@claimchain/messaging';
+import { startHybridApp } from '@claimchain/runtime';
 import { claimSubmittedDraft, freshDatabase, ownerSigned, waitFor } from '@claimchain/testing';
 import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
 import { LedgerAuditService } from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.service';

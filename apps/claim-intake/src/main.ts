@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService, startHybridApp } from '@claimchain/messaging';
+import { runService, startHybridApp } from '@claimchain/runtime';
 import { ClaimIntakeModule } from './app.module';
 import { loadClaimIntakeConfig } from './claim-intake.config';
 

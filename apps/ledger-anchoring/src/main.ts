@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService, startHybridApp } from '@claimchain/messaging';
+import { runService, startHybridApp } from '@claimchain/runtime';
 import { LedgerAnchoringModule } from './app.module';
 import { loadLedgerAnchoringConfig } from './ledger-anchoring.config';
 

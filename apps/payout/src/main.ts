@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService, startHybridApp } from '@claimchain/messaging';
+import { runService, startHybridApp } from '@claimchain/runtime';
 import { PayoutModule } from './app.module';
 import { loadPayoutConfig } from './payout.config';
 

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { runService, startHybridApp } from '@claimchain/messaging';
+import { runService, startHybridApp } from '@claimchain/runtime';
 import { TreatmentVerificationModule } from './app.module';
 import { loadTreatmentVerificationConfig } from './treatment-verification.config';
 

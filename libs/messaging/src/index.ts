@@ -5,7 +5,6 @@ export * from './outbox.relay';
 export * from './event-transport';
 export * from './messaging.module';
 export * from './messaging-tables.migration';
-export * from './hybrid-app';
 export * from './dead-letters';
 export * from './failure';
 export * from './group-commit';

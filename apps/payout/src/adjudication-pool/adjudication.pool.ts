@@ -1,7 +1,7 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import { startWorkerThread } from '@claimchain/config';
+import { startWorkerThread } from '@claimchain/runtime';
 import { TransientEventError } from '@claimchain/messaging';
 import {
   Adjudication,

@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Worker } from 'node:worker_threads';
-import { startWorkerThread } from '@claimchain/config';
+import { startWorkerThread } from '@claimchain/runtime';
 import type { Outcome, PreparedClaim } from './claim-batch.store';
 import type { BatchStore } from './claim-submission.batcher';
 import { decodeOutcomes, StoreReply, StoreRequest } from './claim-store.protocol';

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ClientConfig, Pool } from 'pg';
-import { startWorkerThread } from '@claimchain/config';
+import { startWorkerThread } from '@claimchain/runtime';
 import { CopiedLeaf } from '../../persistence/leaf-copy.reader';
 import type { LeafHashingMessage, LeafHashingRequest } from './leaf-hashing.worker';
 

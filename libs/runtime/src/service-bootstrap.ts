@@ -3,7 +3,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SERVICES, ServiceConfig } from '@claimchain/config';
 import { createHttpApp, HttpMetrics, measureHttpRequests } from '@claimchain/http';
 import { MetricsRegistry, MetricsServer } from '@claimchain/observability';
-import { connectEventTransport } from './messaging.module';
+import { connectEventTransport } from '@claimchain/messaging';
 
 /**
  * Builds and starts one service as a hybrid Nest app: HTTP on its port plus the Kafka consumer, in one process, and

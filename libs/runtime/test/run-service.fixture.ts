@@ -1,11 +1,11 @@
 /**
- * A service main in miniature, for hybrid-app.spec: a Nest app with a shutdown hook, started through runService.
+ * A service main in miniature, for service-bootstrap.spec: a Nest app with a shutdown hook, started through runService.
  * Prints `ready` once started and `closed <signal>` from the hook.
  */
 import 'reflect-metadata';
 import { Module, OnApplicationShutdown } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { runService } from '../src/hybrid-app';
+import { runService } from '../src/service-bootstrap';
 
 class ShutdownProbe implements OnApplicationShutdown {
   // Stands for the server and consumers that keep a real service's process alive until it is closed.
