@@ -312,6 +312,29 @@ describe('messaging on the real broker and Postgres', () => {
       },
     );
 
+    it("dead-letters at once, as a schema violation, a signed claim event whose subject is not its data's claimId", async () => {
+      const dlq = await dlqReader(kafka, dlqTopicOf(topic));
+      try {
+        const key = uuidv4();
+        const mismatched = { ...claimEvent(key), subject: uuidv4() };
+        const next = claimEvent(key);
+        await producer.send({
+          topic,
+          messages: [
+            { key, value: ownerSigned(topic, mismatched) },
+            { key, value: ownerSigned(topic, next) },
+          ],
+        });
+        await waitFor('the event behind the mismatched one', async () => (await effectsOf(ds, next.id)) === 1);
+        const dead = await waitFor('the mismatched event in the DLQ', () => dlq.messages.find((m) => m.key === key));
+        expect(dead.headers['x-dlq-reason']).toBe('schema');
+        expect(dead.headers['x-dlq-attempts']).toBe('0');
+        expect(await effectsOf(ds, mismatched.id)).toBe(0);
+      } finally {
+        await dlq.stop();
+      }
+    });
+
     it('dead-letters after bounded retries when the handler keeps failing, then moves on', async () => {
       const dlq = await dlqReader(kafka, dlqTopicOf(topic));
       try {

@@ -29,6 +29,17 @@ describe(buildEvent.name, () => {
     expect(event.correlationid).toBe(event.id);
   });
 
+  it('refuses to build a claim event whose subject is not its data.claimId', () => {
+    const claimId = '0190f0e0-0000-7000-8000-000000000001';
+    expect(() =>
+      buildEvent(Topics.ClaimsCancelled, {
+        source: 'test',
+        subject: '0190f0e0-0000-7000-8000-0000000000ff',
+        data: { claimId, insurerId: 'insurer-1', reason: 'withdrawn', cancelledAt: '2026-11-20T10:00:00.000Z' },
+      }),
+    ).toThrow(/subject .* differs from \/data\/claimId/);
+  });
+
   it('refuses to build an event whose data breaks its schema, naming the field', () => {
     expect(() =>
       buildEvent(Topics.PayoutsReleased, {
@@ -58,7 +69,7 @@ describe(parseEvent.name, () => {
     const hash = Buffer.alloc(32, 1).toString('base64');
     const anchored = buildEvent(Topics.LedgerAnchored, {
       source: 'test',
-      subject: 's',
+      subject: '0190f0e0-0000-7000-8000-000000000002',
       data: {
         eventId: '0190f0e0-0000-7000-8000-000000000001',
         eventType: 'treatment.verified',
@@ -85,5 +96,12 @@ describe(parseEvent.name, () => {
   it('rejects an event of another type arriving on the topic', () => {
     const event = verified();
     expect(() => parseEvent(Topics.TreatmentsRejected, JSON.stringify(event))).toThrow(/does not belong/);
+  });
+});
+
+describe(`${parseEvent.name} and the subject rule`, () => {
+  it('refuses, as a schema violation (dead-lettered), a claim event whose subject and data.claimId disagree', () => {
+    const event = { ...verified(), subject: '0190f0e0-0000-7000-8000-0000000000ff' };
+    expect(() => parseEvent(Topics.TreatmentsVerified, JSON.stringify(event))).toThrow(SchemaViolationError);
   });
 });

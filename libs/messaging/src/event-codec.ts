@@ -7,6 +7,7 @@ import {
   TopicName,
   dataschemaOf,
   newEventId,
+  subjectMismatchOf,
 } from '@claimchain/wire';
 
 /**
@@ -55,13 +56,26 @@ export function buildEvent<T extends TopicName>(topic: T, draft: EventDraft<T>):
     correlationid: draft.correlationid ?? id,
     data: parsed.data as EventDataOf<T>,
   };
+  const mismatch = subjectMismatchOf(event);
+  if (mismatch) throw new SchemaViolationError(topic, mismatch);
   if (draft.causationid) event.causationid = draft.causationid;
   if (draft.tenantid) event.tenantid = draft.tenantid;
   return event;
 }
 
 export function parseEvent<T extends TopicName>(topic: T, raw: Buffer | string | null): CloudEvent<EventDataOf<T>> {
-  return validateEvent(topic, parseEnvelopeJson(topic, raw));
+  return checkSubject(topic, validateEvent(topic, parseEnvelopeJson(topic, raw)));
+}
+
+/**
+ * The envelope's subject rule (libs/wire claim-id): a claim event names its claim twice, as subject and as
+ * data.claimId, and an anchor its anchored event's subject twice; one that disagrees with itself can never apply,
+ * so it is a schema violation. The consumer checks it after the signature, so a forged event is reported as forged.
+ */
+export function checkSubject<E extends CloudEvent>(topic: TopicName, event: E): E {
+  const mismatch = subjectMismatchOf(event);
+  if (mismatch) throw new SchemaViolationError(topic, mismatch);
+  return event;
 }
 
 /** A message value as a JSON object, not yet validated: what a signature is checked on (the envelope as sent). */

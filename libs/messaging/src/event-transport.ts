@@ -7,7 +7,7 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/wire';
 import { runWithLogContext } from '@claimchain/http';
-import { SchemaViolationError, parseEnvelopeJson, validateEvent } from './event-codec';
+import { SchemaViolationError, checkSubject, parseEnvelopeJson, validateEvent } from './event-codec';
 import { EventAuthenticator, EventSignatureError } from './event-signature';
 import { classifyFailure, PermanentEventError } from './failure';
 import { BatchPart, GroupCommit } from './group-commit';
@@ -250,7 +250,10 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       // Only what the handler takes is authenticated (an ignored event has no effect): Ed25519 verification is the
       // dearest step of consuming (ADR 18), and payout, say, ignores most of the ledger's notices.
       if (!accepts(parsed.event)) ignored += 1;
-      else if (await this.authenticOrDeadLetter(topic, batch.partition, message, parsed.envelope)) {
+      else if (
+        (await this.authenticOrDeadLetter(topic, batch.partition, message, parsed.envelope)) &&
+        (await this.keepsSubjectRuleOrDeadLetter(topic, batch.partition, message, parsed.event))
+      ) {
         valid.push({ message, event: parsed.event, fingerprint: fingerprintOf(message) });
       }
     }
@@ -398,6 +401,23 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       if (!(error instanceof SchemaViolationError)) throw error;
       await this.deadLetter(topic, partition, message, 'schema', error, 0);
       return undefined;
+    }
+  }
+
+  /** Whether an authentic event's subject agrees with the claim its data names (checkSubject); if not, a schema DLQ. */
+  private async keepsSubjectRuleOrDeadLetter(
+    topic: TopicName,
+    partition: number,
+    message: KafkaMessage,
+    event: CloudEvent,
+  ): Promise<boolean> {
+    try {
+      checkSubject(topic, event);
+      return true;
+    } catch (error) {
+      if (!(error instanceof SchemaViolationError)) throw error;
+      await this.deadLetter(topic, partition, message, 'schema', error, 0);
+      return false;
     }
   }
 

@@ -3,6 +3,7 @@ export * from './topic-owners';
 export * from './money';
 export * from './envelope';
 export * from './event-catalog';
+export * from './claim-id';
 export * from './events/claim-submitted.event';
 export * from './events/treatment.events';
 export * from './events/ledger.events';

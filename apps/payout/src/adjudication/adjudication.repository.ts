@@ -7,6 +7,7 @@ import {
   CloudEvent,
   LedgerAnchoredV1,
   TreatmentVerifiedV1,
+  claimIdOf,
 } from '@claimchain/wire';
 
 /** Where the ledger says it recorded an event (a `ledger.anchored.v1` as stored). */
@@ -151,7 +152,7 @@ export class AdjudicationRepository {
   async rememberCancellation(em: EntityManager, event: CloudEvent<ClaimCancelledV1>): Promise<void> {
     await em.query(
       `INSERT INTO cancellations (claim_id, event_id, cancelled_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-      [event.data.claimId, event.id, event.data.cancelledAt],
+      [claimIdOf(event), event.id, event.data.cancelledAt],
     );
   }
 

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ClaimCancelledV1, CloudEvent, PayoutCancellationDecidedV1, TopicName, Topics } from '@claimchain/wire';
+import {
+  ClaimCancelledV1,
+  CloudEvent,
+  PayoutCancellationDecidedV1,
+  TopicName,
+  Topics,
+  claimIdOf,
+} from '@claimchain/wire';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
 import { AdjudicationRepository } from './adjudication.repository';
@@ -23,7 +30,7 @@ export class DecideCancellationService {
   /** Decides these cancellations, in order; the caller holds their claims' locks and adjudicates only afterwards. */
   async decide(em: EntityManager, cancellations: readonly CloudEvent<ClaimCancelledV1>[]): Promise<void> {
     if (cancellations.length === 0) return;
-    const decided = await this.claims.decidedForPayment(em, [...new Set(cancellations.map((c) => c.data.claimId))]);
+    const decided = await this.claims.decidedForPayment(em, [...new Set(cancellations.map(claimIdOf))]);
     const answers: { topic: TopicName; event: CloudEvent }[] = [];
     const decidedAt = new Date();
     for (const cancellation of cancellations) {

@@ -8,6 +8,7 @@ import {
   LedgerAnchoredV1,
   Topics,
   TreatmentVerifiedV1,
+  claimIdOf,
 } from '@claimchain/wire';
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
@@ -91,9 +92,4 @@ export class PayoutTriggersConsumer {
     await this.repo.rememberFacts(em, facts);
     await this.adjudication.tryAdjudicateMany(em, claimIds);
   }
-}
-
-/** The claim an event is about: the subject, except for an anchor, whose subject is the anchored event's. */
-function claimIdOf(event: CloudEvent): string {
-  return event.type === TYPE.anchored ? (event.data as LedgerAnchoredV1).eventSubject : event.subject;
 }

@@ -66,7 +66,7 @@ export class SubmitClaimService {
   ): PreparedClaim {
     // uuid's v7 already draws from a pool of its own (256 bytes, one refill per 16 ids); handing it ours would turn
     // off its counter that keeps ids of one millisecond in order.
-    const id = uuidv7();
+    const claimId = uuidv7();
     const submissionSalt = pooledRandomBytes(16);
     const submissionCommitment = createHash('sha256').update(submissionSalt).update(submission, 'utf8').digest('hex');
     const providerId = referenceId(claim.provider);
@@ -80,21 +80,21 @@ export class SubmitClaimService {
       servicedDate: item.servicedDate,
     }));
     const submittedAt = new Date();
-    const priorId = resubmissionOf(claim);
+    const priorClaimId = resubmissionOf(claim);
     const prior =
-      priorId === undefined
+      priorClaimId === undefined
         ? undefined
         : {
-            id: priorId,
-            pointer: `/related/${claim.related!.findIndex((r) => r.claim && referenceId(r.claim) === priorId)}/claim/reference`,
+            id: priorClaimId,
+            pointer: `/related/${claim.related!.findIndex((r) => r.claim && referenceId(r.claim) === priorClaimId)}/claim/reference`,
           };
     const event = buildEvent(Topics.ClaimsSubmitted, {
       source: CLAIM_INTAKE_SOURCE,
-      subject: id,
+      subject: claimId,
       tenantid: insurerId,
       time: submittedAt,
       data: {
-        claimId: id,
+        claimId,
         insurerId,
         providerId,
         patientPseudonym,
@@ -117,7 +117,7 @@ export class SubmitClaimService {
       idempotencyKey,
       body: claim,
       claim: {
-        id,
+        id: claimId,
         insurerId,
         providerId,
         patientPseudonym,

@@ -12,6 +12,7 @@ import {
   PayoutSettledV1,
   TopicName,
   Topics,
+  claimIdOf,
 } from '@claimchain/wire';
 import { EventContext, HandlerExtras } from '@claimchain/messaging';
 import { Registry } from 'prom-client';
@@ -89,7 +90,7 @@ type PaymentState = Parameters<ClaimsRepository['setPaymentStates']>[1][number];
 
 /** What a payment event says of its claim's payment, which has rules of its own (setPaymentStates). */
 function paymentOf(event: CloudEvent): PaymentState | undefined {
-  const claimId = event.subject;
+  const claimId = claimIdOf(event);
   switch (event.type) {
     // Settlement by the payment rail: `paid` (again, if an earlier attempt had failed and ops retried it).
     case typeOf(Topics.PayoutsSettled): {
@@ -111,7 +112,7 @@ function paymentOf(event: CloudEvent): PaymentState | undefined {
 
 /** The status an event moves its claim to, or undefined for a payment event (which has rules of its own). */
 function advanceOf(event: CloudEvent): ClaimAdvance | undefined {
-  const claimId = event.subject;
+  const claimId = claimIdOf(event);
   switch (event.type) {
     case typeOf(Topics.TreatmentsVerified):
       return { claimId, status: 'verified' };
@@ -147,10 +148,6 @@ function cancellationAnswerOf(claimId: string, d: PayoutCancellationDecidedV1): 
   const decided = { claimId, payable: d.payable, decision: d.decision };
   if (d.payout) return { ...decided, status: 'paid', paid: d.payout.amount };
   return { ...decided, status: d.decision === 'denied' ? 'denied' : 'adjudicated' };
-}
-
-function claimIdOf(event: CloudEvent): string {
-  return event.type === ANCHORED ? (event.data as LedgerAnchoredV1).eventSubject : event.subject;
 }
 
 function anchorOf(a: LedgerAnchoredV1): ClaimAnchor {

@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { ClaimCancelledV1, CloudEvent, Topics } from '@claimchain/wire';
+import { ClaimCancelledV1, CloudEvent, Topics, claimIdOf } from '@claimchain/wire';
 import { EventContext } from '@claimchain/messaging';
 import { ConfirmationsRepository } from '../confirmations.repository';
 import { CLAIM_CANCELLED } from '../confirmation-reasons';
@@ -18,7 +18,7 @@ export class ClaimsCancelledConsumer {
 
   @EventPattern(Topics.ClaimsCancelled, { batch: true })
   async handle(@Payload() events: CloudEvent<ClaimCancelledV1>[], @Ctx() ctx: EventContext): Promise<void> {
-    const cancellations = events.map((e) => ({ claimId: e.data.claimId, cancelledAt: e.data.cancelledAt }));
+    const cancellations = events.map((e) => ({ claimId: claimIdOf(e), cancelledAt: e.data.cancelledAt }));
     await this.repo.lockClaimIds(
       ctx.em,
       cancellations.map((c) => c.claimId),

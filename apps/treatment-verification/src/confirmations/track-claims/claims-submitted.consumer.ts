@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { Ctx, EventPattern, Payload } from '@nestjs/microservices';
-import { ClaimSubmittedV1, CloudEvent, Topics } from '@claimchain/wire';
+import { ClaimSubmittedV1, CloudEvent, Topics, claimIdOf } from '@claimchain/wire';
 import { EventContext } from '@claimchain/messaging';
 import { ConfirmationsRepository } from '../confirmations.repository';
 import { ConfirmTreatmentService } from '../confirm-treatment/confirm-treatment.service';
@@ -20,18 +20,15 @@ export class ClaimsSubmittedConsumer {
   @EventPattern(Topics.ClaimsSubmitted, { batch: true })
   async handle(@Payload() events: CloudEvent<ClaimSubmittedV1>[], @Ctx() ctx: EventContext): Promise<void> {
     const claims = events.map((e) => e.data);
-    await this.repo.lockClaimIds(
-      ctx.em,
-      claims.map((c) => c.claimId),
-    );
+    await this.repo.lockClaimIds(ctx.em, events.map(claimIdOf));
     await this.repo.rememberClaims(ctx.em, claims);
     await this.confirmations.decidePendingFor(
       ctx.em,
-      claims.map((claim) => ({
-        claim_id: claim.claimId,
-        insurer_id: claim.insurerId,
-        provider_id: claim.providerId,
-        items: claim.items,
+      events.map((e) => ({
+        claim_id: claimIdOf(e),
+        insurer_id: e.data.insurerId,
+        provider_id: e.data.providerId,
+        items: e.data.items,
       })),
     );
   }
