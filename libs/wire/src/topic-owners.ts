@@ -16,6 +16,7 @@ export const TopicOwners = {
   [Topics.LedgerAnchored]: 'ledger-anchoring',
   [Topics.LedgerCheckpoints]: 'ledger-anchoring',
   [Topics.ContractsPublished]: 'payout',
+  [Topics.ContractsStates]: 'payout',
   [Topics.ClaimsAdjudicated]: 'payout',
   [Topics.PayoutsReleased]: 'payout',
   [Topics.ClaimsPended]: 'payout',

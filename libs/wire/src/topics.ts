@@ -11,6 +11,7 @@ export const Topics = {
   LedgerAnchored: 'ledger.anchored.v1',
   LedgerCheckpoints: 'ledger.checkpoints.v1',
   ContractsPublished: 'contracts.published.v1',
+  ContractsStates: 'contracts.states.v1',
   ClaimsAdjudicated: 'claims.adjudicated.v1',
   PayoutsReleased: 'payouts.released.v1',
   ClaimsPended: 'claims.pended.v1',

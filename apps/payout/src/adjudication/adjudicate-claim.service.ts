@@ -6,8 +6,10 @@ import { CloudEvent, TopicName, Topics, TreatmentVerifiedV1 } from '@claimchain/
 import { leafHashOfEvent, parseLeafSalt } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
-import { CONTRACT_LIMITS, ContractDefinition } from '../engine/contract.definition';
-import { ContractRepository } from '../contracts/contract.repository';
+import { CONTRACT_LIMITS } from '../engine/contract.definition';
+import { ContractRepository, ContractRow } from '../contracts/contract.repository';
+import { activeOn } from '../contracts/contract-state';
+import { periodOf } from '../contracts/contract.mapper';
 import { choosePolicy, PolicyTerms } from '../engine/plan-year';
 import { coverageKey, PolicyRepository } from '../policies/policy.repository';
 import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-breaker.service';
@@ -15,6 +17,7 @@ import {
   Accumulators,
   Adjudication,
   ClaimToAdjudicate,
+  PEND_CONTRACT_NOT_ACTIVE,
   PEND_TOO_MANY_LINES,
   PolicyContext,
   UnverifiedLine,
@@ -39,7 +42,9 @@ import { PayoutMetrics } from '../payout.metrics';
  *
  * The contract is the one of the policy enrolled for the claim's coverage (the insurer's own). Without a policy the
  * claim is decided by the insurer's newest contract (else the demo contract, in development) and, unless the
- * development setting `DEMO_CONTRACT` says otherwise, denied (CO-31): never paid (ADR 11). Under a policy the adjudication, its payout and the new
+ * development setting `DEMO_CONTRACT` says otherwise, denied (CO-31): never paid (ADR 11). A contract decides only
+ * the claims served while it is in force (ADR 20): a claim whose contract is a draft, or not in force on every one
+ * of its service dates, is pended `contract-not-active` without running it. Under a policy the adjudication, its payout and the new
  * plan-year accumulators commit together while the policy row is locked, so claims on one policy are serialised.
  */
 @Injectable()
@@ -73,21 +78,28 @@ export class AdjudicateClaimService {
     const checkedNotes = new Set<string>();
     const decisions = new Decisions();
     const coverages = new Map<string, PolicyContext>();
-    const contracts = new Map<string, Promise<{ id: string; definition: ContractDefinition } | undefined>>();
+    const contracts = new Map<string, Promise<ContractRow | undefined>>();
     const policiesByCoverage = await this.policies.policiesForCoverages(
       em,
       [...pending.values()].flatMap(({ claim }) =>
         claim.coverage ? [{ insurerId: claim.insurer_id, coverageId: claim.coverage }] : [],
       ),
     );
-    const toDecide: { claimId: string; claim: PendingClaim['claim']; verifiedEventId: string; job: PoolJob }[] = [];
+    const toDecide: {
+      claimId: string;
+      claim: PendingClaim['claim'];
+      verifiedEventId: string;
+      job: PoolJob;
+      active: boolean;
+    }[] = [];
     for (const [claimId, { claim, verification, anchor, submitted, submittedAnchor }] of pending) {
       // Each anchor must commit to exactly the event we hold, and prove it is in a checkpoint the ledger signed: the
       // verification, and the claim's own submission, whose amounts and payee are paid (ADR 18).
       await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes);
       await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
 
-      const firstServiceDate = claim.items.map((i) => i.servicedDate).sort()[0];
+      const serviceDates = [...new Set(claim.items.map((i) => i.servicedDate))].sort();
+      const firstServiceDate = serviceDates[0];
       const policies = claim.coverage
         ? (policiesByCoverage.get(coverageKey(claim.insurer_id, claim.coverage)) ?? [])
         : [];
@@ -97,12 +109,14 @@ export class AdjudicateClaimService {
         coverage = await this.lockCoverage(em, policy);
         coverages.set(policy.id, coverage);
       }
-      const contractKey = policy ? `policy\n${policy.contractId}\n${claim.insurer_id}` : `insurer\n${claim.insurer_id}`;
+      const contractKey = policy
+        ? `policy\n${policy.contractId}\n${claim.insurer_id}`
+        : `insurer\n${claim.insurer_id}\n${firstServiceDate}`;
       let found = contracts.get(contractKey);
       if (!found) {
         found = policy
           ? this.contracts.findContract(em, policy.contractId, claim.insurer_id)
-          : this.contracts.contractFor(em, claim.insurer_id);
+          : this.contracts.contractFor(em, claim.insurer_id, firstServiceDate);
         contracts.set(contractKey, found);
       }
       const contract = await found;
@@ -114,6 +128,8 @@ export class AdjudicateClaimService {
         claimId,
         claim,
         verifiedEventId: verification.id,
+        // A draft, or a contract not in force on every service date, decides nothing: pended (ADR 20).
+        active: activeOn(periodOf(contract), serviceDates),
         job: {
           contractId,
           contract: contract.definition,
@@ -128,12 +144,13 @@ export class AdjudicateClaimService {
     }
     // A claim with more lines than a contract may be asked to decide at once is pended without running it (the
     // others of its policy then start from the accumulators as they were, as after any pended claim).
-    const runnable = toDecide.filter((d) => d.job.claim.items.length <= CONTRACT_LIMITS.maxClaimLines);
+    const runnable = toDecide.filter((d) => d.active && d.job.claim.items.length <= CONTRACT_LIMITS.maxClaimLines);
     const outcomes = new Map(
       (await this.pool.adjudicateMany(runnable.map((d) => d.job))).map((outcome, k) => [runnable[k].claimId, outcome]),
     );
-    for (const { claimId, claim, verifiedEventId, job } of toDecide) {
-      const result = decisionOf(outcomes.get(claimId) ?? { unrun: PEND_TOO_MANY_LINES }, job, (why) => {
+    for (const { claimId, claim, verifiedEventId, job, active } of toDecide) {
+      const unrun = active ? PEND_TOO_MANY_LINES : PEND_CONTRACT_NOT_ACTIVE;
+      const result = decisionOf(outcomes.get(claimId) ?? { unrun }, job, (why) => {
         throw new PermanentEventError(why);
       });
       decisions.adjudicated(claimId, job.contractId, result, verifiedEventId);

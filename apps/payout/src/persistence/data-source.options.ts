@@ -5,6 +5,7 @@ import { MESSAGING_MIGRATIONS } from '@claimchain/messaging';
 import { Payout1732400000001 } from './migrations/1732400000001-payout';
 import { Cancellations1732400000002 } from './migrations/1732400000002-cancellations';
 import { LeafSalts1733600000000 } from './migrations/1733600000000-leaf-salts';
+import { ContractLifecycle1733700000000 } from './migrations/1733700000000-contract-lifecycle';
 import { Policies1732400000003 } from './migrations/1732400000003-policies';
 import { Reviews1732400000004 } from './migrations/1732400000004-reviews';
 import { PaymentRail1732400000005 } from './migrations/1732400000005-payment-rail';
@@ -39,6 +40,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       IdempotencyKeysCreatedAt1733400000010,
       RailBeforeSubmission1733500000400,
       LeafSalts1733600000000,
+      ContractLifecycle1733700000000,
     ],
     ...postgresDriverOptions(postgres),
   };

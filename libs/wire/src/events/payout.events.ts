@@ -12,6 +12,22 @@ export const ContractPublishedV1 = z.object({
 });
 export type ContractPublishedV1 = z.infer<typeof ContractPublishedV1>;
 
+/**
+ * A contract's lifecycle changed (ADR 20): `drafted` (published by `POST /v2/contracts`, used for no claim),
+ * `activated` (decides claims served from `effectiveFrom`; a v1 publish is activated from 0001-01-01) or `retired`
+ * (decides no claim served from `retiredFrom`). Each event carries the whole period after the change, so the ledger
+ * proves which contract was in force on any date.
+ */
+export const ContractStateChangedV1 = z.object({
+  contractId: z.string().regex(/^[0-9a-f]{64}$/),
+  insurerId: z.string().min(1),
+  change: z.enum(['drafted', 'activated', 'retired']),
+  effectiveFrom: IsoDate.nullable(),
+  retiredFrom: IsoDate.nullable(),
+  changedAt: z.string().datetime({ offset: true }),
+});
+export type ContractStateChangedV1 = z.infer<typeof ContractStateChangedV1>;
+
 export const AdjudicationDecision = z.enum(['approved', 'partial', 'denied']);
 
 /**
