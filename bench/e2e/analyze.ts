@@ -8,8 +8,8 @@
  *   verified     treatment-ver.  treatment.verified (or .rejected) event time
  *   anchored     ledger          the ledger.anchored notice of that verification (a signed checkpoint covers it)
  *   adjudicated  payout          claim.adjudicated (or claim.pended) event time
- *   released     payout          payout.released event time ("paid" in claim-intake's words)
- *   settled      payout          payout.settled event time (the simulated bank's report)
+ *   released     payout          payout.released event time ("payment-pending" in claim-intake's words)
+ *   settled      payout          payout.settled event time (the simulated bank's report; "paid")
  * and when claim-intake showed each (its inbox row for that event: the start of the transaction applying it).
  */
 import { Facts, OutboxEvent } from './collect';
@@ -137,7 +137,7 @@ export function claimTimes(sent: SentClaim[], facts: Facts): ClaimTimes[] {
       } else if (decision) {
         t.actual = decision.decision === 'partial' ? 'partial' : 'approved';
         t.finishedAt = settled?.time;
-        t.shownFinishedAt = t.shown.released;
+        t.shownFinishedAt = t.shown.settled;
       }
       // claim-intake's status is the final say on what it showed, whichever event it came from.
       if (t.shownFinishedAt === undefined && intake && FINISHED_STATUS[intake.status]) {
@@ -229,9 +229,9 @@ export function analyzePhase(opts: {
       (c) => c.shown[step],
     );
   }
-  // The end status claim-intake shows for a paid claim is "paid", from the release (settlement changes no status).
+  // The end status claim-intake shows for a paid claim is "paid", from the settlement (a release is "payment-pending").
   staleness['end status (paid, denied, pended, rejected)'] = stale(
-    (c) => (c.actual === 'approved' || c.actual === 'partial' ? c.steps.released : c.finishedAt),
+    (c) => (c.actual === 'approved' || c.actual === 'partial' ? c.steps.settled : c.finishedAt),
     (c) => c.shownFinishedAt,
   );
 
@@ -333,6 +333,6 @@ const STEP_EVENT: Record<Exclude<Step, 'accepted'>, string> = {
   verified: 'treatment.verified/rejected',
   anchored: 'ledger position of the verification',
   adjudicated: 'claim.adjudicated/pended',
-  released: 'payout.released → "paid"',
-  settled: 'payout.settled',
+  released: 'payout.released → "payment-pending"',
+  settled: 'payout.settled → "paid"',
 };

@@ -97,7 +97,8 @@ describe('payout without the development settings, end to end', () => {
   });
 
   it('releases a payout under the policy and, with no webhook and no bank, leaves it awaiting a rail', async () => {
-    const id = await decidedClaim('policy-e2e', 'paid');
+    // Released, not settled: claim-intake says payment-pending, never paid, while the money has not moved (issue 14).
+    const id = await decidedClaim('policy-e2e', 'payment-pending');
     const payout = await waitFor(`the payout of ${id} to await a rail`, async () => {
       const res = await fetch(system.url('payout', '/v1/ops/payouts?status=awaiting-rail&limit=200'), {
         headers: ops,
@@ -114,6 +115,8 @@ describe('payout without the development settings, end to end', () => {
     const settled = await fetch(system.url('payout', '/v1/ops/payouts?status=settled&limit=200'), { headers: ops });
     const { items } = (await settled.json()) as { items: { claimId: string }[] };
     expect(items.map((p) => p.claimId)).not.toContain(id);
+    const shown = await fetch(system.url('claim-intake', `/v1/claims/${id}`), { headers: insurer });
+    expect(((await shown.json()) as { status: string }).status).toBe('payment-pending');
   });
 
   it('backtests the contract over the claims the insurer had decided, and names a bad limit', async () => {

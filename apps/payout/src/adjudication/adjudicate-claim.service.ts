@@ -94,8 +94,13 @@ export class AdjudicateClaimService {
     }[] = [];
     for (const [claimId, { claim, verification, anchor, submitted, submittedAnchor }] of pending) {
       // Each anchor must commit to exactly the event we hold, and prove it is in a checkpoint the ledger signed: the
-      // verification, and the claim's own submission, whose amounts and payee are paid (ADR 18).
-      await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes);
+      // verification, and the claim's own submission, whose amounts and payee are paid (ADR 18). The leaf commits to
+      // the verification's whole data, so to the hash of the provider's signed attestation when it carries one
+      // (ADR 15): a verification whose attestation is not the one the ledger recorded (other, or stripped) is
+      // refused and alerted, never paid.
+      const attested = verification.data.attestationHash;
+      const what = attested ? `verification with attestation ${attested}` : 'verification';
+      await this.assertAnchored(em, verification, anchor, what, checkedNotes);
       await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
 
       const serviceDates = [...new Set(claim.items.map((i) => i.servicedDate))].sort();

@@ -91,7 +91,7 @@ type PaymentState = Parameters<ClaimsRepository['setPaymentStates']>[1][number];
 function paymentOf(event: CloudEvent): PaymentState | undefined {
   const claimId = event.subject;
   switch (event.type) {
-    // Settlement by the payment rail: `paid` (again, if an earlier attempt had failed and ops retried it).
+    // Settlement by the payment rail: `paid`, the only event that says the money moved.
     case typeOf(Topics.PayoutsSettled): {
       const d = event.data as PayoutSettledV1;
       return { claimId, status: 'paid', at: new Date(d.settledAt), paid: d.amount };
@@ -99,10 +99,10 @@ function paymentOf(event: CloudEvent): PaymentState | undefined {
     // The rail refused the payout on every allowed attempt: nothing was paid, and the insurer must be able to see it.
     case typeOf(Topics.PayoutsFailed):
       return { claimId, status: 'payment-failed', at: new Date((event.data as PayoutFailedV1).failedAt) };
-    // Ops put the failed payout back on its rail: it is released for payment again.
+    // Ops put the failed payout back on its rail: it is released for payment again, not paid yet.
     case typeOf(Topics.PayoutsRetried): {
       const d = event.data as PayoutRetriedV1;
-      return { claimId, status: 'paid', at: new Date(d.retriedAt), paid: d.amount };
+      return { claimId, status: 'payment-pending', at: new Date(d.retriedAt), paid: d.amount };
     }
     default:
       return undefined;
@@ -128,8 +128,9 @@ function advanceOf(event: CloudEvent): ClaimAdvance | undefined {
     }
     case typeOf(Topics.ClaimsPended):
       return { claimId, status: 'pended', decision: 'pended' };
+    // Released for payment: pending until its rail settles it (payouts.settled.v1); `paid` holds the amount released.
     case typeOf(Topics.PayoutsReleased):
-      return { claimId, status: 'paid', paid: (event.data as PayoutReleasedV1).amount };
+      return { claimId, status: 'payment-pending', paid: (event.data as PayoutReleasedV1).amount };
     case typeOf(Topics.PayoutsCancellationDecided):
       return cancellationAnswerOf(claimId, event.data as PayoutCancellationDecidedV1);
     default:
@@ -139,13 +140,13 @@ function advanceOf(event: CloudEvent): ClaimAdvance | undefined {
 
 /**
  * Payout's answer to a cancellation (ADR 16). Stopped: the claim is `cancelled`. Refused: payout had decided it
- * already, so the claim shows that decision, and `paid` when a payout was released (the payment events then move
- * it as usual), whether or not the decision's own events were consumed yet.
+ * already, so the claim shows that decision, and `payment-pending` when a payout was released (the payment events
+ * then move it as usual), whether or not the decision's own events were consumed yet.
  */
 function cancellationAnswerOf(claimId: string, d: PayoutCancellationDecidedV1): ClaimAdvance {
   if (d.outcome === 'stopped') return { claimId, status: 'cancelled' };
   const decided = { claimId, payable: d.payable, decision: d.decision };
-  if (d.payout) return { ...decided, status: 'paid', paid: d.payout.amount };
+  if (d.payout) return { ...decided, status: 'payment-pending', paid: d.payout.amount };
   return { ...decided, status: d.decision === 'denied' ? 'denied' : 'adjudicated' };
 }
 
