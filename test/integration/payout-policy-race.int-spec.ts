@@ -48,6 +48,7 @@ import { BacktestSampleRepository } from '../../apps/payout/src/contracts/backte
 import { RemittanceReader } from '../../apps/payout/src/remittance/remittance.reader';
 import { RemittanceRepository } from '../../apps/payout/src/remittance/remittance.repository';
 import { toClaimResponse } from '../../apps/payout/src/remittance/claim-response.mapper';
+import { ContractPeriod } from '../../apps/payout/src/contracts/contract-state';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';
 const INSURER = 'insurer-race';
@@ -141,6 +142,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     tamper = false,
     anchorSubmission = true,
     lines = 1,
+    attestationHash?: string,
   ): Promise<string> {
     const claimId = uuidv4();
     const verification: CloudEvent<TreatmentVerifiedV1> = buildEvent(Topics.TreatmentsVerified, {
@@ -152,6 +154,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
         providerId: PROVIDER,
         items: [{ sequence: 1, system: CPT, code, quantity: 1, performedAt: '2026-06-01' }],
         verifiedAt: new Date().toISOString(),
+        ...(attestationHash ? { attestationHash } : {}),
       },
     });
     const submitted: ClaimSubmittedV1 = {
@@ -196,8 +199,8 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     return { eventId: claim.id, eventType: 'claim.submitted', eventSubject: claim.subject, ...anchor };
   }
 
-  /** A policy whose 2026 plan year has `benefitPaid` of its 100.00 limit used already. */
-  async function policy(benefitPaid: string): Promise<{ id: string; coverage: string }> {
+  /** A policy (on `contractId`) whose 2026 plan year has `benefitPaid` of its 100.00 limit used already. */
+  async function policy(benefitPaid: string, contractId = CONTRACT_ID): Promise<{ id: string; coverage: string }> {
     const id = uuidv7();
     const coverage = `cov-${id}`;
     await ds.transaction(async (em) => {
@@ -205,7 +208,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
         id,
         insurerId: INSURER,
         coverageId: coverage,
-        contractId: CONTRACT_ID,
+        contractId,
         memberPseudonym: MEMBER,
         start: '2026-01-01',
         end: '2026-12-31',
@@ -732,6 +735,136 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       expect(await paidFor([claim])).toBe('0.00');
       await trigger(claim);
       expect(await paidFor([claim])).toBe('10.00');
+    });
+  });
+  describe('contract lifecycle (ADR 20)', () => {
+    /** A contract of the insurer (its terms as CONTRACT's) in force over `period`; a draft when effectiveFrom is null. */
+    async function contractIn(period: ContractPeriod): Promise<string> {
+      const definition = { ...CONTRACT, name: `lifecycle-${uuidv4()}` };
+      const id = contractIdOf(definition);
+      await ds.transaction(async (em) => {
+        await contractRepo.insertContract(em, { id, definition, effectiveFrom: period.effectiveFrom });
+        await contractRepo.setPeriod(em, id, period);
+      });
+      return id;
+    }
+    const decided = async (claimId: string) =>
+      (await ds.query(`SELECT decision, result FROM adjudications WHERE claim_id = $1`, [claimId]))[0] as {
+        decision: string;
+        result: Adjudication;
+      };
+
+    it('pends, without running it, a claim whose contract is a draft or not in force on its service date', async () => {
+      // The claim is served on 2026-06-01.
+      const notInForce: ContractPeriod[] = [
+        { effectiveFrom: null, retiredFrom: null },
+        { effectiveFrom: '2026-06-02', retiredFrom: null },
+        { effectiveFrom: '0001-01-01', retiredFrom: '2026-06-01' },
+      ];
+      for (const period of notInForce) {
+        const p = await policy('0.00', await contractIn(period));
+        const claimId = await pendingClaim(p.coverage, '10.00');
+        await trigger(claimId);
+        expect(await paidFor([claimId])).toBe('0.00');
+        const { decision, result } = await decided(claimId);
+        expect({ period, decision, pendReasons: result.lines.map((l) => l.pendReasons) }).toEqual({
+          period,
+          decision: 'pended',
+          pendReasons: [['contract-not-active']],
+        });
+        // No accumulator was consumed, and the pend is announced with its stable reason code.
+        expect(await benefitPaid(p.id)).toBe('0.00');
+        const [{ payload }] = await ds.query(`SELECT payload FROM outbox WHERE message_key = $1 AND topic = $2`, [
+          claimId,
+          Topics.ClaimsPended,
+        ]);
+        expect(payload.data.lines[0].pendReasons).toEqual(['contract-not-active']);
+      }
+      // In force from its first day to the day before its retirement: decided and paid.
+      const p = await policy('0.00', await contractIn({ effectiveFrom: '2026-06-01', retiredFrom: '2026-06-02' }));
+      const inForce = await pendingClaim(p.coverage, '10.00');
+      await trigger(inForce);
+      expect(await paidFor([inForce])).toBe('10.00');
+    });
+
+    it('never decides a claim without a policy by a draft', async () => {
+      const draft = await contractIn({ effectiveFrom: null, retiredFrom: null });
+      const claimId = await pendingClaim(`cov-unenrolled-${uuidv4()}`, '30.00');
+      await trigger(claimId);
+      const [row] = await ds.query(`SELECT contract_id, decision FROM adjudications WHERE claim_id = $1`, [claimId]);
+      expect(row.contract_id).not.toBe(draft);
+      expect(row.decision).toBe('denied');
+    });
+
+    it('decides no review of a claim whose contract is still not in force on its date: it stays pended', async () => {
+      const contractId = await contractIn({ effectiveFrom: null, retiredFrom: null });
+      const p = await policy('0.00', contractId);
+      const claimId = await pendingClaim(p.coverage, '10.00');
+      await trigger(claimId);
+      const reviews = new DecideReviewService(
+        ds,
+        reviewRepo,
+        adjudicationRepo,
+        contractRepo,
+        policyRepo,
+        service,
+        breaker,
+        pool,
+      );
+      const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
+      // Both run the contract, and a deny settles only the lines the contract itself pends: this one would pay.
+      for (const request of [
+        { decision: 'approve' as const, reason: 'looks fine' },
+        { decision: 'deny' as const, denialCode: 'CO-31', reason: 'no contract in force' },
+      ]) {
+        await expect(reviews.decide(claimId, request, reviewer, `key-${uuidv4()}`)).rejects.toMatchObject({
+          code: 'REVIEW.CONTRACT_NOT_ACTIVE',
+          kind: 'conflict',
+        });
+      }
+      expect(await paidFor([claimId])).toBe('0.00');
+      expect((await decided(claimId)).decision).toBe('pended');
+    });
+  });
+
+  describe('the provider’s attestation (ADR 15)', () => {
+    const attestation = 'a'.repeat(64);
+    const adjudicated = async (claimId: string): Promise<number> =>
+      (await ds.query(`SELECT count(*)::int AS n FROM adjudications WHERE claim_id = $1`, [claimId]))[0].n;
+
+    it('pays a verification carrying the attestation hash the ledger recorded', async () => {
+      const p = await policy('0.00');
+      const claimId = await pendingClaim(p.coverage, '10.00', '99213', false, true, 1, attestation);
+      await trigger(claimId);
+      expect(await paidFor([claimId])).toBe('10.00');
+    });
+
+    it('refuses, never pays, a verification whose attestation is not the one the ledger recorded', async () => {
+      const p = await policy('0.00');
+      const forgeries: [string, string, RegExp][] = [
+        // Another attestation than the provider signed and the ledger recorded.
+        [
+          `jsonb_set(envelope, '{data,attestationHash}', '"${'b'.repeat(64)}"')`,
+          'another',
+          /does not commit to verification [0-9a-f-]{36} with attestation b{64}$/,
+        ],
+        // The attestation stripped: paid as if the provider had signed nothing.
+        [`envelope #- '{data,attestationHash}'`, 'stripped', /does not commit to verification [0-9a-f-]{36}$/],
+      ];
+      for (const [forged, what, message] of forgeries) {
+        const claimId = await pendingClaim(p.coverage, '10.00', '99213', false, true, 1, attestation);
+        await ds.query(`UPDATE verifications SET envelope = ${forged} WHERE claim_id = $1`, [claimId]);
+        const refused = await trigger(claimId).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect({ what, refused }).toEqual({ what, refused: expect.any(UnprovenAnchorError) });
+        expect((refused as Error).message).toMatch(message);
+        // Dead-lettered with its reason, never retried: it can never succeed.
+        expect(classifyFailure(refused)).toBe('permanent');
+        expect(await adjudicated(claimId)).toBe(0);
+        expect(await paidFor([claimId])).toBe('0.00');
+      }
     });
   });
 });

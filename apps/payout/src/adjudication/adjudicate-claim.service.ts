@@ -99,8 +99,8 @@ export class AdjudicateClaimService {
       // (ADR 15): a verification whose attestation is not the one the ledger recorded (other, or stripped) is
       // refused and alerted, never paid.
       const attested = verification.data.attestationHash;
-      const what = attested ? `verification with attestation ${attested}` : 'verification';
-      await this.assertAnchored(em, verification, anchor, what, checkedNotes);
+      const attestation = attested ? ` with attestation ${attested}` : '';
+      await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes, attestation);
       await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
 
       const serviceDates = [...new Set(claim.items.map((i) => i.servicedDate))].sort();
@@ -178,10 +178,11 @@ export class AdjudicateClaimService {
     anchor: StoredAnchor,
     what: string,
     checkedNotes: Set<string>,
+    detail = '',
   ): Promise<void> {
     // A salted (v2) leaf is recomputed with the salt its anchor carried (ADR 16); an unsalted one without.
     if (leafHashOfEvent(event, parseLeafSalt(anchor.data_salt)).toString('base64') !== anchor.leaf_hash) {
-      this.ledger.refuse(`ledger leaf ${anchor.leaf_index} does not commit to ${what} ${event.id}`);
+      this.ledger.refuse(`ledger leaf ${anchor.leaf_index} does not commit to ${what} ${event.id}${detail}`);
     }
     await this.ledger.assertAnchorTrusted(
       em,

@@ -75,13 +75,18 @@ export class DecideReviewService {
       throw new DomainError('REVIEW.CLAIM_CANCELLED', 'conflict', `Claim ${claimId} was cancelled while pended`);
     }
     const contract = (await this.contracts.findContract(em, pended.contractId, caller.tenant))!;
-    // Approving runs the contract, so it must be in force on the claim's service dates (ADR 20); denying runs none.
-    const dates = pended.claim.items.map((i) => i.servicedDate);
-    if (request.decision === 'approve' && !activeOn(periodOf(contract), dates)) {
+    // A review runs the contract again (a deny settles only what it pends), so the contract must be in force on the
+    // claim's service dates (ADR 20). Until then the claim stays pended; the insurer may cancel it.
+    if (
+      !activeOn(
+        periodOf(contract),
+        pended.claim.items.map((i) => i.servicedDate),
+      )
+    ) {
       throw new DomainError(
         'REVIEW.CONTRACT_NOT_ACTIVE',
         'conflict',
-        `Contract ${pended.contractId} is not in force on the service dates of claim ${claimId}; it may only be denied`,
+        `Contract ${pended.contractId} is not in force on the service dates of claim ${claimId}: it decides nothing`,
       );
     }
     const policy = pended.policyId ? await this.policies.findPolicy(em, pended.policyId) : undefined;
