@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { Topics } from '@claimchain/wire';
 import { claimItem, waitFor } from '@claimchain/testing';
-import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
+import { claimOnCoverage, CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 const covered = {
   name: 'covered',
@@ -275,29 +275,7 @@ describe('payout contracts, policies and adjudication v2', () => {
         period: { start: '2026-01-01', end: '2026-12-31' },
       });
       expect(enrolled.status).toBe(201);
-      const claim = fhirClaim(`p-${uuidv4()}`, tenant);
-      claim.insurance = [{ sequence: 1, focal: true, coverage: { reference: `Coverage/${coverageId}` } }];
-      const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
-        body: JSON.stringify(claim),
-      });
-      expect(submitted.status).toBe(202);
-      const { id: claimId } = (await submitted.json()) as { id: string };
-      const confirmed = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...provider, ...newKey() },
-        body: JSON.stringify({ claimId, performed: fhirClaimTreatments() }),
-      });
-      expect([201, 202]).toContain(confirmed.status);
-      await waitFor(
-        'the claim to be pended',
-        async () => {
-          const res = await fetch(system.url('claim-intake', `/v1/claims/${claimId}`), { headers: insurer });
-          return ((await res.json()) as { status: string }).status === 'pended';
-        },
-        { timeoutMs: 60_000 },
-      );
+      const claimId = await claimOnCoverage(system, tenant, coverageId, 'pended');
       const [row] = await payoutDb().query(`SELECT contract_id, result FROM adjudications WHERE claim_id = $1`, [
         claimId,
       ]);

@@ -11,9 +11,10 @@ import {
   StoredResponse,
   ZodPipe,
 } from '@claimchain/http';
-import { PublishContractRequest, PublishContractRequestDoc } from '../../engine/contract.definition';
+import { PublishContractRequest } from '../../engine/contract.definition';
 import { ContractResponseDto } from '../contract.mapper';
 import { PublishContractService } from '../publish-contract/publish-contract.service';
+import { PublishContractRoute } from '../publish-contract/publish-contract.http.controller';
 import { ContractLifecycleService } from './contract-lifecycle.service';
 import { ActivateContractRequest, RetireContractRequest } from './contract-lifecycle.request';
 
@@ -32,15 +33,7 @@ export class ContractLifecycleHttpController {
   ) {}
 
   /** 201 with the new draft, or 200 with the existing contract (in its state) when this content was published. */
-  @Post()
-  @Roles('insurer')
-  @ApiZodBody(PublishContractRequestDoc, 'json-rules-engine rules plus the parameters adjudication applies')
-  @IdempotentCreate(
-    'a fresh key per publish; retries reuse it',
-    (body: ContractResponseDto) => `/v1/contracts/${body.id}`,
-  )
-  @ApiResponse({ status: 201, description: 'published as a draft; Location: /v1/contracts/{id}' })
-  @ApiResponse({ status: 200, description: 'this content was already published: the same contract, in its state' })
+  @PublishContractRoute('draft')
   async publishDraft(
     @IdempotencyKey() key: string,
     @Body(new ZodPipe(PublishContractRequest, 'CONTRACT.INVALID')) request: PublishContractRequest,
