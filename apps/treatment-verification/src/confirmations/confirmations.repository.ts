@@ -293,12 +293,12 @@ export class ConfirmationsRepository {
    * writes to the outbox in the same transaction; the caller holds the claim's lock.
    */
   async requestWithdrawal(em: EntityManager, id: string, withdrawalEventId: string): Promise<ConfirmationRow> {
-    const rows: ConfirmationRow[] = await em.query(
+    await em.query(
       `UPDATE confirmations SET outcome = 'withdrawal-requested', withdrawal_event_id = $2
-        WHERE id = $1 AND outcome = 'verified' RETURNING ${ROW}`,
+        WHERE id = $1 AND outcome = 'verified'`,
       [id, withdrawalEventId],
     );
-    return rows[0];
+    return (await this.findConfirmation(em, id))!;
   }
 
   /**
