@@ -190,10 +190,7 @@ export class AdjudicationRepository {
    * decidedForPayment, and claims pended for review as well (`decision: 'pended'`): a verification cannot be
    * withdrawn from under a decision a reviewer is asked to settle on it (ADR 20).
    */
-  async decidedAtAll(
-    em: EntityManager,
-    claimIds: readonly string[],
-  ): Promise<Map<string, DecidedOrPendedClaim>> {
+  async decidedAtAll(em: EntityManager, claimIds: readonly string[]): Promise<Map<string, DecidedOrPendedClaim>> {
     return this.decided(em, claimIds, true);
   }
 

@@ -79,7 +79,9 @@ export interface StandingDecision {
 
 function standing(d: StandingDecision): string {
   const paid = d.payout ? `, payout of ${d.payout.amount} ${d.currency} ${d.payout.status}` : ', nothing paid';
-  return d.decision === 'pended' ? 'pended it for review' : `decided it (${d.decision}, ${d.payable} ${d.currency}${paid})`;
+  return d.decision === 'pended'
+    ? 'pended it for review'
+    : `decided it (${d.decision}, ${d.payable} ${d.currency}${paid})`;
 }
 
 /** Payout refused the provider's withdrawal: it had decided the claim on this verification, which stands. */

@@ -51,7 +51,8 @@ export class WithdrawConfirmationHttpController {
   withdraw(
     @Param('id', new ZodPipe(z.string().uuid(), 'CONFIRMATION.ID_INVALID')) id: string,
     @IdempotencyKey() key: string,
-    @Body(new ZodPipe(WithdrawConfirmationRequest, 'CONFIRMATION.WITHDRAWAL_INVALID')) body: WithdrawConfirmationRequest,
+    @Body(new ZodPipe(WithdrawConfirmationRequest, 'CONFIRMATION.WITHDRAWAL_INVALID'))
+    body: WithdrawConfirmationRequest,
     @CurrentPrincipal() provider: Principal,
   ): Promise<StoredResponse<ConfirmationDto>> {
     return this.service.withdraw(id, body, provider, key);

@@ -67,13 +67,21 @@ export class WithdrawConfirmationService {
       case 'withdrawal-requested':
         return { status: 202, body: toConfirmationDto(row) };
       case 'verified':
-        return { status: 202, body: toConfirmationDto(await this.requestWithdrawal(em, row.id, row.claim_id, request)) };
+        return {
+          status: 202,
+          body: toConfirmationDto(await this.requestWithdrawal(em, row.id, row.claim_id, request)),
+        };
       default:
         throw notWithdrawable(id, row.outcome);
     }
   }
 
-  private async requestWithdrawal(em: EntityManager, id: string, claimId: string, request: WithdrawConfirmationRequest) {
+  private async requestWithdrawal(
+    em: EntityManager,
+    id: string,
+    claimId: string,
+    request: WithdrawConfirmationRequest,
+  ) {
     const claim = (await this.repo.confirmationContext(em, [claimId])).claims.get(claimId)!;
     const now = new Date();
     const event = await this.outbox.add(em, Topics.TreatmentsWithdrawalRequested, {

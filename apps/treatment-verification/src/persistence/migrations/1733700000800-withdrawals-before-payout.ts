@@ -22,7 +22,9 @@ export class WithdrawalsBeforePayout1733700000800 implements MigrationInterface 
          CHECK (outcome IN ('pending', 'discarded', 'expired', 'superseded', 'withdrawn', ${DECIDING}))`,
     );
     await q.query(`DROP INDEX confirmations_deciding`);
-    await q.query(`CREATE UNIQUE INDEX confirmations_deciding ON confirmations (claim_id) WHERE outcome IN (${DECIDING})`);
+    await q.query(
+      `CREATE UNIQUE INDEX confirmations_deciding ON confirmations (claim_id) WHERE outcome IN (${DECIDING})`,
+    );
     await q.query(`DROP INDEX confirmations_ended`);
     await q.query(
       `CREATE INDEX confirmations_ended ON confirmations (decided_at)
@@ -31,7 +33,9 @@ export class WithdrawalsBeforePayout1733700000800 implements MigrationInterface 
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`UPDATE confirmations SET outcome = 'verified' WHERE outcome IN ('withdrawal-requested', 'withdrawal-refused')`);
+    await q.query(
+      `UPDATE confirmations SET outcome = 'verified' WHERE outcome IN ('withdrawal-requested', 'withdrawal-refused')`,
+    );
     await q.query(`DELETE FROM confirmations WHERE outcome = 'withdrawn' AND withdrawal_event_id IS NOT NULL`);
     await q.query(`DROP INDEX confirmations_ended`);
     await q.query(
