@@ -67,7 +67,7 @@ export type PendingRow = ConfirmationRow & { cancelled: boolean };
 /** Where each of a batch's claims stands, read under the claims' locks (confirmationContext). */
 export interface ConfirmationContext {
   claims: Map<string, KnownClaim>;
-  /** Claim id → its deciding confirmation (verified, rejected, or cancelled with the claim). */
+  /** Claim id → its deciding confirmation (verified, rejected, cancelled with the claim, or withdrawing: DECIDING). */
   deciding: Map<string, { id: string; outcome: ConfirmationOutcome }>;
   /** Claim id → providers with a confirmation pending for it. */
   pendingBy: Map<string, Set<string>>;
@@ -106,7 +106,8 @@ export class ConfirmationsRepository {
   constructor(private readonly signer: EventSigner) {}
 
   /**
-   * Serialises the ways a claim gets decided (a confirmation POST, the claim's arrival, its cancellation), which may
+   * Serialises the ways a claim gets decided (a confirmation POST, the claim's arrival, its cancellation, a
+   * withdrawal and payout's answers), which may
    * race when the provider confirms just as the claim arrives: in one statement and one global order, so two
    * batches cannot deadlock.
    */
