@@ -107,9 +107,8 @@ export class ConfirmationsRepository {
 
   /**
    * Serialises the ways a claim gets decided (a confirmation POST, the claim's arrival, its cancellation, a
-   * withdrawal and payout's answers), which may
-   * race when the provider confirms just as the claim arrives: in one statement and one global order, so two
-   * batches cannot deadlock.
+   * withdrawal and payout's answers), which may race when the provider confirms just as the claim arrives: in one
+   * statement and one global order, so two batches cannot deadlock.
    */
   async lockClaimIds(em: EntityManager, claimIds: readonly string[]): Promise<void> {
     await lockInOrder(
