@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { Topics, TopicName } from './topics';
 import { ClaimCancelledV1, ClaimSubmittedV1 } from './events/claim-submitted.event';
-import { TreatmentRejectedV1, TreatmentVerifiedV1 } from './events/treatment.events';
+import { TreatmentRejectedV1, TreatmentVerifiedV1, TreatmentWithdrawalRequestedV1 } from './events/treatment.events';
 import { LedgerAnchoredV1, LedgerCheckpointV1 } from './events/ledger.events';
 import {
   ClaimAdjudicatedV1,
@@ -9,6 +9,7 @@ import {
   ContractPublishedV1,
   ContractStateChangedV1,
   PayoutCancellationDecidedV1,
+  PayoutWithdrawalDecidedV1,
   PayoutFailedV1,
   PayoutReleasedV1,
   PayoutRetriedV1,
@@ -37,6 +38,11 @@ export const EventCatalog = {
   [Topics.PayoutsRetried]: { type: 'payout.retried', schema: PayoutRetriedV1 },
   [Topics.PoliciesEnrolled]: { type: 'policy.enrolled', schema: PolicyEnrolledV1 },
   [Topics.PayoutsCancellationDecided]: { type: 'payout.cancellation-decided', schema: PayoutCancellationDecidedV1 },
+  [Topics.TreatmentsWithdrawalRequested]: {
+    type: 'treatment.withdrawal-requested',
+    schema: TreatmentWithdrawalRequestedV1,
+  },
+  [Topics.PayoutsWithdrawalDecided]: { type: 'payout.withdrawal-decided', schema: PayoutWithdrawalDecidedV1 },
 } as const satisfies Record<TopicName, { type: string; schema: z.ZodTypeAny }>;
 
 export type EventCatalog = typeof EventCatalog;
@@ -64,4 +70,6 @@ export const LEDGER_RECORDED_TOPICS: readonly TopicName[] = [
   Topics.PayoutsRetried,
   Topics.PoliciesEnrolled,
   Topics.PayoutsCancellationDecided,
+  Topics.TreatmentsWithdrawalRequested,
+  Topics.PayoutsWithdrawalDecided,
 ];

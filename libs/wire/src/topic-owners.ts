@@ -25,6 +25,8 @@ export const TopicOwners = {
   [Topics.PayoutsRetried]: 'payout',
   [Topics.PoliciesEnrolled]: 'payout',
   [Topics.PayoutsCancellationDecided]: 'payout',
+  [Topics.TreatmentsWithdrawalRequested]: 'treatment-verification',
+  [Topics.PayoutsWithdrawalDecided]: 'payout',
 } as const satisfies Record<TopicName, EventProducer>;
 
 export function ownerOf(topic: TopicName): EventProducer {

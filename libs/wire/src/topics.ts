@@ -20,6 +20,8 @@ export const Topics = {
   PayoutsRetried: 'payouts.retried.v1',
   PoliciesEnrolled: 'policies.enrolled.v1',
   PayoutsCancellationDecided: 'payouts.cancellation-decided.v1',
+  TreatmentsWithdrawalRequested: 'treatments.withdrawal-requested.v1',
+  PayoutsWithdrawalDecided: 'payouts.withdrawal-decided.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

@@ -5,6 +5,7 @@ import { AdjudicationRepository } from './adjudication.repository';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
 import { PayoutTriggersConsumer } from './payout-triggers.consumer';
 import { DecideCancellationService } from './decide-cancellation.service';
+import { DecideWithdrawalService } from './decide-withdrawal.service';
 
 /**
  * Adjudication: collects each claim's three facts from Kafka, then decides and releases its payout once. Pays only
@@ -13,7 +14,7 @@ import { DecideCancellationService } from './decide-cancellation.service';
 @Module({
   imports: [ContractsModule, PoliciesModule],
   controllers: [PayoutTriggersConsumer],
-  providers: [AdjudicationRepository, AdjudicateClaimService, DecideCancellationService],
+  providers: [AdjudicationRepository, AdjudicateClaimService, DecideCancellationService, DecideWithdrawalService],
   exports: [AdjudicationRepository, AdjudicateClaimService],
 })
 export class AdjudicationModule {}

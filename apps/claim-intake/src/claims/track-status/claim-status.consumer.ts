@@ -23,7 +23,11 @@ const typeOf = (topic: TopicName) => EventCatalog[topic].type;
 const ANCHORED = typeOf(Topics.LedgerAnchored);
 const SETTLED = typeOf(Topics.PayoutsSettled);
 
-/** The downstream topics that move a claim's status, and the ledger's anchors for its timeline. */
+/**
+ * The downstream topics that move a claim's status, and the ledger's anchors for its timeline. A provider's
+ * withdrawal of its verification and payout's answer (ADR 20) are in the timeline only: a stopped one leaves the
+ * claim `verified` until the correction decides it, a refused one changes nothing.
+ */
 export const TRACKED_TOPICS = [
   Topics.TreatmentsVerified,
   Topics.TreatmentsRejected,
@@ -34,6 +38,8 @@ export const TRACKED_TOPICS = [
   Topics.PayoutsFailed,
   Topics.PayoutsRetried,
   Topics.PayoutsCancellationDecided,
+  Topics.TreatmentsWithdrawalRequested,
+  Topics.PayoutsWithdrawalDecided,
   Topics.LedgerAnchored,
 ] as const;
 

@@ -330,7 +330,12 @@ export class ConfirmTreatmentService {
       return new DomainError(
         'CONFIRMATION.ALREADY_RECORDED',
         'conflict',
-        `Claim ${claimId} already has a confirmation` + (deciding?.outcome === 'verified' ? ' that verified it' : ''),
+        `Claim ${claimId} already has a confirmation` +
+          (deciding?.outcome === 'verified' || deciding?.outcome === 'withdrawal-refused'
+            ? ' that verified it'
+            : deciding?.outcome === 'withdrawal-requested'
+              ? ' whose withdrawal payout has not answered yet: confirm again once it is withdrawn'
+              : ''),
       );
     }
     return undefined;
