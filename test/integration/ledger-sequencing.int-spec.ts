@@ -190,15 +190,15 @@ describe('ledger sequencing on the real Postgres', () => {
     async function expectEachLeafAnchoredOnce(): Promise<void> {
       const size = await checkpointedSize();
       const rows: { n: string; d: string }[] = await ds.query(
-        `SELECT count(*)::text AS n, count(DISTINCT payload->'data'->>'eventId')::text AS d
-           FROM outbox WHERE topic = $1`,
+        `SELECT count(*)::text AS n, count(DISTINCT e->>'eventId')::text AS d
+           FROM outbox, jsonb_array_elements(payload->'data'->'entries') AS e WHERE topic = $1`,
         [Topics.LedgerAnchored],
       );
       expect(rows[0]).toEqual({ n: String(size), d: String(size) });
-      // Each with the root and the inclusion proof payout requires (ledger.anchored.v1 refuses an anchor without them).
+      // Each with the root and the inclusion proof payout requires (ledger.anchored.v2 refuses an entry without them).
       const proven: { n: string }[] = await ds.query(
-        `SELECT count(*)::text AS n FROM outbox
-          WHERE topic = $1 AND jsonb_typeof(payload->'data'->'inclusionProof') = 'array'
+        `SELECT count(*)::text AS n FROM outbox, jsonb_array_elements(payload->'data'->'entries') AS e
+          WHERE topic = $1 AND jsonb_typeof(e->'inclusionProof') = 'array'
             AND payload->'data'->>'rootHash' IS NOT NULL`,
         [Topics.LedgerAnchored],
       );

@@ -10,7 +10,7 @@ import { CONTRACT_LIMITS, ContractDefinition } from '../engine/contract.definiti
 import { ContractRepository } from '../contracts/contract.repository';
 import { choosePolicy, PolicyTerms } from '../engine/plan-year';
 import { coverageKey, PolicyRepository } from '../policies/policy.repository';
-import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-breaker.service';
+import { LedgerCircuitBreakerService, UnprovenAnchorError } from '../ledger-trust/ledger-circuit-breaker.service';
 import {
   Accumulators,
   Adjudication,
@@ -30,6 +30,23 @@ import {
 import { resultHashOf } from '../engine/replay';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contracts/contract-settings.module';
 import { PayoutMetrics } from '../payout.metrics';
+
+/** A claim that cannot be decided for a reason of its own (no contract in force, a contract that is refused). */
+export class ClaimNotDecidableError extends PermanentEventError {}
+
+/**
+ * Whether a failure is one claim's own (ADR 20): its anchor does not prove itself, or it cannot be decided. Anything
+ * else (the breaker open or tripping, a database failure) concerns the whole batch.
+ */
+export function isClaimRefusal(error: unknown): error is PermanentEventError {
+  return error instanceof UnprovenAnchorError || error instanceof ClaimNotDecidableError;
+}
+
+/** A claim held back by its own failure, and why. */
+export interface HeldClaim {
+  claimId: string;
+  reason: string;
+}
 
 /**
  * Adjudicates and pays a claim once its three facts are in: the claim, its treatment verification, and the
@@ -65,10 +82,24 @@ export class AdjudicateClaimService {
    * whose contract times out is pended, `contract-timeout`), then every decision's rows and events in a few
    * statements for all. Claims on one policy see each other's accumulators: a policy is locked once and its
    * accumulators are carried from one decision to the next (the pool keeps them on one thread, in order).
+   *
+   * With `isolate`, a claim that fails for a reason of its own (isClaimRefusal) is left undecided and returned with
+   * why, and the others are decided (ADR 20: one ledger notice covers many claims, none may be lost to another's
+   * failure); without it, it fails the whole call. Any other failure always does.
    */
-  async tryAdjudicateMany(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+  async tryAdjudicateMany(
+    em: EntityManager,
+    claimIds: readonly string[],
+    { isolate = false }: { isolate?: boolean } = {},
+  ): Promise<HeldClaim[]> {
+    const held: HeldClaim[] = [];
+    /** A claim's failure: the claim is held when isolating and the failure is its own, else it is thrown. */
+    const hold = (claimId: string, error: unknown): void => {
+      if (!isolate || !isClaimRefusal(error)) throw error;
+      held.push({ claimId, reason: error.message });
+    };
     const pending = await this.claims.pendingMany(em, claimIds);
-    if (pending.size === 0) return;
+    if (pending.size === 0) return held;
     await this.ledger.assertOpenForPayment(em);
     const checkedNotes = new Set<string>();
     const decisions = new Decisions();
@@ -84,8 +115,13 @@ export class AdjudicateClaimService {
     for (const [claimId, { claim, verification, anchor, submitted, submittedAnchor }] of pending) {
       // Each anchor must commit to exactly the event we hold, and prove it is in a checkpoint the ledger signed: the
       // verification, and the claim's own submission, whose amounts and payee are paid (ADR 18).
-      await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes);
-      await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
+      try {
+        await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes);
+        await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
+      } catch (error) {
+        hold(claimId, error);
+        continue;
+      }
 
       const firstServiceDate = claim.items.map((i) => i.servicedDate).sort()[0];
       const policies = claim.coverage
@@ -106,8 +142,11 @@ export class AdjudicateClaimService {
         contracts.set(contractKey, found);
       }
       const contract = await found;
-      // Nothing to decide by (no policy, no contract): dead-lettered at once, to replay once the insurer has one.
-      if (!contract) throw new PermanentEventError(`no contract in force for insurer ${claim.insurer_id}`);
+      // Nothing to decide by (no policy, no contract): held (isolating) or dead-lettered, until the insurer has one.
+      if (!contract) {
+        hold(claimId, new ClaimNotDecidableError(`no contract in force for insurer ${claim.insurer_id}`));
+        continue;
+      }
       // That the definition hashes to its id is checked on the worker (a large contract's hash is work too).
       const contractId = contract.id;
       toDecide.push({
@@ -133,9 +172,15 @@ export class AdjudicateClaimService {
       (await this.pool.adjudicateMany(runnable.map((d) => d.job))).map((outcome, k) => [runnable[k].claimId, outcome]),
     );
     for (const { claimId, claim, verifiedEventId, job } of toDecide) {
-      const result = decisionOf(outcomes.get(claimId) ?? { unrun: PEND_TOO_MANY_LINES }, job, (why) => {
-        throw new PermanentEventError(why);
-      });
+      let result: Adjudication;
+      try {
+        result = decisionOf(outcomes.get(claimId) ?? { unrun: PEND_TOO_MANY_LINES }, job, (why) => {
+          throw new ClaimNotDecidableError(why);
+        });
+      } catch (error) {
+        hold(claimId, error);
+        continue;
+      }
       decisions.adjudicated(claimId, job.contractId, result, verifiedEventId);
       this.decide(decisions, {
         claimId,
@@ -148,6 +193,7 @@ export class AdjudicateClaimService {
     }
     await decisions.write(em, this.claims, this.policies, this.outbox);
     this.metrics.decided(em, decisions.adjudications, decisions.payouts.length);
+    return held;
   }
 
   private async assertAnchored(

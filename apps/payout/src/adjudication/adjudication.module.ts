@@ -5,6 +5,7 @@ import { AdjudicationRepository } from './adjudication.repository';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
 import { PayoutTriggersConsumer } from './payout-triggers.consumer';
 import { DecideCancellationService } from './decide-cancellation.service';
+import { HeldClaimsHttpController } from './held-claims.http.controller';
 
 /**
  * Adjudication: collects each claim's three facts from Kafka, then decides and releases its payout once. Pays only
@@ -12,7 +13,7 @@ import { DecideCancellationService } from './decide-cancellation.service';
  */
 @Module({
   imports: [ContractsModule, PoliciesModule],
-  controllers: [PayoutTriggersConsumer],
+  controllers: [PayoutTriggersConsumer, HeldClaimsHttpController],
   providers: [AdjudicationRepository, AdjudicateClaimService, DecideCancellationService],
   exports: [AdjudicationRepository, AdjudicateClaimService],
 })

@@ -1,15 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { lockInOrder } from '@claimchain/messaging';
-import {
-  ClaimCancelledV1,
-  ClaimSubmittedV1,
-  CloudEvent,
-  LedgerAnchoredV1,
-  TreatmentVerifiedV1,
-} from '@claimchain/wire';
+import { ClaimCancelledV1, ClaimSubmittedV1, CloudEvent, Anchor, TreatmentVerifiedV1 } from '@claimchain/wire';
 
-/** Where the ledger says it recorded an event (a `ledger.anchored.v1` as stored). */
+/** Where the ledger says it recorded an event (an entry of a `ledger.anchored.v2` as stored). */
 export interface StoredAnchor {
   leaf_hash: string;
   leaf_index: string;
@@ -98,7 +92,7 @@ export class AdjudicationRepository {
     f: {
       claims: CloudEvent<ClaimSubmittedV1>[];
       verifications: CloudEvent<TreatmentVerifiedV1>[];
-      anchors: LedgerAnchoredV1[];
+      anchors: Anchor[];
     },
   ): Promise<void> {
     if (f.claims.length > 0) {
@@ -135,8 +129,35 @@ export class AdjudicationRepository {
     }
   }
 
+  /**
+   * Claims that could not be decided for a reason of their own (ADR 20), each with why: held, the batch's other
+   * claims proceed. Held again, a claim keeps its first time and counts the attempt.
+   */
+  async holdClaims(em: EntityManager, held: readonly { claimId: string; reason: string }[]): Promise<void> {
+    if (held.length === 0) return;
+    await em.query(
+      `INSERT INTO held_claims (claim_id, reason)
+       SELECT h."claimId", h.reason FROM jsonb_to_recordset($1::jsonb) AS h("claimId" uuid, reason text)
+       ON CONFLICT (claim_id) DO UPDATE SET reason = EXCLUDED.reason, attempts = held_claims.attempts + 1`,
+      [JSON.stringify(uniqueClaims(held))],
+    );
+  }
+
+  /** Claims decided since they were held are no longer held. */
+  async releaseHeld(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+    if (claimIds.length === 0) return;
+    await em.query(`DELETE FROM held_claims WHERE claim_id = ANY($1::uuid[])`, [claimIds]);
+  }
+
+  /** The claims held now, oldest first. */
+  async heldClaims(em: EntityManager): Promise<{ claimId: string; reason: string; heldAt: Date; attempts: number }[]> {
+    return em.query(
+      `SELECT claim_id::text AS "claimId", reason, held_at AS "heldAt", attempts FROM held_claims ORDER BY held_at, claim_id`,
+    );
+  }
+
   /** The leaf salts of the claim.submitted and claim.adjudicated events, which `npm run replay` needs (ADR 16). */
-  async rememberSalts(em: EntityManager, anchors: readonly LedgerAnchoredV1[]): Promise<void> {
+  async rememberSalts(em: EntityManager, anchors: readonly Anchor[]): Promise<void> {
     const salted = anchors.filter((a) => a.dataSalt !== undefined);
     if (salted.length === 0) return;
     await em.query(
@@ -255,4 +276,9 @@ export class AdjudicationRepository {
       [JSON.stringify(rows)],
     );
   }
+}
+
+/** One row per claim (a statement must not touch one row twice): the last reason given. */
+function uniqueClaims<T extends { claimId: string }>(rows: readonly T[]): T[] {
+  return [...new Map(rows.map((r) => [r.claimId, r])).values()];
 }
