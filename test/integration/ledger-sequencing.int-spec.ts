@@ -174,10 +174,14 @@ describe('ledger sequencing on the real Postgres', () => {
       for (const s of services.splice(0)) await s.beforeApplicationShutdown();
     });
 
-    /** Backends holding the leader's session lock (a bigint key shows as classid = high, objid = low 32 bits). */
+    /**
+     * Backends holding the leader's session lock (a bigint key shows as classid = high, objid = low 32 bits) in this
+     * test's database: a ledger of another database on the server (a bench, another test run) holds the same key.
+     */
     async function lockHolders(): Promise<number[]> {
       const rows: { pid: number }[] = await ds.query(
         `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND ((classid::bigint << 32) | objid::bigint) = $1`,
         [LEADER_LOCK_ID],
       );
