@@ -14,7 +14,7 @@ interface Claim {
 }
 
 /**
- * Issue 15 item 4 end to end on the real broker (ADR 20): a provider withdraws its verified confirmation; payout,
+ * Issue 15 item 4 end to end on the real broker (ADR 22): a provider withdraws its verified confirmation; payout,
  * which had not decided the claim, stops it, and a corrected confirmation then pays; a withdrawal after payout paid
  * is refused and the claim stays paid; another provider cannot withdraw it; and a cancellation payout refused shows
  * in treatment-verification as a confirmation still verified.

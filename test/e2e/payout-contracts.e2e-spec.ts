@@ -145,7 +145,7 @@ describe('payout contracts, policies and adjudication v2', () => {
     });
   });
 
-  describe('contract lifecycle: POST /v2/contracts, /activation, /retirement (ADR 20)', () => {
+  describe('contract lifecycle: POST /v2/contracts, /activation, /retirement (ADR 21)', () => {
     const today = new Date().toISOString().slice(0, 10);
     const dayAfter = (date: string, days = 1) =>
       new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);

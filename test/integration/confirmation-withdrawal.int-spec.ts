@@ -35,7 +35,7 @@ const line = {
 const performed = [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' }];
 
 /**
- * Withdrawing a confirmation (issue 15 item 4, ADR 20) on treatment-verification with the real broker: a verified
+ * Withdrawing a confirmation (issue 15 item 4, ADR 22) on treatment-verification with the real broker: a verified
  * one is a request (202 `withdrawal-requested`, `treatments.withdrawal-requested.v1`) until payout answers, and
  * payout's answers, produced here as payout signs them, make it `withdrawn` or `withdrawal-refused`; a cancellation
  * payout refused leaves the confirmation verified; withdrawn confirmations that published nothing are pruned.

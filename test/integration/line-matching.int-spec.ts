@@ -246,7 +246,7 @@ describe(`${ConfirmTreatmentService.name}: line-level matching and corrections`,
         errors: [{ pointer: '/id', detail: expect.stringContaining('confirm the claim again') }],
       });
       expect((await withdraw(provider(), rejected.body.confirmationId)).status).toBe(404);
-      // A verified one is a request payout answers (ADR 20; confirmation-withdrawal.int-spec).
+      // A verified one is a request payout answers (ADR 22; confirmation-withdrawal.int-spec).
     });
   });
 });

@@ -13,7 +13,7 @@ import {
   rootHash,
   signNote,
 } from '@claimchain/ledger';
-import { buildEvent, classifyFailure, PermanentEventError } from '@claimchain/messaging';
+import { buildEvent, classifyFailure, EventContext, PermanentEventError } from '@claimchain/messaging';
 import { migratedDataSource, testOutboxWriter } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
@@ -22,6 +22,11 @@ import { PolicyRepository } from '../../apps/payout/src/policies/policy.reposito
 import { ReviewRepository } from '../../apps/payout/src/reviews/review.repository';
 import { LedgerTrustRepository } from '../../apps/payout/src/ledger-trust/ledger-trust.repository';
 import { AdjudicateClaimService } from '../../apps/payout/src/adjudication/adjudicate-claim.service';
+import { DecideWithdrawalService } from '../../apps/payout/src/adjudication/decide-withdrawal.service';
+import { DecideCancellationService } from '../../apps/payout/src/adjudication/decide-cancellation.service';
+import { PayoutTriggersConsumer } from '../../apps/payout/src/adjudication/payout-triggers.consumer';
+import { HeldClaimsHttpController } from '../../apps/payout/src/adjudication/held-claims.http.controller';
+import { anchoredNotices } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
 import { AdjudicationPool } from '../../apps/payout/src/adjudication-pool/adjudication.pool';
 import { DecideReviewService } from '../../apps/payout/src/reviews/decide-review/decide-review.service';
 import {
@@ -737,7 +742,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       expect(await paidFor([claim])).toBe('10.00');
     });
   });
-  describe('contract lifecycle (ADR 20)', () => {
+  describe('contract lifecycle (ADR 21)', () => {
     /** A contract of the insurer (its terms as CONTRACT's) in force over `period`; a draft when effectiveFrom is null. */
     async function contractIn(period: ContractPeriod): Promise<string> {
       const definition = { ...CONTRACT, name: `lifecycle-${uuidv4()}` };
@@ -865,6 +870,155 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
         expect(await adjudicated(claimId)).toBe(0);
         expect(await paidFor([claimId])).toBe('0.00');
       }
+    });
+  });
+
+  describe('a ledger notice covering many claims (ADR 23)', () => {
+    const cancellations = new DecideCancellationService(adjudicationRepo, testOutboxWriter('payout'));
+    const withdrawals = new DecideWithdrawalService(adjudicationRepo, testOutboxWriter('payout'));
+    const consumer = () => new PayoutTriggersConsumer(adjudicationRepo, service, cancellations, withdrawals);
+    const held = async (claimIds: string[]): Promise<{ claim_id: string; reason: string; attempts: number }[]> =>
+      ds.query(`SELECT claim_id::text, reason, attempts FROM held_claims WHERE claim_id = ANY($1) ORDER BY reason`, [
+        claimIds,
+      ]);
+
+    /** A claim's two events as the other services send them (no anchors yet). */
+    function claimEvents(coverage: string, net: string, insurerId = INSURER) {
+      const claimId = uuidv4();
+      const submitted = buildEvent(Topics.ClaimsSubmitted, {
+        source: 'test/payout-notice',
+        subject: claimId,
+        data: {
+          claimId,
+          insurerId,
+          providerId: PROVIDER,
+          patientPseudonym: MEMBER,
+          coverage,
+          currency: 'EUR',
+          total: net,
+          items: [
+            { sequence: 1, system: CPT, code: '99213', servicedDate: '2026-06-01', quantity: 1, unitPrice: net, net },
+          ],
+          submittedAt: new Date().toISOString(),
+        },
+      });
+      const verified = buildEvent(Topics.TreatmentsVerified, {
+        source: 'test/payout-notice',
+        subject: claimId,
+        data: {
+          claimId,
+          confirmationId: uuidv4(),
+          providerId: PROVIDER,
+          items: [{ sequence: 1, system: CPT, code: '99213', quantity: 1, performedAt: '2026-06-01' }],
+          verifiedAt: new Date().toISOString(),
+        },
+      });
+      return { claimId, submitted, verified };
+    }
+
+    /**
+     * The ledger's one notice for a checkpoint covering these events' leaves (appended to the log payout checks), as
+     * the checkpointer builds it; `tampered` events get a broken inclusion proof.
+     */
+    async function noticeOf(anchored: CloudEvent[], tampered: CloudEvent[] = []): Promise<CloudEvent> {
+      const from = log.size;
+      log.append(anchored.map((e) => leafHashOfEvent(e)));
+      const size = log.size;
+      const root = await rootHash(log, size);
+      const entries = await Promise.all(
+        anchored.map(async (e, i) => {
+          const proof = await inclusionProof(log, from + i, size);
+          if (tampered.includes(e)) proof[0] = Buffer.alloc(32, 9);
+          return {
+            eventId: e.id,
+            eventType: e.type,
+            eventSubject: e.subject,
+            leafIndex: from + i,
+            leafHash: b64(leafHashOfEvent(e)),
+            inclusionProof: proof.map(b64),
+          };
+        }),
+      );
+      const checkpoint = signNote(formatCheckpoint({ origin: 'claimchain.int/payout', size, root }), signer);
+      const [notice, ...more] = anchoredNotices(
+        { origin: 'claimchain.int/payout', treeSize: size, rootHash: b64(root), checkpoint },
+        entries,
+      );
+      expect(more).toHaveLength(0);
+      return notice.event;
+    }
+
+    /** The consumer's handler on one batch, in one transaction, as the transport runs it. */
+    const consume = (events: CloudEvent[]) =>
+      ds.transaction((em) =>
+        consumer().record(events, new EventContext([em, { topic: Topics.LedgerAnchored, partition: 0, offset: '0' }])),
+      );
+
+    it('pays every claim of a notice but the ones failing for their own reasons, which it holds, and commits', async () => {
+      const p = await policy('0.00');
+      const [sound, tampered, orphan] = [
+        claimEvents(p.coverage, '10.00'),
+        claimEvents(p.coverage, '10.00'),
+        claimEvents('cov-without-policy', '10.00', 'insurer-without-contract'),
+      ];
+      const all = [sound, tampered, orphan];
+      const notice = await noticeOf(
+        all.flatMap((c) => [c.submitted, c.verified]),
+        [tampered.verified],
+      );
+      // Two events of one claim (its submission and verification) and the notice with both anchors: one batch.
+      await consume([...all.flatMap((c) => [c.submitted, c.verified]), notice]);
+
+      expect(await paidFor([sound.claimId])).toBe('10.00');
+      expect(await paidFor([tampered.claimId, orphan.claimId])).toBe('0.00');
+      expect(await held(all.map((c) => c.claimId))).toEqual([
+        { claim_id: tampered.claimId, reason: expect.stringMatching(/inclusion proof does not verify/), attempts: 1 },
+        { claim_id: orphan.claimId, reason: 'no contract in force for insurer insurer-without-contract', attempts: 1 },
+      ]);
+      // One claim's forged-looking anchor is that claim's problem: nobody else's payments stop.
+      expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
+
+      // Redelivered (the inbox would skip it; even handled again): no second payout, the holds only counted.
+      await consume([notice]);
+      expect(await paidFor([sound.claimId])).toBe('10.00');
+      expect((await held(all.map((c) => c.claimId))).map((h) => h.attempts)).toEqual([2, 2]);
+
+      // Once the insurer has a contract, ops retry: the orphan is decided (and released), the tampered one stays held.
+      const ORPHAN_CONTRACT = { ...CONTRACT, insurerId: 'insurer-without-contract' };
+      await ds.transaction((em) =>
+        contractRepo.insertContract(em, { id: contractIdOf(ORPHAN_CONTRACT), definition: ORPHAN_CONTRACT }),
+      );
+      const ops = new HeldClaimsHttpController(ds, adjudicationRepo, service);
+      const retried = await ops.retry();
+      expect(retried.released).toContain(orphan.claimId);
+      expect(retried.held.map((h) => h.claimId)).toContain(tampered.claimId);
+      expect(retried.held.map((h) => h.claimId)).not.toContain(orphan.claimId);
+      const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM adjudications WHERE claim_id = $1`, [
+        orphan.claimId,
+      ]);
+      expect(n).toBe(1);
+      expect(await paidFor([tampered.claimId])).toBe('0.00');
+    });
+
+    it('commits nothing of a batch that fails as a whole (the breaker open), and pays it all once retried', async () => {
+      const p = await policy('0.00');
+      const claims = [claimEvents(p.coverage, '10.00'), claimEvents(p.coverage, '10.00')];
+      const events = claims.flatMap((c) => [c.submitted, c.verified]);
+      const notice = await noticeOf(events);
+      await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, true, 'forked (test)', 'payout'));
+      try {
+        await expect(consume([...events, notice])).rejects.toBeInstanceOf(LedgerCircuitOpenError);
+      } finally {
+        await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'investigated', 'ops-1'));
+      }
+      const ids = claims.map((c) => c.claimId);
+      const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM verification_anchors WHERE claim_id = ANY($1)`, [
+        ids,
+      ]);
+      expect(n).toBe(0);
+      expect(await held(ids)).toEqual([]);
+      await consume([...events, notice]);
+      expect(await paidFor(ids)).toBe('20.00');
     });
   });
 });

@@ -9,7 +9,7 @@ import { DecideWithdrawalService } from '../../apps/payout/src/adjudication/deci
 import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
 
 /**
- * Payout's answer to a provider's withdrawal of its verification (ADR 20) on the real Postgres: stopped while the
+ * Payout's answer to a provider's withdrawal of its verification (ADR 22) on the real Postgres: stopped while the
  * claim is undecided (the verification forgotten, and never stored if it comes after its withdrawal, so the
  * correction's can take its place), refused once it is decided or pended, with the decision and payout.
  */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { Topics, TopicName } from './topics';
 import { ClaimCancelledV1, ClaimSubmittedV1 } from './events/claim-submitted.event';
 import { TreatmentRejectedV1, TreatmentVerifiedV1, TreatmentWithdrawalRequestedV1 } from './events/treatment.events';
-import { LedgerAnchoredV1, LedgerCheckpointV1 } from './events/ledger.events';
+import { LedgerAnchoredV2, LedgerCheckpointV1 } from './events/ledger.events';
 import {
   ClaimAdjudicatedV1,
   ClaimPendedV1,
@@ -26,7 +26,7 @@ export const EventCatalog = {
   [Topics.ClaimsCancelled]: { type: 'claim.cancelled', schema: ClaimCancelledV1 },
   [Topics.TreatmentsVerified]: { type: 'treatment.verified', schema: TreatmentVerifiedV1 },
   [Topics.TreatmentsRejected]: { type: 'treatment.rejected', schema: TreatmentRejectedV1 },
-  [Topics.LedgerAnchored]: { type: 'ledger.anchored', schema: LedgerAnchoredV1 },
+  [Topics.LedgerAnchored]: { type: 'ledger.anchored', schema: LedgerAnchoredV2 },
   [Topics.LedgerCheckpoints]: { type: 'ledger.checkpoint', schema: LedgerCheckpointV1 },
   [Topics.ContractsPublished]: { type: 'contract.published', schema: ContractPublishedV1 },
   [Topics.ContractsStates]: { type: 'contract.state-changed', schema: ContractStateChangedV1 },

@@ -8,7 +8,7 @@ export const Topics = {
   ClaimsCancelled: 'claims.cancelled.v1',
   TreatmentsVerified: 'treatments.verified.v1',
   TreatmentsRejected: 'treatments.rejected.v1',
-  LedgerAnchored: 'ledger.anchored.v1',
+  LedgerAnchored: 'ledger.anchored.v2',
   LedgerCheckpoints: 'ledger.checkpoints.v1',
   ContractsPublished: 'contracts.published.v1',
   ContractsStates: 'contracts.states.v1',

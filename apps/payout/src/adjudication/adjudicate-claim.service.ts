@@ -12,7 +12,7 @@ import { activeOn } from '../contracts/contract-state';
 import { periodOf } from '../contracts/contract.mapper';
 import { choosePolicy, PolicyTerms } from '../engine/plan-year';
 import { coverageKey, PolicyRepository } from '../policies/policy.repository';
-import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-breaker.service';
+import { LedgerCircuitBreakerService, UnprovenAnchorError } from '../ledger-trust/ledger-circuit-breaker.service';
 import {
   Accumulators,
   Adjudication,
@@ -34,6 +34,23 @@ import { resultHashOf } from '../engine/replay';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contracts/contract-settings.module';
 import { PayoutMetrics } from '../payout.metrics';
 
+/** A claim that cannot be decided for a reason of its own (no contract in force, a contract that is refused). */
+export class ClaimNotDecidableError extends PermanentEventError {}
+
+/**
+ * Whether a failure is one claim's own (ADR 23): its anchor does not prove itself, or it cannot be decided. Anything
+ * else (the breaker open or tripping, a database failure) concerns the whole batch.
+ */
+export function isClaimRefusal(error: unknown): error is PermanentEventError {
+  return error instanceof UnprovenAnchorError || error instanceof ClaimNotDecidableError;
+}
+
+/** A claim held back by its own failure, and why. */
+export interface HeldClaim {
+  claimId: string;
+  reason: string;
+}
+
 /**
  * Adjudicates and pays a claim once its three facts are in: the claim, its treatment verification, and the
  * ledger's word that a signed checkpoint covers that verification. Runs in the caller's inbox transaction under
@@ -43,7 +60,7 @@ import { PayoutMetrics } from '../payout.metrics';
  * The contract is the one of the policy enrolled for the claim's coverage (the insurer's own). Without a policy the
  * claim is decided by the insurer's newest contract (else the demo contract, in development) and, unless the
  * development setting `DEMO_CONTRACT` says otherwise, denied (CO-31): never paid (ADR 11). A contract decides only
- * the claims served while it is in force (ADR 20): a claim whose contract is a draft, or not in force on every one
+ * the claims served while it is in force (ADR 21): a claim whose contract is a draft, or not in force on every one
  * of its service dates, is pended `contract-not-active` without running it. Under a policy the adjudication, its payout and the new
  * plan-year accumulators commit together while the policy row is locked, so claims on one policy are serialised.
  */
@@ -70,10 +87,24 @@ export class AdjudicateClaimService {
    * whose contract times out is pended, `contract-timeout`), then every decision's rows and events in a few
    * statements for all. Claims on one policy see each other's accumulators: a policy is locked once and its
    * accumulators are carried from one decision to the next (the pool keeps them on one thread, in order).
+   *
+   * With `isolate`, a claim that fails for a reason of its own (isClaimRefusal) is left undecided and returned with
+   * why, and the others are decided (ADR 23: one ledger notice covers many claims, none may be lost to another's
+   * failure); without it, it fails the whole call. Any other failure always does.
    */
-  async tryAdjudicateMany(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+  async tryAdjudicateMany(
+    em: EntityManager,
+    claimIds: readonly string[],
+    { isolate = false }: { isolate?: boolean } = {},
+  ): Promise<HeldClaim[]> {
+    const held: HeldClaim[] = [];
+    /** A claim's failure: the claim is held when isolating and the failure is its own, else it is thrown. */
+    const hold = (claimId: string, error: unknown): void => {
+      if (!isolate || !isClaimRefusal(error)) throw error;
+      held.push({ claimId, reason: error.message });
+    };
     const pending = await this.claims.pendingMany(em, claimIds);
-    if (pending.size === 0) return;
+    if (pending.size === 0) return held;
     await this.ledger.assertOpenForPayment(em);
     const checkedNotes = new Set<string>();
     const decisions = new Decisions();
@@ -100,8 +131,13 @@ export class AdjudicateClaimService {
       // refused and alerted, never paid.
       const attested = verification.data.attestationHash;
       const attestation = attested ? ` with attestation ${attested}` : '';
-      await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes, attestation);
-      await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
+      try {
+        await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes, attestation);
+        await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
+      } catch (error) {
+        hold(claimId, error);
+        continue;
+      }
 
       const serviceDates = [...new Set(claim.items.map((i) => i.servicedDate))].sort();
       const firstServiceDate = serviceDates[0];
@@ -125,15 +161,18 @@ export class AdjudicateClaimService {
         contracts.set(contractKey, found);
       }
       const contract = await found;
-      // Nothing to decide by (no policy, no contract): dead-lettered at once, to replay once the insurer has one.
-      if (!contract) throw new PermanentEventError(`no contract in force for insurer ${claim.insurer_id}`);
+      // Nothing to decide by (no policy, no contract): held (isolating) or dead-lettered, until the insurer has one.
+      if (!contract) {
+        hold(claimId, new ClaimNotDecidableError(`no contract in force for insurer ${claim.insurer_id}`));
+        continue;
+      }
       // That the definition hashes to its id is checked on the worker (a large contract's hash is work too).
       const contractId = contract.id;
       toDecide.push({
         claimId,
         claim,
         verifiedEventId: verification.id,
-        // A draft, or a contract not in force on every service date, decides nothing: pended (ADR 20).
+        // A draft, or a contract not in force on every service date, decides nothing: pended (ADR 21).
         active: activeOn(periodOf(contract), serviceDates),
         job: {
           contractId,
@@ -155,9 +194,15 @@ export class AdjudicateClaimService {
     );
     for (const { claimId, claim, verifiedEventId, job, active } of toDecide) {
       const unrun = active ? PEND_TOO_MANY_LINES : PEND_CONTRACT_NOT_ACTIVE;
-      const result = decisionOf(outcomes.get(claimId) ?? { unrun }, job, (why) => {
-        throw new PermanentEventError(why);
-      });
+      let result: Adjudication;
+      try {
+        result = decisionOf(outcomes.get(claimId) ?? { unrun }, job, (why) => {
+          throw new ClaimNotDecidableError(why);
+        });
+      } catch (error) {
+        hold(claimId, error);
+        continue;
+      }
       decisions.adjudicated(claimId, job.contractId, result, verifiedEventId);
       this.decide(decisions, {
         claimId,
@@ -170,6 +215,7 @@ export class AdjudicateClaimService {
     }
     await decisions.write(em, this.claims, this.policies, this.outbox);
     this.metrics.decided(em, decisions.adjudications, decisions.payouts.length);
+    return held;
   }
 
   private async assertAnchored(

@@ -6,6 +6,7 @@ import { AdjudicateClaimService } from './adjudicate-claim.service';
 import { PayoutTriggersConsumer } from './payout-triggers.consumer';
 import { DecideCancellationService } from './decide-cancellation.service';
 import { DecideWithdrawalService } from './decide-withdrawal.service';
+import { HeldClaimsHttpController } from './held-claims.http.controller';
 
 /**
  * Adjudication: collects each claim's three facts from Kafka, then decides and releases its payout once. Pays only
@@ -13,7 +14,7 @@ import { DecideWithdrawalService } from './decide-withdrawal.service';
  */
 @Module({
   imports: [ContractsModule, PoliciesModule],
-  controllers: [PayoutTriggersConsumer],
+  controllers: [PayoutTriggersConsumer, HeldClaimsHttpController],
   providers: [AdjudicationRepository, AdjudicateClaimService, DecideCancellationService, DecideWithdrawalService],
   exports: [AdjudicationRepository, AdjudicateClaimService],
 })

@@ -2,15 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { lockInOrder } from '@claimchain/messaging';
 import {
+  Anchor,
   ClaimCancelledV1,
   ClaimSubmittedV1,
   CloudEvent,
-  LedgerAnchoredV1,
   TreatmentVerifiedV1,
   TreatmentWithdrawalRequestedV1,
 } from '@claimchain/wire';
 
-/** Where the ledger says it recorded an event (a `ledger.anchored.v1` as stored). */
+/** Where the ledger says it recorded an event (an entry of a `ledger.anchored.v2` as stored). */
 export interface StoredAnchor {
   leaf_hash: string;
   leaf_index: string;
@@ -102,7 +102,7 @@ export class AdjudicationRepository {
     f: {
       claims: CloudEvent<ClaimSubmittedV1>[];
       verifications: CloudEvent<TreatmentVerifiedV1>[];
-      anchors: LedgerAnchoredV1[];
+      anchors: Anchor[];
     },
   ): Promise<void> {
     if (f.claims.length > 0) {
@@ -141,8 +141,35 @@ export class AdjudicationRepository {
     }
   }
 
+  /**
+   * Claims that could not be decided for a reason of their own (ADR 23), each with why: held, the batch's other
+   * claims proceed. Held again, a claim keeps its first time and counts the attempt.
+   */
+  async holdClaims(em: EntityManager, held: readonly { claimId: string; reason: string }[]): Promise<void> {
+    if (held.length === 0) return;
+    await em.query(
+      `INSERT INTO held_claims (claim_id, reason)
+       SELECT h."claimId", h.reason FROM jsonb_to_recordset($1::jsonb) AS h("claimId" uuid, reason text)
+       ON CONFLICT (claim_id) DO UPDATE SET reason = EXCLUDED.reason, attempts = held_claims.attempts + 1`,
+      [JSON.stringify(uniqueClaims(held))],
+    );
+  }
+
+  /** Claims decided since they were held are no longer held. */
+  async releaseHeld(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+    if (claimIds.length === 0) return;
+    await em.query(`DELETE FROM held_claims WHERE claim_id = ANY($1::uuid[])`, [claimIds]);
+  }
+
+  /** The claims held now, oldest first. */
+  async heldClaims(em: EntityManager): Promise<{ claimId: string; reason: string; heldAt: Date; attempts: number }[]> {
+    return em.query(
+      `SELECT claim_id::text AS "claimId", reason, held_at AS "heldAt", attempts FROM held_claims ORDER BY held_at, claim_id`,
+    );
+  }
+
   /** The leaf salts of the claim.submitted and claim.adjudicated events, which `npm run replay` needs (ADR 16). */
-  async rememberSalts(em: EntityManager, anchors: readonly LedgerAnchoredV1[]): Promise<void> {
+  async rememberSalts(em: EntityManager, anchors: readonly Anchor[]): Promise<void> {
     const salted = anchors.filter((a) => a.dataSalt !== undefined);
     if (salted.length === 0) return;
     await em.query(
@@ -162,7 +189,7 @@ export class AdjudicationRepository {
   }
 
   /**
-   * A verification its provider withdrew before the claim was decided (ADR 20): payout forgets it (the claim's one
+   * A verification its provider withdrew before the claim was decided (ADR 22): payout forgets it (the claim's one
    * `verifications` row is freed for the correction's) and never stores it if it arrives later.
    */
   async rememberWithdrawal(em: EntityManager, event: CloudEvent<TreatmentWithdrawalRequestedV1>): Promise<void> {
@@ -188,7 +215,7 @@ export class AdjudicationRepository {
 
   /**
    * decidedForPayment, and claims pended for review as well (`decision: 'pended'`): a verification cannot be
-   * withdrawn from under a decision a reviewer is asked to settle on it (ADR 20).
+   * withdrawn from under a decision a reviewer is asked to settle on it (ADR 22).
    */
   async decidedAtAll(em: EntityManager, claimIds: readonly string[]): Promise<Map<string, DecidedOrPendedClaim>> {
     return this.decided(em, claimIds, true);
@@ -295,4 +322,9 @@ export class AdjudicationRepository {
       [JSON.stringify(rows)],
     );
   }
+}
+
+/** One row per claim (a statement must not touch one row twice): the last reason given. */
+function uniqueClaims<T extends { claimId: string }>(rows: readonly T[]): T[] {
+  return [...new Map(rows.map((r) => [r.claimId, r])).values()];
 }

@@ -13,7 +13,7 @@ import { AdjudicationRepository } from './adjudication.repository';
 
 /**
  * A provider's withdrawal of its verification is a request until payout answers it (`payouts.withdrawal-decided.v1`,
- * ADR 20), decided like a cancellation (DecideCancellationService, beside it): in the consumer's inbox transaction,
+ * ADR 22), decided like a cancellation (DecideCancellationService, beside it): in the consumer's inbox transaction,
  * under the claims' locks, before the batch's adjudications.
  * - Not decided yet (payout may not have the verification or its anchor yet): payout forgets that verification and
  *   never stores it if it comes later; the claim waits for a new one (the provider's correction), answer `stopped`.

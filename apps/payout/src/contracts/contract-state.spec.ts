@@ -1,6 +1,6 @@
 import { activeOn, ALWAYS, stateOn, todayUtc } from './contract-state';
 
-describe('contract lifecycle (ADR 20)', () => {
+describe('contract lifecycle (ADR 21)', () => {
   const draft = { effectiveFrom: null, retiredFrom: null };
   const v1 = { effectiveFrom: ALWAYS, retiredFrom: null };
   const june = { effectiveFrom: '2026-06-01', retiredFrom: '2026-07-01' };

@@ -1,5 +1,5 @@
 /**
- * A contract's lifecycle (ADR 20): a draft (`effectiveFrom` null) decides no claim; an activated contract decides
+ * A contract's lifecycle (ADR 21): a draft (`effectiveFrom` null) decides no claim; an activated contract decides
  * the claims served on or after `effectiveFrom` and, once retired, before `retiredFrom`. Dates are ISO calendar
  * dates (YYYY-MM-DD), compared as text. A v1 publish is active from {@link ALWAYS}.
  */

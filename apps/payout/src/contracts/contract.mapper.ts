@@ -11,7 +11,7 @@ export interface ContractResponseDto {
   parameters: ContractDefinition['parameters'];
   rules: ContractDefinition['rules'];
   publishedAt: string;
-  /** As of today (UTC): draft, scheduled (activated from a later date), active or retired (ADR 20). */
+  /** As of today (UTC): draft, scheduled (activated from a later date), active or retired (ADR 21). */
   state: ContractState;
   /** The first service date it decides claims for; null while a draft. */
   effectiveFrom: string | null;

@@ -8,7 +8,7 @@ export interface ContractRow {
   insurer_id: string;
   definition: ContractDefinition;
   published_at: Date;
-  /** YYYY-MM-DD; null: a draft (ADR 20). */
+  /** YYYY-MM-DD; null: a draft (ADR 21). */
   effective_from: string | null;
   retired_from: string | null;
 }
@@ -18,7 +18,7 @@ const COLUMNS = `id, insurer_id, definition, published_at, effective_from::text 
 
 /**
  * SQL on `contracts`: published rule sets, immutable, keyed by the hash of their definition, each with the period
- * it decides claims in (`effective_from`, `retired_from`; ADR 20).
+ * it decides claims in (`effective_from`, `retired_from`; ADR 21).
  */
 @Injectable()
 export class ContractRepository {
@@ -83,7 +83,7 @@ export class ContractRepository {
 
   /**
    * For a claim without a policy: the insurer's newest contract in force on `serviceDate`, else its newest activated
-   * one, else the catch-all (`*`) one. Drafts are never chosen (ADR 20).
+   * one, else the catch-all (`*`) one. Drafts are never chosen (ADR 21).
    */
   async contractFor(em: EntityManager, insurerId: string, serviceDate: string): Promise<ContractRow | undefined> {
     const rows: ContractRow[] = await em.query(

@@ -13,7 +13,7 @@ import { BacktestSampleRepository } from './backtest-contract/backtest-sample.re
 
 /**
  * Insurers' contracts (rule sets plus parameters): publish (v1 active at once, v2 as a draft), activate and retire
- * (`contract-lifecycle/`, ADR 20), read, simulate, backtest over past claims, and the demo contract at start
+ * (`contract-lifecycle/`, ADR 21), read, simulate, backtest over past claims, and the demo contract at start
  * (development).
  */
 @Module({

@@ -67,7 +67,7 @@ export const PEND_CONTRACT_TIMEOUT = 'contract-timeout';
 export const PEND_CONTRACT_FAILED = 'contract-failed';
 export const PEND_TOO_MANY_LINES = 'claim-lines-over-limit';
 /**
- * The claim's contract is not in force on every one of its service dates (ADR 20): a draft, or a date before its
+ * The claim's contract is not in force on every one of its service dates (ADR 21): a draft, or a date before its
  * effective date or from its retirement. The contract is not run; the claim is pended for review.
  */
 export const PEND_CONTRACT_NOT_ACTIVE = 'contract-not-active';

@@ -1,7 +1,7 @@
 import { PayoutWithdrawalDecidedV1 } from '@claimchain/wire';
 import { cancellationRefused, WITHDRAWN_BEFORE_PAYOUT, withdrawalRefused } from './confirmation-reasons';
 
-/** The reasons a provider reads when payout answered its withdrawal, or refused the insurer's cancellation (ADR 20). */
+/** The reasons a provider reads when payout answered its withdrawal, or refused the insurer's cancellation (ADR 22). */
 describe('payout answers as confirmation reasons', () => {
   const refused = (over: Partial<PayoutWithdrawalDecidedV1 & { outcome: 'refused' }> = {}) =>
     PayoutWithdrawalDecidedV1.parse({

@@ -18,7 +18,7 @@ export interface KnownClaim {
  * in time), `cancelled` (the insurer cancelled the claim), `withdrawn` (its provider withdrew it while pending, or
  * withdrew its verification and payout stopped the payment); `superseded` was rejected and then corrected by its
  * provider. A verified one its provider withdraws is `withdrawal-requested` until payout answers, and
- * `withdrawal-refused` when payout had decided the claim already: both still decide the claim (ADR 20).
+ * `withdrawal-refused` when payout had decided the claim already: both still decide the claim (ADR 22).
  */
 export const CONFIRMATION_OUTCOMES = [
   'pending',
@@ -302,7 +302,7 @@ export class ConfirmationsRepository {
   }
 
   /**
-   * Payout's answers to withdrawals (ADR 20), in one statement: `withdrawn` when it stopped the payment (the claim
+   * Payout's answers to withdrawals (ADR 22), in one statement: `withdrawn` when it stopped the payment (the claim
    * waits for a new confirmation), `withdrawal-refused` when it had decided the claim; each adds its reason. Only a
    * confirmation still `withdrawal-requested` moves, so a redelivered answer changes nothing.
    */

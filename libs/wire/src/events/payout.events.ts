@@ -13,7 +13,7 @@ export const ContractPublishedV1 = z.object({
 export type ContractPublishedV1 = z.infer<typeof ContractPublishedV1>;
 
 /**
- * A contract's lifecycle changed (ADR 20): `drafted` (published by `POST /v2/contracts`, used for no claim),
+ * A contract's lifecycle changed (ADR 21): `drafted` (published by `POST /v2/contracts`, used for no claim),
  * `activated` (decides claims served from `effectiveFrom`; a v1 publish is activated from 0001-01-01) or `retired`
  * (decides no claim served from `retiredFrom`). Each event carries the whole period after the change, so the ledger
  * proves which contract was in force on any date.
@@ -230,7 +230,7 @@ const WithdrawalAnswered = {
 };
 
 /**
- * Payout's answer to a provider's withdrawal of its verification (`treatments.withdrawal-requested.v1`, ADR 20),
+ * Payout's answer to a provider's withdrawal of its verification (`treatments.withdrawal-requested.v1`, ADR 22),
  * decided under the claim's lock, as a cancellation is:
  * - `stopped`: payout had not decided the claim; it forgets that verification (one arriving later is ignored), and
  *   the claim waits for a new verification, which is adjudicated as if it were the first.

@@ -57,7 +57,7 @@ export const TreatmentRejectedV1 = z.object({
 export type TreatmentRejectedV1 = z.infer<typeof TreatmentRejectedV1>;
 
 /**
- * A provider asks to withdraw its verified confirmation before payout pays on it (issue 15 item 4, ADR 20): a
+ * A provider asks to withdraw its verified confirmation before payout pays on it (issue 15 item 4, ADR 22): a
  * request until payout answers (`payouts.withdrawal-decided.v1`), exactly like an insurer's cancellation. Names the
  * confirmation whose `treatments.verified.v1` it withdraws (the event carries its `confirmationId`), which payout then
  * never pays on if it has not decided the claim yet. Recorded on the ledger.

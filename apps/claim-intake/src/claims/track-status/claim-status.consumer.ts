@@ -4,7 +4,9 @@ import {
   ClaimAdjudicatedV1,
   CloudEvent,
   EventCatalog,
-  LedgerAnchoredV1,
+  Anchor,
+  anchorsOf,
+  LedgerAnchoredV2,
   PayoutCancellationDecidedV1,
   PayoutFailedV1,
   PayoutReleasedV1,
@@ -25,7 +27,7 @@ const SETTLED = typeOf(Topics.PayoutsSettled);
 
 /**
  * The downstream topics that move a claim's status, and the ledger's anchors for its timeline. A provider's
- * withdrawal of its verification and payout's answer (ADR 20) are in the timeline only: a stopped one leaves the
+ * withdrawal of its verification and payout's answer (ADR 22) are in the timeline only: a stopped one leaves the
  * claim `verified` until the correction decides it, a refused one changes nothing.
  */
 export const TRACKED_TOPICS = [
@@ -43,14 +45,28 @@ export const TRACKED_TOPICS = [
   Topics.LedgerAnchored,
 ] as const;
 
-/** Anchors for other aggregates (contracts) share the topic; only claims (uuids) have a timeline here. */
-const TRACKED: HandlerExtras = { batch: true, accepts: (event) => isUuid(claimIdOf(event)) };
+/**
+ * Anchors for other aggregates (contracts) share the notices; only claims (uuids) have a timeline here, so a notice
+ * with no claim's entry never reaches a transaction.
+ */
+const TRACKED: HandlerExtras = {
+  batch: true,
+  accepts: (event) =>
+    event.type === ANCHORED
+      ? (event.data as LedgerAnchoredV2).entries.some((e) => isUuid(e.eventSubject))
+      : isUuid(event.subject),
+};
 
 /**
  * Keeps the status and timeline read model current from the downstream events. Batched (ADR 8): every new event
  * of these topics that arrives together is applied in one transaction, written with one statement for the timeline
  * and one for the anchors; the inbox in the same transaction means a redelivered event changes nothing twice.
  * Status changes are rank-ordered (a later status never goes back), so they commute across topics.
+ *
+ * One `ledger.anchored.v2` notice covers many claims (ADR 23); its entries are taken for the claims this service
+ * knows (others are not ours) and written as each claim's receipt in one statement. Nothing in that write is one
+ * claim's to refuse (entries are validated with the notice; a receipt is replaced by a later one of the same event),
+ * and should one entry still be refused by the database, ClaimsRepository.recordAnchors writes the others without it.
  */
 @Controller()
 export class ClaimStatusConsumer {
@@ -62,14 +78,17 @@ export class ClaimStatusConsumer {
   @EventPattern([...TRACKED_TOPICS], TRACKED)
   async track(@Payload() events: CloudEvent[], @Ctx() ctx: EventContext): Promise<void> {
     const em = ctx.em;
-    const known = await this.claims.lockExisting(em, [...new Set(events.map(claimIdOf))]);
-    const ours = events.filter((e) => known.has(claimIdOf(e)));
-    const anchors: ClaimAnchor[] = [];
-    const facts: CloudEvent[] = [];
-    for (const event of ours) {
-      if (event.type === ANCHORED) anchors.push(anchorOf(event.data as LedgerAnchoredV1));
-      else facts.push(event);
+    const entries: Anchor[] = [];
+    const others: CloudEvent[] = [];
+    for (const event of events) {
+      if (event.type === ANCHORED) {
+        for (const a of anchorsOf(event.data as LedgerAnchoredV2)) if (isUuid(a.eventSubject)) entries.push(a);
+      } else others.push(event);
     }
+    const claimIds = new Set([...others.map((e) => e.subject), ...entries.map((a) => a.eventSubject)]);
+    const known = await this.claims.lockExisting(em, [...claimIds]);
+    const anchors = entries.filter((a) => known.has(a.eventSubject)).map(anchorOf);
+    const facts = others.filter((e) => known.has(e.subject));
     await this.claims.recordEvents(em, facts);
     await this.claims.recordAnchors(em, anchors);
     const advances: ClaimAdvance[] = [];
@@ -156,11 +175,7 @@ function cancellationAnswerOf(claimId: string, d: PayoutCancellationDecidedV1): 
   return { ...decided, status: d.decision === 'denied' ? 'denied' : 'adjudicated' };
 }
 
-function claimIdOf(event: CloudEvent): string {
-  return event.type === ANCHORED ? (event.data as LedgerAnchoredV1).eventSubject : event.subject;
-}
-
-function anchorOf(a: LedgerAnchoredV1): ClaimAnchor {
+function anchorOf(a: Anchor): ClaimAnchor {
   return {
     eventId: a.eventId,
     claimId: a.eventSubject,

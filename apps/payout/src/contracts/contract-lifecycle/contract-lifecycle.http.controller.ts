@@ -21,7 +21,7 @@ import { ActivateContractRequest, RetireContractRequest } from './contract-lifec
 const ContractId = new ZodPipe(z.string().regex(/^[0-9a-f]{64}$/), 'CONTRACT.ID_INVALID');
 
 /**
- * v2 contracts have a lifecycle (ADR 20): published as a draft (simulated and backtested like any contract, used for
+ * v2 contracts have a lifecycle (ADR 21): published as a draft (simulated and backtested like any contract, used for
  * no claim), activated from an effective date, retired from a date. Read them with `GET /v1/contracts/:id`.
  */
 @ApiTags('contracts')

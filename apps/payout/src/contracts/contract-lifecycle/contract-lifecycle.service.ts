@@ -10,7 +10,7 @@ import { contractStateEvent } from '../contract-state.event';
 import { ActivateContractRequest, RetireContractRequest } from './contract-lifecycle.request';
 
 /**
- * A contract's lifecycle after publication (ADR 20): a draft is activated from a date, an activated (or draft)
+ * A contract's lifecycle after publication (ADR 21): a draft is activated from a date, an activated (or draft)
  * contract is retired from a date. Only the contract's own insurer may change it (another's, and the demo contract,
  * are 404, as on every contract route). Neither date may lie before today (UTC): which rules decide a service date
  * is fixed before that date, never chosen after its claims are known. Each change is stored with its

@@ -14,7 +14,7 @@ import { PublishContractRequest, PublishContractRequestDoc } from '../../engine/
 import { ContractResponseDto } from '../contract.mapper';
 import { PublishContractService } from './publish-contract.service';
 
-/** The publish route of v1 (active at once) and v2 (a draft, ADR 20): the same body, limits and answers. */
+/** The publish route of v1 (active at once) and v2 (a draft, ADR 21): the same body, limits and answers. */
 export function PublishContractRoute(as: 'active' | 'draft'): MethodDecorator {
   return applyDecorators(
     Post(),

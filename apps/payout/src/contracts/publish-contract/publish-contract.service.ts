@@ -14,7 +14,7 @@ import { ContractRepository } from '../contract.repository';
  * Publishes an insurer's contract: immutable, identified by the SHA-256 of its canonical JSON (owner included, so
  * two insurers never share an id), stored with its `contracts.published.v1` event and its first
  * `contracts.states.v1` event in one transaction so the ledger proves which rules were in force when. Through v1 it
- * is active from 0001-01-01 at once; through v2 it is a draft, which decides no claim until it is activated (ADR 20).
+ * is active from 0001-01-01 at once; through v2 it is a draft, which decides no claim until it is activated (ADR 21).
  * Publishing the same content again changes nothing (whatever its state now) and answers 200 with the same id.
  */
 @Injectable()

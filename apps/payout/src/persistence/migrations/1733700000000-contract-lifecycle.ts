@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Contract lifecycle (ADR 20): `effective_from` NULL is a draft, used for no claim; a contract decides claims served
+ * Contract lifecycle (ADR 21): `effective_from` NULL is a draft, used for no claim; a contract decides claims served
  * on or after `effective_from` and before `retired_from`. Every contract published before this (all through v1) is
  * active from 0001-01-01, as a v1 publish still is.
  */

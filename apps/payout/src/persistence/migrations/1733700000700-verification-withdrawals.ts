@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Verifications their provider withdrew before payout decided the claim (ADR 20), by the confirmation that made
+ * Verifications their provider withdrew before payout decided the claim (ADR 22), by the confirmation that made
  * them: payout never pays on one of these, even one that arrives after its withdrawal (the topics have no order between them), and the claim's
  * `verifications` row is freed for the corrected confirmation's.
  */

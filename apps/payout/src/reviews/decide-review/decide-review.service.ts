@@ -76,7 +76,7 @@ export class DecideReviewService {
     }
     const contract = (await this.contracts.findContract(em, pended.contractId, caller.tenant))!;
     // A review runs the contract again (a deny settles only what it pends), so the contract must be in force on the
-    // claim's service dates (ADR 20). Until then the claim stays pended; the insurer may cancel it.
+    // claim's service dates (ADR 21). Until then the claim stays pended; the insurer may cancel it.
     if (
       !activeOn(
         periodOf(contract),

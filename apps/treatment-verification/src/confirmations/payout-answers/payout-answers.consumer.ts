@@ -14,7 +14,7 @@ import { cancellationRefused, WITHDRAWN_BEFORE_PAYOUT, withdrawalRefused } from 
 const WITHDRAWAL_DECIDED = EventCatalog[Topics.PayoutsWithdrawalDecided].type;
 
 /**
- * Payout's answers to the requests that may stop a payment, so a confirmation shows what payout did (ADR 20):
+ * Payout's answers to the requests that may stop a payment, so a confirmation shows what payout did (ADR 22):
  * - a provider's withdrawal of its verification: `withdrawn` (stopped: the claim is back on the provider's worklist
  *   and waits for a new confirmation) or `withdrawal-refused` (payout had decided the claim; the verification stands);
  * - an insurer's cancellation (ADR 16): a refused one (payout had decided the claim) makes the confirmation the

@@ -13,7 +13,7 @@ export interface WithdrawConfirmationRequest {
 }
 
 /**
- * A provider withdraws its own confirmation (issue 15 item 4; ADR 19 for a pending one, ADR 20 for a verified one).
+ * A provider withdraws its own confirmation (issue 15 item 4; ADR 19 for a pending one, ADR 22 for a verified one).
  * - `pending`: nothing was published for it, so it is `withdrawn` at once (200).
  * - `verified`: its verification is on its way to the ledger and payout, and only payout knows whether it paid, so
  *   the withdrawal is a request payout answers, exactly like an insurer's cancellation (ADR 16): the confirmation is

@@ -3,7 +3,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 const DECIDING = `'verified', 'rejected', 'cancelled', 'withdrawal-requested', 'withdrawal-refused'`;
 
 /**
- * A verified confirmation its provider withdraws before payout (ADR 20): `withdrawal-requested` until payout
+ * A verified confirmation its provider withdraws before payout (ADR 22): `withdrawal-requested` until payout
  * answers, then `withdrawn` (payout stopped the payment) or `withdrawal-refused` (payout had decided the claim). The
  * first two keep deciding the claim; `withdrawal_event_id` names the request (treatments.withdrawal-requested.v1),
  * which also tells a withdrawn confirmation whose verification was published (kept) from one withdrawn while
