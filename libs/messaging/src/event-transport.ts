@@ -7,12 +7,15 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/wire';
 import { runWithLogContext } from '@claimchain/http';
+import { contextOf, tracer, tracingEnabled } from '@claimchain/observability';
+import { context, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { SchemaViolationError, parseEnvelopeJson, validateEvent } from './event-codec';
 import { EventAuthenticator, EventSignatureError } from './event-signature';
 import { classifyFailure, PermanentEventError } from './failure';
 import { BatchPart, GroupCommit } from './group-commit';
 import { IDEMPOTENT_PRODUCER } from './outbox.relay';
 import { EventMetrics } from './messaging.metrics';
+import { consumedTraceparentOf, noteConsumedTraceparent, rememberEventSpan } from './event-tracing';
 
 /**
  * What a handler receives beside the event: the EntityManager of the transaction in which the inbox row is
@@ -244,9 +247,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const accepts = this.acceptorOf(handler);
     const valid: { message: KafkaMessage; event: CloudEvent; fingerprint: Buffer }[] = [];
     let ignored = 0;
+    const traced = tracingEnabled();
     for (const message of batch.messages) {
       const parsed = await this.parseOrDeadLetter(topic, batch.partition, message);
       if (!parsed) continue;
+      if (traced) noteConsumedTraceparent(parsed.event, firstHeader(message.headers?.traceparent));
       // Only what the handler takes is authenticated (an ignored event has no effect): Ed25519 verification is the
       // dearest step of consuming (ADR 18), and payout, say, ignores most of the ledger's notices.
       if (!accepts(parsed.event)) ignored += 1;
@@ -430,6 +435,59 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
    * dead-lettered) rather than being skipped as a duplicate.
    */
   private async runInInbox(handler: MessageHandler, parts: readonly BatchPart[]): Promise<void> {
+    const spans = tracingEnabled() ? this.consumerSpans(parts) : undefined;
+    try {
+      await this.runInInboxTraced(handler, parts, spans);
+    } catch (error) {
+      for (const span of spans?.values() ?? []) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }).end();
+      }
+      throw error;
+    }
+    for (const span of spans?.values() ?? []) span.end();
+  }
+
+  /**
+   * A CONSUMER span per event (ADR 20), child of the context in its `traceparent` header (the relay's publish span),
+   * even in a batch: each event belongs to its own claim's trace, which one span for the batch could not say. Each is
+   * remembered by event id, so an event built with it as `causationid` continues its trace (event-tracing.ts).
+   * Another attempt at the same work makes new spans; a failed one ends with an error status.
+   */
+  private consumerSpans(parts: readonly BatchPart[]): Map<string, Span> {
+    const spans = new Map<string, Span>();
+    const group = this.options.groupId;
+    for (const part of parts) {
+      for (const event of part.events) {
+        const span = tracer().startSpan(
+          `${part.topic} process`,
+          {
+            kind: SpanKind.CONSUMER,
+            attributes: {
+              'messaging.system': 'kafka',
+              'messaging.operation.type': 'process',
+              'messaging.destination.name': part.topic,
+              'messaging.consumer.group.name': group,
+              'messaging.message.id': event.id,
+              'cloudevents.event_id': event.id,
+              'cloudevents.event_type': event.type,
+              'cloudevents.event_subject': event.subject,
+            },
+          },
+          contextOf(consumedTraceparentOf(event)),
+        );
+        spans.set(event.id, span);
+        rememberEventSpan(event.id, span.spanContext());
+      }
+    }
+    return spans;
+  }
+
+  private async runInInboxTraced(
+    handler: MessageHandler,
+    parts: readonly BatchPart[],
+    spans: Map<string, Span> | undefined,
+  ): Promise<void> {
     const events = parts.flatMap((p) => p.events);
     let fresh = new Set<string>();
     await this.options.dataSource.transaction(async (em) => {
@@ -463,11 +521,17 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       // What the handler logs names the event it handles: its id and its claim (the subject), when there is one.
       const one = todo.length === 1 ? todo[0] : undefined;
       const logged = one ? { eventId: one.id, claimId: one.subject } : { events: todo.length };
-      await runWithLogContext(logged, async () => {
-        const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
-        await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
-      });
+      const run = () =>
+        runWithLogContext(logged, async () => {
+          const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
+          await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+        });
+      // One event: its span is the active one while it is handled (its log lines carry the trace id). A batch's
+      // events find their own through causationid.
+      const span = one && spans?.get(one.id);
+      await (span ? context.with(trace.setSpan(context.active(), span), run) : run());
     });
+    for (const [id, span] of spans ?? []) if (!fresh.has(id)) span.setAttribute('claimchain.duplicate', true);
     // Counted once committed: a transaction that failed and is retried counts its events once, when it succeeds.
     for (const part of parts) {
       const handled = part.events.reduce((n, e) => n + (fresh.delete(e.id) ? 1 : 0), 0);
@@ -532,4 +596,9 @@ function fingerprintOf(message: KafkaMessage): Buffer {
   return createHash('sha256')
     .update(message.value ?? Buffer.alloc(0))
     .digest();
+}
+
+/** A header's value as kafkajs hands it (one value, or the first of several). */
+function firstHeader(value: Buffer | string | (Buffer | string)[] | undefined): Buffer | string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

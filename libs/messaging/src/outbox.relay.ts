@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CompressionTypes, Kafka, Producer, ProducerConfig } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
+import { context, propagation, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { contextOf, tracer, tracingEnabled } from '@claimchain/observability';
 
 /**
  * acks=all with broker-side deduplication of producer retries. kafkajs wants unbounded retries for an idempotent
@@ -58,7 +60,10 @@ interface OutboxRow {
   topic: string;
   message_key: string;
   payload: unknown;
+  traceparent: string | null;
 }
+
+type OutboxMessage = { key: string; value: string; headers?: Record<string, string> };
 
 export interface OutboxRelayOptions {
   batchSize?: number;
@@ -209,14 +214,21 @@ export class OutboxRelay {
     const fullLook = Date.now() - this.lastFullLookAt >= FULL_LOOK_EVERY_MS;
     if (fullLook) this.lastFullLookAt = Date.now();
     const rows: OutboxRow[] = await this.dataSource.query(
-      `SELECT seq, topic, message_key, payload::text AS payload FROM outbox
+      `SELECT seq, topic, message_key, payload::text AS payload, traceparent FROM outbox
         WHERE published_at IS NULL AND seq > $2::bigint - ${CURSOR_SLACK} ORDER BY seq LIMIT $1`,
       [this.batchSize, fullLook ? '0' : this.cursor],
     );
     if (rows.length === 0) return 0;
-    for (const request of this.requests(rows)) {
-      await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
+    const spans = tracingEnabled() ? this.publishSpans(rows) : undefined;
+    try {
+      for (const request of this.requests(rows, spans)) {
+        await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
+      }
+    } catch (error) {
+      spans?.forEach((span) => span?.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }).end());
+      throw error;
     }
+    spans?.forEach((span) => span?.end());
     await this.dataSource.query(`UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
       rows.map((r) => r.seq),
     ]);
@@ -230,10 +242,13 @@ export class OutboxRelay {
    * refused by the broker, and the relay would stall on it). A single row larger than that goes alone; the APIs keep
    * events far below the broker's limit.
    */
-  private *requests(rows: OutboxRow[]): Generator<{ topic: string; messages: { key: string; value: string }[] }[]> {
-    let request = new Map<string, { key: string; value: string }[]>();
+  private *requests(
+    rows: OutboxRow[],
+    spans?: (Span | undefined)[],
+  ): Generator<{ topic: string; messages: OutboxMessage[] }[]> {
+    let request = new Map<string, OutboxMessage[]>();
     let bytes = 0;
-    for (const row of rows) {
+    for (const [i, row] of rows.entries()) {
       const value = row.payload as string;
       const size = Buffer.byteLength(value) + Buffer.byteLength(row.message_key);
       if (bytes > 0 && bytes + size > this.maxRequestBytes) {
@@ -242,11 +257,36 @@ export class OutboxRelay {
         bytes = 0;
       }
       const list = request.get(row.topic) ?? [];
-      list.push({ key: row.message_key, value });
+      const span = spans?.[i];
+      list.push(span ? { key: row.message_key, value, headers: headersOf(span) } : { key: row.message_key, value });
       request.set(row.topic, list);
       bytes += size;
     }
     if (bytes > 0) yield [...request].map(([topic, messages]) => ({ topic, messages }));
+  }
+
+  /**
+   * A PRODUCER span per row that carries a trace (ADR 20), child of the context stored with it: the request or
+   * consumed event that made the event. Its context goes out as the message's `traceparent` header.
+   */
+  private publishSpans(rows: OutboxRow[]): (Span | undefined)[] {
+    return rows.map((row) =>
+      row.traceparent === null
+        ? undefined
+        : tracer().startSpan(
+            `${row.topic} publish`,
+            {
+              kind: SpanKind.PRODUCER,
+              attributes: {
+                'messaging.system': 'kafka',
+                'messaging.operation.type': 'send',
+                'messaging.destination.name': row.topic,
+                'messaging.kafka.message.key': row.message_key,
+              },
+            },
+            contextOf(row.traceparent),
+          ),
+    );
   }
 
   private async run(): Promise<void> {
@@ -303,4 +343,11 @@ export class OutboxRelay {
       };
     });
   }
+}
+
+/** The W3C trace-context headers naming this span as the message's parent. */
+function headersOf(span: Span): Record<string, string> {
+  const headers: Record<string, string> = {};
+  propagation.inject(trace.setSpan(context.active(), span), headers);
+  return headers;
 }

@@ -139,7 +139,9 @@ export class CheckpointService implements OnApplicationBootstrap, BeforeApplicat
         event: buildEvent(Topics.LedgerAnchored, {
           source: LEDGER_SOURCE,
           subject: leaf.subject,
+          // The anchoring was caused by the event, and belongs to its claim's conversation (ADR 20).
           causationid: leaf.event_id,
+          ...(leaf.correlation_id ? { correlationid: leaf.correlation_id } : {}),
           data: {
             eventId: leaf.event_id,
             eventType: leaf.event_type,
