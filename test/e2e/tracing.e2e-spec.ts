@@ -77,13 +77,19 @@ describe('one claim traced across the four services', () => {
       [Topics.PayoutsSettled, 'ledger-anchoring'],
       [Topics.PayoutsSettled, 'claim-intake'],
     ] as const;
+    // A consumer span covers a batch (ADR 20): it links to each event's context, the link naming the event.
+    const claimLinks = (span: ReadableSpan, topic?: string) =>
+      span.links.filter(
+        (l) =>
+          l.attributes?.['cloudevents.event_subject'] === id &&
+          (topic === undefined || l.attributes?.['messaging.destination.name'] === topic),
+      );
     const consumed = (spans: ReadableSpan[], topic: string, service: string) =>
       spans.filter(
         (s) =>
           s.kind === SpanKind.CONSUMER &&
-          attr(s, 'cloudevents.event_subject') === id &&
-          attr(s, 'messaging.destination.name') === topic &&
-          String(attr(s, 'messaging.consumer.group.name')).endsWith(service),
+          String(attr(s, 'messaging.consumer.group.name')).endsWith(service) &&
+          claimLinks(s, topic).length > 0,
       );
     const missing = (finished: ReadableSpan[]) =>
       expected.filter(([topic, service]) => consumed(finished, topic, service).length === 0);
@@ -103,21 +109,29 @@ describe('one claim traced across the four services', () => {
     expect(server).toBeDefined();
     expect(traceOf(server!)).toBe(traceId);
     expect(server!.parentSpanContext?.spanId).toBe(callerSpanId);
-    // Every span about this claim, in every service, is in that one trace: publish spans and consumer spans alike.
-    const aboutClaim = spans.filter(
-      (s) => attr(s, 'cloudevents.event_subject') === id || attr(s, 'messaging.kafka.message.key') === id,
-    );
-    expect(aboutClaim.filter((s) => traceOf(s) !== traceId).map((s) => s.name)).toEqual([]);
-    for (const [topic, service] of expected) {
-      expect(consumed(aboutClaim, topic, service).map(traceOf)).toContain(traceId);
-    }
-    // Each consumer span is the child of a publish span (the Kafka header), whose parent is the span that made the
-    // event (the outbox row's context): nothing in the chain is a root.
+    // Every event of the claim, in every service, arrived in that one trace (its Kafka traceparent header), naming
+    // the recorded span that made it: the POST's server span or a consumer span of the claim's trace, never a root.
     const byId = new Map(spans.map((s) => [s.spanContext().spanId, s]));
-    for (const span of aboutClaim.filter((s) => s.kind === SpanKind.CONSUMER)) {
-      const parent = byId.get(span.parentSpanContext!.spanId);
-      expect({ span: span.name, parent: parent?.kind }).toEqual({ span: span.name, parent: SpanKind.PRODUCER });
+    const consumers = spans.filter((s) => s.kind === SpanKind.CONSUMER && claimLinks(s).length > 0);
+    const links = consumers.flatMap((s) => claimLinks(s));
+    expect(links.filter((l) => l.context.traceId !== traceId)).toEqual([]);
+    for (const link of links) {
+      const maker = byId.get(link.context.spanId);
+      const made = maker && [SpanKind.SERVER, SpanKind.CONSUMER].includes(maker.kind) ? traceOf(maker) : undefined;
+      expect({ link: link.attributes, made }).toEqual({ link: link.attributes, made: traceId });
     }
+    for (const [topic, service] of expected) {
+      expect(
+        consumed(spans, topic, service).flatMap((s) => claimLinks(s, topic).map((l) => l.context.traceId)),
+      ).toContain(traceId);
+    }
+    // A consumer batch holding only this claim's events is a child span in its trace; the outbox relay's publish
+    // spans link to the rows they sent.
+    expect(consumers.filter((s) => traceOf(s) === traceId).length).toBeGreaterThan(0);
+    const published = spans.filter(
+      (s) => s.kind === SpanKind.PRODUCER && s.links.some((l) => l.attributes?.['messaging.kafka.message.key'] === id),
+    );
+    expect(published.length).toBeGreaterThan(0);
   });
 
   it('carries correlationid and causationid forward: each event names its cause and inherits the claim’s correlation', async () => {

@@ -148,18 +148,16 @@ function startServerSpan(request: {
   const route = request.routeOptions.url;
   if (!tracingEnabled() || (route && QUIET_ROUTES.test(route))) return undefined;
   const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-  return tracer().startSpan(
-    `${request.method} ${route ?? ''}`.trim(),
-    {
-      kind: SpanKind.SERVER,
-      attributes: {
-        'http.request.method': request.method,
-        'http.route': route ?? '',
-        'url.path': request.url.split('?')[0],
-      },
-    },
-    parent,
-  );
+  const span = tracer().startSpan(`${request.method} ${route ?? ''}`.trim(), { kind: SpanKind.SERVER }, parent);
+  // Sampled out (OTEL_TRACES_SAMPLER), the span records nothing: no attribute work.
+  if (span.isRecording()) {
+    span.setAttributes({
+      'http.request.method': request.method,
+      'http.route': route ?? '',
+      'url.path': request.url.split('?')[0],
+    });
+  }
+  return span;
 }
 
 /** The trace id a request's log lines carry: its server span's, else the caller's `traceparent`'s. */
@@ -196,7 +194,7 @@ function trackRequests(app: NestFastifyApplication): void {
     .addHook('onResponse', (request, reply, done) => {
       const span = serverSpans.get(request);
       if (span) {
-        span.setAttribute('http.response.status_code', reply.statusCode);
+        if (span.isRecording()) span.setAttribute('http.response.status_code', reply.statusCode);
         if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
         span.end();
       }

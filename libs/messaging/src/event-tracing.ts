@@ -1,24 +1,26 @@
-import { Context, context, SpanContext, trace } from '@opentelemetry/api';
 import { CloudEvent } from '@claimchain/wire';
-import { contextOfSpan, traceparentOf, tracingEnabled } from '@claimchain/observability';
+import { traceparentOf, tracingEnabled } from '@claimchain/observability';
 
 /**
- * How a claim's trace crosses the outbox and Kafka (ADR 20). An event carries the trace context it was made in: the
- * span of the request or of the consumed event that caused it. That context is captured when the event is built
- * (buildEvent), stored with its outbox row (the relay publishes it later, in another transaction), sent as the
- * message's W3C `traceparent` header, and read back by the consumer, whose span per event is its child.
+ * How a claim's trace crosses the outbox and Kafka (ADR 20). An event carries the trace context it was made in, as a
+ * W3C `traceparent` string: the span of the request, or of the consumer batch, that made it. That string is captured
+ * when the event is built (buildEvent), stored with its outbox row (the relay publishes it later, in another
+ * transaction), sent as the message's `traceparent` header, and read back by the consumer, whose batch span is its
+ * child (the batch's first sampled event) or links to it (the others).
  *
  * A batch handler handles many events in one call, so "the active span" cannot say which consumed event caused a new
- * one; the event's `causationid` does. The span context of each event consumed or produced lately is remembered by
- * event id (a bounded map, this process only), so an event built with a `causationid` continues its cause's trace
- * even when it is built later, by a timer (the ledger's checkpoint, a payout settling). After a restart, or past the
- * map's bound, such an event starts a trace of its own; its `correlationid` still ties it to the claim.
+ * one; the event's `causationid` does. The `traceparent` each event consumed or produced lately continues is
+ * remembered by event id (a bounded map, this process only), so an event built with a `causationid` continues its
+ * cause's trace, even when it is built later, by a timer (the ledger's checkpoint, a payout settling). After a
+ * restart, or past the map's bound, such an event starts a trace of its own; its `correlationid` still ties it to the
+ * claim. Only strings move here: no span, context or propagator call per event, so a sampled-out claim costs a few
+ * map operations.
  *
  * Everything here returns at once when tracing is off.
  */
 
-/** Span contexts of recent events, by event id, oldest first (a Map keeps insertion order). */
-const recent = new Map<string, SpanContext>();
+/** The `traceparent` each recent event continues, by event id, oldest first (a Map keeps insertion order). */
+const recent = new Map<string, string>();
 const RECENT_MAX = 20_000;
 
 /** The `traceparent` each built event will carry, captured when it was built. */
@@ -26,27 +28,19 @@ const builtTraceparents = new WeakMap<CloudEvent, string>();
 /** The `traceparent` header each consumed event arrived with. */
 const consumedTraceparents = new WeakMap<CloudEvent, string>();
 
-/** Remembers the span context in which this event was handled or made, for the events it causes. */
-export function rememberEventSpan(eventId: string, spanContext: SpanContext): void {
+/** Remembers the `traceparent` an event continues (the span it was handled or made in), for the events it causes. */
+export function rememberEventTrace(eventId: string, traceparent: string): void {
   if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
-  recent.set(eventId, spanContext);
+  recent.set(eventId, traceparent);
 }
 
-/** The context an event caused by `causationid` continues: its cause's span when remembered, else the active one. */
-function causeContext(causationid: string | undefined): Context {
-  const cause = causationid === undefined ? undefined : recent.get(causationid);
-  return cause ? contextOfSpan(cause) : context.active();
-}
-
-/** Called by buildEvent: captures the trace context the new event continues. */
+/** Called by buildEvent: captures the trace the new event continues (its cause's when remembered, else the active). */
 export function captureEventTrace(event: CloudEvent): void {
   if (!tracingEnabled()) return;
-  const ctx = causeContext(event.causationid);
-  const traceparent = traceparentOf(ctx);
+  const traceparent = (event.causationid === undefined ? undefined : recent.get(event.causationid)) ?? traceparentOf();
   if (!traceparent) return;
   builtTraceparents.set(event, traceparent);
-  const span = trace.getSpanContext(ctx);
-  if (span) rememberEventSpan(event.id, span);
+  rememberEventTrace(event.id, traceparent);
 }
 
 /**
@@ -67,7 +61,7 @@ export function outboxTraceparentOf(item: { event: CloudEvent; traceparent?: str
   return builtTraceparents.get(item.event) ?? traceparentOf() ?? null;
 }
 
-/** Called by the consumer transport when it parses a message: the `traceparent` header it arrived with. */
+/** Called by the consumer transport (tracing on) when it parses a message: the `traceparent` it arrived with. */
 export function noteConsumedTraceparent(event: CloudEvent, header: Buffer | string | undefined): void {
   if (header !== undefined) consumedTraceparents.set(event, header.toString());
 }

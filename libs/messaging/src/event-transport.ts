@@ -7,15 +7,22 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/wire';
 import { runWithLogContext } from '@claimchain/http';
-import { contextOf, tracer, tracingEnabled } from '@claimchain/observability';
-import { context, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import {
+  contextOf,
+  isSampledTraceparent,
+  spanContextOf,
+  traceparentOfSpan,
+  tracer,
+  tracingEnabled,
+} from '@claimchain/observability';
+import { context, Link, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { SchemaViolationError, parseEnvelopeJson, validateEvent } from './event-codec';
 import { EventAuthenticator, EventSignatureError } from './event-signature';
 import { classifyFailure, PermanentEventError } from './failure';
 import { BatchPart, GroupCommit } from './group-commit';
 import { IDEMPOTENT_PRODUCER } from './outbox.relay';
 import { EventMetrics } from './messaging.metrics';
-import { consumedTraceparentOf, noteConsumedTraceparent, rememberEventSpan } from './event-tracing';
+import { consumedTraceparentOf, noteConsumedTraceparent, rememberEventTrace } from './event-tracing';
 
 /**
  * What a handler receives beside the event: the EntityManager of the transaction in which the inbox row is
@@ -435,58 +442,90 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
    * dead-lettered) rather than being skipped as a duplicate.
    */
   private async runInInbox(handler: MessageHandler, parts: readonly BatchPart[]): Promise<void> {
-    const spans = tracingEnabled() ? this.consumerSpans(parts) : undefined;
+    const span = tracingEnabled() ? this.consumerSpan(parts) : undefined;
     try {
-      await this.runInInboxTraced(handler, parts, spans);
+      await this.runInInboxTraced(handler, parts, span);
     } catch (error) {
-      for (const span of spans?.values() ?? []) {
+      if (span?.isRecording()) {
         span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }).end();
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
       }
+      span?.end();
       throw error;
     }
-    for (const span of spans?.values() ?? []) span.end();
+    span?.end();
   }
 
   /**
-   * A CONSUMER span per event (ADR 20), child of the context in its `traceparent` header (the relay's publish span),
-   * even in a batch: each event belongs to its own claim's trace, which one span for the batch could not say. Each is
-   * remembered by event id, so an event built with it as `causationid` continues its trace (event-tracing.ts).
-   * Another attempt at the same work makes new spans; a failed one ends with an error status.
+   * One CONSUMER span per batch handed to the handler (ADR 20), however many events it holds: a span per event made
+   * the read-model consumers, which take hundreds of events a call, spend more on tracing than on their work. Its
+   * parent is the `traceparent` of the batch's first sampled event (so it is recorded when any of its events' traces
+   * is, and sits in that claim's trace); when recorded it links to every event's context (OTel span links, up to
+   * OTEL_SPAN_LINK_COUNT_LIMIT, 128 by default), each link naming its event. Each event is remembered with the
+   * `traceparent` it continues (this span's for the parent event or a batch of one, else its own header's), so an
+   * event built with it as `causationid` stays in its claim's trace (event-tracing.ts). Unrecorded (sampled out),
+   * nothing is done per event but that remembering. Another attempt at the same work makes a new span; a failed one
+   * ends with an error status.
    */
-  private consumerSpans(parts: readonly BatchPart[]): Map<string, Span> {
-    const spans = new Map<string, Span>();
-    const group = this.options.groupId;
+  private consumerSpan(parts: readonly BatchPart[]): Span {
+    let parentEvent: CloudEvent | undefined;
+    let parent: string | undefined;
     for (const part of parts) {
       for (const event of part.events) {
-        const span = tracer().startSpan(
-          `${part.topic} process`,
-          {
-            kind: SpanKind.CONSUMER,
+        const traceparent = consumedTraceparentOf(event);
+        if (!traceparent) continue;
+        if (isSampledTraceparent(traceparent)) {
+          [parentEvent, parent] = [event, traceparent];
+          break;
+        }
+        if (!parent) [parentEvent, parent] = [event, traceparent];
+      }
+      if (parent && isSampledTraceparent(parent)) break;
+    }
+    const topics = [...new Set(parts.map((p) => p.topic))].join(',');
+    const span = tracer().startSpan(`${topics} process`, { kind: SpanKind.CONSUMER }, contextOf(parent));
+    const count = parts.reduce((n, p) => n + p.events.length, 0);
+    const own = traceparentOfSpan(span);
+    if (span.isRecording()) {
+      span.setAttributes({
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': topics,
+        'messaging.consumer.group.name': this.options.groupId,
+        'messaging.batch.message_count': count,
+      });
+      const links: Link[] = [];
+      for (const part of parts) {
+        for (const event of part.events) {
+          const traceparent = consumedTraceparentOf(event);
+          const linked = traceparent && spanContextOf(traceparent);
+          if (!linked) continue;
+          links.push({
+            context: linked,
             attributes: {
-              'messaging.system': 'kafka',
-              'messaging.operation.type': 'process',
               'messaging.destination.name': part.topic,
-              'messaging.consumer.group.name': group,
               'messaging.message.id': event.id,
-              'cloudevents.event_id': event.id,
               'cloudevents.event_type': event.type,
               'cloudevents.event_subject': event.subject,
             },
-          },
-          contextOf(consumedTraceparentOf(event)),
-        );
-        spans.set(event.id, span);
-        rememberEventSpan(event.id, span.spanContext());
+          });
+        }
+      }
+      span.addLinks(links);
+    }
+    for (const part of parts) {
+      for (const event of part.events) {
+        const traceparent = count === 1 || event === parentEvent ? own : consumedTraceparentOf(event);
+        rememberEventTrace(event.id, traceparent ?? own);
       }
     }
-    return spans;
+    return span;
   }
 
   private async runInInboxTraced(
     handler: MessageHandler,
     parts: readonly BatchPart[],
-    spans: Map<string, Span> | undefined,
+    span: Span | undefined,
   ): Promise<void> {
     const events = parts.flatMap((p) => p.events);
     let fresh = new Set<string>();
@@ -526,12 +565,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
           const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
           await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
         });
-      // One event: its span is the active one while it is handled (its log lines carry the trace id). A batch's
-      // events find their own through causationid.
-      const span = one && spans?.get(one.id);
+      // The batch's span is the active one while it is handled (its log lines carry the trace id); the events the
+      // handler builds find their own trace through causationid.
       await (span ? context.with(trace.setSpan(context.active(), span), run) : run());
     });
-    for (const [id, span] of spans ?? []) if (!fresh.has(id)) span.setAttribute('claimchain.duplicate', true);
+    if (span?.isRecording()) span.setAttribute('claimchain.duplicates', events.length - fresh.size);
     // Counted once committed: a transaction that failed and is retried counts its events once, when it succeeds.
     for (const part of parts) {
       const handled = part.events.reduce((n, e) => n + (fresh.delete(e.id) ? 1 : 0), 0);

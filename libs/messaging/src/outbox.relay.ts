@@ -2,8 +2,8 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CompressionTypes, Kafka, Producer, ProducerConfig } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
-import { context, propagation, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { contextOf, tracer, tracingEnabled } from '@claimchain/observability';
+import { Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { contextOf, isSampledTraceparent, spanContextOf, tracer, tracingEnabled } from '@claimchain/observability';
 
 /**
  * acks=all with broker-side deduplication of producer retries. kafkajs wants unbounded retries for an idempotent
@@ -219,16 +219,16 @@ export class OutboxRelay {
       [this.batchSize, fullLook ? '0' : this.cursor],
     );
     if (rows.length === 0) return 0;
-    const spans = tracingEnabled() ? this.publishSpans(rows) : undefined;
+    const span = tracingEnabled() ? publishSpan(rows) : undefined;
     try {
-      for (const request of this.requests(rows, spans)) {
+      for (const request of this.requests(rows)) {
         await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
       }
     } catch (error) {
-      spans?.forEach((span) => span?.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }).end());
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }).end();
       throw error;
     }
-    spans?.forEach((span) => span?.end());
+    span?.end();
     await this.dataSource.query(`UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
       rows.map((r) => r.seq),
     ]);
@@ -242,13 +242,10 @@ export class OutboxRelay {
    * refused by the broker, and the relay would stall on it). A single row larger than that goes alone; the APIs keep
    * events far below the broker's limit.
    */
-  private *requests(
-    rows: OutboxRow[],
-    spans?: (Span | undefined)[],
-  ): Generator<{ topic: string; messages: OutboxMessage[] }[]> {
+  private *requests(rows: OutboxRow[]): Generator<{ topic: string; messages: OutboxMessage[] }[]> {
     let request = new Map<string, OutboxMessage[]>();
     let bytes = 0;
-    for (const [i, row] of rows.entries()) {
+    for (const row of rows) {
       const value = row.payload as string;
       const size = Buffer.byteLength(value) + Buffer.byteLength(row.message_key);
       if (bytes > 0 && bytes + size > this.maxRequestBytes) {
@@ -257,36 +254,15 @@ export class OutboxRelay {
         bytes = 0;
       }
       const list = request.get(row.topic) ?? [];
-      const span = spans?.[i];
-      list.push(span ? { key: row.message_key, value, headers: headersOf(span) } : { key: row.message_key, value });
+      // The trace the event continues goes out as its W3C header, as stored (ADR 20): no work per row.
+      const traceparent = row.traceparent;
+      list.push(
+        traceparent ? { key: row.message_key, value, headers: { traceparent } } : { key: row.message_key, value },
+      );
       request.set(row.topic, list);
       bytes += size;
     }
     if (bytes > 0) yield [...request].map(([topic, messages]) => ({ topic, messages }));
-  }
-
-  /**
-   * A PRODUCER span per row that carries a trace (ADR 20), child of the context stored with it: the request or
-   * consumed event that made the event. Its context goes out as the message's `traceparent` header.
-   */
-  private publishSpans(rows: OutboxRow[]): (Span | undefined)[] {
-    return rows.map((row) =>
-      row.traceparent === null
-        ? undefined
-        : tracer().startSpan(
-            `${row.topic} publish`,
-            {
-              kind: SpanKind.PRODUCER,
-              attributes: {
-                'messaging.system': 'kafka',
-                'messaging.operation.type': 'send',
-                'messaging.destination.name': row.topic,
-                'messaging.kafka.message.key': row.message_key,
-              },
-            },
-            contextOf(row.traceparent),
-          ),
-    );
   }
 
   private async run(): Promise<void> {
@@ -345,9 +321,43 @@ export class OutboxRelay {
   }
 }
 
-/** The W3C trace-context headers naming this span as the message's parent. */
-function headersOf(span: Span): Record<string, string> {
-  const headers: Record<string, string> = {};
-  propagation.inject(trace.setSpan(context.active(), span), headers);
-  return headers;
+/**
+ * One PRODUCER span per published batch whose rows carry a sampled trace (ADR 20), child of the first such row's
+ * context and linked to each of them (up to OTEL_SPAN_LINK_COUNT_LIMIT): it shows how long events waited in the
+ * outbox and how long the broker took. The messages' headers are the rows' own `traceparent`s, so each consumer
+ * continues the span that made its event, not this one. Undefined (no span) when no row's trace is sampled.
+ */
+function publishSpan(rows: readonly OutboxRow[]): Span | undefined {
+  const sampled = rows.filter((r) => r.traceparent !== null && isSampledTraceparent(r.traceparent));
+  if (sampled.length === 0) return undefined;
+  const topics = [...new Set(sampled.map((r) => r.topic))].join(',');
+  const span = tracer().startSpan(
+    `${topics} publish`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': topics,
+        'messaging.batch.message_count': rows.length,
+      },
+    },
+    contextOf(sampled[0].traceparent!),
+  );
+  if (span.isRecording()) {
+    span.addLinks(
+      sampled.flatMap((r) => {
+        const linked = spanContextOf(r.traceparent!);
+        return linked
+          ? [
+              {
+                context: linked,
+                attributes: { 'messaging.destination.name': r.topic, 'messaging.kafka.message.key': r.message_key },
+              },
+            ]
+          : [];
+      }),
+    );
+  }
+  return span;
 }

@@ -4,6 +4,7 @@ import {
   isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
+  Span,
   SpanContext,
   trace,
   Tracer,
@@ -115,6 +116,27 @@ export function contextOf(traceparent: string | undefined): Context {
 /** The context of a span context (e.g. one remembered after its span ended). */
 export function contextOfSpan(spanContext: SpanContext): Context {
   return trace.setSpanContext(ROOT_CONTEXT, spanContext);
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** The remote span context a version-00 `traceparent` names (for a span link), or undefined when it is malformed. */
+export function spanContextOf(traceparent: string): SpanContext | undefined {
+  const m = TRACEPARENT.exec(traceparent);
+  if (!m) return undefined;
+  const spanContext = { traceId: m[1], spanId: m[2], traceFlags: parseInt(m[3], 16), isRemote: true };
+  return isSpanContextValid(spanContext) ? spanContext : undefined;
+}
+
+/** Whether a `traceparent` says its trace is sampled (flag 01): read from the string, no parse, no allocation. */
+export function isSampledTraceparent(traceparent: string): boolean {
+  return traceparent.length === 55 && (parseInt(traceparent.slice(53), 16) & 1) === 1;
+}
+
+/** The `traceparent` naming a span as parent (what an event made in it carries on). */
+export function traceparentOfSpan(span: Span): string {
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`;
 }
 
 /** The trace id of the active span, when there is a valid one. */
