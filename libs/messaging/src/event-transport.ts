@@ -11,6 +11,7 @@ import {
   contextOf,
   isSampledTraceparent,
   spanContextOf,
+  spanLinkLimit,
   traceparentOfSpan,
   tracer,
   tracingEnabled,
@@ -460,7 +461,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
    * One CONSUMER span per batch handed to the handler (ADR 20), however many events it holds: a span per event made
    * the read-model consumers, which take hundreds of events a call, spend more on tracing than on their work. Its
    * parent is the `traceparent` of the batch's first sampled event (so it is recorded when any of its events' traces
-   * is, and sits in that claim's trace); when recorded it links to every event's context (OTel span links, up to
+   * is, and sits in that claim's trace); when recorded it links to every sampled event's context (OTel span links, up to
    * OTEL_SPAN_LINK_COUNT_LIMIT, 128 by default), each link naming its event. Each event is remembered with the
    * `traceparent` it continues (this span's for the parent event or a batch of one, else its own header's), so an
    * event built with it as `causationid` stays in its claim's trace (event-tracing.ts). Unrecorded (sampled out),
@@ -494,11 +495,14 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
         'messaging.consumer.group.name': this.options.groupId,
         'messaging.batch.message_count': count,
       });
+      // Links to the sampled events only (the others' traces are not recorded), no more than the span keeps.
       const links: Link[] = [];
+      const limit = spanLinkLimit();
       for (const part of parts) {
         for (const event of part.events) {
+          if (links.length >= limit) break;
           const traceparent = consumedTraceparentOf(event);
-          const linked = traceparent && spanContextOf(traceparent);
+          const linked = traceparent && isSampledTraceparent(traceparent) && spanContextOf(traceparent);
           if (!linked) continue;
           links.push({
             context: linked,

@@ -3,7 +3,14 @@ import { DataSource } from 'typeorm';
 import { CompressionTypes, Kafka, Producer, ProducerConfig } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
 import { Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { contextOf, isSampledTraceparent, spanContextOf, tracer, tracingEnabled } from '@claimchain/observability';
+import {
+  contextOf,
+  isSampledTraceparent,
+  spanContextOf,
+  spanLinkLimit,
+  tracer,
+  tracingEnabled,
+} from '@claimchain/observability';
 
 /**
  * acks=all with broker-side deduplication of producer retries. kafkajs wants unbounded retries for an idempotent
@@ -346,7 +353,7 @@ function publishSpan(rows: readonly OutboxRow[]): Span | undefined {
   );
   if (span.isRecording()) {
     span.addLinks(
-      sampled.flatMap((r) => {
+      sampled.slice(0, spanLinkLimit()).flatMap((r) => {
         const linked = spanContextOf(r.traceparent!);
         return linked
           ? [

@@ -29,6 +29,12 @@ import {
  */
 let enabled = false;
 let provider: BasicTracerProvider | undefined;
+let linkLimit = 128;
+
+/** How many links a span keeps (`OTEL_SPAN_LINK_COUNT_LIMIT`, 128 by default): more are not worth building. */
+export function spanLinkLimit(): number {
+  return linkLimit;
+}
 
 /** Whether a tracer provider is installed (startTracing found an exporter, or a test installed one). */
 export function tracingEnabled(): boolean {
@@ -52,6 +58,8 @@ export function installTracing(processors: SpanProcessor[], service = 'claimchai
     detectResources({ detectors: [envDetector] }), // OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES win
   );
   const installed = new BasicTracerProvider({ resource, spanProcessors: processors });
+  const limit = Number(process.env.OTEL_SPAN_LINK_COUNT_LIMIT);
+  linkLimit = Number.isInteger(limit) && limit >= 0 ? limit : 128;
   provider = installed;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
