@@ -408,6 +408,7 @@ async function main(): Promise<void> {
         eventId: e.id,
         eventType: e.type,
         subject: e.subject,
+        correlationId: e.correlationid,
         leaf,
         leafHash: hashLeaf(leaf),
         dataSalt: null,

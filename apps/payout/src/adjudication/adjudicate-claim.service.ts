@@ -122,6 +122,7 @@ export class AdjudicateClaimService {
       verifiedEventId: string;
       job: PoolJob;
       active: boolean;
+      correlationId?: string;
     }[] = [];
     for (const [claimId, { claim, verification, anchor, submitted, submittedAnchor }] of pending) {
       // Each anchor must commit to exactly the event we hold, and prove it is in a checkpoint the ledger signed: the
@@ -174,6 +175,7 @@ export class AdjudicateClaimService {
         verifiedEventId: verification.id,
         // A draft, or a contract not in force on every service date, decides nothing: pended (ADR 21).
         active: activeOn(periodOf(contract), serviceDates),
+        correlationId: verification.correlationid,
         job: {
           contractId,
           contract: contract.definition,
@@ -192,7 +194,7 @@ export class AdjudicateClaimService {
     const outcomes = new Map(
       (await this.pool.adjudicateMany(runnable.map((d) => d.job))).map((outcome, k) => [runnable[k].claimId, outcome]),
     );
-    for (const { claimId, claim, verifiedEventId, job, active } of toDecide) {
+    for (const { claimId, claim, verifiedEventId, correlationId, job, active } of toDecide) {
       const unrun = active ? PEND_TOO_MANY_LINES : PEND_CONTRACT_NOT_ACTIVE;
       let result: Adjudication;
       try {
@@ -209,6 +211,7 @@ export class AdjudicateClaimService {
         claim,
         contractId: job.contractId,
         verifiedEventId,
+        correlationId,
         policy: job.coverage?.policy ?? null,
         result,
       });
@@ -272,12 +275,15 @@ export class AdjudicateClaimService {
     const policyId = result.policyId;
     if (policyId && result.decision !== 'pended') out.accumulators.set(policyId, result.accumulators.after);
     const now = new Date();
+    // Caused by the verification (by the reviewer's request, buildEvent's default, on the review path), in the
+    // claim's conversation (ADR 20).
     const common = {
       source: PAYOUT_SOURCE,
       subject: claimId,
       tenantid: claim.insurer_id,
       time: now,
-      causationid: verifiedEventId,
+      ...(s.review ? {} : { causationid: verifiedEventId }),
+      ...(s.correlationId ? { correlationid: s.correlationId } : {}),
     };
     if (result.decision === 'pended') {
       out.event(Topics.ClaimsPended, {
@@ -301,7 +307,7 @@ export class AdjudicateClaimService {
       });
       return;
     }
-    out.event(Topics.ClaimsAdjudicated, {
+    const adjudicated = out.event(Topics.ClaimsAdjudicated, {
       ...common,
       data: {
         claimId,
@@ -338,15 +344,11 @@ export class AdjudicateClaimService {
     });
     if (result.payable === '0.00') return;
     const payoutId = uuidv7();
-    out.payouts.push({
-      id: payoutId,
-      claimId,
-      payeeId: claim.provider_id,
-      amount: result.payable,
-      currency: claim.currency,
-    });
-    out.event(Topics.PayoutsReleased, {
+    // The release is caused by the adjudication.
+    const released = out.event(Topics.PayoutsReleased, {
       ...common,
+      causationid: adjudicated.id,
+      correlationid: adjudicated.correlationid,
       data: {
         claimId,
         payoutId,
@@ -356,6 +358,15 @@ export class AdjudicateClaimService {
         currency: claim.currency,
         releasedAt: now.toISOString(),
       },
+    });
+    out.payouts.push({
+      id: payoutId,
+      claimId,
+      payeeId: claim.provider_id,
+      amount: result.payable,
+      currency: claim.currency,
+      releasedEventId: released.id,
+      correlationId: released.correlationid,
     });
   }
 }
@@ -396,6 +407,8 @@ export interface Settlement {
   claim: PendingClaim['claim'];
   contractId: string;
   verifiedEventId: string;
+  /** The verification's `correlationid`, which the decision's events carry on (absent on the review path). */
+  correlationId?: string;
   policy: PolicyTerms | null;
   result: Adjudication;
   review?: { reviewer: string; reason: string };
@@ -422,8 +435,10 @@ class Decisions {
     });
   }
 
-  event<T extends TopicName>(topic: T, draft: EventDraft<T>): void {
-    this.events.push({ topic, event: buildEvent(topic, draft) });
+  event<T extends TopicName>(topic: T, draft: EventDraft<T>): CloudEvent {
+    const event = buildEvent(topic, draft);
+    this.events.push({ topic, event });
+    return event;
   }
 
   async write(

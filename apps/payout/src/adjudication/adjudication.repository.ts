@@ -72,6 +72,9 @@ export interface PayoutRow {
   payeeId: string;
   amount: string;
   currency: string;
+  /** Its payouts.released event, and the claim's correlation: what its settlement names later (ADR 20). */
+  releasedEventId?: string;
+  correlationId?: string;
 }
 
 /**
@@ -316,9 +319,11 @@ export class AdjudicationRepository {
   async insertPayouts(em: EntityManager, rows: readonly PayoutRow[]): Promise<void> {
     if (rows.length === 0) return;
     await em.query(
-      `INSERT INTO payouts (id, claim_id, payee_id, amount, currency)
-       SELECT p.id, p."claimId", p."payeeId", p.amount, p.currency
-         FROM jsonb_to_recordset($1::jsonb) AS p(id uuid, "claimId" uuid, "payeeId" text, amount numeric, currency text)`,
+      `INSERT INTO payouts (id, claim_id, payee_id, amount, currency, released_event_id, correlation_id)
+       SELECT p.id, p."claimId", p."payeeId", p.amount, p.currency, p."releasedEventId", p."correlationId"
+         FROM jsonb_to_recordset($1::jsonb)
+           AS p(id uuid, "claimId" uuid, "payeeId" text, amount numeric, currency text, "releasedEventId" uuid,
+                "correlationId" text)`,
       [JSON.stringify(rows)],
     );
   }

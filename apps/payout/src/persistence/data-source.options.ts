@@ -14,6 +14,7 @@ import { PayoutEndpoints1732500000100 } from './migrations/1732500000100-payout-
 import { PayoutRetries1732600000200 } from './migrations/1732600000200-payout-retries';
 import { PayoutsDueIndex1733300000300 } from './migrations/1733300000300-payouts-due-index';
 import { RailBeforeSubmission1733500000400 } from './migrations/1733500000400-rail-before-submission';
+import { PayoutCausation1733600002300 } from './migrations/1733600002300-payout-causation';
 import { HeldClaims1733700000500 } from './migrations/1733700000500-held-claims';
 import { VerificationWithdrawals1733700000700 } from './migrations/1733700000700-verification-withdrawals';
 
@@ -42,6 +43,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       IdempotencyKeysCreatedAt1733400000010,
       RailBeforeSubmission1733500000400,
       LeafSalts1733600000000,
+      PayoutCausation1733600002300,
       HeldClaims1733700000500,
       ContractLifecycle1733700000000,
       VerificationWithdrawals1733700000700,

@@ -10,6 +10,10 @@ export interface KnownClaim {
   insurer_id: string;
   provider_id: string;
   items: ClaimSubmittedV1['items'];
+  /** Its claims.submitted event's `correlationid` (null for claims stored before it was kept). */
+  correlation_id: string | null;
+  /** Set while its claims.submitted event is being handled: that event caused what is decided meanwhile. */
+  submitted_event_id?: string;
 }
 
 /**
@@ -129,16 +133,26 @@ export class ConfirmationsRepository {
   }
 
   /** The claims' lines, to match confirmations against, in one statement. */
-  async rememberClaims(em: EntityManager, claims: readonly ClaimSubmittedV1[]): Promise<void> {
+  async rememberClaims(
+    em: EntityManager,
+    claims: readonly (ClaimSubmittedV1 & { correlationId: string })[],
+  ): Promise<void> {
     if (claims.length === 0) return;
     await em.query(
-      `INSERT INTO claims (claim_id, insurer_id, provider_id, items)
-       SELECT c."claimId", c."insurerId", c."providerId", c.items
-         FROM jsonb_to_recordset($1::jsonb) AS c("claimId" uuid, "insurerId" text, "providerId" text, items jsonb)
+      `INSERT INTO claims (claim_id, insurer_id, provider_id, items, correlation_id)
+       SELECT c."claimId", c."insurerId", c."providerId", c.items, c."correlationId"
+         FROM jsonb_to_recordset($1::jsonb)
+           AS c("claimId" uuid, "insurerId" text, "providerId" text, items jsonb, "correlationId" text)
        ON CONFLICT (claim_id) DO NOTHING`,
       [
         JSON.stringify(
-          claims.map(({ claimId, insurerId, providerId, items }) => ({ claimId, insurerId, providerId, items })),
+          claims.map(({ claimId, insurerId, providerId, items, correlationId }) => ({
+            claimId,
+            insurerId,
+            providerId,
+            items,
+            correlationId,
+          })),
         ),
       ],
     );
@@ -163,7 +177,7 @@ export class ConfirmationsRepository {
       cancelled: boolean;
       pending_by: string[];
     })[] = await em.query(
-      `SELECT ids.id::text AS id, c.claim_id::text AS claim_id, c.insurer_id, c.provider_id, c.items,
+      `SELECT ids.id::text AS id, c.claim_id::text AS claim_id, c.insurer_id, c.provider_id, c.items, c.correlation_id,
               (SELECT jsonb_build_object('id', f.id, 'outcome', f.outcome) FROM confirmations f
                 WHERE f.claim_id = ids.id AND f.outcome IN ${DECIDING}) AS deciding,
               EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = ids.id AND x.refused_at IS NULL) AS cancelled,

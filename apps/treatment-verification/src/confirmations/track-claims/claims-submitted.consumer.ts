@@ -19,7 +19,7 @@ export class ClaimsSubmittedConsumer {
 
   @EventPattern(Topics.ClaimsSubmitted, { batch: true })
   async handle(@Payload() events: CloudEvent<ClaimSubmittedV1>[], @Ctx() ctx: EventContext): Promise<void> {
-    const claims = events.map((e) => e.data);
+    const claims = events.map((e) => ({ ...e.data, correlationId: e.correlationid }));
     await this.repo.lockClaimIds(
       ctx.em,
       claims.map((c) => c.claimId),
@@ -27,11 +27,13 @@ export class ClaimsSubmittedConsumer {
     await this.repo.rememberClaims(ctx.em, claims);
     await this.confirmations.decidePendingFor(
       ctx.em,
-      claims.map((claim) => ({
+      events.map(({ id, correlationid, data: claim }) => ({
         claim_id: claim.claimId,
         insurer_id: claim.insurerId,
         provider_id: claim.providerId,
         items: claim.items,
+        correlation_id: correlationid,
+        submitted_event_id: id, // what decides a confirmation now is this claim's arrival (ADR 20)
       })),
     );
   }
