@@ -13,7 +13,8 @@
  *
  * Environment: BENCH_RATE, BENCH_SECONDS, BENCH_WARMUP, BENCH_DRAIN, BENCH_INSTANCES (processes per service,
  * node:cluster on one port, one consumer each in the service's group), BENCH_SWEEP_RATES, BENCH_STEP_SECONDS,
- * BENCH_SEED, BENCH_OUT (results directory), BENCH_LOG_LEVEL (services', default warn), DATABASE_URL.
+ * BENCH_SEED, BENCH_OUT (results directory), BENCH_LOG_LEVEL (services', default warn), DATABASE_URL, BENCH_OTEL_SINK
+ * (1: tracing on, exported over OTLP to a loopback sink in this process; OTEL_TRACES_SAMPLER/_ARG pick the sampling).
  * `--sweep` raises the rate step by step on one running system and reports the knee: the highest rate whose p99
  * accepted→paid stays ≤ 1 s; it stops once a step is clearly past it. Ctrl-C stops the load and tears everything
  * down; so does the overall time limit.
@@ -30,6 +31,7 @@ import { LoadGenerator, SentClaim, sleep } from './e2e/load';
 import { BenchReport, chartSvg, summaryMarkdown, sweepSvg, toJson } from './e2e/report';
 import { Sampler } from './e2e/sampler';
 import { installShutdown, Stack, startStack } from './e2e/stack';
+import { startOtlpSink } from './e2e/otlp-sink';
 import { formatMs } from './e2e/stats';
 import { Workload } from './e2e/workload';
 import { gitCommit, issueTokens, publishContracts } from './e2e/setup';
@@ -222,7 +224,12 @@ async function main(): Promise<void> {
 
   const databaseUrl = process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
   const startedAt = new Date();
-  const stack = await startStack({ databaseUrl, instances: options.instances, log: say });
+  const sink = process.env.BENCH_OTEL_SINK === '1' ? await startOtlpSink() : undefined;
+  if (sink)
+    say(
+      `tracing on: OTLP to a loopback sink, sampler ${process.env.OTEL_TRACES_SAMPLER ?? 'parentbased_always_on'} ${process.env.OTEL_TRACES_SAMPLER_ARG ?? ''}`,
+    );
+  const stack = await startStack({ databaseUrl, instances: options.instances, log: say, env: sink?.env });
   say(`system up: ${options.instances} process(es) per service on 3201–3204, broker ${stack.brokers.join(',')}`);
   const tokens = await issueTokens(stack);
   await publishContracts(stack, tokens);
@@ -282,6 +289,7 @@ async function main(): Promise<void> {
   } finally {
     await sampler.stop();
   }
+  if (sink) say(`OTLP sink: ${sink.received().requests} exports, ${(sink.received().bytes / 1e6).toFixed(1)} MB`);
   if (interrupted) return;
   if (stack.died()) throw new Error(`${stack.died()} during the run: no figures`);
 

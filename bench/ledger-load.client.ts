@@ -2,7 +2,7 @@
  * The load generator and stopwatch of the ledger bench's Kafka phase, in a process of its own so that the ledger
  * service it measures has its event loop to itself, as when deployed. Over IPC it receives the brokers and the
  * events, sends them to claims.submitted.v1 in batches of 10 every 10 ms (1,000 events/s), times each event's
- * ledger.anchored.v1 notice and answers with absolute times (performance.timeOrigin-based, comparable across
+ * ledger.anchored.v2 notice (its checkpoint's) and answers with absolute times (performance.timeOrigin-based, comparable across
  * processes on one machine).
  *
  * The warm-up events go first at the same pace and are not timed: the broker is fresh for every run, and its first
@@ -37,8 +37,11 @@ async function run({ brokers, warmup, events }: LoadRequest): Promise<void> {
   await watcher.run({
     autoCommit: false,
     eachMessage: async ({ message }) => {
-      const eventId = (JSON.parse(message.value!.toString()) as { data: { eventId: string } }).data.eventId;
-      if (sent[eventId] !== undefined && anchored[eventId] === undefined) anchored[eventId] = now();
+      const notice = JSON.parse(message.value!.toString()) as { data: { entries: { eventId: string }[] } };
+      const at = now();
+      for (const { eventId } of notice.data.entries) {
+        if (sent[eventId] !== undefined && anchored[eventId] === undefined) anchored[eventId] = at;
+      }
     },
   });
   const deadline = now() + 30_000;

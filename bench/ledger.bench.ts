@@ -206,7 +206,7 @@ async function anchoredOverKafka(
   appender: LedgerAppenderService,
   leader: CheckpointService,
 ): Promise<string> {
-  const label = `6. anchored event → ledger.anchored.v1 over Kafka, 1,000 events/s, T = ${CHECKPOINT_MS} ms, after ${WARMUP_SECONDS} s of warm-up`;
+  const label = `6. anchored event → ledger.anchored.v2 over Kafka, 1,000 events/s, T = ${CHECKPOINT_MS} ms, after ${WARMUP_SECONDS} s of warm-up`;
   let broker: KafkaBrokerHandle;
   try {
     broker = await ensureKafkaBroker({
@@ -409,6 +409,7 @@ async function main(): Promise<void> {
         eventId: e.id,
         eventType: e.type,
         subject: e.subject,
+        correlationId: e.correlationid,
         leaf,
         leafHash: hashLeaf(leaf),
         dataSalt: null,
@@ -487,7 +488,7 @@ async function main(): Promise<void> {
       signed++;
     }
     print(
-      `   checkpointing the backlog: ${signed} checkpoint(s), ${fmt(size)} anchored notices  ` +
+      `   checkpointing the backlog: ${signed} checkpoint(s), ${fmt(size)} anchored entries  ` +
         `${fmt(rate(size, performance.now() - t))} leaves/s`,
     );
 
@@ -606,7 +607,7 @@ async function main(): Promise<void> {
     if (PHASES.has(5)) {
       // 5. Append → anchored at 1,000 events/s: batches of 10 every 10 ms while the elected checkpointer runs with
       //    T = CHECKPOINT_MS; per event, from its append's commit to the commit of the first checkpoint (and its
-      //    ledger.anchored.v1 outbox rows) covering it. Kafka's legs (producer relay, consumer fetch, our relay) are
+      //    ledger.anchored.v2 outbox rows) covering it. Kafka's legs (producer relay, consumer fetch, our relay) are
       //    not in this figure.
       const leader = checkpointService(CHECKPOINT_MS);
       const committed: { size: number; at: number }[] = [];
@@ -638,7 +639,7 @@ async function main(): Promise<void> {
       );
     }
 
-    // 6. Event → ledger.anchored.v1 over a real broker at 1,000 events/s: a producer sends claims.submitted.v1,
+    // 6. Event → ledger.anchored.v2 over a real broker at 1,000 events/s: a producer sends claims.submitted.v1,
     //    the service's own consumer (batch mode) appends, the elected checkpointer signs every CHECKPOINT_MS, the
     //    outbox relay publishes the notices, and a consumer times each event from send to its anchored notice.
     if (PHASES.has(6) && process.env.BENCH_KAFKA !== '0')

@@ -6,10 +6,10 @@
  * A claim's steps, each from the service that owns the fact:
  *   accepted     claim-intake    claims.submitted_at (the 202)
  *   verified     treatment-ver.  treatment.verified (or .rejected) event time
- *   anchored     ledger          the ledger.anchored notice of that verification (a signed checkpoint covers it)
+ *   anchored     ledger          the ledger.anchored.v2 notice listing that verification (its checkpoint covers it)
  *   adjudicated  payout          claim.adjudicated (or claim.pended) event time
- *   released     payout          payout.released event time ("paid" in claim-intake's words)
- *   settled      payout          payout.settled event time (the simulated bank's report)
+ *   released     payout          payout.released event time ("payment-pending" in claim-intake's words)
+ *   settled      payout          payout.settled event time (the simulated bank's report; "paid")
  * and when claim-intake showed each (its inbox row for that event: the start of the transaction applying it).
  */
 import { Facts, OutboxEvent } from './collect';
@@ -62,7 +62,7 @@ export interface PhaseResult {
   submitToFinished: Percentiles;
   /** claim-intake's status view: when it showed a fact minus when the owning service recorded it. */
   staleness: Record<string, Percentiles>;
-  /** Each consumer's inbox time minus the event's time, per topic ("payout ← ledger.anchored.v1"). */
+  /** Each consumer's inbox time minus the event's time, per topic ("payout ← ledger.anchored.v2"). */
   delivery: Record<string, Percentiles>;
   /** Each producer's outbox row published minus written (the relay). */
   relay: Record<string, Percentiles>;
@@ -114,7 +114,7 @@ export function claimTimes(sent: SentClaim[], facts: Facts): ClaimTimes[] {
       const put = (step: Step, e: OutboxEvent | undefined) => {
         if (!e) return;
         t.steps[step] = e.time;
-        const shown = shownAt.get(e.id);
+        const shown = shownAt.get(e.notice ?? e.id);
         if (shown !== undefined) t.shown[step] = shown;
       };
       put('verified', verification);
@@ -137,7 +137,7 @@ export function claimTimes(sent: SentClaim[], facts: Facts): ClaimTimes[] {
       } else if (decision) {
         t.actual = decision.decision === 'partial' ? 'partial' : 'approved';
         t.finishedAt = settled?.time;
-        t.shownFinishedAt = t.shown.released;
+        t.shownFinishedAt = t.shown.settled;
       }
       // claim-intake's status is the final say on what it showed, whichever event it came from.
       if (t.shownFinishedAt === undefined && intake && FINISHED_STATUS[intake.status]) {
@@ -229,17 +229,19 @@ export function analyzePhase(opts: {
       (c) => c.shown[step],
     );
   }
-  // The end status claim-intake shows for a paid claim is "paid", from the release (settlement changes no status).
+  // The end status claim-intake shows for a paid claim is "paid", from the settlement (a release is "payment-pending").
   staleness['end status (paid, denied, pended, rejected)'] = stale(
-    (c) => (c.actual === 'approved' || c.actual === 'partial' ? c.steps.released : c.finishedAt),
+    (c) => (c.actual === 'approved' || c.actual === 'partial' ? c.steps.settled : c.finishedAt),
     (c) => c.shownFinishedAt,
   );
 
   const delivery: Record<string, number[]> = {};
   for (const r of facts.inbox) {
     const e = facts.events.get(r.eventId);
-    if (!e || !mine.has(e.subject)) continue;
-    (delivery[`${r.consumer} ← ${r.topic}`] ??= []).push(r.processedAt - e.time);
+    // A ledger notice counts once per consumer that took it in, if it names one of these claims.
+    const notice = e ? undefined : facts.notices.get(r.eventId);
+    if (e ? !mine.has(e.subject) : !notice || ![...notice.subjects].some((s) => mine.has(s))) continue;
+    (delivery[`${r.consumer} ← ${r.topic}`] ??= []).push(r.processedAt - (e ?? notice)!.time);
   }
   const relay: Record<string, number[]> = {};
   for (const e of facts.events.values()) {
@@ -333,6 +335,6 @@ const STEP_EVENT: Record<Exclude<Step, 'accepted'>, string> = {
   verified: 'treatment.verified/rejected',
   anchored: 'ledger position of the verification',
   adjudicated: 'claim.adjudicated/pended',
-  released: 'payout.released → "paid"',
-  settled: 'payout.settled',
+  released: 'payout.released → "payment-pending"',
+  settled: 'payout.settled → "paid"',
 };

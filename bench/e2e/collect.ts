@@ -18,8 +18,10 @@ export interface OutboxEvent {
   time: number;
   createdAt: number;
   publishedAt: number | null;
-  /** ledger.anchored: the event it anchors. */
+  /** ledger.anchored: the event it anchors (one entry of a notice). */
   about: string | null;
+  /** ledger.anchored: the id of the notice (the Kafka record consumers take in) that carries this entry. */
+  notice?: string;
   /** claim.adjudicated: the decision. */
   decision: string | null;
 }
@@ -40,7 +42,10 @@ export interface IntakeClaim {
 }
 
 export interface Facts {
+  /** By id; a ledger.anchored.v2 notice's entries by `<notice id>/<anchored event id>`, one each. */
   events: Map<string, OutboxEvent>;
+  /** The ledger.anchored.v2 notices themselves, by id, with the claims their entries name. */
+  notices: Map<string, { time: number; subjects: Set<string> }>;
   inbox: InboxRow[];
   claims: Map<string, IntakeClaim>;
 }
@@ -84,20 +89,57 @@ export async function collectFacts(stack: Stack, claimIds: string[], since: numb
           `SELECT payload->>'id' AS id, topic, payload->>'type' AS type, payload->>'subject' AS subject,
                   (payload->>'time')::timestamptz AS time, created_at, published_at,
                   payload->'data'->>'eventId' AS about, payload->'data'->>'decision' AS decision
-             FROM outbox WHERE created_at >= $1`,
+             FROM outbox WHERE created_at >= $1 AND topic <> 'ledger.anchored.v2'`,
+          [sinceDate],
+        );
+        // One notice per checkpoint lists many claims' anchors (ADR 23): one row per entry, as if each its own event.
+        const entries = await c.query<{
+          notice: string;
+          subject: string;
+          time: Date;
+          created_at: Date;
+          published_at: Date | null;
+          about: string;
+          topic: string;
+          type: string;
+        }>(
+          `SELECT payload->>'id' AS notice, e->>'eventSubject' AS subject, (payload->>'time')::timestamptz AS time,
+                  created_at, published_at, e->>'eventId' AS about, topic, payload->>'type' AS type
+             FROM outbox, jsonb_array_elements(payload->'data'->'entries') AS e
+            WHERE created_at >= $1 AND topic = 'ledger.anchored.v2'`,
           [sinceDate],
         );
         const inbox = await c.query<{ event_id: string; topic: string; processed_at: Date }>(
           `SELECT event_id, topic, processed_at FROM inbox WHERE processed_at >= $1`,
           [sinceDate],
         );
-        return { service, outbox: outbox.rows, inbox: inbox.rows };
+        return { service, outbox: outbox.rows, entries: entries.rows, inbox: inbox.rows };
       }),
     ),
   );
   const events = new Map<string, OutboxEvent>();
+  const notices = new Map<string, { time: number; subjects: Set<string> }>();
   const inbox: InboxRow[] = [];
-  for (const { service, outbox, inbox: rows } of perService) {
+  for (const { service, outbox, entries, inbox: rows } of perService) {
+    for (const r of entries) {
+      if (!wanted.has(r.subject)) continue;
+      let notice = notices.get(r.notice);
+      if (!notice) notices.set(r.notice, (notice = { time: r.time.getTime(), subjects: new Set() }));
+      notice.subjects.add(r.subject);
+      events.set(`${r.notice}/${r.about}`, {
+        id: `${r.notice}/${r.about}`,
+        producer: service,
+        topic: r.topic,
+        type: r.type,
+        subject: r.subject,
+        time: r.time.getTime(),
+        createdAt: r.created_at.getTime(),
+        publishedAt: ms(r.published_at),
+        about: r.about,
+        notice: r.notice,
+        decision: null,
+      });
+    }
     for (const r of outbox) {
       if (!wanted.has(r.subject)) continue;
       events.set(r.id, {
@@ -137,7 +179,7 @@ export async function collectFacts(stack: Stack, claimIds: string[], since: numb
       ]),
     );
   });
-  return { events, inbox, claims };
+  return { events, notices, inbox, claims };
 }
 
 /**

@@ -262,7 +262,14 @@ describe('deploy/k8s components', () => {
       }
       // What the code's comments and DESIGN.md say, as a check on the derivation itself.
       expect(PRODUCED.get('ledger-anchoring')).toEqual([Topics.LedgerAnchored, Topics.LedgerCheckpoints].sort());
-      expect(CONSUMED.get('treatment-verification')).toEqual([Topics.ClaimsCancelled, Topics.ClaimsSubmitted].sort());
+      expect(CONSUMED.get('treatment-verification')).toEqual(
+        [
+          Topics.ClaimsCancelled,
+          Topics.ClaimsSubmitted,
+          Topics.PayoutsCancellationDecided,
+          Topics.PayoutsWithdrawalDecided,
+        ].sort(),
+      );
       for (const s of SERVICE_NAMES) for (const t of CONSUMED.get(s)!) expect(t in EventCatalog).toBe(true);
     });
 

@@ -491,6 +491,16 @@ describe('deploy/k8s', () => {
       }
     });
 
+    it("sets payout's contract worker threads explicitly, within its CPU limit (ADR 17)", () => {
+      // Unset, the pool follows availableParallelism(), which in a container counts the node's cores, not the pod's.
+      const { container } = deploymentOf(rendered, 'payout');
+      const workers = Number(container.env?.find((e) => e.name === 'ADJUDICATION_WORKERS')?.value);
+      const limit = container.resources?.limits?.cpu ?? '';
+      const cores = limit.endsWith('m') ? Number(limit.slice(0, -1)) / 1000 : Number(limit);
+      expect(Number.isInteger(workers) && workers >= 1).toBe(true);
+      expect({ workers, limit }).toEqual({ workers: Math.max(1, Math.floor(cores)), limit });
+    });
+
     it('runs hardened pods with bounded resources and a shutdown that fits the grace period', () => {
       const uid = Number(dockerfile().user.split(':')[0]);
       expect(uid).toBeGreaterThan(0);

@@ -306,15 +306,21 @@ describe('claims API', () => {
         await lag.release();
       }
 
-      const claim = await statusBecomes(id, 'paid');
-      expect(claim).toMatchObject({ decision: 'approved', paid: '120.40' });
-      expect(answerOf(claim)).toMatchObject({
+      await statusBecomes(id, 'paid');
+      // `paid` may come from payouts.released before claim-intake consumed payout's answer (another topic).
+      let claim: Claim | undefined;
+      await waitFor('payout’s answer in the timeline', async () => {
+        claim = await get<Claim>(`/v1/claims/${id}`);
+        return answerOf(claim) !== undefined;
+      });
+      expect(claim).toMatchObject({ status: 'paid', decision: 'approved', paid: '120.40' });
+      expect(answerOf(claim!)).toMatchObject({
         outcome: 'refused',
         claimId: id,
         decision: 'approved',
         payout: { amount: '120.40' },
       });
-      expect(claim.timeline.map((e) => e.type)).toContain('claim.cancelled');
+      expect(claim!.timeline.map((e) => e.type)).toContain('claim.cancelled');
       const [{ n }] = await system
         .app('payout')
         .get(DataSource)

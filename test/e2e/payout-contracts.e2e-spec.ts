@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { Topics } from '@claimchain/wire';
 import { claimItem, waitFor } from '@claimchain/testing';
-import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
+import { claimOnCoverage, CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 const covered = {
   name: 'covered',
@@ -145,6 +145,150 @@ describe('payout contracts, policies and adjudication v2', () => {
     });
   });
 
+  describe('contract lifecycle: POST /v2/contracts, /activation, /retirement (ADR 21)', () => {
+    const today = new Date().toISOString().slice(0, 10);
+    const dayAfter = (date: string, days = 1) =>
+      new Date(Date.parse(`${date}T00:00:00Z`) + days * 86_400_000).toISOString().slice(0, 10);
+    type Contract = { id: string; state: string; effectiveFrom: string | null; retiredFrom: string | null };
+    const payoutDb = () => system.app('payout').get(DataSource);
+    /** The contract's contracts.states.v1 events, oldest first, and whether the ledger recorded each. */
+    async function stateEvents(id: string): Promise<{ change: string; effectiveFrom: string | null }[]> {
+      const rows: { payload: { data: { change: string; effectiveFrom: string | null } } }[] = await payoutDb().query(
+        `SELECT payload FROM outbox WHERE topic = $1 AND message_key = $2 ORDER BY seq`,
+        [Topics.ContractsStates, id],
+      );
+      return rows.map((r) => ({ change: r.payload.data.change, effectiveFrom: r.payload.data.effectiveFrom }));
+    }
+
+    it('publishes a draft, activates it from a date and retires it, each change an event the ledger records', async () => {
+      const created = await post('/v2/contracts', contractBody('lifecycle'));
+      expect(created.status).toBe(201);
+      const draft = (await created.json()) as Contract;
+      expect(draft).toMatchObject({ state: 'draft', effectiveFrom: null, retiredFrom: null });
+      expect(created.headers.get('location')).toBe(`/v1/contracts/${draft.id}`);
+      expect(await (await get(`/v1/contracts/${draft.id}`)).json()).toEqual(draft);
+      // A draft is what simulation is for.
+      const simulated = await post(
+        `/v1/contracts/${draft.id}/simulate`,
+        { claim: { providerId: 'clinic-1', currency: 'EUR', items: [claimItem(1, '99213', '100.00')] } },
+        insurer,
+        {},
+      );
+      expect(simulated.status).toBe(200);
+
+      const activated = await post(`/v2/contracts/${draft.id}/activation`, { effectiveFrom: dayAfter(today) });
+      expect(activated.status).toBe(200);
+      expect(await activated.json()).toMatchObject({ state: 'scheduled', effectiveFrom: dayAfter(today) });
+      // The same activation again changes nothing; another date is a conflict.
+      expect((await post(`/v2/contracts/${draft.id}/activation`, { effectiveFrom: dayAfter(today) })).status).toBe(200);
+      const moved = await post(`/v2/contracts/${draft.id}/activation`, { effectiveFrom: dayAfter(today, 2) });
+      expect(moved.status).toBe(409);
+      expect(((await moved.json()) as { code: string }).code).toBe('CONTRACT.ALREADY_ACTIVE');
+
+      const early = await post(`/v2/contracts/${draft.id}/retirement`, { retiredFrom: today });
+      expect(early.status).toBe(400);
+      expect(((await early.json()) as { errors: { pointer: string }[] }).errors[0].pointer).toBe('/retiredFrom');
+      const retired = await post(`/v2/contracts/${draft.id}/retirement`, { retiredFrom: dayAfter(today, 30) });
+      expect(retired.status).toBe(200);
+      expect(await retired.json()).toMatchObject({
+        state: 'scheduled',
+        effectiveFrom: dayAfter(today),
+        retiredFrom: dayAfter(today, 30),
+      });
+      const again = await post(`/v2/contracts/${draft.id}/activation`, { effectiveFrom: dayAfter(today) });
+      expect(again.status).toBe(409);
+      expect(((await again.json()) as { code: string }).code).toBe('CONTRACT.RETIRED');
+
+      expect(await stateEvents(draft.id)).toEqual([
+        { change: 'drafted', effectiveFrom: null },
+        { change: 'activated', effectiveFrom: dayAfter(today) },
+        { change: 'retired', effectiveFrom: dayAfter(today) },
+      ]);
+      // Recorded on the ledger, as contracts.published.v1 is: which rules were in force when is part of its proof.
+      const eventIds: string[] = (
+        await payoutDb().query(`SELECT payload->>'id' AS id FROM outbox WHERE topic = $1 AND message_key = $2`, [
+          Topics.ContractsStates,
+          draft.id,
+        ])
+      ).map((r: { id: string }) => r.id);
+      const ledgerDb = system.app('ledger-anchoring').get(DataSource);
+      await waitFor('the ledger to record the three state changes', async () => {
+        const rows: { event_type: string }[] = await ledgerDb.query(
+          `SELECT event_type FROM ledger_leaves WHERE event_id = ANY($1::uuid[])`,
+          [eventIds],
+        );
+        return rows.length === 3 && rows.every((r) => r.event_type === 'contract.state-changed');
+      });
+    });
+
+    it('keeps v1 publishes active from 0001-01-01, with their activation event', async () => {
+      const { id } = await publish(contractBody('v1-active'));
+      expect(await (await get(`/v1/contracts/${id}`)).json()).toMatchObject({
+        state: 'active',
+        effectiveFrom: '0001-01-01',
+        retiredFrom: null,
+      });
+      expect(await stateEvents(id)).toEqual([{ change: 'activated', effectiveFrom: '0001-01-01' }]);
+    });
+
+    it('answers invalid changes with problem+json naming the field, and another insurer with 404', async () => {
+      const { id } = (await (await post('/v2/contracts', contractBody('lifecycle-invalid'))).json()) as Contract;
+      const problem = async (res: Response) => {
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        return { status: res.status, ...((await res.json()) as { code: string; errors?: { pointer: string }[] }) };
+      };
+      const yesterday = dayAfter(today, -1);
+      expect(await problem(await post(`/v2/contracts/${id}/activation`, { effectiveFrom: yesterday }))).toMatchObject({
+        status: 400,
+        code: 'CONTRACT.INVALID',
+        errors: [{ pointer: '/effectiveFrom' }],
+      });
+      for (const body of [{ effectiveFrom: '2026-02-30' }, { effectiveFrom: 'tomorrow' }, {}, { retiredFrom: today }]) {
+        const res = await problem(await post(`/v2/contracts/${id}/activation`, body));
+        expect({ body, status: res.status, code: res.code }).toEqual({ body, status: 400, code: 'CONTRACT.INVALID' });
+      }
+      expect(
+        await problem(await post(`/v2/contracts/${'0'.repeat(64)}/activation`, { effectiveFrom: today })),
+      ).toMatchObject({ status: 404, code: 'CONTRACT.NOT_FOUND' });
+      // Only the contract's own insurer changes it; the demo contract is no insurer's to change.
+      const demo = 'dedd2b09f1d77335493571f7e29e76731a005f5941f2ae32dfd8c94a49c13004';
+      for (const [path, auth] of [
+        [`/v2/contracts/${id}/activation`, otherInsurer],
+        [`/v2/contracts/${id}/retirement`, otherInsurer],
+        [`/v2/contracts/${demo}/retirement`, insurer],
+      ] as const) {
+        const body = path.endsWith('activation') ? { effectiveFrom: today } : { retiredFrom: dayAfter(today) };
+        expect(await problem(await post(path, body, auth))).toMatchObject({ status: 404, code: 'CONTRACT.NOT_FOUND' });
+      }
+      expect((await post(`/v2/contracts/${id}/activation`, { effectiveFrom: today }, provider)).status).toBe(403);
+      expect((await post(`/v2/contracts/${id}/activation`, { effectiveFrom: today }, insurer, {})).status).toBe(400);
+      expect(await (await get(`/v1/contracts/${id}`)).json()).toMatchObject({ state: 'draft' });
+      expect(await stateEvents(id)).toEqual([{ change: 'drafted', effectiveFrom: null }]);
+    });
+
+    it('pends a claim on a policy whose contract is a draft (contract-not-active), and pays nothing', async () => {
+      const { id: contractId } = (await (await post('/v2/contracts', contractBody('draft-claims'))).json()) as Contract;
+      const coverageId = `draft-${uuidv4()}`;
+      const enrolled = await post('/v1/policies', {
+        coverageId,
+        contractId,
+        period: { start: '2026-01-01', end: '2026-12-31' },
+      });
+      expect(enrolled.status).toBe(201);
+      const claimId = await claimOnCoverage(system, tenant, coverageId, 'pended');
+      const [row] = await payoutDb().query(`SELECT contract_id, result FROM adjudications WHERE claim_id = $1`, [
+        claimId,
+      ]);
+      expect(row.contract_id).toBe(contractId);
+      expect(row.result.lines.map((l: { pendReasons: string[] }) => l.pendReasons)).toEqual([
+        ['contract-not-active'],
+        ['contract-not-active'],
+      ]);
+      const [{ n }] = await payoutDb().query(`SELECT count(*)::int AS n FROM payouts WHERE claim_id = $1`, [claimId]);
+      expect(n).toBe(0);
+    }, 120_000);
+  });
+
   describe('POST /v1/contracts/:id/simulate', () => {
     it('adjudicates a hypothetical claim under a hypothetical policy, storing and sending nothing', async () => {
       const { id } = await publish(contractBody('simulate'));
@@ -217,7 +361,15 @@ describe('payout contracts, policies and adjudication v2', () => {
       >;
     };
     expect(Object.keys(doc.paths)).toEqual(
-      expect.arrayContaining(['/v1/contracts', '/v1/contracts/{id}', '/v1/policies', '/v1/policies/{id}']),
+      expect.arrayContaining([
+        '/v1/contracts',
+        '/v1/contracts/{id}',
+        '/v2/contracts',
+        '/v2/contracts/{id}/activation',
+        '/v2/contracts/{id}/retirement',
+        '/v1/policies',
+        '/v1/policies/{id}',
+      ]),
     );
     const contract = doc.paths['/v1/contracts'].post.requestBody!.content['application/json'].schema;
     expect(contract.required).toEqual(['name', 'version', 'parameters', 'rules']);

@@ -135,10 +135,14 @@ describe('payout review queue for pended claims', () => {
     const again = await decide(claimId, { decision: 'deny', reason: 'changed my mind', denialCode: 'CO-50' });
     expect(again.status).toBe(409);
 
+    // The amount shows from the release (payment-pending); the status is paid once the rail settled it.
     await waitFor('the claim to be paid', async () => (await paidOf(claimId)) === '120.40', { timeoutMs: 60_000 });
-    const paid = (await (
-      await fetch(system.url('claim-intake', `/v1/claims/${claimId}`), { headers: insurer })
-    ).json()) as { status: string };
+    const paid = await waitFor('the payment to settle', async () => {
+      const claim = (await (
+        await fetch(system.url('claim-intake', `/v1/claims/${claimId}`), { headers: insurer })
+      ).json()) as { status: string };
+      return claim.status === 'paid' ? claim : undefined;
+    });
     expect(paid.status).toBe('paid');
     expect(await (await fetch(url(`/v1/remittances/${claimId}`), { headers: insurer })).json()).toMatchObject({
       outcome: 'complete',

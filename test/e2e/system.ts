@@ -9,7 +9,7 @@ import { ensureDevKeys, Role, signDevToken } from '@claimchain/http';
 import { generateNoteKey } from '@claimchain/ledger';
 import { startHybridApp } from '@claimchain/runtime';
 import { MetricsServer } from '@claimchain/observability';
-import { waitFor } from '@claimchain/testing';
+import { fhirClaim, fhirClaimTreatments, waitFor } from '@claimchain/testing';
 import { ClaimIntakeModule } from '../../apps/claim-intake/src/app.module';
 import { TreatmentVerificationModule } from '../../apps/treatment-verification/src/app.module';
 import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
@@ -132,3 +132,44 @@ export function newKey(): { 'idempotency-key': string } {
 }
 
 export { CPT, fhirClaim, fhirClaimTreatments } from '@claimchain/testing';
+
+/**
+ * Submits the fixture claim of `tenant` on `Coverage/<coverage>`, has its provider confirm exactly what it claims,
+ * and waits until claim-intake shows it `until`. Returns the claim's id.
+ */
+export async function claimOnCoverage(
+  system: RunningSystem,
+  tenant: string,
+  coverage: string,
+  until: string,
+): Promise<string> {
+  const insurer = await system.as('insurer', tenant);
+  const claim = fhirClaim(`p-${uuidv4()}`, tenant);
+  claim.insurance = [{ sequence: 1, focal: true, coverage: { reference: `Coverage/${coverage}` } }];
+  const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
+    body: JSON.stringify(claim),
+  });
+  if (submitted.status !== 202) throw new Error(`claim not accepted: ${submitted.status} ${await submitted.text()}`);
+  const { id } = (await submitted.json()) as { id: string };
+  const confirmed = await fetch(system.url('treatment-verification', '/v1/confirmations'), {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(await system.as('provider', 'clinic-e2e')),
+      ...newKey(),
+    },
+    body: JSON.stringify({ claimId: id, performed: fhirClaimTreatments() }),
+  });
+  if (![201, 202].includes(confirmed.status)) throw new Error(`confirmation refused: ${confirmed.status}`);
+  await waitFor(
+    `claim ${id} to be ${until}`,
+    async () => {
+      const res = await fetch(system.url('claim-intake', `/v1/claims/${id}`), { headers: insurer });
+      return ((await res.json()) as { status: string }).status === until;
+    },
+    { timeoutMs: 60_000 },
+  );
+  return id;
+}

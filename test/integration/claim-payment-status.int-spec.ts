@@ -59,11 +59,11 @@ describe(`${ClaimsRepository.name} payment state`, () => {
       { claimId: paid, status: 'verified' },
       { claimId: tie, status: 'denied', decision: 'denied' },
       { claimId: paid, status: 'adjudicated', payable: '80.00', decision: 'partial' },
-      { claimId: paid, status: 'paid', paid: '80.00' },
+      { claimId: paid, status: 'payment-pending', paid: '80.00' },
       { claimId: paid, status: 'verified' },
     ]);
     expect(await statusOf(paid)).toMatchObject({
-      status: 'paid',
+      status: 'payment-pending',
       payable: '80.00',
       paid: '80.00',
       decision: 'partial',
@@ -86,14 +86,29 @@ describe(`${ClaimsRepository.name} payment state`, () => {
     const id = await adjudicatedClaim();
     await pay(id, 'payment-failed', t(10));
     expect((await statusOf(id)).status).toBe('payment-failed');
-    await claims.advance(ds.manager, id, 'paid', { paid: '96.00' });
+    await claims.advance(ds.manager, id, 'payment-pending', { paid: '96.00' });
     expect(await statusOf(id)).toMatchObject({ status: 'payment-failed', paid: '96.00' });
   });
 
-  it('is paid again once ops retry it or it settles after the failure', async () => {
+  it('is payment-pending from its release until its rail settles it, never paid before (issue 14)', async () => {
     const id = await adjudicatedClaim();
-    await claims.advance(ds.manager, id, 'paid', { paid: '96.00' });
+    await claims.advance(ds.manager, id, 'payment-pending', { paid: '96.00' });
+    expect(await statusOf(id)).toMatchObject({ status: 'payment-pending', paid: '96.00' });
+    await pay(id, 'paid', t(20), '96.00');
+    expect((await statusOf(id)).status).toBe('paid');
+    // The release consumed after the settlement (another topic) does not take it back to pending.
+    const late = await adjudicatedClaim();
+    await pay(late, 'paid', t(20), '96.00');
+    await claims.advance(ds.manager, late, 'payment-pending', { paid: '96.00' });
+    expect(await statusOf(late)).toMatchObject({ status: 'paid', paid: '96.00' });
+  });
+
+  it('is payment-pending again once ops retry it, and paid once it settles after the failure', async () => {
+    const id = await adjudicatedClaim();
+    await claims.advance(ds.manager, id, 'payment-pending', { paid: '96.00' });
     await pay(id, 'payment-failed', t(10));
+    await pay(id, 'payment-pending', t(15), '96.00');
+    expect((await statusOf(id)).status).toBe('payment-pending');
     await pay(id, 'paid', t(20), '96.00');
     expect((await statusOf(id)).status).toBe('paid');
     await pay(id, 'payment-failed', t(30));

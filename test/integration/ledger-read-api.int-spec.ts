@@ -5,7 +5,7 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { loadLedgerAnchoringConfig } from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
-import { CloudEvent, Topics } from '@claimchain/wire';
+import { anchorsOf, CloudEvent, LedgerAnchoredV2, Topics } from '@claimchain/wire';
 import { createHttpApp } from '@claimchain/http';
 import {
   auditLog,
@@ -267,22 +267,24 @@ describe('ledger read API', () => {
       ).not.toThrow();
     });
 
-    it('announces each covered event as ledger.anchored.v1 with a proof against the checkpoint that covers it', async () => {
-      const rows: { payload: { data: Record<string, unknown> } }[] = await ds.query(
-        `SELECT payload FROM outbox WHERE topic = 'ledger.anchored.v1' ORDER BY seq`,
+    it('announces each checkpoint in one ledger.anchored.v2 notice listing every event it covers, each with its proof', async () => {
+      const rows: { payload: { data: LedgerAnchoredV2 } }[] = await ds.query(
+        `SELECT payload FROM outbox WHERE topic = 'ledger.anchored.v2' ORDER BY seq`,
       );
-      expect(rows.map((r) => r.payload.data.eventId)).toEqual(events.slice(0, 43).map((e) => e.id));
-      for (const { data } of rows.map((r) => r.payload)) {
-        const { root, size } = parseCheckpoint(openNote(data.checkpoint as string, [parseVerifierKey(vkey)]).text);
-        expect(size).toBe(data.treeSize);
+      // The two checkpoints so far (13 and 43 leaves), one notice each (in one part: both are small).
+      expect(rows.map((r) => [r.payload.data.treeSize, r.payload.data.part, r.payload.data.parts])).toEqual([
+        [13, 1, 1],
+        [43, 1, 1],
+      ]);
+      const anchors = rows.flatMap((r) => anchorsOf(r.payload.data));
+      expect(anchors.map((a) => a.eventId)).toEqual(events.slice(0, 43).map((e) => e.id));
+      expect(anchors.map((a) => a.leafIndex)).toEqual([...Array(43).keys()]);
+      for (const a of anchors) {
+        const { root, size } = parseCheckpoint(openNote(a.checkpoint, [parseVerifierKey(vkey)]).text);
+        expect(size).toBe(a.treeSize);
+        expect(root.toString('base64')).toBe(a.rootHash);
         expect(() =>
-          verifyInclusion(
-            b64(data.leafHash as string),
-            data.leafIndex as number,
-            size,
-            (data.inclusionProof as string[]).map(b64),
-            root,
-          ),
+          verifyInclusion(b64(a.leafHash), a.leafIndex, size, a.inclusionProof.map(b64), root),
         ).not.toThrow();
       }
     });

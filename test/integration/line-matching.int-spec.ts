@@ -34,7 +34,8 @@ const done = (code: string, quantity = 1, performedAt = '2026-11-20') => ({
 /**
  * Line-level matching, corrections and withdrawal (issue 15 items 3 and 4, ADR 19) on the running service with the
  * real broker: each claimed line is verified or not on its own within the insurer's date tolerance and the event
- * says which; a rejected confirmation can be corrected, with its history kept; a pending one can be withdrawn.
+ * says which; a rejected confirmation can be corrected, with its history kept; a pending one can be withdrawn (a
+ * verified one too, as a request payout answers: confirmation-withdrawal.int-spec).
  */
 describe(`${ConfirmTreatmentService.name}: line-level matching and corrections`, () => {
   let system: RunningSystem;
@@ -79,7 +80,7 @@ describe(`${ConfirmTreatmentService.name}: line-level matching and corrections`,
       method,
       headers: {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(method === 'POST' && path === '/v1/confirmations' ? { 'idempotency-key': uuidv4() } : {}),
+        ...(method === 'POST' ? { 'idempotency-key': uuidv4() } : {}),
         ...(await system.as(role, as)),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -233,14 +234,19 @@ describe(`${ConfirmTreatmentService.name}: line-level matching and corrections`,
       expect((await confirm(own, claimId, [done('99213')])).body.outcome).toBe('verified');
     });
 
-    it('refuses to withdraw a confirmation that decided its claim (409), and another provider’s (404)', async () => {
+    it('refuses to withdraw a rejected confirmation (409: it is corrected instead), and another provider’s (404)', async () => {
       const own = provider();
       const claimId = await claimArrives(own, [line(1, '99213')]);
-      const verified = await confirm(own, claimId, [done('99213')]);
-      const refused = await withdraw(own, verified.body.confirmationId);
+      const rejected = await confirm(own, claimId, [done('80053')]);
+      expect(rejected.body.outcome).toBe('rejected');
+      const refused = await withdraw(own, rejected.body.confirmationId);
       expect(refused.status).toBe(409);
-      expect(await refused.json()).toMatchObject({ code: 'CONFIRMATION.NOT_WITHDRAWABLE' });
-      expect((await withdraw(provider(), verified.body.confirmationId)).status).toBe(404);
+      expect(await refused.json()).toMatchObject({
+        code: 'CONFIRMATION.NOT_WITHDRAWABLE',
+        errors: [{ pointer: '/id', detail: expect.stringContaining('confirm the claim again') }],
+      });
+      expect((await withdraw(provider(), rejected.body.confirmationId)).status).toBe(404);
+      // A verified one is a request payout answers (ADR 22; confirmation-withdrawal.int-spec).
     });
   });
 });

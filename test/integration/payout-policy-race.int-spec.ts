@@ -13,7 +13,7 @@ import {
   rootHash,
   signNote,
 } from '@claimchain/ledger';
-import { buildEvent, classifyFailure, PermanentEventError } from '@claimchain/messaging';
+import { buildEvent, classifyFailure, EventContext, PermanentEventError } from '@claimchain/messaging';
 import { migratedDataSource, testOutboxWriter } from '@claimchain/testing';
 import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
 import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
@@ -22,6 +22,11 @@ import { PolicyRepository } from '../../apps/payout/src/policies/policy.reposito
 import { ReviewRepository } from '../../apps/payout/src/reviews/review.repository';
 import { LedgerTrustRepository } from '../../apps/payout/src/ledger-trust/ledger-trust.repository';
 import { AdjudicateClaimService } from '../../apps/payout/src/adjudication/adjudicate-claim.service';
+import { DecideWithdrawalService } from '../../apps/payout/src/adjudication/decide-withdrawal.service';
+import { DecideCancellationService } from '../../apps/payout/src/adjudication/decide-cancellation.service';
+import { PayoutTriggersConsumer } from '../../apps/payout/src/adjudication/payout-triggers.consumer';
+import { HeldClaimsHttpController } from '../../apps/payout/src/adjudication/held-claims.http.controller';
+import { anchoredNotices } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
 import { AdjudicationPool } from '../../apps/payout/src/adjudication-pool/adjudication.pool';
 import { DecideReviewService } from '../../apps/payout/src/reviews/decide-review/decide-review.service';
 import {
@@ -48,6 +53,7 @@ import { BacktestSampleRepository } from '../../apps/payout/src/contracts/backte
 import { RemittanceReader } from '../../apps/payout/src/remittance/remittance.reader';
 import { RemittanceRepository } from '../../apps/payout/src/remittance/remittance.repository';
 import { toClaimResponse } from '../../apps/payout/src/remittance/claim-response.mapper';
+import { ContractPeriod } from '../../apps/payout/src/contracts/contract-state';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';
 const INSURER = 'insurer-race';
@@ -141,6 +147,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     tamper = false,
     anchorSubmission = true,
     lines = 1,
+    attestationHash?: string,
   ): Promise<string> {
     const claimId = uuidv4();
     const verification: CloudEvent<TreatmentVerifiedV1> = buildEvent(Topics.TreatmentsVerified, {
@@ -152,6 +159,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
         providerId: PROVIDER,
         items: [{ sequence: 1, system: CPT, code, quantity: 1, performedAt: '2026-06-01' }],
         verifiedAt: new Date().toISOString(),
+        ...(attestationHash ? { attestationHash } : {}),
       },
     });
     const submitted: ClaimSubmittedV1 = {
@@ -196,8 +204,8 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     return { eventId: claim.id, eventType: 'claim.submitted', eventSubject: claim.subject, ...anchor };
   }
 
-  /** A policy whose 2026 plan year has `benefitPaid` of its 100.00 limit used already. */
-  async function policy(benefitPaid: string): Promise<{ id: string; coverage: string }> {
+  /** A policy (on `contractId`) whose 2026 plan year has `benefitPaid` of its 100.00 limit used already. */
+  async function policy(benefitPaid: string, contractId = CONTRACT_ID): Promise<{ id: string; coverage: string }> {
     const id = uuidv7();
     const coverage = `cov-${id}`;
     await ds.transaction(async (em) => {
@@ -205,7 +213,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
         id,
         insurerId: INSURER,
         coverageId: coverage,
-        contractId: CONTRACT_ID,
+        contractId,
         memberPseudonym: MEMBER,
         start: '2026-01-01',
         end: '2026-12-31',
@@ -732,6 +740,285 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       expect(await paidFor([claim])).toBe('0.00');
       await trigger(claim);
       expect(await paidFor([claim])).toBe('10.00');
+    });
+  });
+  describe('contract lifecycle (ADR 21)', () => {
+    /** A contract of the insurer (its terms as CONTRACT's) in force over `period`; a draft when effectiveFrom is null. */
+    async function contractIn(period: ContractPeriod): Promise<string> {
+      const definition = { ...CONTRACT, name: `lifecycle-${uuidv4()}` };
+      const id = contractIdOf(definition);
+      await ds.transaction(async (em) => {
+        await contractRepo.insertContract(em, { id, definition, effectiveFrom: period.effectiveFrom });
+        await contractRepo.setPeriod(em, id, period);
+      });
+      return id;
+    }
+    const decided = async (claimId: string) =>
+      (await ds.query(`SELECT decision, result FROM adjudications WHERE claim_id = $1`, [claimId]))[0] as {
+        decision: string;
+        result: Adjudication;
+      };
+
+    it('pends, without running it, a claim whose contract is a draft or not in force on its service date', async () => {
+      // The claim is served on 2026-06-01.
+      const notInForce: ContractPeriod[] = [
+        { effectiveFrom: null, retiredFrom: null },
+        { effectiveFrom: '2026-06-02', retiredFrom: null },
+        { effectiveFrom: '0001-01-01', retiredFrom: '2026-06-01' },
+      ];
+      for (const period of notInForce) {
+        const p = await policy('0.00', await contractIn(period));
+        const claimId = await pendingClaim(p.coverage, '10.00');
+        await trigger(claimId);
+        expect(await paidFor([claimId])).toBe('0.00');
+        const { decision, result } = await decided(claimId);
+        expect({ period, decision, pendReasons: result.lines.map((l) => l.pendReasons) }).toEqual({
+          period,
+          decision: 'pended',
+          pendReasons: [['contract-not-active']],
+        });
+        // No accumulator was consumed, and the pend is announced with its stable reason code.
+        expect(await benefitPaid(p.id)).toBe('0.00');
+        const [{ payload }] = await ds.query(`SELECT payload FROM outbox WHERE message_key = $1 AND topic = $2`, [
+          claimId,
+          Topics.ClaimsPended,
+        ]);
+        expect(payload.data.lines[0].pendReasons).toEqual(['contract-not-active']);
+      }
+      // In force from its first day to the day before its retirement: decided and paid.
+      const p = await policy('0.00', await contractIn({ effectiveFrom: '2026-06-01', retiredFrom: '2026-06-02' }));
+      const inForce = await pendingClaim(p.coverage, '10.00');
+      await trigger(inForce);
+      expect(await paidFor([inForce])).toBe('10.00');
+    });
+
+    it('never decides a claim without a policy by a draft', async () => {
+      const draft = await contractIn({ effectiveFrom: null, retiredFrom: null });
+      const claimId = await pendingClaim(`cov-unenrolled-${uuidv4()}`, '30.00');
+      await trigger(claimId);
+      const [row] = await ds.query(`SELECT contract_id, decision FROM adjudications WHERE claim_id = $1`, [claimId]);
+      expect(row.contract_id).not.toBe(draft);
+      expect(row.decision).toBe('denied');
+    });
+
+    it('decides no review of a claim whose contract is still not in force on its date: it stays pended', async () => {
+      const contractId = await contractIn({ effectiveFrom: null, retiredFrom: null });
+      const p = await policy('0.00', contractId);
+      const claimId = await pendingClaim(p.coverage, '10.00');
+      await trigger(claimId);
+      const reviews = new DecideReviewService(
+        ds,
+        reviewRepo,
+        adjudicationRepo,
+        contractRepo,
+        policyRepo,
+        service,
+        breaker,
+        pool,
+      );
+      const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
+      // Both run the contract, and a deny settles only the lines the contract itself pends: this one would pay.
+      for (const request of [
+        { decision: 'approve' as const, reason: 'looks fine' },
+        { decision: 'deny' as const, denialCode: 'CO-31', reason: 'no contract in force' },
+      ]) {
+        await expect(reviews.decide(claimId, request, reviewer, `key-${uuidv4()}`)).rejects.toMatchObject({
+          code: 'REVIEW.CONTRACT_NOT_ACTIVE',
+          kind: 'conflict',
+        });
+      }
+      expect(await paidFor([claimId])).toBe('0.00');
+      expect((await decided(claimId)).decision).toBe('pended');
+    });
+  });
+
+  describe('the provider’s attestation (ADR 15)', () => {
+    const attestation = 'a'.repeat(64);
+    const adjudicated = async (claimId: string): Promise<number> =>
+      (await ds.query(`SELECT count(*)::int AS n FROM adjudications WHERE claim_id = $1`, [claimId]))[0].n;
+
+    it('pays a verification carrying the attestation hash the ledger recorded', async () => {
+      const p = await policy('0.00');
+      const claimId = await pendingClaim(p.coverage, '10.00', '99213', false, true, 1, attestation);
+      await trigger(claimId);
+      expect(await paidFor([claimId])).toBe('10.00');
+    });
+
+    it('refuses, never pays, a verification whose attestation is not the one the ledger recorded', async () => {
+      const p = await policy('0.00');
+      const forgeries: [string, string, RegExp][] = [
+        // Another attestation than the provider signed and the ledger recorded.
+        [
+          `jsonb_set(envelope, '{data,attestationHash}', '"${'b'.repeat(64)}"')`,
+          'another',
+          /does not commit to verification [0-9a-f-]{36} with attestation b{64}$/,
+        ],
+        // The attestation stripped: paid as if the provider had signed nothing.
+        [`envelope #- '{data,attestationHash}'`, 'stripped', /does not commit to verification [0-9a-f-]{36}$/],
+      ];
+      for (const [forged, what, message] of forgeries) {
+        const claimId = await pendingClaim(p.coverage, '10.00', '99213', false, true, 1, attestation);
+        await ds.query(`UPDATE verifications SET envelope = ${forged} WHERE claim_id = $1`, [claimId]);
+        const refused = await trigger(claimId).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect({ what, refused }).toEqual({ what, refused: expect.any(UnprovenAnchorError) });
+        expect((refused as Error).message).toMatch(message);
+        // Dead-lettered with its reason, never retried: it can never succeed.
+        expect(classifyFailure(refused)).toBe('permanent');
+        expect(await adjudicated(claimId)).toBe(0);
+        expect(await paidFor([claimId])).toBe('0.00');
+      }
+    });
+  });
+
+  describe('a ledger notice covering many claims (ADR 23)', () => {
+    const cancellations = new DecideCancellationService(adjudicationRepo, testOutboxWriter('payout'));
+    const withdrawals = new DecideWithdrawalService(adjudicationRepo, testOutboxWriter('payout'));
+    const consumer = () => new PayoutTriggersConsumer(adjudicationRepo, service, cancellations, withdrawals);
+    const held = async (claimIds: string[]): Promise<{ claim_id: string; reason: string; attempts: number }[]> =>
+      ds.query(`SELECT claim_id::text, reason, attempts FROM held_claims WHERE claim_id = ANY($1) ORDER BY reason`, [
+        claimIds,
+      ]);
+
+    /** A claim's two events as the other services send them (no anchors yet). */
+    function claimEvents(coverage: string, net: string, insurerId = INSURER) {
+      const claimId = uuidv4();
+      const submitted = buildEvent(Topics.ClaimsSubmitted, {
+        source: 'test/payout-notice',
+        subject: claimId,
+        data: {
+          claimId,
+          insurerId,
+          providerId: PROVIDER,
+          patientPseudonym: MEMBER,
+          coverage,
+          currency: 'EUR',
+          total: net,
+          items: [
+            { sequence: 1, system: CPT, code: '99213', servicedDate: '2026-06-01', quantity: 1, unitPrice: net, net },
+          ],
+          submittedAt: new Date().toISOString(),
+        },
+      });
+      const verified = buildEvent(Topics.TreatmentsVerified, {
+        source: 'test/payout-notice',
+        subject: claimId,
+        data: {
+          claimId,
+          confirmationId: uuidv4(),
+          providerId: PROVIDER,
+          items: [{ sequence: 1, system: CPT, code: '99213', quantity: 1, performedAt: '2026-06-01' }],
+          verifiedAt: new Date().toISOString(),
+        },
+      });
+      return { claimId, submitted, verified };
+    }
+
+    /**
+     * The ledger's one notice for a checkpoint covering these events' leaves (appended to the log payout checks), as
+     * the checkpointer builds it; `tampered` events get a broken inclusion proof.
+     */
+    async function noticeOf(anchored: CloudEvent[], tampered: CloudEvent[] = []): Promise<CloudEvent> {
+      const from = log.size;
+      log.append(anchored.map((e) => leafHashOfEvent(e)));
+      const size = log.size;
+      const root = await rootHash(log, size);
+      const entries = await Promise.all(
+        anchored.map(async (e, i) => {
+          const proof = await inclusionProof(log, from + i, size);
+          if (tampered.includes(e)) proof[0] = Buffer.alloc(32, 9);
+          return {
+            eventId: e.id,
+            eventType: e.type,
+            eventSubject: e.subject,
+            leafIndex: from + i,
+            leafHash: b64(leafHashOfEvent(e)),
+            inclusionProof: proof.map(b64),
+          };
+        }),
+      );
+      const checkpoint = signNote(formatCheckpoint({ origin: 'claimchain.int/payout', size, root }), signer);
+      const [notice, ...more] = anchoredNotices(
+        { origin: 'claimchain.int/payout', treeSize: size, rootHash: b64(root), checkpoint },
+        entries,
+      );
+      expect(more).toHaveLength(0);
+      return notice.event;
+    }
+
+    /** The consumer's handler on one batch, in one transaction, as the transport runs it. */
+    const consume = (events: CloudEvent[]) =>
+      ds.transaction((em) =>
+        consumer().record(events, new EventContext([em, { topic: Topics.LedgerAnchored, partition: 0, offset: '0' }])),
+      );
+
+    it('pays every claim of a notice but the ones failing for their own reasons, which it holds, and commits', async () => {
+      const p = await policy('0.00');
+      const [sound, tampered, orphan] = [
+        claimEvents(p.coverage, '10.00'),
+        claimEvents(p.coverage, '10.00'),
+        claimEvents('cov-without-policy', '10.00', 'insurer-without-contract'),
+      ];
+      const all = [sound, tampered, orphan];
+      const notice = await noticeOf(
+        all.flatMap((c) => [c.submitted, c.verified]),
+        [tampered.verified],
+      );
+      // Two events of one claim (its submission and verification) and the notice with both anchors: one batch.
+      await consume([...all.flatMap((c) => [c.submitted, c.verified]), notice]);
+
+      expect(await paidFor([sound.claimId])).toBe('10.00');
+      expect(await paidFor([tampered.claimId, orphan.claimId])).toBe('0.00');
+      expect(await held(all.map((c) => c.claimId))).toEqual([
+        { claim_id: tampered.claimId, reason: expect.stringMatching(/inclusion proof does not verify/), attempts: 1 },
+        { claim_id: orphan.claimId, reason: 'no contract in force for insurer insurer-without-contract', attempts: 1 },
+      ]);
+      // One claim's forged-looking anchor is that claim's problem: nobody else's payments stop.
+      expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
+
+      // Redelivered (the inbox would skip it; even handled again): no second payout, the holds only counted.
+      await consume([notice]);
+      expect(await paidFor([sound.claimId])).toBe('10.00');
+      expect((await held(all.map((c) => c.claimId))).map((h) => h.attempts)).toEqual([2, 2]);
+
+      // Once the insurer has a contract, ops retry: the orphan is decided (and released), the tampered one stays held.
+      const ORPHAN_CONTRACT = { ...CONTRACT, insurerId: 'insurer-without-contract' };
+      await ds.transaction((em) =>
+        contractRepo.insertContract(em, { id: contractIdOf(ORPHAN_CONTRACT), definition: ORPHAN_CONTRACT }),
+      );
+      const ops = new HeldClaimsHttpController(ds, adjudicationRepo, service);
+      const retried = await ops.retry();
+      expect(retried.released).toContain(orphan.claimId);
+      expect(retried.held.map((h) => h.claimId)).toContain(tampered.claimId);
+      expect(retried.held.map((h) => h.claimId)).not.toContain(orphan.claimId);
+      const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM adjudications WHERE claim_id = $1`, [
+        orphan.claimId,
+      ]);
+      expect(n).toBe(1);
+      expect(await paidFor([tampered.claimId])).toBe('0.00');
+    });
+
+    it('commits nothing of a batch that fails as a whole (the breaker open), and pays it all once retried', async () => {
+      const p = await policy('0.00');
+      const claims = [claimEvents(p.coverage, '10.00'), claimEvents(p.coverage, '10.00')];
+      const events = claims.flatMap((c) => [c.submitted, c.verified]);
+      const notice = await noticeOf(events);
+      await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, true, 'forked (test)', 'payout'));
+      try {
+        await expect(consume([...events, notice])).rejects.toBeInstanceOf(LedgerCircuitOpenError);
+      } finally {
+        await ds.transaction((em) => ledgerTrustRepo.setCircuit(em, false, 'investigated', 'ops-1'));
+      }
+      const ids = claims.map((c) => c.claimId);
+      const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM verification_anchors WHERE claim_id = ANY($1)`, [
+        ids,
+      ]);
+      expect(n).toBe(0);
+      expect(await held(ids)).toEqual([]);
+      await consume([...events, notice]);
+      expect(await paidFor(ids)).toBe('20.00');
     });
   });
 });

@@ -38,6 +38,16 @@ export class PayoutMetrics {
       registers: [registry],
     });
     new Gauge({
+      name: 'claimchain_payout_claims_held',
+      help: 'Claims payout holds undecided for a reason of their own (ADR 23): GET /v1/ops/held-claims says why',
+      registers: [registry],
+      async collect() {
+        if (!dataSource) return;
+        const [row]: { n: number }[] = await dataSource.query(`SELECT count(*)::int AS n FROM held_claims`);
+        this.set(row?.n ?? 0);
+      },
+    });
+    new Gauge({
       name: 'claimchain_ledger_circuit_open',
       help: "1 while payout's ledger circuit breaker is open (no claim is paid until ops reset it), else 0",
       registers: [registry],

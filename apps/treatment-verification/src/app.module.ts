@@ -12,6 +12,8 @@ import {
 import { ConfirmTreatmentHttpController } from './confirmations/confirm-treatment/confirm-treatment.http.controller';
 import { ReadConfirmationsHttpController } from './confirmations/read-confirmations/read-confirmations.http.controller';
 import { WithdrawConfirmationHttpController } from './confirmations/withdraw-confirmation/withdraw-confirmation.http.controller';
+import { WithdrawConfirmationService } from './confirmations/withdraw-confirmation/withdraw-confirmation.service';
+import { PayoutAnswersConsumer } from './confirmations/payout-answers/payout-answers.consumer';
 import { AwaitingConfirmationHttpController } from './confirmations/awaiting-confirmation/awaiting-confirmation.http.controller';
 import { PendingConfirmationsExpiry } from './confirmations/expire-pending/pending-confirmations.expiry';
 import { ClaimsSubmittedConsumer } from './confirmations/track-claims/claims-submitted.consumer';
@@ -51,10 +53,12 @@ export class TreatmentVerificationModule {
         AttestationPolicyHttpController,
         ClaimsSubmittedConsumer,
         ClaimsCancelledConsumer,
+        PayoutAnswersConsumer,
       ],
       providers: [
         ConfirmationsRepository,
         ConfirmTreatmentService,
+        WithdrawConfirmationService,
         AttestationsRepository,
         SignaturePolicy,
         { provide: SIGNATURES_REQUIRED_BY_DEFAULT, useValue: config.signedConfirmationsRequiredByDefault },

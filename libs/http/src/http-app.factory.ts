@@ -10,6 +10,8 @@ import { DomainError } from './domain-error';
 import { tooDeepError } from './json-depth';
 import { unstorableTextError } from './unstorable-text';
 import { logFormatOf, ServiceLogger } from './service-logger';
+import { context, propagation, ROOT_CONTEXT, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { tracer, tracingEnabled } from '@claimchain/observability';
 import { addToLogContext, runWithLogContext, traceIdOf } from './log-context';
 
 /** Request bodies above this are refused with 413 before they are parsed. */
@@ -129,11 +131,46 @@ function requestIdOf(request: { headers: Record<string, string | string[] | unde
 /** Routes whose requests are not access-logged: probes and scrapes arrive every few seconds and say nothing. */
 const QUIET_ROUTES = /^\/(health|docs)(\/|$)/;
 
+/** The server span of each traced request (set in onRequest, ended in onResponse). */
+const serverSpans = new WeakMap<object, Span>();
+
+/**
+ * With tracing on (ADR 20), a SERVER span for the request, child of the caller's `traceparent` when it sends one,
+ * named by method and route pattern; the rest of the request runs in its context, so an event the request writes to
+ * the outbox carries it on (OutboxWriter). Probes and the OpenAPI pages are not traced.
+ */
+function startServerSpan(request: {
+  method: string;
+  url: string;
+  headers: Record<string, unknown>;
+  routeOptions: { url?: string };
+}): Span | undefined {
+  const route = request.routeOptions.url;
+  if (!tracingEnabled() || (route && QUIET_ROUTES.test(route))) return undefined;
+  const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+  const span = tracer().startSpan(`${request.method} ${route ?? ''}`.trim(), { kind: SpanKind.SERVER }, parent);
+  // Sampled out (OTEL_TRACES_SAMPLER), the span records nothing: no attribute work.
+  if (span.isRecording()) {
+    span.setAttributes({
+      'http.request.method': request.method,
+      'http.route': route ?? '',
+      'url.path': request.url.split('?')[0],
+    });
+  }
+  return span;
+}
+
+/** The trace id a request's log lines carry: its server span's, else the caller's `traceparent`'s. */
+function traceIdOfRequest(request: { headers: Record<string, unknown> }, span: Span | undefined): string | undefined {
+  return span?.spanContext().traceId ?? traceIdOf(request.headers.traceparent);
+}
+
 /**
  * Every request runs in a log context (log-context.ts) with its id (echoed as `x-request-id`), its trace id, and its
  * claim id once the route's parameters name one, so each line logged while handling it carries them; and ends with
  * one access line: method, route pattern, status and duration. Access lines are `log` level in JSON (what a log
- * collector wants) and `verbose` in text, so `npm start`'s output stays readable for people.
+ * collector wants) and `verbose` in text, so `npm start`'s output stays readable for people. With tracing on, each
+ * request also has a server span (startServerSpan).
  */
 function trackRequests(app: NestFastifyApplication): void {
   const access = new Logger('HttpAccess');
@@ -143,7 +180,11 @@ function trackRequests(app: NestFastifyApplication): void {
     .getInstance()
     .addHook('onRequest', (request, reply, done) => {
       void reply.header('x-request-id', request.id);
-      runWithLogContext({ requestId: request.id, traceId: traceIdOf(request.headers.traceparent) }, done);
+      const span = startServerSpan(request);
+      const fields = { requestId: request.id, traceId: traceIdOfRequest(request, span) };
+      if (!span) return runWithLogContext(fields, done);
+      serverSpans.set(request, span);
+      context.with(trace.setSpan(context.active(), span), () => runWithLogContext(fields, done));
     })
     .addHook('preHandler', (request, _reply, done) => {
       const claimId = claimIdOf(request);
@@ -151,13 +192,19 @@ function trackRequests(app: NestFastifyApplication): void {
       done();
     })
     .addHook('onResponse', (request, reply, done) => {
+      const span = serverSpans.get(request);
+      if (span) {
+        if (span.isRecording()) span.setAttribute('http.response.status_code', reply.statusCode);
+        if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      }
       const route = request.routeOptions.url;
       if (route && QUIET_ROUTES.test(route)) return done();
       const durationMs = Math.round(reply.elapsedTime * 10) / 10;
       // onResponse runs on the socket's 'finish', outside the request's async context: name the request again.
       const fields = {
         requestId: request.id,
-        traceId: traceIdOf(request.headers.traceparent),
+        traceId: traceIdOfRequest(request, span),
         claimId: claimIdOf(request),
         method: request.method,
         route: route ?? null,

@@ -1,4 +1,5 @@
 import { ConsoleLogger, LogLevel } from '@nestjs/common';
+import { activeTraceId } from '@claimchain/observability';
 import { currentLogContext } from './log-context';
 
 export type LogFormat = 'json' | 'text';
@@ -19,7 +20,7 @@ export function logFormatOf(env: NodeJS.ProcessEnv = process.env, isTTY = Boolea
 /**
  * Every service's logger. JSON: one object per line with `level`, `time` (ISO 8601; `timestamp` in epoch ms too),
  * `service`, `context` (the class that logged), `message`, `pid`, for errors `stack`, and the ids of what is being
- * handled where known (`requestId`, `claimId`, `eventId`, `traceId`; see log-context.ts). Text: Nest's format, in colour only on a terminal
+ * handled where known (`requestId`, `claimId`, `eventId`, `traceId`: the active span's with tracing on; see log-context.ts). Text: Nest's format, in colour only on a terminal
  * (or with FORCE_COLOR, as the launcher sets for its labelled output), never when NO_COLOR is set.
  */
 export class ServiceLogger extends ConsoleLogger {
@@ -43,11 +44,14 @@ export class ServiceLogger extends ConsoleLogger {
     options: { context: string; logLevel: LogLevel; writeStreamType?: 'stdout' | 'stderr'; errorStack?: unknown },
   ) {
     const { level, ...entry } = super.getJsonLogObject(message, options);
+    // With tracing on, the trace id is the active span's (ADR 20); otherwise the caller's traceparent's, if any.
+    const traceId = activeTraceId();
     return {
       level,
       time: new Date(entry.timestamp).toISOString(),
       service: this.service,
       ...currentLogContext(),
+      ...(traceId ? { traceId } : {}),
       ...entry,
     };
   }

@@ -1,6 +1,6 @@
 /**
  * Inclusion proofs for a run of consecutive leaves against one tree size, with ONE batched read of the distinct
- * nodes they need: what the checkpointer uses to put a proof in every `ledger.anchored.v1` it emits. Neighbouring
+ * nodes they need: what the checkpointer uses to put a proof in every `ledger.anchored.v2` it emits. Neighbouring
  * leaves share most of their paths, so the distinct nodes number about 2·(to - from) + log2(size), not their sum.
  *
  * PATH(i, D[0:size]) read level by level (as transparency-dev's proof.Inclusion builds it): below level `inner`, the

@@ -65,32 +65,36 @@ describe(parseEvent.name, () => {
     expect(() => parseEvent(Topics.TreatmentsVerified, raw)).toThrow(SchemaViolationError);
   });
 
-  it('rejects a ledger anchor without its inclusion proof, naming the field (the consumer dead-letters it)', () => {
+  it('rejects a ledger notice whose entry lacks its inclusion proof, naming the field (the consumer dead-letters it)', () => {
     const hash = Buffer.alloc(32, 1).toString('base64');
+    const entry = {
+      eventId: '0190f0e0-0000-7000-8000-000000000001',
+      eventType: 'treatment.verified',
+      eventSubject: '0190f0e0-0000-7000-8000-000000000002',
+      leafIndex: 0,
+      leafHash: hash,
+      inclusionProof: [],
+    };
     const anchored = buildEvent(Topics.LedgerAnchored, {
       source: 'test',
-      subject: '0190f0e0-0000-7000-8000-000000000002',
-      data: {
-        eventId: '0190f0e0-0000-7000-8000-000000000001',
-        eventType: 'treatment.verified',
-        eventSubject: '0190f0e0-0000-7000-8000-000000000002',
-        leafIndex: 0,
-        leafHash: hash,
-        treeSize: 1,
-        rootHash: hash,
-        checkpoint: 'note',
-        inclusionProof: [],
-      },
+      subject: 's',
+      data: { origin: 'o', treeSize: 1, rootHash: hash, checkpoint: 'note', part: 1, parts: 1, entries: [entry] },
     });
-    const { inclusionProof: _proof, ...unproven } = anchored.data;
-    const raw = JSON.stringify({ ...anchored, data: unproven });
-    expect(() => parseEvent(Topics.LedgerAnchored, raw)).toThrow(/\/data\/inclusionProof: Required/);
+    const { inclusionProof: _proof, ...unproven } = entry;
+    const raw = JSON.stringify({ ...anchored, data: { ...anchored.data, entries: [unproven] } });
+    expect(() => parseEvent(Topics.LedgerAnchored, raw)).toThrow(/\/data\/entries\/0\/inclusionProof: Required/);
     expect(() =>
       parseEvent(
         Topics.LedgerAnchored,
-        JSON.stringify({ ...anchored, data: { ...unproven, inclusionProof: [], rootHash: undefined } }),
+        JSON.stringify({ ...anchored, data: { ...anchored.data, rootHash: undefined } }),
       ),
     ).toThrow(/\/data\/rootHash: Required/);
+    expect(() =>
+      parseEvent(Topics.LedgerAnchored, JSON.stringify({ ...anchored, data: { ...anchored.data, part: 2 } })),
+    ).toThrow(/\/data\/part/);
+    expect(() =>
+      parseEvent(Topics.LedgerAnchored, JSON.stringify({ ...anchored, data: { ...anchored.data, entries: [] } })),
+    ).toThrow(/\/data\/entries/);
   });
 
   it('rejects an event of another type arriving on the topic', () => {

@@ -9,6 +9,8 @@ import {
   newEventId,
   subjectMismatchOf,
 } from '@claimchain/wire';
+import { currentLogContext } from '@claimchain/http';
+import { captureEventTrace } from './event-tracing';
 
 /**
  * Builds and parses CloudEvents against the catalog. Every event is checked here when it is produced and again
@@ -29,9 +31,19 @@ export interface EventDraft<T extends TopicName> {
   data: EventDataOf<T>;
   source: string;
   tenantid?: string;
+  /** The claim's conversation: its first event's id, inherited by every event that follows (default: this id). */
   correlationid?: string;
+  /** What caused this event: the event it was built from, else (the default) the HTTP request being handled. */
   causationid?: string;
   time?: Date;
+}
+
+/** What an event caused by `cause` carries forward: `causationid` is the cause, `correlationid` inherited from it. */
+export function causedBy(cause: Pick<CloudEvent, 'id' | 'correlationid'>): {
+  causationid: string;
+  correlationid: string;
+} {
+  return { causationid: cause.id, correlationid: cause.correlationid };
 }
 
 /** Zod issues as `<JSON pointer>: <message>`; `base` is where the validated value sits in the envelope. */
@@ -58,8 +70,11 @@ export function buildEvent<T extends TopicName>(topic: T, draft: EventDraft<T>):
   };
   const mismatch = subjectMismatchOf(event);
   if (mismatch) throw new SchemaViolationError(topic, mismatch);
-  if (draft.causationid) event.causationid = draft.causationid;
+  // An event made while handling a request (the log context names it) was caused by that request (ADR 20).
+  const causationid = draft.causationid ?? currentLogContext()?.requestId;
+  if (causationid) event.causationid = causationid;
   if (draft.tenantid) event.tenantid = draft.tenantid;
+  captureEventTrace(event); // the trace it continues travels with its outbox row (event-tracing.ts)
   return event;
 }
 

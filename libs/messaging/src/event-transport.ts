@@ -7,12 +7,23 @@ import { lastValueFrom } from 'rxjs';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName, dlqTopicOf, EventCatalog } from '@claimchain/wire';
 import { runWithLogContext } from '@claimchain/http';
+import {
+  contextOf,
+  isSampledTraceparent,
+  spanContextOf,
+  spanLinkLimit,
+  traceparentOfSpan,
+  tracer,
+  tracingEnabled,
+} from '@claimchain/observability';
+import { context, Link, Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { SchemaViolationError, checkSubject, parseEnvelopeJson, validateEvent } from './event-codec';
 import { EventAuthenticator, EventSignatureError } from './event-signature';
 import { classifyFailure, PermanentEventError } from './failure';
 import { BatchPart, GroupCommit } from './group-commit';
 import { IDEMPOTENT_PRODUCER } from './outbox.relay';
 import { EventMetrics } from './messaging.metrics';
+import { consumedTraceparentOf, noteConsumedTraceparent, rememberEventTrace } from './event-tracing';
 
 /**
  * What a handler receives beside the event: the EntityManager of the transaction in which the inbox row is
@@ -244,9 +255,11 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const accepts = this.acceptorOf(handler);
     const valid: { message: KafkaMessage; event: CloudEvent; fingerprint: Buffer }[] = [];
     let ignored = 0;
+    const traced = tracingEnabled();
     for (const message of batch.messages) {
       const parsed = await this.parseOrDeadLetter(topic, batch.partition, message);
       if (!parsed) continue;
+      if (traced) noteConsumedTraceparent(parsed.event, firstHeader(message.headers?.traceparent));
       // Only what the handler takes is authenticated (an ignored event has no effect): Ed25519 verification is the
       // dearest step of consuming (ADR 18), and payout, say, ignores most of the ledger's notices.
       if (!accepts(parsed.event)) ignored += 1;
@@ -450,6 +463,94 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
    * dead-lettered) rather than being skipped as a duplicate.
    */
   private async runInInbox(handler: MessageHandler, parts: readonly BatchPart[]): Promise<void> {
+    const span = tracingEnabled() ? this.consumerSpan(parts) : undefined;
+    try {
+      await this.runInInboxTraced(handler, parts, span);
+    } catch (error) {
+      if (span?.isRecording()) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+      }
+      span?.end();
+      throw error;
+    }
+    span?.end();
+  }
+
+  /**
+   * One CONSUMER span per batch handed to the handler (ADR 20), however many events it holds: a span per event made
+   * the read-model consumers, which take hundreds of events a call, spend more on tracing than on their work. Its
+   * parent is the `traceparent` of the batch's first sampled event (so it is recorded when any of its events' traces
+   * is, and sits in that claim's trace); when recorded it links to every sampled event's context (OTel span links, up to
+   * OTEL_SPAN_LINK_COUNT_LIMIT, 128 by default), each link naming its event. Each event is remembered with the
+   * `traceparent` it continues (this span's for the parent event or a batch of one, else its own header's), so an
+   * event built with it as `causationid` stays in its claim's trace (event-tracing.ts). Unrecorded (sampled out),
+   * nothing is done per event but that remembering. Another attempt at the same work makes a new span; a failed one
+   * ends with an error status.
+   */
+  private consumerSpan(parts: readonly BatchPart[]): Span {
+    let parentEvent: CloudEvent | undefined;
+    let parent: string | undefined;
+    for (const part of parts) {
+      for (const event of part.events) {
+        const traceparent = consumedTraceparentOf(event);
+        if (!traceparent) continue;
+        if (isSampledTraceparent(traceparent)) {
+          [parentEvent, parent] = [event, traceparent];
+          break;
+        }
+        if (!parent) [parentEvent, parent] = [event, traceparent];
+      }
+      if (parent && isSampledTraceparent(parent)) break;
+    }
+    const topics = [...new Set(parts.map((p) => p.topic))].join(',');
+    const span = tracer().startSpan(`${topics} process`, { kind: SpanKind.CONSUMER }, contextOf(parent));
+    const count = parts.reduce((n, p) => n + p.events.length, 0);
+    const own = traceparentOfSpan(span);
+    if (span.isRecording()) {
+      span.setAttributes({
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': topics,
+        'messaging.consumer.group.name': this.options.groupId,
+        'messaging.batch.message_count': count,
+      });
+      // Links to the sampled events only (the others' traces are not recorded), no more than the span keeps.
+      const links: Link[] = [];
+      const limit = spanLinkLimit();
+      for (const part of parts) {
+        for (const event of part.events) {
+          if (links.length >= limit) break;
+          const traceparent = consumedTraceparentOf(event);
+          const linked = traceparent && isSampledTraceparent(traceparent) && spanContextOf(traceparent);
+          if (!linked) continue;
+          links.push({
+            context: linked,
+            attributes: {
+              'messaging.destination.name': part.topic,
+              'messaging.message.id': event.id,
+              'cloudevents.event_type': event.type,
+              'cloudevents.event_subject': event.subject,
+            },
+          });
+        }
+      }
+      span.addLinks(links);
+    }
+    for (const part of parts) {
+      for (const event of part.events) {
+        const traceparent = count === 1 || event === parentEvent ? own : consumedTraceparentOf(event);
+        rememberEventTrace(event.id, traceparent ?? own);
+      }
+    }
+    return span;
+  }
+
+  private async runInInboxTraced(
+    handler: MessageHandler,
+    parts: readonly BatchPart[],
+    span: Span | undefined,
+  ): Promise<void> {
     const events = parts.flatMap((p) => p.events);
     let fresh = new Set<string>();
     await this.options.dataSource.transaction(async (em) => {
@@ -483,11 +584,16 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
       // What the handler logs names the event it handles: its id and its claim (the subject), when there is one.
       const one = todo.length === 1 ? todo[0] : undefined;
       const logged = one ? { eventId: one.id, claimId: one.subject } : { events: todo.length };
-      await runWithLogContext(logged, async () => {
-        const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
-        await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
-      });
+      const run = () =>
+        runWithLogContext(logged, async () => {
+          const result = this.isBatchHandler(handler) ? await handler(todo, ctx) : await handler(todo[0], ctx);
+          await lastValueFrom(this.transformToObservable(result), { defaultValue: undefined });
+        });
+      // The batch's span is the active one while it is handled (its log lines carry the trace id); the events the
+      // handler builds find their own trace through causationid.
+      await (span ? context.with(trace.setSpan(context.active(), span), run) : run());
     });
+    if (span?.isRecording()) span.setAttribute('claimchain.duplicates', events.length - fresh.size);
     // Counted once committed: a transaction that failed and is retried counts its events once, when it succeeds.
     for (const part of parts) {
       const handled = part.events.reduce((n, e) => n + (fresh.delete(e.id) ? 1 : 0), 0);
@@ -552,4 +658,9 @@ function fingerprintOf(message: KafkaMessage): Buffer {
   return createHash('sha256')
     .update(message.value ?? Buffer.alloc(0))
     .digest();
+}
+
+/** A header's value as kafkajs hands it (one value, or the first of several). */
+function firstHeader(value: Buffer | string | (Buffer | string)[] | undefined): Buffer | string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -12,3 +12,4 @@ export * from './ordered-locks';
 export * from './retention.pruner';
 export * from './messaging.metrics';
 export * from './event-signature';
+export { eventTraceparentOf } from './event-tracing';

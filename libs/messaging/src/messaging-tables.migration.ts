@@ -68,9 +68,27 @@ export class InboxFingerprints1733500000000 implements MigrationInterface {
   }
 }
 
+/**
+ * Each outbox row keeps the W3C `traceparent` of the trace its event continues (ADR 20): the relay publishes the row
+ * later, in another transaction and often another request's turn, and sends it as the message's header. NULL when
+ * tracing is off.
+ */
+export class OutboxTraceparent1733600002000 implements MigrationInterface {
+  name = 'OutboxTraceparent1733600002000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE outbox ADD COLUMN traceparent text`);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query(`ALTER TABLE outbox DROP COLUMN traceparent`);
+  }
+}
+
 /** The messaging tables' migrations, in order, for every service's data source. */
 export const MESSAGING_MIGRATIONS = [
   MessagingTables1732400000000,
   MessagingRetentionIndexes1733400000000,
   InboxFingerprints1733500000000,
+  OutboxTraceparent1733600002000,
 ];

@@ -2,6 +2,15 @@ import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CompressionTypes, Kafka, Producer, ProducerConfig } from 'kafkajs';
 import { Pool, PoolClient } from 'pg';
+import { Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import {
+  contextOf,
+  isSampledTraceparent,
+  spanContextOf,
+  spanLinkLimit,
+  tracer,
+  tracingEnabled,
+} from '@claimchain/observability';
 
 /**
  * acks=all with broker-side deduplication of producer retries. kafkajs wants unbounded retries for an idempotent
@@ -58,7 +67,10 @@ interface OutboxRow {
   topic: string;
   message_key: string;
   payload: unknown;
+  traceparent: string | null;
 }
+
+type OutboxMessage = { key: string; value: string; headers?: Record<string, string> };
 
 export interface OutboxRelayOptions {
   batchSize?: number;
@@ -209,14 +221,21 @@ export class OutboxRelay {
     const fullLook = Date.now() - this.lastFullLookAt >= FULL_LOOK_EVERY_MS;
     if (fullLook) this.lastFullLookAt = Date.now();
     const rows: OutboxRow[] = await this.dataSource.query(
-      `SELECT seq, topic, message_key, payload::text AS payload FROM outbox
+      `SELECT seq, topic, message_key, payload::text AS payload, traceparent FROM outbox
         WHERE published_at IS NULL AND seq > $2::bigint - ${CURSOR_SLACK} ORDER BY seq LIMIT $1`,
       [this.batchSize, fullLook ? '0' : this.cursor],
     );
     if (rows.length === 0) return 0;
-    for (const request of this.requests(rows)) {
-      await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
+    const span = tracingEnabled() ? publishSpan(rows) : undefined;
+    try {
+      for (const request of this.requests(rows)) {
+        await producer.sendBatch({ acks: -1, compression: CompressionTypes.None, topicMessages: request });
+      }
+    } catch (error) {
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: String(error) }).end();
+      throw error;
     }
+    span?.end();
     await this.dataSource.query(`UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])`, [
       rows.map((r) => r.seq),
     ]);
@@ -230,8 +249,8 @@ export class OutboxRelay {
    * refused by the broker, and the relay would stall on it). A single row larger than that goes alone; the APIs keep
    * events far below the broker's limit.
    */
-  private *requests(rows: OutboxRow[]): Generator<{ topic: string; messages: { key: string; value: string }[] }[]> {
-    let request = new Map<string, { key: string; value: string }[]>();
+  private *requests(rows: OutboxRow[]): Generator<{ topic: string; messages: OutboxMessage[] }[]> {
+    let request = new Map<string, OutboxMessage[]>();
     let bytes = 0;
     for (const row of rows) {
       const value = row.payload as string;
@@ -242,7 +261,11 @@ export class OutboxRelay {
         bytes = 0;
       }
       const list = request.get(row.topic) ?? [];
-      list.push({ key: row.message_key, value });
+      // The trace the event continues goes out as its W3C header, as stored (ADR 20): no work per row.
+      const traceparent = row.traceparent;
+      list.push(
+        traceparent ? { key: row.message_key, value, headers: { traceparent } } : { key: row.message_key, value },
+      );
       request.set(row.topic, list);
       bytes += size;
     }
@@ -303,4 +326,45 @@ export class OutboxRelay {
       };
     });
   }
+}
+
+/**
+ * One PRODUCER span per published batch whose rows carry a sampled trace (ADR 20), child of the first such row's
+ * context and linked to each of them (up to OTEL_SPAN_LINK_COUNT_LIMIT): it shows how long events waited in the
+ * outbox and how long the broker took. The messages' headers are the rows' own `traceparent`s, so each consumer
+ * continues the span that made its event, not this one. Undefined (no span) when no row's trace is sampled.
+ */
+function publishSpan(rows: readonly OutboxRow[]): Span | undefined {
+  const sampled = rows.filter((r) => r.traceparent !== null && isSampledTraceparent(r.traceparent));
+  if (sampled.length === 0) return undefined;
+  const topics = [...new Set(sampled.map((r) => r.topic))].join(',');
+  const span = tracer().startSpan(
+    `${topics} publish`,
+    {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'send',
+        'messaging.destination.name': topics,
+        'messaging.batch.message_count': rows.length,
+      },
+    },
+    contextOf(sampled[0].traceparent!),
+  );
+  if (span.isRecording()) {
+    span.addLinks(
+      sampled.slice(0, spanLinkLimit()).flatMap((r) => {
+        const linked = spanContextOf(r.traceparent!);
+        return linked
+          ? [
+              {
+                context: linked,
+                attributes: { 'messaging.destination.name': r.topic, 'messaging.kafka.message.key': r.message_key },
+              },
+            ]
+          : [];
+      }),
+    );
+  }
+  return span;
 }

@@ -5,6 +5,7 @@ import { EventDraft, buildEvent } from './event-codec';
 import { OUTBOX_CHANNEL } from './outbox.relay';
 import { PermanentEventError } from './failure';
 import { EventSigner } from './event-signature';
+import { outboxTraceparentOf } from './event-tracing';
 
 /**
  * The largest event the outbox takes, in bytes of its JSON: under the broker's default message.max.bytes (1 MiB,
@@ -42,12 +43,13 @@ export interface OutboxInsert {
  * events are written in one round trip (`WITH <domain CTEs>, ${cte} ${notify}`); its parameters are numbered from
  * `firstParam`. Each event is signed here by the service's key (ADR 18), so what the outbox holds, the relay
  * publishes and a dead-letter replay re-sends is the signed envelope. An event larger than MAX_EVENT_BYTES is
- * refused (EventTooLargeError). Each event is serialised once
+ * refused (EventTooLargeError). An event copied away from where it was built brings its `traceparent` along
+ * (eventTraceparentOf). Each event is serialised once
  * and the batch travels as one JSON array (the driver would escape every element of a text[] array; this costs
  * nothing), its id and key read back from it.
  */
 export function outboxInsert(
-  events: readonly { topic: TopicName; event: CloudEvent }[],
+  events: readonly { topic: TopicName; event: CloudEvent; traceparent?: string }[],
   signer: EventSigner,
   firstParam = 1,
 ): OutboxInsert {
@@ -59,14 +61,22 @@ export function outboxInsert(
     }
     return json;
   });
+  // The trace each event continues (ADR 20), or NULL for all of them when tracing is off (ROWS FROM pads a shorter
+  // function's rows, here an empty array's, with NULLs).
+  const traceparents = events.map(outboxTraceparentOf);
   return {
     cte: `outbox_written AS (
-      INSERT INTO outbox (event_id, topic, message_key, payload)
-      SELECT (e.payload->>'id')::uuid, e.topic, e.payload->>'subject', e.payload
-        FROM ROWS FROM (unnest($${firstParam}::text[]), jsonb_array_elements($${firstParam + 1}::jsonb)) AS e(topic, payload)
+      INSERT INTO outbox (event_id, topic, message_key, payload, traceparent)
+      SELECT (e.payload->>'id')::uuid, e.topic, e.payload->>'subject', e.payload, e.traceparent
+        FROM ROWS FROM (unnest($${firstParam}::text[]), jsonb_array_elements($${firstParam + 1}::jsonb),
+                        unnest($${firstParam + 2}::text[])) AS e(topic, payload, traceparent)
       RETURNING event_id, payload)`,
     notify: `SELECT pg_notify('${OUTBOX_CHANNEL}', '') FROM (SELECT count(*) FROM outbox_written) written`,
-    params: [events.map((e) => e.topic), `[${payloads.join(',')}]`],
+    params: [
+      events.map((e) => e.topic),
+      `[${payloads.join(',')}]`,
+      traceparents.some((t) => t !== null) ? traceparents : [],
+    ],
   };
 }
 

@@ -3,3 +3,4 @@ export * from './metrics.server';
 export * from './metrics.module';
 export * from './after-commit';
 export * from './database-pool.metrics';
+export * from './tracing';

@@ -2,7 +2,7 @@ import { DynamicModule, INestApplicationContext } from '@nestjs/common';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SERVICES, ServiceConfig } from '@claimchain/config';
 import { createHttpApp, HttpMetrics, measureHttpRequests } from '@claimchain/http';
-import { MetricsRegistry, MetricsServer } from '@claimchain/observability';
+import { MetricsRegistry, MetricsServer, startTracing } from '@claimchain/observability';
 import { connectEventTransport } from '@claimchain/messaging';
 
 /**
@@ -27,12 +27,17 @@ export async function startHybridApp(module: DynamicModule, config: ServiceConfi
 }
 
 /**
- * The body of every main.ts: start, or say why not and exit non-zero. On SIGTERM or SIGINT (even during startup)
- * the app closes once started (Nest's shutdown hooks: consumers stop, a checkpoint in flight commits, pools close)
- * and the process exits 0; a second signal while closing exits at once with 1.
+ * The body of every main.ts: start, or say why not and exit non-zero. Tracing starts first when the `OTEL_*`
+ * variables ask for it (ADR 20). On SIGTERM or SIGINT (even during startup) the app closes once started (Nest's
+ * shutdown hooks: consumers stop, a checkpoint in flight commits, pools close), the spans still batched are
+ * exported, and the process exits 0; a second signal while closing exits at once with 1.
  */
 export function runService(name: string, start: () => Promise<INestApplicationContext>): void {
-  const started = start();
+  let stopTracing: (() => Promise<void>) | undefined;
+  const started = Promise.resolve().then(() => {
+    stopTracing = startTracing(name);
+    return start();
+  });
   let closing = false;
   const stop = (signal: NodeJS.Signals) => {
     if (closing) process.exit(1);
@@ -40,6 +45,7 @@ export function runService(name: string, start: () => Promise<INestApplicationCo
     process.stdout.write(`${name}: ${signal}, shutting down\n`);
     started
       .then((app) => app.close())
+      .then(() => stopTracing?.())
       .then(
         () => process.exit(0),
         (error: unknown) => {

@@ -6,7 +6,7 @@ describe(parsePrometheusText.name, () => {
     '# TYPE claimchain_events_consumed_total counter',
     'claimchain_events_consumed_total{topic="claims.submitted.v1",outcome="handled",service="payout"} 3',
     'claimchain_events_consumed_total{topic="claims.submitted.v1",outcome="duplicate",service="payout"} 2',
-    'claimchain_events_consumed_total{topic="ledger.anchored.v1",outcome="handled",service="payout"} 5',
+    'claimchain_events_consumed_total{topic="ledger.anchored.v2",outcome="handled",service="payout"} 5',
     'claimchain_ledger_leaves{service="ledger-anchoring"} 42',
     'odd{reason="a \\"quoted\\" \\\\ value"} 1.5e-3',
     'up 1 1700000000000',

@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import { Topics, TopicName } from './topics';
 import { ClaimCancelledV1, ClaimSubmittedV1 } from './events/claim-submitted.event';
-import { TreatmentRejectedV1, TreatmentVerifiedV1 } from './events/treatment.events';
-import { LedgerAnchoredV1, LedgerCheckpointV1 } from './events/ledger.events';
+import { TreatmentRejectedV1, TreatmentVerifiedV1, TreatmentWithdrawalRequestedV1 } from './events/treatment.events';
+import { LedgerAnchoredV2, LedgerCheckpointV1 } from './events/ledger.events';
 import {
   ClaimAdjudicatedV1,
   ClaimPendedV1,
   ContractPublishedV1,
+  ContractStateChangedV1,
   PayoutCancellationDecidedV1,
+  PayoutWithdrawalDecidedV1,
   PayoutFailedV1,
   PayoutReleasedV1,
   PayoutRetriedV1,
@@ -24,9 +26,10 @@ export const EventCatalog = {
   [Topics.ClaimsCancelled]: { type: 'claim.cancelled', schema: ClaimCancelledV1 },
   [Topics.TreatmentsVerified]: { type: 'treatment.verified', schema: TreatmentVerifiedV1 },
   [Topics.TreatmentsRejected]: { type: 'treatment.rejected', schema: TreatmentRejectedV1 },
-  [Topics.LedgerAnchored]: { type: 'ledger.anchored', schema: LedgerAnchoredV1 },
+  [Topics.LedgerAnchored]: { type: 'ledger.anchored', schema: LedgerAnchoredV2 },
   [Topics.LedgerCheckpoints]: { type: 'ledger.checkpoint', schema: LedgerCheckpointV1 },
   [Topics.ContractsPublished]: { type: 'contract.published', schema: ContractPublishedV1 },
+  [Topics.ContractsStates]: { type: 'contract.state-changed', schema: ContractStateChangedV1 },
   [Topics.ClaimsAdjudicated]: { type: 'claim.adjudicated', schema: ClaimAdjudicatedV1 },
   [Topics.PayoutsReleased]: { type: 'payout.released', schema: PayoutReleasedV1 },
   [Topics.ClaimsPended]: { type: 'claim.pended', schema: ClaimPendedV1 },
@@ -35,6 +38,11 @@ export const EventCatalog = {
   [Topics.PayoutsRetried]: { type: 'payout.retried', schema: PayoutRetriedV1 },
   [Topics.PoliciesEnrolled]: { type: 'policy.enrolled', schema: PolicyEnrolledV1 },
   [Topics.PayoutsCancellationDecided]: { type: 'payout.cancellation-decided', schema: PayoutCancellationDecidedV1 },
+  [Topics.TreatmentsWithdrawalRequested]: {
+    type: 'treatment.withdrawal-requested',
+    schema: TreatmentWithdrawalRequestedV1,
+  },
+  [Topics.PayoutsWithdrawalDecided]: { type: 'payout.withdrawal-decided', schema: PayoutWithdrawalDecidedV1 },
 } as const satisfies Record<TopicName, { type: string; schema: z.ZodTypeAny }>;
 
 export type EventCatalog = typeof EventCatalog;
@@ -53,6 +61,7 @@ export const LEDGER_RECORDED_TOPICS: readonly TopicName[] = [
   Topics.TreatmentsVerified,
   Topics.TreatmentsRejected,
   Topics.ContractsPublished,
+  Topics.ContractsStates,
   Topics.ClaimsAdjudicated,
   Topics.PayoutsReleased,
   Topics.ClaimsPended,
@@ -61,4 +70,6 @@ export const LEDGER_RECORDED_TOPICS: readonly TopicName[] = [
   Topics.PayoutsRetried,
   Topics.PoliciesEnrolled,
   Topics.PayoutsCancellationDecided,
+  Topics.TreatmentsWithdrawalRequested,
+  Topics.PayoutsWithdrawalDecided,
 ];

@@ -16,6 +16,7 @@ export const TopicOwners = {
   [Topics.LedgerAnchored]: 'ledger-anchoring',
   [Topics.LedgerCheckpoints]: 'ledger-anchoring',
   [Topics.ContractsPublished]: 'payout',
+  [Topics.ContractsStates]: 'payout',
   [Topics.ClaimsAdjudicated]: 'payout',
   [Topics.PayoutsReleased]: 'payout',
   [Topics.ClaimsPended]: 'payout',
@@ -24,6 +25,8 @@ export const TopicOwners = {
   [Topics.PayoutsRetried]: 'payout',
   [Topics.PoliciesEnrolled]: 'payout',
   [Topics.PayoutsCancellationDecided]: 'payout',
+  [Topics.TreatmentsWithdrawalRequested]: 'treatment-verification',
+  [Topics.PayoutsWithdrawalDecided]: 'payout',
 } as const satisfies Record<TopicName, EventProducer>;
 
 export function ownerOf(topic: TopicName): EventProducer {

@@ -8,9 +8,10 @@ export const Topics = {
   ClaimsCancelled: 'claims.cancelled.v1',
   TreatmentsVerified: 'treatments.verified.v1',
   TreatmentsRejected: 'treatments.rejected.v1',
-  LedgerAnchored: 'ledger.anchored.v1',
+  LedgerAnchored: 'ledger.anchored.v2',
   LedgerCheckpoints: 'ledger.checkpoints.v1',
   ContractsPublished: 'contracts.published.v1',
+  ContractsStates: 'contracts.states.v1',
   ClaimsAdjudicated: 'claims.adjudicated.v1',
   PayoutsReleased: 'payouts.released.v1',
   ClaimsPended: 'claims.pended.v1',
@@ -19,6 +20,8 @@ export const Topics = {
   PayoutsRetried: 'payouts.retried.v1',
   PoliciesEnrolled: 'policies.enrolled.v1',
   PayoutsCancellationDecided: 'payouts.cancellation-decided.v1',
+  TreatmentsWithdrawalRequested: 'treatments.withdrawal-requested.v1',
+  PayoutsWithdrawalDecided: 'payouts.withdrawal-decided.v1',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];

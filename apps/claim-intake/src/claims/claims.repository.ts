@@ -1,7 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CloudEvent, TopicName } from '@claimchain/wire';
-import { EventSigner, outboxInsert } from '@claimchain/messaging';
+import { classifyFailure, EventSigner, outboxInsert } from '@claimchain/messaging';
 import { ClaimStatus, NEVER_PAID, PAYMENT_STATUSES, STATUS_RANK } from './claim-status';
 
 export interface ClaimRow {
@@ -87,6 +87,18 @@ export interface ClaimAnchor {
   dataSalt?: string;
 }
 
+/** Runs `work` behind a savepoint: if it fails, the transaction goes on as it was before it. */
+async function savepointed(em: EntityManager, name: string, work: () => Promise<void>): Promise<void> {
+  await em.query(`SAVEPOINT ${name}`);
+  try {
+    await work();
+  } catch (error) {
+    await em.query(`ROLLBACK TO SAVEPOINT ${name}`);
+    throw error;
+  }
+  await em.query(`RELEASE SAVEPOINT ${name}`);
+}
+
 /** The last of each key, in first-seen order: one statement may not touch a row twice. */
 function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
   return [...new Map(items.map((item) => [key(item), item])).values()];
@@ -95,6 +107,8 @@ function uniqueBy<T>(items: readonly T[], key: (item: T) => string): T[] {
 /** All SQL on claim-intake's tables. Plain SQL: these are hot paths, and rows never leave this class unmapped. */
 @Injectable()
 export class ClaimsRepository {
+  private readonly logger = new Logger(ClaimsRepository.name);
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly signer: EventSigner,
@@ -296,10 +310,34 @@ export class ClaimsRepository {
 
   /**
    * The ledger's word that these events are recorded (leaf, tree size, inclusion proof and checkpoint), in one
-   * statement; an anchor may arrive before the event it anchors, so each row is created or completed.
+   * statement; an anchor may arrive before the event it anchors, so each row is created or completed. One notice
+   * covers many claims (ADR 23): should the database refuse the statement for good (a data or constraint error, which
+   * one entry's value may cause), the entries are written one by one, each behind a savepoint, and an entry refused
+   * alone is left out with an ALERT, so no claim's receipt is lost to another's. Returns the event ids left out.
    */
-  async recordAnchors(em: EntityManager, anchors: readonly ClaimAnchor[]): Promise<void> {
-    if (anchors.length === 0) return;
+  async recordAnchors(em: EntityManager, anchors: readonly ClaimAnchor[]): Promise<string[]> {
+    if (anchors.length === 0) return [];
+    const rows = uniqueBy(anchors, (a) => a.eventId);
+    try {
+      await savepointed(em, 'anchors', () => this.insertAnchors(em, rows));
+      return [];
+    } catch (error) {
+      if (classifyFailure(error) !== 'permanent') throw error;
+    }
+    const refused: string[] = [];
+    for (const row of rows) {
+      try {
+        await savepointed(em, 'anchor', () => this.insertAnchors(em, [row]));
+      } catch (error) {
+        if (classifyFailure(error) !== 'permanent') throw error;
+        this.logger.error(`ALERT: anchor of ${row.eventId} (claim ${row.claimId}) refused: ${String(error)}`);
+        refused.push(row.eventId);
+      }
+    }
+    return refused;
+  }
+
+  private async insertAnchors(em: EntityManager, rows: readonly ClaimAnchor[]): Promise<void> {
     await em.query(
       `INSERT INTO claim_events (event_id, claim_id, type, ledger_index, leaf_hash, tree_size, inclusion_proof, checkpoint,
                                  data_salt)
@@ -311,7 +349,7 @@ export class ClaimsRepository {
          SET ledger_index = EXCLUDED.ledger_index, leaf_hash = EXCLUDED.leaf_hash, tree_size = EXCLUDED.tree_size,
              inclusion_proof = EXCLUDED.inclusion_proof, checkpoint = EXCLUDED.checkpoint,
              data_salt = EXCLUDED.data_salt`,
-      [JSON.stringify(uniqueBy(anchors, (a) => a.eventId))],
+      [JSON.stringify(rows)],
     );
   }
 

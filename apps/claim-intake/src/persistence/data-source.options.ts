@@ -8,6 +8,7 @@ import { Receipts1732400000003 } from './migrations/1732400000003-receipts';
 import { PaymentState1732600000100 } from './migrations/1732600000100-payment-state';
 import { ExactSubmission1732600000300 } from './migrations/1732600000300-exact-submission';
 import { LeafSalts1733600000000 } from './migrations/1733600000000-leaf-salts';
+import { PaymentPending1733700000000 } from './migrations/1733700000000-payment-pending';
 
 /**
  * claim-intake's own database. Schema changes only through these migrations, never `synchronize`. The service
@@ -29,6 +30,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       ExactSubmission1732600000300,
       IdempotencyKeysCreatedAt1733400000010,
       LeafSalts1733600000000,
+      PaymentPending1733700000000,
     ],
     ...postgresDriverOptions(postgres),
   };

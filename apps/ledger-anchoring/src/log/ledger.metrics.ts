@@ -14,7 +14,7 @@ interface LedgerState {
  * The gauges are read from the database when Prometheus scrapes (one statement on indexed columns), so every
  * replica reports the one log's state, leader or not. `checkpoint_age_seconds` grows while the log is idle (no new
  * leaves, no new checkpoint); `uncheckpointed_age_seconds` is the one to alert on: how long the oldest leaf no
- * checkpoint covers has waited, i.e. how late `ledger.anchored.v1` (and so every payment) is running.
+ * checkpoint covers has waited, i.e. how late `ledger.anchored.v2` (and so every payment) is running.
  */
 export class LedgerMetrics {
   readonly appendSeconds: Histogram;

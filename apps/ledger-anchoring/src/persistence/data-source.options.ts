@@ -4,6 +4,7 @@ import { MESSAGING_MIGRATIONS } from '@claimchain/messaging';
 import { Ledger1732400000001 } from './migrations/1732400000001-ledger';
 import { LedgerLookupsAndAnchors1732400000002 } from './migrations/1732400000002-ledger-lookups-and-anchors';
 import { LeafSalts1733600000000 } from './migrations/1733600000000-leaf-salts';
+import { LeafCorrelation1733600002200 } from './migrations/1733600002200-leaf-correlation';
 
 /**
  * ledger-anchoring's own database. Schema changes only through these migrations. The service passes its pool
@@ -20,6 +21,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       Ledger1732400000001,
       LedgerLookupsAndAnchors1732400000002,
       LeafSalts1733600000000,
+      LeafCorrelation1733600002200,
     ],
     ...postgresDriverOptions(postgres),
   };

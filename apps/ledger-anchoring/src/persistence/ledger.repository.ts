@@ -16,6 +16,8 @@ export interface StoredLeaf {
   event_id: string;
   event_type: string;
   subject: string;
+  /** Null for leaves appended before it was kept. */
+  correlation_id: string | null;
   leaf_hash: Buffer;
   /** The salt of a v2 leaf, null for v1: for the anchor notices only, never for the public read API. */
   data_salt: Buffer | null;
@@ -40,6 +42,8 @@ export interface NewLeaf {
   eventId: string;
   eventType: string;
   subject: string;
+  /** The event's `correlationid`, which its ledger.anchored notice carries on (ADR 20); not part of the leaf. */
+  correlationId: string;
   leaf: Buffer;
   leafHash: Buffer;
   /** The salt of a v2 (salted) leaf; null for a v1 leaf. */
@@ -103,10 +107,11 @@ class PackedReader {
 /** Data-modifying CTEs for an append's rows; the statement they open ends in a SELECT of the caller's. */
 const INSERT_LEAVES_AND_NODES = `
   WITH leaves AS (
-    INSERT INTO ledger_leaves (leaf_index, event_id, event_type, subject, leaf, leaf_hash, data_salt)
-    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[])),
+    INSERT INTO ledger_leaves (leaf_index, event_id, event_type, subject, leaf, leaf_hash, data_salt, correlation_id)
+    SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[],
+                         $8::text[])),
   nodes AS (
-    INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($8::smallint[], $9::bigint[], $10::bytea[]))`;
+    INSERT INTO ledger_nodes (level, idx, hash) SELECT * FROM unnest($9::smallint[], $10::bigint[], $11::bytea[]))`;
 
 function leafAndNodeArrays(leaves: readonly NewLeaf[], nodes: readonly TreeNode[]): unknown[] {
   return [
@@ -117,6 +122,7 @@ function leafAndNodeArrays(leaves: readonly NewLeaf[], nodes: readonly TreeNode[
     leaves.map((l) => l.leaf),
     leaves.map((l) => l.leafHash),
     leaves.map((l) => l.dataSalt),
+    leaves.map((l) => l.correlationId),
     nodes.map((n) => n.level),
     nodes.map((n) => n.index),
     nodes.map((n) => n.hash),
@@ -230,7 +236,7 @@ export class LedgerRepository {
     nodes: readonly TreeNode[],
     size: number,
   ): Promise<void> {
-    await em.query(`${INSERT_LEAVES_AND_NODES} SELECT pg_notify($11, $12)`, [
+    await em.query(`${INSERT_LEAVES_AND_NODES} SELECT pg_notify($12, $13)`, [
       ...leafAndNodeArrays(leaves, nodes),
       APPENDED_CHANNEL,
       String(size),
@@ -245,7 +251,8 @@ export class LedgerRepository {
   async leavesBetween(em: EntityManager, from: number, to: number): Promise<StoredLeaf[]> {
     return em.query(
       // ORDER BY the table's column: the output column of the same name is text and would sort "10" before "9".
-      `SELECT l.leaf_index::text AS leaf_index, l.event_id, l.event_type, l.subject, l.leaf_hash, l.data_salt
+      `SELECT l.leaf_index::text AS leaf_index, l.event_id, l.event_type, l.subject, l.correlation_id, l.leaf_hash,
+              l.data_salt
          FROM ledger_leaves l WHERE l.leaf_index >= $1 AND l.leaf_index < $2 ORDER BY l.leaf_index`,
       [from, to],
     );

@@ -6,15 +6,18 @@ import { CloudEvent, TopicName, Topics, TreatmentVerifiedV1 } from '@claimchain/
 import { leafHashOfEvent, parseLeafSalt } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
-import { CONTRACT_LIMITS, ContractDefinition } from '../engine/contract.definition';
-import { ContractRepository } from '../contracts/contract.repository';
+import { CONTRACT_LIMITS } from '../engine/contract.definition';
+import { ContractRepository, ContractRow } from '../contracts/contract.repository';
+import { activeOn } from '../contracts/contract-state';
+import { periodOf } from '../contracts/contract.mapper';
 import { choosePolicy, PolicyTerms } from '../engine/plan-year';
 import { coverageKey, PolicyRepository } from '../policies/policy.repository';
-import { LedgerCircuitBreakerService } from '../ledger-trust/ledger-circuit-breaker.service';
+import { LedgerCircuitBreakerService, UnprovenAnchorError } from '../ledger-trust/ledger-circuit-breaker.service';
 import {
   Accumulators,
   Adjudication,
   ClaimToAdjudicate,
+  PEND_CONTRACT_NOT_ACTIVE,
   PEND_TOO_MANY_LINES,
   PolicyContext,
   UnverifiedLine,
@@ -31,6 +34,23 @@ import { resultHashOf } from '../engine/replay';
 import { CONTRACT_SETTINGS, ContractSettings } from '../contracts/contract-settings.module';
 import { PayoutMetrics } from '../payout.metrics';
 
+/** A claim that cannot be decided for a reason of its own (no contract in force, a contract that is refused). */
+export class ClaimNotDecidableError extends PermanentEventError {}
+
+/**
+ * Whether a failure is one claim's own (ADR 23): its anchor does not prove itself, or it cannot be decided. Anything
+ * else (the breaker open or tripping, a database failure) concerns the whole batch.
+ */
+export function isClaimRefusal(error: unknown): error is PermanentEventError {
+  return error instanceof UnprovenAnchorError || error instanceof ClaimNotDecidableError;
+}
+
+/** A claim held back by its own failure, and why. */
+export interface HeldClaim {
+  claimId: string;
+  reason: string;
+}
+
 /**
  * Adjudicates and pays a claim once its three facts are in: the claim, its treatment verification, and the
  * ledger's word that a signed checkpoint covers that verification. Runs in the caller's inbox transaction under
@@ -39,7 +59,9 @@ import { PayoutMetrics } from '../payout.metrics';
  *
  * The contract is the one of the policy enrolled for the claim's coverage (the insurer's own). Without a policy the
  * claim is decided by the insurer's newest contract (else the demo contract, in development) and, unless the
- * development setting `DEMO_CONTRACT` says otherwise, denied (CO-31): never paid (ADR 11). Under a policy the adjudication, its payout and the new
+ * development setting `DEMO_CONTRACT` says otherwise, denied (CO-31): never paid (ADR 11). A contract decides only
+ * the claims served while it is in force (ADR 21): a claim whose contract is a draft, or not in force on every one
+ * of its service dates, is pended `contract-not-active` without running it. Under a policy the adjudication, its payout and the new
  * plan-year accumulators commit together while the policy row is locked, so claims on one policy are serialised.
  */
 @Injectable()
@@ -65,29 +87,61 @@ export class AdjudicateClaimService {
    * whose contract times out is pended, `contract-timeout`), then every decision's rows and events in a few
    * statements for all. Claims on one policy see each other's accumulators: a policy is locked once and its
    * accumulators are carried from one decision to the next (the pool keeps them on one thread, in order).
+   *
+   * With `isolate`, a claim that fails for a reason of its own (isClaimRefusal) is left undecided and returned with
+   * why, and the others are decided (ADR 23: one ledger notice covers many claims, none may be lost to another's
+   * failure); without it, it fails the whole call. Any other failure always does.
    */
-  async tryAdjudicateMany(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+  async tryAdjudicateMany(
+    em: EntityManager,
+    claimIds: readonly string[],
+    { isolate = false }: { isolate?: boolean } = {},
+  ): Promise<HeldClaim[]> {
+    const held: HeldClaim[] = [];
+    /** A claim's failure: the claim is held when isolating and the failure is its own, else it is thrown. */
+    const hold = (claimId: string, error: unknown): void => {
+      if (!isolate || !isClaimRefusal(error)) throw error;
+      held.push({ claimId, reason: error.message });
+    };
     const pending = await this.claims.pendingMany(em, claimIds);
-    if (pending.size === 0) return;
+    if (pending.size === 0) return held;
     await this.ledger.assertOpenForPayment(em);
     const checkedNotes = new Set<string>();
     const decisions = new Decisions();
     const coverages = new Map<string, PolicyContext>();
-    const contracts = new Map<string, Promise<{ id: string; definition: ContractDefinition } | undefined>>();
+    const contracts = new Map<string, Promise<ContractRow | undefined>>();
     const policiesByCoverage = await this.policies.policiesForCoverages(
       em,
       [...pending.values()].flatMap(({ claim }) =>
         claim.coverage ? [{ insurerId: claim.insurer_id, coverageId: claim.coverage }] : [],
       ),
     );
-    const toDecide: { claimId: string; claim: PendingClaim['claim']; verifiedEventId: string; job: PoolJob }[] = [];
+    const toDecide: {
+      claimId: string;
+      claim: PendingClaim['claim'];
+      verifiedEventId: string;
+      job: PoolJob;
+      active: boolean;
+      correlationId?: string;
+    }[] = [];
     for (const [claimId, { claim, verification, anchor, submitted, submittedAnchor }] of pending) {
       // Each anchor must commit to exactly the event we hold, and prove it is in a checkpoint the ledger signed: the
-      // verification, and the claim's own submission, whose amounts and payee are paid (ADR 18).
-      await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes);
-      await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
+      // verification, and the claim's own submission, whose amounts and payee are paid (ADR 18). The leaf commits to
+      // the verification's whole data, so to the hash of the provider's signed attestation when it carries one
+      // (ADR 15): a verification whose attestation is not the one the ledger recorded (other, or stripped) is
+      // refused and alerted, never paid.
+      const attested = verification.data.attestationHash;
+      const attestation = attested ? ` with attestation ${attested}` : '';
+      try {
+        await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes, attestation);
+        await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
+      } catch (error) {
+        hold(claimId, error);
+        continue;
+      }
 
-      const firstServiceDate = claim.items.map((i) => i.servicedDate).sort()[0];
+      const serviceDates = [...new Set(claim.items.map((i) => i.servicedDate))].sort();
+      const firstServiceDate = serviceDates[0];
       const policies = claim.coverage
         ? (policiesByCoverage.get(coverageKey(claim.insurer_id, claim.coverage)) ?? [])
         : [];
@@ -97,23 +151,31 @@ export class AdjudicateClaimService {
         coverage = await this.lockCoverage(em, policy);
         coverages.set(policy.id, coverage);
       }
-      const contractKey = policy ? `policy\n${policy.contractId}\n${claim.insurer_id}` : `insurer\n${claim.insurer_id}`;
+      const contractKey = policy
+        ? `policy\n${policy.contractId}\n${claim.insurer_id}`
+        : `insurer\n${claim.insurer_id}\n${firstServiceDate}`;
       let found = contracts.get(contractKey);
       if (!found) {
         found = policy
           ? this.contracts.findContract(em, policy.contractId, claim.insurer_id)
-          : this.contracts.contractFor(em, claim.insurer_id);
+          : this.contracts.contractFor(em, claim.insurer_id, firstServiceDate);
         contracts.set(contractKey, found);
       }
       const contract = await found;
-      // Nothing to decide by (no policy, no contract): dead-lettered at once, to replay once the insurer has one.
-      if (!contract) throw new PermanentEventError(`no contract in force for insurer ${claim.insurer_id}`);
+      // Nothing to decide by (no policy, no contract): held (isolating) or dead-lettered, until the insurer has one.
+      if (!contract) {
+        hold(claimId, new ClaimNotDecidableError(`no contract in force for insurer ${claim.insurer_id}`));
+        continue;
+      }
       // That the definition hashes to its id is checked on the worker (a large contract's hash is work too).
       const contractId = contract.id;
       toDecide.push({
         claimId,
         claim,
         verifiedEventId: verification.id,
+        // A draft, or a contract not in force on every service date, decides nothing: pended (ADR 21).
+        active: activeOn(periodOf(contract), serviceDates),
+        correlationId: verification.correlationid,
         job: {
           contractId,
           contract: contract.definition,
@@ -128,26 +190,35 @@ export class AdjudicateClaimService {
     }
     // A claim with more lines than a contract may be asked to decide at once is pended without running it (the
     // others of its policy then start from the accumulators as they were, as after any pended claim).
-    const runnable = toDecide.filter((d) => d.job.claim.items.length <= CONTRACT_LIMITS.maxClaimLines);
+    const runnable = toDecide.filter((d) => d.active && d.job.claim.items.length <= CONTRACT_LIMITS.maxClaimLines);
     const outcomes = new Map(
       (await this.pool.adjudicateMany(runnable.map((d) => d.job))).map((outcome, k) => [runnable[k].claimId, outcome]),
     );
-    for (const { claimId, claim, verifiedEventId, job } of toDecide) {
-      const result = decisionOf(outcomes.get(claimId) ?? { unrun: PEND_TOO_MANY_LINES }, job, (why) => {
-        throw new PermanentEventError(why);
-      });
+    for (const { claimId, claim, verifiedEventId, correlationId, job, active } of toDecide) {
+      const unrun = active ? PEND_TOO_MANY_LINES : PEND_CONTRACT_NOT_ACTIVE;
+      let result: Adjudication;
+      try {
+        result = decisionOf(outcomes.get(claimId) ?? { unrun }, job, (why) => {
+          throw new ClaimNotDecidableError(why);
+        });
+      } catch (error) {
+        hold(claimId, error);
+        continue;
+      }
       decisions.adjudicated(claimId, job.contractId, result, verifiedEventId);
       this.decide(decisions, {
         claimId,
         claim,
         contractId: job.contractId,
         verifiedEventId,
+        correlationId,
         policy: job.coverage?.policy ?? null,
         result,
       });
     }
     await decisions.write(em, this.claims, this.policies, this.outbox);
     this.metrics.decided(em, decisions.adjudications, decisions.payouts.length);
+    return held;
   }
 
   private async assertAnchored(
@@ -156,10 +227,11 @@ export class AdjudicateClaimService {
     anchor: StoredAnchor,
     what: string,
     checkedNotes: Set<string>,
+    detail = '',
   ): Promise<void> {
     // A salted (v2) leaf is recomputed with the salt its anchor carried (ADR 16); an unsalted one without.
     if (leafHashOfEvent(event, parseLeafSalt(anchor.data_salt)).toString('base64') !== anchor.leaf_hash) {
-      this.ledger.refuse(`ledger leaf ${anchor.leaf_index} does not commit to ${what} ${event.id}`);
+      this.ledger.refuse(`ledger leaf ${anchor.leaf_index} does not commit to ${what} ${event.id}${detail}`);
     }
     await this.ledger.assertAnchorTrusted(
       em,
@@ -203,12 +275,15 @@ export class AdjudicateClaimService {
     const policyId = result.policyId;
     if (policyId && result.decision !== 'pended') out.accumulators.set(policyId, result.accumulators.after);
     const now = new Date();
+    // Caused by the verification (by the reviewer's request, buildEvent's default, on the review path), in the
+    // claim's conversation (ADR 20).
     const common = {
       source: PAYOUT_SOURCE,
       subject: claimId,
       tenantid: claim.insurer_id,
       time: now,
-      causationid: verifiedEventId,
+      ...(s.review ? {} : { causationid: verifiedEventId }),
+      ...(s.correlationId ? { correlationid: s.correlationId } : {}),
     };
     if (result.decision === 'pended') {
       out.event(Topics.ClaimsPended, {
@@ -232,7 +307,7 @@ export class AdjudicateClaimService {
       });
       return;
     }
-    out.event(Topics.ClaimsAdjudicated, {
+    const adjudicated = out.event(Topics.ClaimsAdjudicated, {
       ...common,
       data: {
         claimId,
@@ -269,15 +344,11 @@ export class AdjudicateClaimService {
     });
     if (result.payable === '0.00') return;
     const payoutId = uuidv7();
-    out.payouts.push({
-      id: payoutId,
-      claimId,
-      payeeId: claim.provider_id,
-      amount: result.payable,
-      currency: claim.currency,
-    });
-    out.event(Topics.PayoutsReleased, {
+    // The release is caused by the adjudication.
+    const released = out.event(Topics.PayoutsReleased, {
       ...common,
+      causationid: adjudicated.id,
+      correlationid: adjudicated.correlationid,
       data: {
         claimId,
         payoutId,
@@ -287,6 +358,15 @@ export class AdjudicateClaimService {
         currency: claim.currency,
         releasedAt: now.toISOString(),
       },
+    });
+    out.payouts.push({
+      id: payoutId,
+      claimId,
+      payeeId: claim.provider_id,
+      amount: result.payable,
+      currency: claim.currency,
+      releasedEventId: released.id,
+      correlationId: released.correlationid,
     });
   }
 }
@@ -327,6 +407,8 @@ export interface Settlement {
   claim: PendingClaim['claim'];
   contractId: string;
   verifiedEventId: string;
+  /** The verification's `correlationid`, which the decision's events carry on (absent on the review path). */
+  correlationId?: string;
   policy: PolicyTerms | null;
   result: Adjudication;
   review?: { reviewer: string; reason: string };
@@ -353,8 +435,10 @@ class Decisions {
     });
   }
 
-  event<T extends TopicName>(topic: T, draft: EventDraft<T>): void {
-    this.events.push({ topic, event: buildEvent(topic, draft) });
+  event<T extends TopicName>(topic: T, draft: EventDraft<T>): CloudEvent {
+    const event = buildEvent(topic, draft);
+    this.events.push({ topic, event });
+    return event;
   }
 
   async write(

@@ -5,6 +5,8 @@ import { AdjudicationRepository } from './adjudication.repository';
 import { AdjudicateClaimService } from './adjudicate-claim.service';
 import { PayoutTriggersConsumer } from './payout-triggers.consumer';
 import { DecideCancellationService } from './decide-cancellation.service';
+import { DecideWithdrawalService } from './decide-withdrawal.service';
+import { HeldClaimsHttpController } from './held-claims.http.controller';
 
 /**
  * Adjudication: collects each claim's three facts from Kafka, then decides and releases its payout once. Pays only
@@ -12,8 +14,8 @@ import { DecideCancellationService } from './decide-cancellation.service';
  */
 @Module({
   imports: [ContractsModule, PoliciesModule],
-  controllers: [PayoutTriggersConsumer],
-  providers: [AdjudicationRepository, AdjudicateClaimService, DecideCancellationService],
+  controllers: [PayoutTriggersConsumer, HeldClaimsHttpController],
+  providers: [AdjudicationRepository, AdjudicateClaimService, DecideCancellationService, DecideWithdrawalService],
   exports: [AdjudicationRepository, AdjudicateClaimService],
 })
 export class AdjudicationModule {}

@@ -2,15 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { lockInOrder } from '@claimchain/messaging';
 import {
+  Anchor,
   ClaimCancelledV1,
   ClaimSubmittedV1,
   CloudEvent,
-  LedgerAnchoredV1,
   TreatmentVerifiedV1,
   claimIdOf,
+  TreatmentWithdrawalRequestedV1,
 } from '@claimchain/wire';
 
-/** Where the ledger says it recorded an event (a `ledger.anchored.v1` as stored). */
+/** Where the ledger says it recorded an event (an entry of a `ledger.anchored.v2` as stored). */
 export interface StoredAnchor {
   leaf_hash: string;
   leaf_index: string;
@@ -42,7 +43,7 @@ export interface PendingClaim {
   submittedAnchor: StoredAnchor;
 }
 
-/** A claim decided for payment: what a cancellation that came too late is refused with. */
+/** A claim decided for payment: what a cancellation (or withdrawal) that came too late is refused with. */
 export interface DecidedClaim {
   decision: 'approved' | 'partial' | 'denied';
   payable: string;
@@ -53,6 +54,9 @@ export interface DecidedClaim {
     status: 'awaiting-rail' | 'released' | 'sent' | 'settled' | 'failed';
   } | null;
 }
+
+/** A claim decided for payment or pended for review: what a withdrawal that came too late is refused with. */
+export type DecidedOrPendedClaim = Omit<DecidedClaim, 'decision'> & { decision: DecidedClaim['decision'] | 'pended' };
 
 export interface AdjudicationRow {
   claimId: string;
@@ -69,11 +73,14 @@ export interface PayoutRow {
   payeeId: string;
   amount: string;
   currency: string;
+  /** Its payouts.released event, and the claim's correlation: what its settlement names later (ADR 20). */
+  releasedEventId?: string;
+  correlationId?: string;
 }
 
 /**
  * SQL of the adjudication path: the claim lock, the facts it waits for (`claims`, `verifications`,
- * `verification_anchors` (the anchors of verifications and of claims' submissions alike, by event id), `cancellations`), and the decisions and payouts it writes (`adjudications`, `payouts`).
+ * `verification_anchors` (the anchors of verifications and of claims' submissions alike, by event id), `cancellations`, `verification_withdrawals`), and the decisions and payouts it writes (`adjudications`, `payouts`).
  */
 @Injectable()
 export class AdjudicationRepository {
@@ -92,14 +99,14 @@ export class AdjudicationRepository {
 
   /**
    * A batch's facts, one statement per kind; a fact already held is kept. A claim is stored with its event as
-   * received (the replay command proves it on the ledger).
+   * received (the replay command proves it on the ledger). A verification its provider withdrew is never stored.
    */
   async rememberFacts(
     em: EntityManager,
     f: {
       claims: CloudEvent<ClaimSubmittedV1>[];
       verifications: CloudEvent<TreatmentVerifiedV1>[];
-      anchors: LedgerAnchoredV1[];
+      anchors: Anchor[];
     },
   ): Promise<void> {
     if (f.claims.length > 0) {
@@ -117,6 +124,8 @@ export class AdjudicationRepository {
       await em.query(
         `INSERT INTO verifications (claim_id, event_id, envelope)
          SELECT (e->'data'->>'claimId')::uuid, (e->>'id')::uuid, e FROM jsonb_array_elements($1::jsonb) AS e
+          WHERE NOT EXISTS (SELECT 1 FROM verification_withdrawals w
+                             WHERE w.confirmation_id = (e->'data'->>'confirmationId')::uuid)
          ON CONFLICT DO NOTHING`,
         [JSON.stringify(f.verifications)],
       );
@@ -136,8 +145,35 @@ export class AdjudicationRepository {
     }
   }
 
+  /**
+   * Claims that could not be decided for a reason of their own (ADR 23), each with why: held, the batch's other
+   * claims proceed. Held again, a claim keeps its first time and counts the attempt.
+   */
+  async holdClaims(em: EntityManager, held: readonly { claimId: string; reason: string }[]): Promise<void> {
+    if (held.length === 0) return;
+    await em.query(
+      `INSERT INTO held_claims (claim_id, reason)
+       SELECT h."claimId", h.reason FROM jsonb_to_recordset($1::jsonb) AS h("claimId" uuid, reason text)
+       ON CONFLICT (claim_id) DO UPDATE SET reason = EXCLUDED.reason, attempts = held_claims.attempts + 1`,
+      [JSON.stringify(uniqueClaims(held))],
+    );
+  }
+
+  /** Claims decided since they were held are no longer held. */
+  async releaseHeld(em: EntityManager, claimIds: readonly string[]): Promise<void> {
+    if (claimIds.length === 0) return;
+    await em.query(`DELETE FROM held_claims WHERE claim_id = ANY($1::uuid[])`, [claimIds]);
+  }
+
+  /** The claims held now, oldest first. */
+  async heldClaims(em: EntityManager): Promise<{ claimId: string; reason: string; heldAt: Date; attempts: number }[]> {
+    return em.query(
+      `SELECT claim_id::text AS "claimId", reason, held_at AS "heldAt", attempts FROM held_claims ORDER BY held_at, claim_id`,
+    );
+  }
+
   /** The leaf salts of the claim.submitted and claim.adjudicated events, which `npm run replay` needs (ADR 16). */
-  async rememberSalts(em: EntityManager, anchors: readonly LedgerAnchoredV1[]): Promise<void> {
+  async rememberSalts(em: EntityManager, anchors: readonly Anchor[]): Promise<void> {
     const salted = anchors.filter((a) => a.dataSalt !== undefined);
     if (salted.length === 0) return;
     await em.query(
@@ -157,13 +193,45 @@ export class AdjudicationRepository {
   }
 
   /**
+   * A verification its provider withdrew before the claim was decided (ADR 22): payout forgets it (the claim's one
+   * `verifications` row is freed for the correction's) and never stores it if it arrives later.
+   */
+  async rememberWithdrawal(em: EntityManager, event: CloudEvent<TreatmentWithdrawalRequestedV1>): Promise<void> {
+    const { confirmationId, claimId, requestedAt } = event.data;
+    await em.query(
+      `WITH remembered AS (
+         INSERT INTO verification_withdrawals (confirmation_id, claim_id, withdrawal_event_id, withdrawn_at)
+         VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING)
+       DELETE FROM verifications WHERE claim_id = $2 AND envelope->'data'->>'confirmationId' = $1::text`,
+      [confirmationId, claimId, event.id, requestedAt],
+    );
+  }
+
+  /**
    * Of these claims (locked by the caller), those already decided for payment, which a cancellation can no longer
    * stop: an adjudication other than `pended`, or a pended one a reviewer decided since. With the decision, the
    * payable amount and the payout as it stands. A claim pended and not yet reviewed is not in the answer.
    */
   async decidedForPayment(em: EntityManager, claimIds: readonly string[]): Promise<Map<string, DecidedClaim>> {
+    // Pended claims are left out, so every decision here is one of DecidedClaim's.
+    return (await this.decided(em, claimIds, false)) as Map<string, DecidedClaim>;
+  }
+
+  /**
+   * decidedForPayment, and claims pended for review as well (`decision: 'pended'`): a verification cannot be
+   * withdrawn from under a decision a reviewer is asked to settle on it (ADR 22).
+   */
+  async decidedAtAll(em: EntityManager, claimIds: readonly string[]): Promise<Map<string, DecidedOrPendedClaim>> {
+    return this.decided(em, claimIds, true);
+  }
+
+  private async decided(
+    em: EntityManager,
+    claimIds: readonly string[],
+    pendedToo: boolean,
+  ): Promise<Map<string, DecidedOrPendedClaim>> {
     if (claimIds.length === 0) return new Map();
-    const rows: ({ claim_id: string } & DecidedClaim)[] = await em.query(
+    const rows: ({ claim_id: string } & DecidedOrPendedClaim)[] = await em.query(
       `SELECT a.claim_id::text, COALESCE(r.outcome, a.decision) AS decision,
               COALESCE(r.payable, a.payable)::text AS payable, c.currency,
               CASE WHEN p.id IS NULL THEN NULL
@@ -172,8 +240,8 @@ export class AdjudicationRepository {
          JOIN claims c ON c.claim_id = a.claim_id
          LEFT JOIN review_decisions r ON r.claim_id = a.claim_id
          LEFT JOIN payouts p ON p.claim_id = a.claim_id
-        WHERE a.claim_id = ANY($1::uuid[]) AND (a.decision <> 'pended' OR r.claim_id IS NOT NULL)`,
-      [claimIds],
+        WHERE a.claim_id = ANY($1::uuid[]) AND ($2 OR a.decision <> 'pended' OR r.claim_id IS NOT NULL)`,
+      [claimIds, pendedToo],
     );
     return new Map(rows.map(({ claim_id, ...decided }) => [claim_id, decided]));
   }
@@ -202,6 +270,8 @@ export class AdjudicationRepository {
           WHERE c.claim_id = ANY($1::uuid[])
             AND NOT EXISTS (SELECT 1 FROM adjudications d WHERE d.claim_id = c.claim_id)
             AND NOT EXISTS (SELECT 1 FROM cancellations x WHERE x.claim_id = c.claim_id)
+            AND NOT EXISTS (SELECT 1 FROM verification_withdrawals w
+                             WHERE w.confirmation_id = (v.envelope->'data'->>'confirmationId')::uuid)
           ORDER BY c.claim_id`,
       [claimIds],
     );
@@ -250,10 +320,17 @@ export class AdjudicationRepository {
   async insertPayouts(em: EntityManager, rows: readonly PayoutRow[]): Promise<void> {
     if (rows.length === 0) return;
     await em.query(
-      `INSERT INTO payouts (id, claim_id, payee_id, amount, currency)
-       SELECT p.id, p."claimId", p."payeeId", p.amount, p.currency
-         FROM jsonb_to_recordset($1::jsonb) AS p(id uuid, "claimId" uuid, "payeeId" text, amount numeric, currency text)`,
+      `INSERT INTO payouts (id, claim_id, payee_id, amount, currency, released_event_id, correlation_id)
+       SELECT p.id, p."claimId", p."payeeId", p.amount, p.currency, p."releasedEventId", p."correlationId"
+         FROM jsonb_to_recordset($1::jsonb)
+           AS p(id uuid, "claimId" uuid, "payeeId" text, amount numeric, currency text, "releasedEventId" uuid,
+                "correlationId" text)`,
       [JSON.stringify(rows)],
     );
   }
+}
+
+/** One row per claim (a statement must not touch one row twice): the last reason given. */
+function uniqueClaims<T extends { claimId: string }>(rows: readonly T[]): T[] {
+  return [...new Map(rows.map((r) => [r.claimId, r])).values()];
 }

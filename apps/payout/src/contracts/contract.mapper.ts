@@ -1,5 +1,6 @@
 import { ContractDefinition } from '../engine/contract.definition';
 import { ContractRow } from './contract.repository';
+import { ContractPeriod, ContractState, stateOn, todayUtc } from './contract-state';
 
 /** A contract as the API shows it: its id, owner and exactly the definition that id hashes. */
 export interface ContractResponseDto {
@@ -10,6 +11,12 @@ export interface ContractResponseDto {
   parameters: ContractDefinition['parameters'];
   rules: ContractDefinition['rules'];
   publishedAt: string;
+  /** As of today (UTC): draft, scheduled (activated from a later date), active or retired (ADR 21). */
+  state: ContractState;
+  /** The first service date it decides claims for; null while a draft. */
+  effectiveFrom: string | null;
+  /** The first service date it no longer decides claims for; null unless retired. */
+  retiredFrom: string | null;
 }
 
 export function toContractDto(row: ContractRow): ContractResponseDto {
@@ -22,5 +29,12 @@ export function toContractDto(row: ContractRow): ContractResponseDto {
     parameters: d.parameters,
     rules: d.rules,
     publishedAt: new Date(row.published_at).toISOString(),
+    state: stateOn(periodOf(row), todayUtc()),
+    effectiveFrom: row.effective_from,
+    retiredFrom: row.retired_from,
   };
+}
+
+export function periodOf(row: ContractRow): ContractPeriod {
+  return { effectiveFrom: row.effective_from, retiredFrom: row.retired_from };
 }

@@ -7,11 +7,14 @@ import { ReadContractsHttpController } from './read-contracts/read-contracts.htt
 import { SimulateContractHttpController } from './simulate-contract/simulate-contract.http.controller';
 import { BacktestContractHttpController } from './backtest-contract/backtest-contract.http.controller';
 import { BacktestContractService } from './backtest-contract/backtest-contract.service';
+import { ContractLifecycleHttpController } from './contract-lifecycle/contract-lifecycle.http.controller';
+import { ContractLifecycleService } from './contract-lifecycle/contract-lifecycle.service';
 import { BacktestSampleRepository } from './backtest-contract/backtest-sample.repository';
 
 /**
- * Insurers' contracts (rule sets plus parameters): publish, read, simulate, backtest over past claims, and the demo
- * contract at start (development).
+ * Insurers' contracts (rule sets plus parameters): publish (v1 active at once, v2 as a draft), activate and retire
+ * (`contract-lifecycle/`, ADR 21), read, simulate, backtest over past claims, and the demo contract at start
+ * (development).
  */
 @Module({
   controllers: [
@@ -19,6 +22,7 @@ import { BacktestSampleRepository } from './backtest-contract/backtest-sample.re
     ReadContractsHttpController,
     SimulateContractHttpController,
     BacktestContractHttpController,
+    ContractLifecycleHttpController,
   ],
   providers: [
     ContractRepository,
@@ -26,6 +30,7 @@ import { BacktestSampleRepository } from './backtest-contract/backtest-sample.re
     ContractSeederService,
     BacktestContractService,
     BacktestSampleRepository,
+    ContractLifecycleService,
   ],
   exports: [ContractRepository],
 })

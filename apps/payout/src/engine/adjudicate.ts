@@ -66,7 +66,16 @@ export const PEND_CURRENCY = 'currency-mismatch';
 export const PEND_CONTRACT_TIMEOUT = 'contract-timeout';
 export const PEND_CONTRACT_FAILED = 'contract-failed';
 export const PEND_TOO_MANY_LINES = 'claim-lines-over-limit';
-export type UnrunReason = typeof PEND_CONTRACT_TIMEOUT | typeof PEND_CONTRACT_FAILED | typeof PEND_TOO_MANY_LINES;
+/**
+ * The claim's contract is not in force on every one of its service dates (ADR 21): a draft, or a date before its
+ * effective date or from its retirement. The contract is not run; the claim is pended for review.
+ */
+export const PEND_CONTRACT_NOT_ACTIVE = 'contract-not-active';
+export type UnrunReason =
+  | typeof PEND_CONTRACT_TIMEOUT
+  | typeof PEND_CONTRACT_FAILED
+  | typeof PEND_TOO_MANY_LINES
+  | typeof PEND_CONTRACT_NOT_ACTIVE;
 
 export type ClaimLine = ClaimSubmittedV1['items'][number];
 

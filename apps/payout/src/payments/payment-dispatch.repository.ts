@@ -37,6 +37,16 @@ export interface PayoutRow extends PaymentInstruction {
 const INSTRUCTION = `p.id AS "payoutId", p.claim_id AS "claimId", c.insurer_id AS "insurerId", p.payee_id AS "payeeId",
   p.amount::text AS amount, p.currency`;
 
+/**
+ * What a payout's later events carry on (ADR 20): its release as their cause, its claim's correlation. Null for
+ * payouts released before they were kept.
+ */
+export interface PayoutCause {
+  releasedEventId: string | null;
+  correlationId: string | null;
+}
+const CAUSE = `p.released_event_id AS "releasedEventId", p.correlation_id AS "correlationId"`;
+
 const PAYOUT_ROW = `${INSTRUCTION}, p.status, p.rail, p.attempts, p.last_error AS "lastError",
   p.released_at AS "releasedAt", p.next_attempt_at AS "nextAttemptAt", p.failed_at AS "failedAt",
   p.settled_at AS "settledAt", (SELECT count(*)::int FROM payout_retries r WHERE r.payout_id = p.id) AS retries`;
@@ -147,11 +157,11 @@ export class PaymentDispatchRepository {
   async markFailed(
     em: EntityManager,
     p: { payoutId: string; error: string },
-  ): Promise<{ attempts: number; failedAt: Date } | undefined> {
-    const [rows]: [{ attempts: number; failedAt: Date }[], number] = await em.query(
-      `UPDATE payouts SET status = 'failed', last_error = $2, failed_at = now()
+  ): Promise<({ attempts: number; failedAt: Date } & PayoutCause) | undefined> {
+    const [rows]: [({ attempts: number; failedAt: Date } & PayoutCause)[], number] = await em.query(
+      `UPDATE payouts p SET status = 'failed', last_error = $2, failed_at = now()
         WHERE id = $1 AND status = 'released'
-        RETURNING attempts, failed_at AS "failedAt"`,
+        RETURNING attempts, failed_at AS "failedAt", ${CAUSE}`,
       [p.payoutId, p.error.slice(0, 1000)],
     );
     return rows[0];
@@ -169,14 +179,14 @@ export class PaymentDispatchRepository {
   async markSettled(
     em: EntityManager,
     settlements: readonly { payoutId: string; reference: string; settledAt: Date }[],
-  ): Promise<(SettledPayout & { settledAt: Date; reference: string })[]> {
+  ): Promise<(SettledPayout & { settledAt: Date; reference: string } & PayoutCause)[]> {
     if (settlements.length === 0) return [];
-    const [rows]: [(SettledPayout & { settledAt: Date; reference: string })[], number] = await em.query(
+    const [rows]: [(SettledPayout & { settledAt: Date; reference: string } & PayoutCause)[], number] = await em.query(
       `UPDATE payouts p SET status = 'settled', settled_at = s."settledAt",
               rail_reference = coalesce(p.rail_reference, s.reference)
          FROM claims c, jsonb_to_recordset($1::jsonb) AS s("payoutId" uuid, reference text, "settledAt" timestamptz)
         WHERE p.id = s."payoutId" AND p.status IN ('released', 'sent') AND c.claim_id = p.claim_id
-        RETURNING ${INSTRUCTION}, coalesce(p.rail, 'unknown') AS rail, s."settledAt", s.reference`,
+        RETURNING ${INSTRUCTION}, coalesce(p.rail, 'unknown') AS rail, s."settledAt", s.reference, ${CAUSE}`,
       [JSON.stringify(settlements)],
     );
     return rows;

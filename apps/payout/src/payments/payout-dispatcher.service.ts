@@ -7,7 +7,7 @@ import { PAYOUT_SOURCE } from '../payout.source';
 import { PayoutMetrics } from '../payout.metrics';
 import { Settlement, SubmitResult } from './payment-rail';
 import { PaymentRails } from './payment-rails';
-import { DuePayout, PaymentDispatchRepository } from './payment-dispatch.repository';
+import { DuePayout, PaymentDispatchRepository, PayoutCause } from './payment-dispatch.repository';
 
 export interface PayoutDispatcherOptions {
   batchSize: number;
@@ -205,6 +205,7 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
       subject: attempt.claimId,
       tenantid: attempt.insurerId,
       time: failed.failedAt,
+      ...causeOf(failed),
       data: {
         claimId: attempt.claimId,
         payoutId: attempt.payoutId,
@@ -237,6 +238,7 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
             subject: payout.claimId,
             tenantid: payout.insurerId,
             time: settledAt,
+            ...causeOf(payout),
             data: {
               claimId: payout.claimId,
               payoutId: payout.payoutId,
@@ -273,4 +275,12 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
       };
     });
   }
+}
+
+/** A payout's later event is caused by its release and carries its claim's correlation (ADR 20), where kept. */
+function causeOf(payout: PayoutCause): { causationid?: string; correlationid?: string } {
+  return {
+    ...(payout.releasedEventId ? { causationid: payout.releasedEventId } : {}),
+    ...(payout.correlationId ? { correlationid: payout.correlationId } : {}),
+  };
 }

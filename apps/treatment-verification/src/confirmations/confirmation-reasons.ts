@@ -7,7 +7,14 @@ import { MatchReason, UnclaimedReason } from './confirm-treatment/treatment-matc
  */
 export interface EndReason {
   code:
-    'NOT_CLAIM_PROVIDER' | 'CLAIM_NOT_RECEIVED' | 'CLAIM_CANCELLED' | 'SIGNATURE_REQUIRED' | 'SUPERSEDED' | 'WITHDRAWN';
+    | 'NOT_CLAIM_PROVIDER'
+    | 'CLAIM_NOT_RECEIVED'
+    | 'CLAIM_CANCELLED'
+    | 'SIGNATURE_REQUIRED'
+    | 'SUPERSEDED'
+    | 'WITHDRAWN'
+    | 'WITHDRAWAL_REFUSED'
+    | 'CANCELLATION_REFUSED';
   message: string;
 }
 
@@ -55,3 +62,40 @@ export const WITHDRAWN: EndReason = {
   code: 'WITHDRAWN',
   message: 'The provider withdrew this confirmation before it decided the claim',
 };
+
+/** A verified confirmation its provider withdrew, and payout stopped the payment: the claim waits for a new one. */
+export const WITHDRAWN_BEFORE_PAYOUT: EndReason = {
+  code: 'WITHDRAWN',
+  message: 'The provider withdrew this verification before payout decided the claim; nothing is paid on it',
+};
+
+/** What payout had decided when it refused a withdrawal or a cancellation (its answer's decision and payout). */
+export interface StandingDecision {
+  decision: string;
+  payable: string;
+  currency: string;
+  payout: { amount: string; status: string } | null;
+}
+
+function standing(d: StandingDecision): string {
+  const paid = d.payout ? `, payout of ${d.payout.amount} ${d.currency} ${d.payout.status}` : ', nothing paid';
+  return d.decision === 'pended'
+    ? 'pended it for review'
+    : `decided it (${d.decision}, ${d.payable} ${d.currency}${paid})`;
+}
+
+/** Payout refused the provider's withdrawal: it had decided the claim on this verification, which stands. */
+export function withdrawalRefused(d: StandingDecision): EndReason {
+  return {
+    code: 'WITHDRAWAL_REFUSED',
+    message: `Payout had already ${standing(d)} on this verification; the withdrawal was refused and it stands`,
+  };
+}
+
+/** Payout refused the insurer's cancellation: it had decided the claim, so this confirmation still verifies it. */
+export function cancellationRefused(d: StandingDecision): EndReason {
+  return {
+    code: 'CANCELLATION_REFUSED',
+    message: `The insurer cancelled the claim after payout had ${standing(d)}; the cancellation was refused`,
+  };
+}

@@ -10,13 +10,19 @@ export interface KnownClaim {
   insurer_id: string;
   provider_id: string;
   items: ClaimSubmittedV1['items'];
+  /** Its claims.submitted event's `correlationid` (null for claims stored before it was kept). */
+  correlation_id: string | null;
+  /** Set while its claims.submitted event is being handled: that event caused what is decided meanwhile. */
+  submitted_event_id?: string;
 }
 
 /**
  * What became of a confirmation. `pending` waits for its claim; `verified` and `rejected` decided it; the rest ended
  * it without deciding anything: `discarded` (the claim names another provider), `expired` (the claim never arrived
- * in time), `cancelled` (the insurer cancelled the claim), `withdrawn` (its provider withdrew it while pending);
- * `superseded` was rejected and then corrected by its provider.
+ * in time), `cancelled` (the insurer cancelled the claim), `withdrawn` (its provider withdrew it while pending, or
+ * withdrew its verification and payout stopped the payment); `superseded` was rejected and then corrected by its
+ * provider. A verified one its provider withdraws is `withdrawal-requested` until payout answers, and
+ * `withdrawal-refused` when payout had decided the claim already: both still decide the claim (ADR 22).
  */
 export const CONFIRMATION_OUTCOMES = [
   'pending',
@@ -27,6 +33,8 @@ export const CONFIRMATION_OUTCOMES = [
   'cancelled',
   'superseded',
   'withdrawn',
+  'withdrawal-requested',
+  'withdrawal-refused',
 ] as const;
 export type ConfirmationOutcome = (typeof CONFIRMATION_OUTCOMES)[number];
 
@@ -63,7 +71,7 @@ export type PendingRow = ConfirmationRow & { cancelled: boolean };
 /** Where each of a batch's claims stands, read under the claims' locks (confirmationContext). */
 export interface ConfirmationContext {
   claims: Map<string, KnownClaim>;
-  /** Claim id → its deciding confirmation (verified, rejected, or cancelled with the claim). */
+  /** Claim id → its deciding confirmation (verified, rejected, cancelled with the claim, or withdrawing: DECIDING). */
   deciding: Map<string, { id: string; outcome: ConfirmationOutcome }>;
   /** Claim id → providers with a confirmation pending for it. */
   pendingBy: Map<string, Set<string>>;
@@ -75,11 +83,16 @@ const CLAIM_LOCK_PREFIX = 'confirm:';
 /** Taken with try-lock by the expiry sweep, so it skips a confirmation whose claim is being decided right now. */
 export const CLAIM_TRY_LOCK = `pg_try_advisory_xact_lock(hashtext('${CLAIM_LOCK_PREFIX}' || claim_id::text))`;
 
+/** The outcomes that decide a claim (one per claim, the partial unique index `confirmations_deciding`). */
+const DECIDING = `('verified', 'rejected', 'cancelled', 'withdrawal-requested', 'withdrawal-refused')`;
+
 const ROW = `id::text, claim_id::text, provider_id, outcome, performed, reasons, created_at, decided_at, attestation,
   attestation_hash, supersedes::text`;
 
 /**
- * Discarded and expired confirmations stay readable by their provider for `keepMs` after they ended, then go.
+ * Confirmations that ended having published nothing (discarded, expired, and withdrawn while pending) stay readable
+ * by their provider for `keepMs` after they ended, then go. One withdrawn after it verified its claim is kept, as
+ * decided ones are: its verification and its withdrawal are on the ledger, and the claim's history refers to it.
  */
 export function endedConfirmationsRetention(keepMs: number): RetentionRule {
   return {
@@ -87,7 +100,7 @@ export function endedConfirmationsRetention(keepMs: number): RetentionRule {
     table: 'confirmations',
     column: 'decided_at',
     keepMs,
-    where: `outcome IN ('discarded', 'expired')`,
+    where: `outcome IN ('discarded', 'expired') OR (outcome = 'withdrawn' AND withdrawal_event_id IS NULL)`,
   };
 }
 
@@ -97,9 +110,9 @@ export class ConfirmationsRepository {
   constructor(private readonly signer: EventSigner) {}
 
   /**
-   * Serialises the ways a claim gets decided (a confirmation POST, the claim's arrival, its cancellation), which may
-   * race when the provider confirms just as the claim arrives: in one statement and one global order, so two
-   * batches cannot deadlock.
+   * Serialises the ways a claim gets decided (a confirmation POST, the claim's arrival, its cancellation, a
+   * withdrawal and payout's answers), which may race when the provider confirms just as the claim arrives: in one
+   * statement and one global order, so two batches cannot deadlock.
    */
   async lockClaimIds(em: EntityManager, claimIds: readonly string[]): Promise<void> {
     await lockInOrder(
@@ -120,16 +133,26 @@ export class ConfirmationsRepository {
   }
 
   /** The claims' lines, to match confirmations against, in one statement. */
-  async rememberClaims(em: EntityManager, claims: readonly ClaimSubmittedV1[]): Promise<void> {
+  async rememberClaims(
+    em: EntityManager,
+    claims: readonly (ClaimSubmittedV1 & { correlationId: string })[],
+  ): Promise<void> {
     if (claims.length === 0) return;
     await em.query(
-      `INSERT INTO claims (claim_id, insurer_id, provider_id, items)
-       SELECT c."claimId", c."insurerId", c."providerId", c.items
-         FROM jsonb_to_recordset($1::jsonb) AS c("claimId" uuid, "insurerId" text, "providerId" text, items jsonb)
+      `INSERT INTO claims (claim_id, insurer_id, provider_id, items, correlation_id)
+       SELECT c."claimId", c."insurerId", c."providerId", c.items, c."correlationId"
+         FROM jsonb_to_recordset($1::jsonb)
+           AS c("claimId" uuid, "insurerId" text, "providerId" text, items jsonb, "correlationId" text)
        ON CONFLICT (claim_id) DO NOTHING`,
       [
         JSON.stringify(
-          claims.map(({ claimId, insurerId, providerId, items }) => ({ claimId, insurerId, providerId, items })),
+          claims.map(({ claimId, insurerId, providerId, items, correlationId }) => ({
+            claimId,
+            insurerId,
+            providerId,
+            items,
+            correlationId,
+          })),
         ),
       ],
     );
@@ -154,10 +177,10 @@ export class ConfirmationsRepository {
       cancelled: boolean;
       pending_by: string[];
     })[] = await em.query(
-      `SELECT ids.id::text AS id, c.claim_id::text AS claim_id, c.insurer_id, c.provider_id, c.items,
+      `SELECT ids.id::text AS id, c.claim_id::text AS claim_id, c.insurer_id, c.provider_id, c.items, c.correlation_id,
               (SELECT jsonb_build_object('id', f.id, 'outcome', f.outcome) FROM confirmations f
-                WHERE f.claim_id = ids.id AND f.outcome IN ('verified', 'rejected', 'cancelled')) AS deciding,
-              EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = ids.id) AS cancelled,
+                WHERE f.claim_id = ids.id AND f.outcome IN ${DECIDING}) AS deciding,
+              EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = ids.id AND x.refused_at IS NULL) AS cancelled,
               ARRAY(SELECT f.provider_id FROM confirmations f
                      WHERE f.claim_id = ids.id AND f.outcome = 'pending') AS pending_by
          FROM unnest($1::uuid[]) AS ids(id) LEFT JOIN claims c ON c.claim_id = ids.id`,
@@ -216,9 +239,8 @@ export class ConfirmationsRepository {
       `SELECT c.claim_id::text, c.insurer_id, c.provider_id, c.items, c.received_at
          FROM claims c
         WHERE c.provider_id = $1 AND ($2::uuid IS NULL OR c.claim_id > $2)
-          AND NOT EXISTS (SELECT 1 FROM confirmations f
-                           WHERE f.claim_id = c.claim_id AND f.outcome IN ('verified', 'rejected', 'cancelled'))
-          AND NOT EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = c.claim_id)
+          AND NOT EXISTS (SELECT 1 FROM confirmations f WHERE f.claim_id = c.claim_id AND f.outcome IN ${DECIDING})
+          AND NOT EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = c.claim_id AND x.refused_at IS NULL)
         ORDER BY c.claim_id LIMIT $3`,
       [f.providerId, f.after ?? null, f.limit],
     );
@@ -281,6 +303,62 @@ export class ConfirmationsRepository {
   }
 
   /**
+   * Marks the provider's verified confirmation `withdrawal-requested`, naming the request's event, which the caller
+   * writes to the outbox in the same transaction; the caller holds the claim's lock.
+   */
+  async requestWithdrawal(em: EntityManager, id: string, withdrawalEventId: string): Promise<ConfirmationRow> {
+    await em.query(
+      `UPDATE confirmations SET outcome = 'withdrawal-requested', withdrawal_event_id = $2
+        WHERE id = $1 AND outcome = 'verified'`,
+      [id, withdrawalEventId],
+    );
+    return (await this.findConfirmation(em, id))!;
+  }
+
+  /**
+   * Payout's answers to withdrawals (ADR 22), in one statement: `withdrawn` when it stopped the payment (the claim
+   * waits for a new confirmation), `withdrawal-refused` when it had decided the claim; each adds its reason. Only a
+   * confirmation still `withdrawal-requested` moves, so a redelivered answer changes nothing.
+   */
+  async settleWithdrawals(
+    em: EntityManager,
+    answers: readonly { confirmationId: string; outcome: 'withdrawn' | 'withdrawal-refused'; reason: EndReason }[],
+  ): Promise<void> {
+    if (answers.length === 0) return;
+    await em.query(
+      `UPDATE confirmations f SET outcome = a.outcome, reasons = f.reasons || jsonb_build_array(a.reason),
+              decided_at = now()
+         FROM jsonb_to_recordset($1::jsonb) AS a("confirmationId" uuid, outcome text, reason jsonb)
+        WHERE f.id = a."confirmationId" AND f.outcome = 'withdrawal-requested'`,
+      [JSON.stringify(answers)],
+    );
+  }
+
+  /**
+   * Payout refused these claims' cancellations: it had decided them, so their own provider's confirmation that the
+   * cancellation made `cancelled` is `verified` again, with `reason` added. Remembered in `cancelled_claims`
+   * (`refused_at`) too, so a cancellation consumed after its answer (another topic) no longer cancels it.
+   */
+  async cancellationsRefused(
+    em: EntityManager,
+    refused: readonly { claimId: string; decidedAt: string; reason: EndReason }[],
+  ): Promise<void> {
+    if (refused.length === 0) return;
+    await em.query(
+      `WITH remembered AS (
+         INSERT INTO cancelled_claims (claim_id, cancelled_at, refused_at)
+         SELECT x."claimId", x."decidedAt", x."decidedAt"
+           FROM jsonb_to_recordset($1::jsonb) AS x("claimId" uuid, "decidedAt" timestamptz)
+         ON CONFLICT (claim_id) DO UPDATE SET refused_at = EXCLUDED.refused_at)
+       UPDATE confirmations f SET outcome = 'verified', reasons = f.reasons || jsonb_build_array(x.reason)
+         FROM jsonb_to_recordset($1::jsonb) AS x("claimId" uuid, reason jsonb), claims c
+        WHERE f.claim_id = x."claimId" AND c.claim_id = x."claimId" AND f.provider_id = c.provider_id
+          AND f.outcome = 'cancelled'`,
+      [JSON.stringify(refused)],
+    );
+  }
+
+  /**
    * Stores the answers of requests whose Idempotency-Keys this transaction claimed (claimKeys, with a placeholder),
    * in one statement, so a retry with the key gets the same answer.
    */
@@ -301,7 +379,9 @@ export class ConfirmationsRepository {
   async pendingFor(em: EntityManager, claimIds: readonly string[]): Promise<PendingRow[]> {
     if (claimIds.length === 0) return [];
     return em.query(
-      `SELECT ${ROW}, EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = f.claim_id) AS cancelled
+      `SELECT ${ROW},
+              EXISTS (SELECT 1 FROM cancelled_claims x WHERE x.claim_id = f.claim_id AND x.refused_at IS NULL)
+                AS cancelled
          FROM confirmations f
         WHERE claim_id = ANY($1::uuid[]) AND outcome = 'pending'`,
       [claimIds],
@@ -324,8 +404,10 @@ export class ConfirmationsRepository {
 
   /**
    * Remembers that these claims were cancelled, and cancels the confirmation of each known claim's own provider
-   * that is pending or verified (a rejected one stays rejected), with `reason`. Other providers' rows are left as
-   * they are, so a cancellation tells nobody but the claim's provider that the claim exists.
+   * that is pending or verified (a rejected one stays rejected; one whose withdrawal payout is answering is left to
+   * that answer), with `reason`. Other providers' rows are left as they are, so a cancellation tells nobody but the
+   * claim's provider that the claim exists. A claim whose cancellation payout already refused (its answer consumed
+   * first) is left alone: the conflict on `cancelled_claims` returns nothing.
    */
   async cancelClaims(
     em: EntityManager,

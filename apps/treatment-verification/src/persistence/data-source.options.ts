@@ -8,6 +8,8 @@ import { PendingConfirmationsIndex1733400000100 } from './migrations/17334000001
 import { ConfirmationsPerProvider1733500000000 } from './migrations/1733500000000-confirmations-per-provider';
 import { Attestations1733500000100 } from './migrations/1733500000100-attestations';
 import { LineMatchingAndCorrections1733600000100 } from './migrations/1733600000100-line-matching-and-corrections';
+import { ClaimCorrelation1733600002100 } from './migrations/1733600002100-claim-correlation';
+import { WithdrawalsBeforePayout1733700000800 } from './migrations/1733700000800-withdrawals-before-payout';
 
 /**
  * treatment-verification's own database. Schema changes only through these migrations. The service passes its
@@ -29,6 +31,8 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       ConfirmationsPerProvider1733500000000,
       Attestations1733500000100,
       LineMatchingAndCorrections1733600000100,
+      ClaimCorrelation1733600002100,
+      WithdrawalsBeforePayout1733700000800,
     ],
     ...postgresDriverOptions(postgres),
   };

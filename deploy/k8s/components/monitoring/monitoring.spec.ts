@@ -119,6 +119,7 @@ describe('deploy/k8s/components/monitoring', () => {
   it('alerts on what ops must act on, each with a severity, a summary and a runbook section that exists', () => {
     expect(rules.map((r) => r.alert).sort()).toEqual([
       'ClaimchainCheckpointLate',
+      'ClaimchainClaimsHeld',
       'ClaimchainConsumerLagGrowing',
       'ClaimchainDeadLetters',
       'ClaimchainForgedEvents',

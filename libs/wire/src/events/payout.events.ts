@@ -12,6 +12,22 @@ export const ContractPublishedV1 = z.object({
 });
 export type ContractPublishedV1 = z.infer<typeof ContractPublishedV1>;
 
+/**
+ * A contract's lifecycle changed (ADR 21): `drafted` (published by `POST /v2/contracts`, used for no claim),
+ * `activated` (decides claims served from `effectiveFrom`; a v1 publish is activated from 0001-01-01) or `retired`
+ * (decides no claim served from `retiredFrom`). Each event carries the whole period after the change, so the ledger
+ * proves which contract was in force on any date.
+ */
+export const ContractStateChangedV1 = z.object({
+  contractId: z.string().regex(/^[0-9a-f]{64}$/),
+  insurerId: z.string().min(1),
+  change: z.enum(['drafted', 'activated', 'retired']),
+  effectiveFrom: IsoDate.nullable(),
+  retiredFrom: IsoDate.nullable(),
+  changedAt: z.string().datetime({ offset: true }),
+});
+export type ContractStateChangedV1 = z.infer<typeof ContractStateChangedV1>;
+
 export const AdjudicationDecision = z.enum(['approved', 'partial', 'denied']);
 
 /**
@@ -170,6 +186,15 @@ export type PayoutRetriedV1 = z.infer<typeof PayoutRetriedV1>;
  *   payout released (`payout`, with its state then); the decision and any payment stand.
  * Recorded on the ledger: whether a claim could still be paid is money-relevant.
  */
+/** A decided claim's payout as it stands when payout refuses to stop it, or null when nothing was payable. */
+const StandingPayout = z
+  .object({
+    payoutId: z.string().uuid(),
+    amount: MoneyAmount,
+    status: z.enum(['awaiting-rail', 'released', 'sent', 'settled', 'failed']),
+  })
+  .nullable();
+
 export const PayoutCancellationDecidedV1 = z.discriminatedUnion('outcome', [
   z.object({
     outcome: z.literal('stopped'),
@@ -188,13 +213,41 @@ export const PayoutCancellationDecidedV1 = z.discriminatedUnion('outcome', [
     decision: AdjudicationDecision,
     payable: MoneyAmount,
     currency: CurrencyCode,
-    payout: z
-      .object({
-        payoutId: z.string().uuid(),
-        amount: MoneyAmount,
-        status: z.enum(['awaiting-rail', 'released', 'sent', 'settled', 'failed']),
-      })
-      .nullable(),
+    payout: StandingPayout,
   }),
 ]);
 export type PayoutCancellationDecidedV1 = z.infer<typeof PayoutCancellationDecidedV1>;
+
+/** What every answer to a provider's withdrawal names. */
+const WithdrawalAnswered = {
+  claimId: z.string().uuid(),
+  insurerId: z.string().min(1),
+  providerId: z.string().min(1),
+  confirmationId: z.string().uuid(),
+  /** The treatments.withdrawal-requested.v1 event this answers. */
+  withdrawalEventId: z.string().uuid(),
+  decidedAt: z.string().datetime({ offset: true }),
+};
+
+/**
+ * Payout's answer to a provider's withdrawal of its verification (`treatments.withdrawal-requested.v1`, ADR 22),
+ * decided under the claim's lock, as a cancellation is:
+ * - `stopped`: payout had not decided the claim; it forgets that verification (one arriving later is ignored), and
+ *   the claim waits for a new verification, which is adjudicated as if it were the first.
+ * - `refused`: the claim was already decided, automatically or pended for review (`decision`, with `payable`, and
+ *   its payout with its state then, if any); the decision and any payment stand.
+ * Recorded on the ledger.
+ */
+export const PayoutWithdrawalDecidedV1 = z.discriminatedUnion('outcome', [
+  z.object({ outcome: z.literal('stopped'), ...WithdrawalAnswered }),
+  z.object({
+    outcome: z.literal('refused'),
+    ...WithdrawalAnswered,
+    /** `pended`: a reviewer decides the claim on this verification; the insurer may still deny or cancel it. */
+    decision: z.enum(['approved', 'partial', 'denied', 'pended']),
+    payable: MoneyAmount,
+    currency: CurrencyCode,
+    payout: StandingPayout,
+  }),
+]);
+export type PayoutWithdrawalDecidedV1 = z.infer<typeof PayoutWithdrawalDecidedV1>;

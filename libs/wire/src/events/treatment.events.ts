@@ -55,3 +55,20 @@ export const TreatmentRejectedV1 = z.object({
   rejectedAt: z.string().datetime({ offset: true }),
 });
 export type TreatmentRejectedV1 = z.infer<typeof TreatmentRejectedV1>;
+
+/**
+ * A provider asks to withdraw its verified confirmation before payout pays on it (issue 15 item 4, ADR 22): a
+ * request until payout answers (`payouts.withdrawal-decided.v1`), exactly like an insurer's cancellation. Names the
+ * confirmation whose `treatments.verified.v1` it withdraws (the event carries its `confirmationId`), which payout then
+ * never pays on if it has not decided the claim yet. Recorded on the ledger.
+ */
+export const TreatmentWithdrawalRequestedV1 = z.object({
+  claimId: z.string().uuid(),
+  insurerId: z.string().min(1),
+  providerId: z.string().min(1),
+  confirmationId: z.string().uuid(),
+  /** Why, in the provider's words, if it said. */
+  reason: z.string().min(1).max(500).optional(),
+  requestedAt: z.string().datetime({ offset: true }),
+});
+export type TreatmentWithdrawalRequestedV1 = z.infer<typeof TreatmentWithdrawalRequestedV1>;

@@ -25,6 +25,8 @@ export interface PreparedClaim {
   body: unknown;
   claim: NewClaim;
   event: CloudEvent;
+  /** The trace the event continues (the request's span, ADR 20): the worker thread storing it has no tracing. */
+  traceparent?: string;
   /** The claim this one resubmits, and the JSON pointer naming it in the request. */
   prior?: { id: string; pointer: string };
   /** item index per line sequence, for error pointers */
@@ -174,7 +176,11 @@ export class ClaimBatchStore {
     await this.claims.insertMany(
       em,
       accepted.map((i) => items[i].claim),
-      accepted.map((i) => ({ topic: Topics.ClaimsSubmitted, event: items[i].event })),
+      accepted.map((i) => ({
+        topic: Topics.ClaimsSubmitted,
+        event: items[i].event,
+        traceparent: items[i].traceparent,
+      })),
     );
     // A refused request leaves its key unused, so a corrected retry with the same key is evaluated afresh.
     await releaseKeys(

@@ -3,7 +3,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { v7 as uuidv7 } from 'uuid';
 import { CLAIM_TYPE_SYSTEM, ClaimType, Topics } from '@claimchain/wire';
 import { DomainError, Principal, StoredResponse } from '@claimchain/http';
-import { buildEvent } from '@claimchain/messaging';
+import { buildEvent, eventTraceparentOf } from '@claimchain/messaging';
 import { ClaimSubmissionBatcher, PreparedClaim, SubmittedClaimDto } from '../claim-store/claim-submission.batcher';
 import { FhirClaimRequest, referenceId, resubmissionOf } from '../fhir/fhir-claim.request';
 import { pooledRandomBytes } from './pooled-random';
@@ -131,6 +131,7 @@ export class SubmitClaimService {
         submittedAt,
       },
       event,
+      traceparent: eventTraceparentOf(event),
       prior,
       itemIndexOf: new Map(claim.item.map((item, i) => [item.sequence, i])),
     };

@@ -4,7 +4,9 @@ import {
   ClaimAdjudicatedV1,
   CloudEvent,
   EventCatalog,
-  LedgerAnchoredV1,
+  Anchor,
+  anchorsOf,
+  LedgerAnchoredV2,
   PayoutCancellationDecidedV1,
   PayoutFailedV1,
   PayoutReleasedV1,
@@ -24,7 +26,11 @@ const typeOf = (topic: TopicName) => EventCatalog[topic].type;
 const ANCHORED = typeOf(Topics.LedgerAnchored);
 const SETTLED = typeOf(Topics.PayoutsSettled);
 
-/** The downstream topics that move a claim's status, and the ledger's anchors for its timeline. */
+/**
+ * The downstream topics that move a claim's status, and the ledger's anchors for its timeline. A provider's
+ * withdrawal of its verification and payout's answer (ADR 22) are in the timeline only: a stopped one leaves the
+ * claim `verified` until the correction decides it, a refused one changes nothing.
+ */
 export const TRACKED_TOPICS = [
   Topics.TreatmentsVerified,
   Topics.TreatmentsRejected,
@@ -35,17 +41,33 @@ export const TRACKED_TOPICS = [
   Topics.PayoutsFailed,
   Topics.PayoutsRetried,
   Topics.PayoutsCancellationDecided,
+  Topics.TreatmentsWithdrawalRequested,
+  Topics.PayoutsWithdrawalDecided,
   Topics.LedgerAnchored,
 ] as const;
 
-/** Anchors for other aggregates (contracts) share the topic; only claims (uuids) have a timeline here. */
-const TRACKED: HandlerExtras = { batch: true, accepts: (event) => isUuid(claimIdOf(event)) };
+/**
+ * Anchors for other aggregates (contracts) share the notices; only claims (uuids) have a timeline here, so a notice
+ * with no claim's entry never reaches a transaction.
+ */
+const TRACKED: HandlerExtras = {
+  batch: true,
+  accepts: (event) =>
+    event.type === ANCHORED
+      ? (event.data as LedgerAnchoredV2).entries.some((e) => isUuid(e.eventSubject))
+      : isUuid(event.subject),
+};
 
 /**
  * Keeps the status and timeline read model current from the downstream events. Batched (ADR 8): every new event
  * of these topics that arrives together is applied in one transaction, written with one statement for the timeline
  * and one for the anchors; the inbox in the same transaction means a redelivered event changes nothing twice.
  * Status changes are rank-ordered (a later status never goes back), so they commute across topics.
+ *
+ * One `ledger.anchored.v2` notice covers many claims (ADR 23); its entries are taken for the claims this service
+ * knows (others are not ours) and written as each claim's receipt in one statement. Nothing in that write is one
+ * claim's to refuse (entries are validated with the notice; a receipt is replaced by a later one of the same event),
+ * and should one entry still be refused by the database, ClaimsRepository.recordAnchors writes the others without it.
  */
 @Controller()
 export class ClaimStatusConsumer {
@@ -57,14 +79,17 @@ export class ClaimStatusConsumer {
   @EventPattern([...TRACKED_TOPICS], TRACKED)
   async track(@Payload() events: CloudEvent[], @Ctx() ctx: EventContext): Promise<void> {
     const em = ctx.em;
-    const known = await this.claims.lockExisting(em, [...new Set(events.map(claimIdOf))]);
-    const ours = events.filter((e) => known.has(claimIdOf(e)));
-    const anchors: ClaimAnchor[] = [];
-    const facts: CloudEvent[] = [];
-    for (const event of ours) {
-      if (event.type === ANCHORED) anchors.push(anchorOf(event.data as LedgerAnchoredV1));
-      else facts.push(event);
+    const entries: Anchor[] = [];
+    const others: CloudEvent[] = [];
+    for (const event of events) {
+      if (event.type === ANCHORED) {
+        for (const a of anchorsOf(event.data as LedgerAnchoredV2)) if (isUuid(a.eventSubject)) entries.push(a);
+      } else others.push(event);
     }
+    const claimIds = new Set([...others.map((e) => e.subject), ...entries.map((a) => a.eventSubject)]);
+    const known = await this.claims.lockExisting(em, [...claimIds]);
+    const anchors = entries.filter((a) => known.has(a.eventSubject)).map(anchorOf);
+    const facts = others.filter((e) => known.has(e.subject));
     await this.claims.recordEvents(em, facts);
     await this.claims.recordAnchors(em, anchors);
     const advances: ClaimAdvance[] = [];
@@ -92,7 +117,7 @@ type PaymentState = Parameters<ClaimsRepository['setPaymentStates']>[1][number];
 function paymentOf(event: CloudEvent): PaymentState | undefined {
   const claimId = claimIdOf(event);
   switch (event.type) {
-    // Settlement by the payment rail: `paid` (again, if an earlier attempt had failed and ops retried it).
+    // Settlement by the payment rail: `paid`, the only event that says the money moved.
     case typeOf(Topics.PayoutsSettled): {
       const d = event.data as PayoutSettledV1;
       return { claimId, status: 'paid', at: new Date(d.settledAt), paid: d.amount };
@@ -100,10 +125,10 @@ function paymentOf(event: CloudEvent): PaymentState | undefined {
     // The rail refused the payout on every allowed attempt: nothing was paid, and the insurer must be able to see it.
     case typeOf(Topics.PayoutsFailed):
       return { claimId, status: 'payment-failed', at: new Date((event.data as PayoutFailedV1).failedAt) };
-    // Ops put the failed payout back on its rail: it is released for payment again.
+    // Ops put the failed payout back on its rail: it is released for payment again, not paid yet.
     case typeOf(Topics.PayoutsRetried): {
       const d = event.data as PayoutRetriedV1;
-      return { claimId, status: 'paid', at: new Date(d.retriedAt), paid: d.amount };
+      return { claimId, status: 'payment-pending', at: new Date(d.retriedAt), paid: d.amount };
     }
     default:
       return undefined;
@@ -129,8 +154,9 @@ function advanceOf(event: CloudEvent): ClaimAdvance | undefined {
     }
     case typeOf(Topics.ClaimsPended):
       return { claimId, status: 'pended', decision: 'pended' };
+    // Released for payment: pending until its rail settles it (payouts.settled.v1); `paid` holds the amount released.
     case typeOf(Topics.PayoutsReleased):
-      return { claimId, status: 'paid', paid: (event.data as PayoutReleasedV1).amount };
+      return { claimId, status: 'payment-pending', paid: (event.data as PayoutReleasedV1).amount };
     case typeOf(Topics.PayoutsCancellationDecided):
       return cancellationAnswerOf(claimId, event.data as PayoutCancellationDecidedV1);
     default:
@@ -140,17 +166,17 @@ function advanceOf(event: CloudEvent): ClaimAdvance | undefined {
 
 /**
  * Payout's answer to a cancellation (ADR 16). Stopped: the claim is `cancelled`. Refused: payout had decided it
- * already, so the claim shows that decision, and `paid` when a payout was released (the payment events then move
- * it as usual), whether or not the decision's own events were consumed yet.
+ * already, so the claim shows that decision, and `payment-pending` when a payout was released (the payment events
+ * then move it as usual), whether or not the decision's own events were consumed yet.
  */
 function cancellationAnswerOf(claimId: string, d: PayoutCancellationDecidedV1): ClaimAdvance {
   if (d.outcome === 'stopped') return { claimId, status: 'cancelled' };
   const decided = { claimId, payable: d.payable, decision: d.decision };
-  if (d.payout) return { ...decided, status: 'paid', paid: d.payout.amount };
+  if (d.payout) return { ...decided, status: 'payment-pending', paid: d.payout.amount };
   return { ...decided, status: d.decision === 'denied' ? 'denied' : 'adjudicated' };
 }
 
-function anchorOf(a: LedgerAnchoredV1): ClaimAnchor {
+function anchorOf(a: Anchor): ClaimAnchor {
   return {
     eventId: a.eventId,
     claimId: a.eventSubject,

@@ -64,6 +64,7 @@ export class LedgerAppenderService {
         eventId: event.id,
         eventType: event.type,
         subject: event.subject,
+        correlationId: event.correlationid,
         leaf,
         leafHash: hashLeaf(leaf),
         dataSalt,

@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
-import { CloudEvent, Topics } from '@claimchain/wire';
+import { AnchoredEntry, CloudEvent, LedgerAnchoredV2, Topics } from '@claimchain/wire';
 import { LedgerAnchoringConfig } from '../../ledger-anchoring.config';
 import { formatCheckpoint, inclusionProofsForRange, NoteSigner, rootHash, signNote } from '@claimchain/ledger';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';
@@ -28,13 +28,55 @@ export const MAX_LEAVES_PER_CHECKPOINT = 50_000;
 
 type LedgerOutput = { topic: typeof Topics.LedgerAnchored | typeof Topics.LedgerCheckpoints; event: CloudEvent };
 
+/**
+ * Bytes of entries (as JSON) per `ledger.anchored.v2` part at most: a quarter of the outbox's MAX_EVENT_BYTES (and of
+ * the broker's 1 MiB message.max.bytes), so a part with its note, envelope and signature stays far below both. An
+ * entry is ~1.2 kB at a tree of a million leaves (a 20-hash proof), so a part holds ~200 entries.
+ */
+export const NOTICE_ENTRY_BYTES = 224 * 1024;
+
+/**
+ * The `ledger.anchored.v2` notices announcing one checkpoint: its entries in order, cut into parts of at most
+ * `maxEntryBytes` of entries each (at least one entry per part), each part carrying the note. Keyed (subject) by the
+ * checkpoint and part, so a large checkpoint's parts spread over the partitions; consumers are order-free across
+ * notices (ADR 23).
+ */
+export function anchoredNotices(
+  checkpoint: Pick<LedgerAnchoredV2, 'origin' | 'treeSize' | 'rootHash' | 'checkpoint'>,
+  entries: readonly AnchoredEntry[],
+  maxEntryBytes = NOTICE_ENTRY_BYTES,
+): LedgerOutput[] {
+  const chunks: AnchoredEntry[][] = [];
+  let chunk: AnchoredEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(JSON.stringify(entry)) + 1;
+    if (chunk.length > 0 && bytes + size > maxEntryBytes) {
+      chunks.push(chunk);
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(entry);
+    bytes += size;
+  }
+  if (chunk.length > 0) chunks.push(chunk);
+  return chunks.map((part, i) => ({
+    topic: Topics.LedgerAnchored,
+    event: buildEvent(Topics.LedgerAnchored, {
+      source: LEDGER_SOURCE,
+      subject: `${checkpoint.origin}/${checkpoint.treeSize}/${i + 1}`,
+      data: { ...checkpoint, part: i + 1, parts: chunks.length, entries: part },
+    }),
+  }));
+}
+
 /** A leader with nothing to do still looks every max(T, this), in case a notification was missed. */
 const IDLE_POLL_MS = 1000;
 
 /**
- * Signs a C2SP checkpoint over the log and only then announces each newly covered event as `ledger.anchored.v1`
- * ("recorded" means a signed checkpoint covers it). The checkpoint, its announcement and the anchored notices commit
- * in one transaction; the anchor sinks get it after that commit.
+ * Signs a C2SP checkpoint over the log and only then announces the events it newly covers in one `ledger.anchored.v2`
+ * notice (in parts when large; "recorded" means a signed checkpoint covers it). The checkpoint, its announcement and
+ * the notice commit in one transaction; the anchor sinks get it after that commit.
  *
  * When: appends wake the checkpointer (Postgres NOTIFY), at most once every T ms, or at once when N entries are
  * pending. So an event waits at most about T for its checkpoint, a burst is covered every N entries, and an idle log
@@ -133,28 +175,22 @@ export class CheckpointService implements OnApplicationBootstrap, BeforeApplicat
       await this.repo.insertCheckpoint(em, { size, root, note });
       const rootB64 = root.toString('base64');
       const leaves = await this.repo.leavesBetween(em, from, size);
-      // Each notice carries its leaf's proof against this checkpoint: with the note, a self-contained receipt.
-      const events: LedgerOutput[] = leaves.map((leaf, i) => ({
-        topic: Topics.LedgerAnchored,
-        event: buildEvent(Topics.LedgerAnchored, {
-          source: LEDGER_SOURCE,
-          subject: leaf.subject,
-          causationid: leaf.event_id,
-          data: {
-            eventId: leaf.event_id,
-            eventType: leaf.event_type,
-            eventSubject: leaf.subject,
-            leafIndex: Number(leaf.leaf_index),
-            leafHash: leaf.leaf_hash.toString('base64'),
-            treeSize: size,
-            rootHash: rootB64,
-            checkpoint: note,
-            inclusionProof: proofs[i].map((h) => h.toString('base64')),
-            // Internal (Kafka) only: the salt goes to the services that hand receipts to the claim's parties.
-            ...(leaf.data_salt && { dataSalt: leaf.data_salt.toString('hex') }),
-          },
-        }),
+      // One notice for the checkpoint (in parts under the broker's message size), each entry with its leaf's proof
+      // against it: with the note, a self-contained receipt per event (ADR 23).
+      const entries: AnchoredEntry[] = leaves.map((leaf, i) => ({
+        eventId: leaf.event_id,
+        eventType: leaf.event_type,
+        eventSubject: leaf.subject,
+        leafIndex: Number(leaf.leaf_index),
+        leafHash: leaf.leaf_hash.toString('base64'),
+        inclusionProof: proofs[i].map((h) => h.toString('base64')),
+        // Internal (Kafka) only: the salt goes to the services that hand receipts to the claim's parties.
+        ...(leaf.data_salt && { dataSalt: leaf.data_salt.toString('hex') }),
       }));
+      const events: LedgerOutput[] = anchoredNotices(
+        { origin, treeSize: size, rootHash: rootB64, checkpoint: note },
+        entries,
+      );
       events.push({
         topic: Topics.LedgerCheckpoints,
         event: buildEvent(Topics.LedgerCheckpoints, {

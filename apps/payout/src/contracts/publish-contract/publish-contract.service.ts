@@ -6,13 +6,16 @@ import { OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../../payout.source';
 import { ContractDefinition, contractIdOf, PublishContractRequest } from '../../engine/contract.definition';
 import { ContractResponseDto, toContractDto } from '../contract.mapper';
+import { ALWAYS } from '../contract-state';
+import { contractStateEvent } from '../contract-state.event';
 import { ContractRepository } from '../contract.repository';
 
 /**
  * Publishes an insurer's contract: immutable, identified by the SHA-256 of its canonical JSON (owner included, so
- * two insurers never share an id), stored with its `contracts.published.v1` event in one transaction so the
- * ledger proves which rules were in force. Publishing the same content again changes nothing and answers 200 with
- * the same id.
+ * two insurers never share an id), stored with its `contracts.published.v1` event and its first
+ * `contracts.states.v1` event in one transaction so the ledger proves which rules were in force when. Through v1 it
+ * is active from 0001-01-01 at once; through v2 it is a draft, which decides no claim until it is activated (ADR 21).
+ * Publishing the same content again changes nothing (whatever its state now) and answers 200 with the same id.
  */
 @Injectable()
 export class PublishContractService {
@@ -22,24 +25,30 @@ export class PublishContractService {
     private readonly outbox: OutboxWriter,
   ) {}
 
+  /** `as: 'active'` is v1 (in force from 0001-01-01 at once), `as: 'draft'` v2. */
   async publish(
     request: PublishContractRequest,
     caller: Principal,
     idempotencyKey: string,
+    as: 'active' | 'draft' = 'active',
   ): Promise<StoredResponse<ContractResponseDto>> {
     const definition: ContractDefinition = { insurerId: caller.tenant, ...request };
+    // v1 and v2 keys apart: the same key and body must not answer a draft for an active publish, or the reverse.
+    const scope = as === 'draft' ? 'publish-contract-draft' : 'publish-contract';
     return this.dataSource.transaction((em) =>
-      oncePerKey(em, `${caller.tenant}:publish-contract`, idempotencyKey, request, () => this.create(em, definition)),
+      oncePerKey(em, `${caller.tenant}:${scope}`, idempotencyKey, request, () => this.create(em, definition, as)),
     );
   }
 
-  /** Also used by the demo contract seeder. */
+  /** Also used by the demo contract seeder (active: the demo path never sees a draft). */
   async create(
     em: EntityManager,
     definition: ContractDefinition,
+    as: 'active' | 'draft' = 'active',
   ): Promise<{ status: number; body: ContractResponseDto }> {
     const id = contractIdOf(definition);
-    const inserted = await this.repo.insertContract(em, { id, definition });
+    const effectiveFrom = as === 'active' ? ALWAYS : null;
+    const inserted = await this.repo.insertContract(em, { id, definition, effectiveFrom });
     const row = (await this.repo.findContract(em, id, definition.insurerId))!;
     if (inserted) {
       await this.outbox.add(em, Topics.ContractsPublished, {
@@ -56,6 +65,11 @@ export class PublishContractService {
           publishedAt: new Date(row.published_at).toISOString(),
         },
       });
+      await this.outbox.add(
+        em,
+        Topics.ContractsStates,
+        contractStateEvent(row, as === 'active' ? 'activated' : 'drafted', new Date(row.published_at)),
+      );
     }
     return { status: inserted ? 201 : 200, body: toContractDto(row) };
   }

@@ -5,6 +5,8 @@ import { AdjudicationPool } from '../../adjudication-pool/adjudication.pool';
 import { AdjudicateClaimService, toAdjudicationInput } from '../../adjudication/adjudicate-claim.service';
 import { AdjudicationRepository } from '../../adjudication/adjudication.repository';
 import { ContractRepository } from '../../contracts/contract.repository';
+import { activeOn } from '../../contracts/contract-state';
+import { periodOf } from '../../contracts/contract.mapper';
 import { PolicyRepository } from '../../policies/policy.repository';
 import { ReviewRepository } from '../review.repository';
 import { LedgerCircuitBreakerService, LedgerCircuitOpenError } from '../../ledger-trust/ledger-circuit-breaker.service';
@@ -73,6 +75,20 @@ export class DecideReviewService {
       throw new DomainError('REVIEW.CLAIM_CANCELLED', 'conflict', `Claim ${claimId} was cancelled while pended`);
     }
     const contract = (await this.contracts.findContract(em, pended.contractId, caller.tenant))!;
+    // A review runs the contract again (a deny settles only what it pends), so the contract must be in force on the
+    // claim's service dates (ADR 21). Until then the claim stays pended; the insurer may cancel it.
+    if (
+      !activeOn(
+        periodOf(contract),
+        pended.claim.items.map((i) => i.servicedDate),
+      )
+    ) {
+      throw new DomainError(
+        'REVIEW.CONTRACT_NOT_ACTIVE',
+        'conflict',
+        `Contract ${pended.contractId} is not in force on the service dates of claim ${claimId}: it decides nothing`,
+      );
+    }
     const policy = pended.policyId ? await this.policies.findPolicy(em, pended.policyId) : undefined;
     const coverage = policy ? await this.adjudication.lockCoverage(em, policy) : null;
     // On the worker pool, as every decision (ADR 17). A contract that cannot decide the claim in time leaves it

@@ -330,7 +330,12 @@ export class ConfirmTreatmentService {
       return new DomainError(
         'CONFIRMATION.ALREADY_RECORDED',
         'conflict',
-        `Claim ${claimId} already has a confirmation` + (deciding?.outcome === 'verified' ? ' that verified it' : ''),
+        `Claim ${claimId} already has a confirmation` +
+          (deciding?.outcome === 'verified' || deciding?.outcome === 'withdrawal-refused'
+            ? ' that verified it'
+            : deciding?.outcome === 'withdrawal-requested'
+              ? ' whose withdrawal payout has not answered yet: confirm again once it is withdrawn'
+              : ''),
       );
     }
     return undefined;
@@ -455,8 +460,19 @@ interface Decision {
   event: CloudEvent;
 }
 
+/**
+ * What every treatment event carries: the claim's correlation, and as its cause the claim's arrival when that decided
+ * it, else (buildEvent's default) the provider's request.
+ */
 function eventCommon(claim: KnownClaim, now: Date) {
-  return { source: TREATMENT_VERIFICATION_SOURCE, subject: claim.claim_id, tenantid: claim.insurer_id, time: now };
+  return {
+    source: TREATMENT_VERIFICATION_SOURCE,
+    subject: claim.claim_id,
+    tenantid: claim.insurer_id,
+    time: now,
+    ...(claim.correlation_id ? { correlationid: claim.correlation_id } : {}),
+    ...(claim.submitted_event_id ? { causationid: claim.submitted_event_id } : {}),
+  };
 }
 
 function attestationRefused(code: string, pointer: string, detail: string): DomainError {

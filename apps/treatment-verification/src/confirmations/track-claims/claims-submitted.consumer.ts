@@ -19,8 +19,11 @@ export class ClaimsSubmittedConsumer {
 
   @EventPattern(Topics.ClaimsSubmitted, { batch: true })
   async handle(@Payload() events: CloudEvent<ClaimSubmittedV1>[], @Ctx() ctx: EventContext): Promise<void> {
-    const claims = events.map((e) => e.data);
-    await this.repo.lockClaimIds(ctx.em, events.map(claimIdOf));
+    const claims = events.map((e) => ({ ...e.data, correlationId: e.correlationid }));
+    await this.repo.lockClaimIds(
+      ctx.em,
+      events.map(claimIdOf),
+    );
     await this.repo.rememberClaims(ctx.em, claims);
     await this.confirmations.decidePendingFor(
       ctx.em,
@@ -29,6 +32,8 @@ export class ClaimsSubmittedConsumer {
         insurer_id: e.data.insurerId,
         provider_id: e.data.providerId,
         items: e.data.items,
+        correlation_id: e.correlationid,
+        submitted_event_id: e.id, // what decides a confirmation now is this claim's arrival (ADR 20)
       })),
     );
   }

@@ -1,68 +1,60 @@
-import { Controller, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Param, Post } from '@nestjs/common';
 import { ApiResponse, ApiTags } from '@nestjs/swagger';
-import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { CurrentPrincipal, DomainError, Principal, Roles, ZodPipe } from '@claimchain/http';
-import { ConfirmationsRepository } from '../confirmations.repository';
-import { ConfirmationDto, toConfirmationDto } from '../confirmation.mapper';
+import {
+  ApiZodBody,
+  CurrentPrincipal,
+  IdempotencyKey,
+  IdempotentCreate,
+  Principal,
+  Roles,
+  StoredResponse,
+  ZodPipe,
+} from '@claimchain/http';
+import { ConfirmationDto } from '../confirmation.mapper';
+import { WithdrawConfirmationService } from './withdraw-confirmation.service';
 
-/**
- * A provider withdraws its own confirmation while it is still pending: nothing was published for it, so nothing
- * downstream needs to know (issue 15 item 4, ADR 19). Once it decided its claim it cannot be withdrawn here: a
- * rejected one is corrected by confirming again; a verified one is on its way to the ledger and payout, and only
- * the insurer's cancellation of the claim stops its payment.
- */
+// No body at all is a withdrawal without a reason.
+const WithdrawConfirmationRequest = z
+  .object({ reason: z.string().trim().min(1).max(500).optional() })
+  .strict()
+  .default({});
+type WithdrawConfirmationRequest = z.infer<typeof WithdrawConfirmationRequest>;
+
 @ApiTags('confirmations')
 @Controller('v1/confirmations')
 export class WithdrawConfirmationHttpController {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly repo: ConfirmationsRepository,
-  ) {}
+  constructor(private readonly service: WithdrawConfirmationService) {}
 
-  /** Withdraws a pending confirmation; withdrawing it again answers the same. */
+  /**
+   * Withdraws the caller's confirmation: a pending one at once (200 `withdrawn`); a verified one is a request payout
+   * answers (202 `withdrawal-requested`; then `withdrawn` if payout had not decided the claim, which then waits for a
+   * new confirmation, or `withdrawal-refused` if it had). Repeating it answers the confirmation as it stands.
+   */
   @Post(':id/withdraw')
-  @HttpCode(200)
   @Roles('provider')
-  @ApiResponse({ status: 200, description: 'the confirmation, now `withdrawn`' })
+  @ApiZodBody(WithdrawConfirmationRequest)
+  @IdempotentCreate('a fresh key per withdrawal; retries reuse it')
+  @ApiResponse({ status: 200, description: 'the confirmation, `withdrawn` (it was pending, or withdrawn already)' })
+  @ApiResponse({
+    status: 202,
+    description: 'the confirmation, `withdrawal-requested`: its verification was published; payout answers',
+  })
   @ApiResponse({ status: 404, description: 'CONFIRMATION.NOT_FOUND: no such confirmation of the caller' })
   @ApiResponse({
     status: 409,
     description:
-      'CONFIRMATION.NOT_WITHDRAWABLE: it already decided its claim (or ended): correct a rejected one by ' +
-      'confirming again; a verified one is stopped only by the insurer cancelling the claim',
+      'CONFIRMATION.NOT_WITHDRAWABLE: a rejected one is corrected by confirming again; a cancelled or ended one ' +
+      'released nothing; a `withdrawal-refused` one was decided by payout already',
   })
-  async withdraw(
+  @ApiResponse({ status: 422, description: 'IDEMPOTENCY.KEY_REUSED: the key was used with another request' })
+  withdraw(
     @Param('id', new ZodPipe(z.string().uuid(), 'CONFIRMATION.ID_INVALID')) id: string,
+    @IdempotencyKey() key: string,
+    @Body(new ZodPipe(WithdrawConfirmationRequest, 'CONFIRMATION.WITHDRAWAL_INVALID'))
+    body: WithdrawConfirmationRequest,
     @CurrentPrincipal() provider: Principal,
-  ): Promise<ConfirmationDto> {
-    return this.dataSource.transaction(async (em) => {
-      const found = await this.repo.findConfirmation(em, id);
-      if (!found || found.provider_id !== provider.tenant) {
-        throw new DomainError('CONFIRMATION.NOT_FOUND', 'not-found', `No confirmation ${id}`);
-      }
-      // The claim's lock: its arrival (which decides pending confirmations) cannot interleave with the withdrawal.
-      await this.repo.lockClaimIds(em, [found.claim_id]);
-      const row = (await this.repo.withdraw(em, id, provider.tenant))!;
-      if (row.outcome !== 'withdrawn') {
-        throw new DomainError(
-          'CONFIRMATION.NOT_WITHDRAWABLE',
-          'conflict',
-          `Confirmation ${id} is ${row.outcome}: only a pending confirmation can be withdrawn`,
-          [
-            {
-              pointer: '/id',
-              detail:
-                row.outcome === 'verified'
-                  ? 'its verification is published and payout may pay it; the insurer can cancel the claim'
-                  : row.outcome === 'rejected'
-                    ? 'it released nothing; confirm the claim again to correct it'
-                    : 'it already ended',
-            },
-          ],
-        );
-      }
-      return toConfirmationDto(row);
-    });
+  ): Promise<StoredResponse<ConfirmationDto>> {
+    return this.service.withdraw(id, body, provider, key);
   }
 }
