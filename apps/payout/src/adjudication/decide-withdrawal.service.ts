@@ -6,6 +6,7 @@ import {
   TopicName,
   Topics,
   TreatmentWithdrawalRequestedV1,
+  claimIdOf,
 } from '@claimchain/wire';
 import { buildEvent, OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
@@ -30,7 +31,7 @@ export class DecideWithdrawalService {
   /** Decides these withdrawals, in order; the caller holds their claims' locks and adjudicates only afterwards. */
   async decide(em: EntityManager, withdrawals: readonly CloudEvent<TreatmentWithdrawalRequestedV1>[]): Promise<void> {
     if (withdrawals.length === 0) return;
-    const decided = await this.claims.decidedAtAll(em, [...new Set(withdrawals.map((w) => w.data.claimId))]);
+    const decided = await this.claims.decidedAtAll(em, [...new Set(withdrawals.map(claimIdOf))]);
     const answers: { topic: TopicName; event: CloudEvent }[] = [];
     const decidedAt = new Date();
     for (const withdrawal of withdrawals) {

@@ -109,7 +109,7 @@ export class PayoutTriggersConsumer {
         }
         continue;
       }
-      touched.add(event.subject);
+      touched.add(claimIdOf(event));
       if (event.type === TYPE.submitted) facts.claims.push(event as CloudEvent<ClaimSubmittedV1>);
       else if (event.type === TYPE.verified) facts.verifications.push(event as CloudEvent<TreatmentVerifiedV1>);
       else if (event.type === TYPE.cancelled) cancellations.push(event as CloudEvent<ClaimCancelledV1>);

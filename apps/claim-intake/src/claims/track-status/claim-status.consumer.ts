@@ -86,10 +86,10 @@ export class ClaimStatusConsumer {
         for (const a of anchorsOf(event.data as LedgerAnchoredV2)) if (isUuid(a.eventSubject)) entries.push(a);
       } else others.push(event);
     }
-    const claimIds = new Set([...others.map((e) => e.subject), ...entries.map((a) => a.eventSubject)]);
+    const claimIds = new Set([...others.map(claimIdOf), ...entries.map((a) => a.eventSubject)]);
     const known = await this.claims.lockExisting(em, [...claimIds]);
     const anchors = entries.filter((a) => known.has(a.eventSubject)).map(anchorOf);
-    const facts = others.filter((e) => known.has(e.subject));
+    const facts = others.filter((e) => known.has(claimIdOf(e)));
     await this.claims.recordEvents(em, facts);
     await this.claims.recordAnchors(em, anchors);
     const advances: ClaimAdvance[] = [];

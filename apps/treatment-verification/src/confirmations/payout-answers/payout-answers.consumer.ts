@@ -6,6 +6,7 @@ import {
   PayoutCancellationDecidedV1,
   PayoutWithdrawalDecidedV1,
   Topics,
+  claimIdOf,
 } from '@claimchain/wire';
 import { EventContext } from '@claimchain/messaging';
 import { ConfirmationsRepository } from '../confirmations.repository';
@@ -27,7 +28,7 @@ export class PayoutAnswersConsumer {
 
   @EventPattern([Topics.PayoutsWithdrawalDecided, Topics.PayoutsCancellationDecided], { batch: true })
   async handle(@Payload() events: CloudEvent[], @Ctx() ctx: EventContext): Promise<void> {
-    await this.repo.lockClaimIds(ctx.em, [...new Set(events.map((e) => e.subject))]);
+    await this.repo.lockClaimIds(ctx.em, [...new Set(events.map(claimIdOf))]);
     const withdrawals: Parameters<ConfirmationsRepository['settleWithdrawals']>[1][number][] = [];
     const refusedCancellations: Parameters<ConfirmationsRepository['cancellationsRefused']>[1][number][] = [];
     for (const event of events) {

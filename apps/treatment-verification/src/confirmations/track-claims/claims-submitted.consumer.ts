@@ -20,10 +20,7 @@ export class ClaimsSubmittedConsumer {
   @EventPattern(Topics.ClaimsSubmitted, { batch: true })
   async handle(@Payload() events: CloudEvent<ClaimSubmittedV1>[], @Ctx() ctx: EventContext): Promise<void> {
     const claims = events.map((e) => ({ ...e.data, correlationId: e.correlationid }));
-    await this.repo.lockClaimIds(
-      ctx.em,
-      events.map(claimIdOf),
-    );
+    await this.repo.lockClaimIds(ctx.em, events.map(claimIdOf));
     await this.repo.rememberClaims(ctx.em, claims);
     await this.confirmations.decidePendingFor(
       ctx.em,
