@@ -1,16 +1,29 @@
 /**
  * Architecture rules, checked by `npm run depcheck` (part of `npm test`): no import cycles, no app importing
  * another app, libs never importing apps, the wire contracts and the ledger core free of frameworks, payout's
- * adjudication engine free of the rest of payout, and no import running back up from persistence or a repository.
+ * adjudication engine free of the rest of payout, no import running back up from persistence or a repository, and
+ * no production code importing a spec or a test helper.
  */
+/** Specs of every tier and the test helpers. */
+const TEST_CODE = [
+  '\\.(spec|int-spec|e2e-spec)\\.ts$',
+  '^test/',
+  '^libs/testing/',
+  '^libs/[^/]+/test/',
+  '^tools/.+/testing/',
+];
+
 module.exports = {
   forbidden: [
     { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
     {
       name: 'no-app-to-other-app',
-      comment: 'Services talk only over Kafka; share code through libs/.',
+      comment:
+        "Services talk only over Kafka; share code through libs/. An app's integration specs (*.int-spec.ts, never " +
+        "built) may use another app's code to make that app's messages exactly as it makes them (the ledger's " +
+        'anchor notices), as they did from test/integration.',
       severity: 'error',
-      from: { path: '^apps/([^/]+)/' },
+      from: { path: '^apps/([^/]+)/', pathNot: '\\.int-spec\\.ts$' },
       to: { path: '^apps/([^/]+)/', pathNot: '^apps/$1/' },
     },
     {
@@ -72,6 +85,16 @@ module.exports = {
       severity: 'error',
       from: { path: '^(scripts|bench)/' },
       to: { path: '^apps/[^/]+/src/', pathNot: '^apps/[^/]+/src/index\\.ts$' },
+    },
+    {
+      name: 'production-does-not-import-tests',
+      comment:
+        'Specs of every tier sit beside the code they test, and the test helpers in test/, libs/testing, ' +
+        'libs/*/test and tools/**/testing: none of it is part of a service or command, so the code that is never ' +
+        'imports it (the build leaves the specs out and would otherwise compile one back in).',
+      severity: 'error',
+      from: { path: '^(apps|libs|scripts|tools)/', pathNot: TEST_CODE },
+      to: { path: TEST_CODE },
     },
     {
       name: 'no-orphans',

@@ -1,5 +1,8 @@
 // Three tiers: pure unit specs, integration specs on the real Postgres + Kafka broker, and the end-to-end spec
 // that boots all four services. globalSetup starts the test broker and databases once for the whole run.
+// Unit (`*.spec.ts`) and integration (`*.int-spec.ts`) specs sit beside the code they test; the unit pattern never
+// matches an int-spec (its name ends in `-spec.ts`, not `.spec.ts`). Integration specs that span several apps stay
+// in test/integration, and the e2e specs with the system they boot in test/e2e.
 const moduleNameMapper = {
   '^@claimchain/(wire|config|messaging|ledger|http|testing|observability|runtime)$': '<rootDir>/libs/$1/src',
 };
@@ -29,7 +32,11 @@ module.exports = {
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   projects: [
     { ...unit, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,tools,deploy}/**/*.spec.ts'] },
-    { ...base, displayName: 'integration', testMatch: ['<rootDir>/test/integration/**/*.int-spec.ts'] },
+    {
+      ...base,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts', '<rootDir>/test/integration/**/*.int-spec.ts'],
+    },
     { ...base, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e-spec.ts'] },
   ],
 };

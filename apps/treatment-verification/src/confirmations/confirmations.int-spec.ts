@@ -4,9 +4,9 @@ import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { CloudEvent, TopicName, Topics } from '@claimchain/wire';
 import { buildEvent, createKafka } from '@claimchain/messaging';
 import { claimSubmittedDraft, CPT, ownerSigned, waitFor } from '@claimchain/testing';
-import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';
-import { PendingConfirmationsExpiry } from '../../apps/treatment-verification/src/confirmations/expire-pending/pending-confirmations.expiry';
-import { RunningSystem, startSystem } from '../e2e/system';
+import { ConfirmTreatmentService } from './confirm-treatment/confirm-treatment.service';
+import { PendingConfirmationsExpiry } from './expire-pending/pending-confirmations.expiry';
+import { RunningSystem, startSystem } from '../../../../test/e2e/system';
 
 /** What a provider confirms for claimSubmittedDraft's one line. */
 const PERFORMED = [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' }];

@@ -1,8 +1,8 @@
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { migratedDataSource, testEventSigner } from '@claimchain/testing';
-import { dataSourceOptions } from '../../apps/claim-intake/src/persistence/data-source.options';
-import { ClaimsRepository } from '../../apps/claim-intake/src/claims/claims.repository';
+import { dataSourceOptions } from '../persistence/data-source.options';
+import { ClaimsRepository } from './claims.repository';
 
 /**
  * The payment part of a claim's status on the real Postgres: payouts.released/failed/retried/settled arrive on four

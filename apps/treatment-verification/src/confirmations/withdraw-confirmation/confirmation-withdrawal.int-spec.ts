@@ -11,9 +11,9 @@ import {
 } from '@claimchain/wire';
 import { buildEvent, createKafka, RetentionPruner } from '@claimchain/messaging';
 import { claimSubmittedDraft, CPT, ownerSigned, waitFor } from '@claimchain/testing';
-import { endedConfirmationsRetention } from '../../apps/treatment-verification/src/confirmations/confirmations.repository';
-import { WithdrawConfirmationService } from '../../apps/treatment-verification/src/confirmations/withdraw-confirmation/withdraw-confirmation.service';
-import { RunningSystem, startSystem } from '../e2e/system';
+import { endedConfirmationsRetention } from '../confirmations.repository';
+import { WithdrawConfirmationService } from './withdraw-confirmation.service';
+import { RunningSystem, startSystem } from '../../../../../test/e2e/system';
 
 interface Confirmation {
   confirmationId: string;

@@ -5,20 +5,20 @@ import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { Topics } from '@claimchain/wire';
 import { buildEvent } from '@claimchain/messaging';
 import { claimItem, migratedDataSource, testOutboxWriter, waitFor } from '@claimchain/testing';
-import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
-import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
-import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
-import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
-import { PayoutDispatcherService } from '../../apps/payout/src/payments/payout-dispatcher.service';
-import { PaymentInstruction, PaymentRail, SettlementListener } from '../../apps/payout/src/payments/payment-rail';
-import { PaymentDispatchRepository } from '../../apps/payout/src/payments/payment-dispatch.repository';
-import { InsurerPaymentRails, singleRail } from '../../apps/payout/src/payments/payment-rails';
-import { SimulatedBankRail } from '../../apps/payout/src/payments/simulated-bank.rail';
-import { SIGNATURE_HEADER, verifyWebhook } from '../../apps/payout/src/payments/webhook.rail';
-import { PayoutEndpointRepository } from '../../apps/payout/src/payments/payout-endpoint/payout-endpoint.repository';
-import { PayoutEndpointService } from '../../apps/payout/src/payments/payout-endpoint/payout-endpoint.service';
-import { WebhookSecretCipher } from '../../apps/payout/src/payments/payout-endpoint/webhook-secret.cipher';
-import { RetryPayoutService } from '../../apps/payout/src/payments/retry-payout/retry-payout.service';
+import { dataSourceOptions } from '../persistence/data-source.options';
+import { AdjudicationRepository } from '../adjudication/adjudication.repository';
+import { ContractRepository } from '../contracts/contract.repository';
+import { contractIdOf, DEMO_CONTRACT } from '../engine/contract.definition';
+import { PayoutDispatcherService } from './payout-dispatcher.service';
+import { PaymentInstruction, PaymentRail, SettlementListener } from './payment-rail';
+import { PaymentDispatchRepository } from './payment-dispatch.repository';
+import { InsurerPaymentRails, singleRail } from './payment-rails';
+import { SimulatedBankRail } from './simulated-bank.rail';
+import { SIGNATURE_HEADER, verifyWebhook } from './webhook.rail';
+import { PayoutEndpointRepository } from './payout-endpoint/payout-endpoint.repository';
+import { PayoutEndpointService } from './payout-endpoint/payout-endpoint.service';
+import { WebhookSecretCipher } from './payout-endpoint/webhook-secret.cipher';
+import { RetryPayoutService } from './retry-payout/retry-payout.service';
 
 /** A rail that refuses the first `failures` submissions, records every call, and settles only when told to. */
 class ScriptedRail implements PaymentRail {

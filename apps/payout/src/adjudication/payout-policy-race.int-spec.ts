@@ -15,45 +15,40 @@ import {
 } from '@claimchain/ledger';
 import { buildEvent, classifyFailure, EventContext, PermanentEventError } from '@claimchain/messaging';
 import { migratedDataSource, testOutboxWriter } from '@claimchain/testing';
-import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
-import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
-import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
-import { PolicyRepository } from '../../apps/payout/src/policies/policy.repository';
-import { ReviewRepository } from '../../apps/payout/src/reviews/review.repository';
-import { LedgerTrustRepository } from '../../apps/payout/src/ledger-trust/ledger-trust.repository';
-import { AdjudicateClaimService } from '../../apps/payout/src/adjudication/adjudicate-claim.service';
-import { DecideWithdrawalService } from '../../apps/payout/src/adjudication/decide-withdrawal.service';
-import { DecideCancellationService } from '../../apps/payout/src/adjudication/decide-cancellation.service';
-import { PayoutTriggersConsumer } from '../../apps/payout/src/adjudication/payout-triggers.consumer';
-import { HeldClaimsHttpController } from '../../apps/payout/src/adjudication/held-claims.http.controller';
-import { anchoredNotices } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
-import { AdjudicationPool } from '../../apps/payout/src/adjudication-pool/adjudication.pool';
-import { DecideReviewService } from '../../apps/payout/src/reviews/decide-review/decide-review.service';
+import { dataSourceOptions } from '../persistence/data-source.options';
+import { AdjudicationRepository } from './adjudication.repository';
+import { ContractRepository } from '../contracts/contract.repository';
+import { PolicyRepository } from '../policies/policy.repository';
+import { ReviewRepository } from '../reviews/review.repository';
+import { LedgerTrustRepository } from '../ledger-trust/ledger-trust.repository';
+import { AdjudicateClaimService } from './adjudicate-claim.service';
+import { DecideWithdrawalService } from './decide-withdrawal.service';
+import { DecideCancellationService } from './decide-cancellation.service';
+import { PayoutTriggersConsumer } from './payout-triggers.consumer';
+import { HeldClaimsHttpController } from './held-claims.http.controller';
+import { anchoredNotices } from '../../../ledger-anchoring/src/log/checkpoint/checkpoint.service';
+import { AdjudicationPool } from '../adjudication-pool/adjudication.pool';
+import { DecideReviewService } from '../reviews/decide-review/decide-review.service';
 import {
   LedgerCircuitBreakerService,
   LedgerCircuitOpenError,
   LedgerProofInvalidError,
   UnprovenAnchorError,
-} from '../../apps/payout/src/ledger-trust/ledger-circuit-breaker.service';
-import { LedgerProofSource, LedgerUnreachableError } from '../../apps/payout/src/ledger-trust/ledger-proof.source';
-import { InMemorySubtreeStore } from '../../libs/ledger/test/in-memory-subtree.store';
-import {
-  CONTRACT_LIMITS,
-  ContractDefinition,
-  contractIdOf,
-  DEMO_CONTRACT,
-} from '../../apps/payout/src/engine/contract.definition';
-import { Adjudication, adjudicate } from '../../apps/payout/src/engine/adjudicate';
-import { replayAdjudication } from '../../apps/payout/src/engine/replay';
-import { contractSettings } from '../../apps/payout/src/contracts/contract-settings.module';
-import { ContractSeederService } from '../../apps/payout/src/contracts/contract-seeder.service';
-import { PublishContractService } from '../../apps/payout/src/contracts/publish-contract/publish-contract.service';
-import { BacktestContractService } from '../../apps/payout/src/contracts/backtest-contract/backtest-contract.service';
-import { BacktestSampleRepository } from '../../apps/payout/src/contracts/backtest-contract/backtest-sample.repository';
-import { RemittanceReader } from '../../apps/payout/src/remittance/remittance.reader';
-import { RemittanceRepository } from '../../apps/payout/src/remittance/remittance.repository';
-import { toClaimResponse } from '../../apps/payout/src/remittance/claim-response.mapper';
-import { ContractPeriod } from '../../apps/payout/src/contracts/contract-state';
+} from '../ledger-trust/ledger-circuit-breaker.service';
+import { LedgerProofSource, LedgerUnreachableError } from '../ledger-trust/ledger-proof.source';
+import { InMemorySubtreeStore } from '../../../../libs/ledger/test/in-memory-subtree.store';
+import { CONTRACT_LIMITS, ContractDefinition, contractIdOf, DEMO_CONTRACT } from '../engine/contract.definition';
+import { Adjudication, adjudicate } from '../engine/adjudicate';
+import { replayAdjudication } from '../engine/replay';
+import { contractSettings } from '../contracts/contract-settings.module';
+import { ContractSeederService } from '../contracts/contract-seeder.service';
+import { PublishContractService } from '../contracts/publish-contract/publish-contract.service';
+import { BacktestContractService } from '../contracts/backtest-contract/backtest-contract.service';
+import { BacktestSampleRepository } from '../contracts/backtest-contract/backtest-sample.repository';
+import { RemittanceReader } from '../remittance/remittance.reader';
+import { RemittanceRepository } from '../remittance/remittance.repository';
+import { toClaimResponse } from '../remittance/claim-response.mapper';
+import { ContractPeriod } from '../contracts/contract-state';
 
 const CPT = 'http://www.ama-assn.org/go/cpt';
 const INSURER = 'insurer-race';

@@ -3,10 +3,10 @@ import { v4 as uuidv4 } from 'uuid';
 import { AnchoredEntry, CloudEvent, Topics } from '@claimchain/wire';
 import { EventContext } from '@claimchain/messaging';
 import { migratedDataSource, testEventSigner } from '@claimchain/testing';
-import { dataSourceOptions } from '../../apps/claim-intake/src/persistence/data-source.options';
-import { ClaimsRepository } from '../../apps/claim-intake/src/claims/claims.repository';
-import { ClaimStatusConsumer } from '../../apps/claim-intake/src/claims/track-status/claim-status.consumer';
-import { anchoredNotices } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
+import { dataSourceOptions } from '../../persistence/data-source.options';
+import { ClaimsRepository } from '../claims.repository';
+import { ClaimStatusConsumer } from './claim-status.consumer';
+import { anchoredNotices } from '../../../../ledger-anchoring/src/log/checkpoint/checkpoint.service';
 
 /**
  * claim-intake's receipts from the ledger's one notice per checkpoint (ADR 23), on the real Postgres: the entries of

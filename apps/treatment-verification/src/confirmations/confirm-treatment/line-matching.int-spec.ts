@@ -4,8 +4,8 @@ import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { ClaimSubmittedV1, Topics, TreatmentRejectedV1, TreatmentVerifiedV1 } from '@claimchain/wire';
 import { buildEvent, createKafka } from '@claimchain/messaging';
 import { claimSubmittedDraft, CPT, ownerSigned, waitFor } from '@claimchain/testing';
-import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';
-import { RunningSystem, startSystem } from '../e2e/system';
+import { ConfirmTreatmentService } from './confirm-treatment.service';
+import { RunningSystem, startSystem } from '../../../../../test/e2e/system';
 
 interface Confirmation {
   confirmationId: string;

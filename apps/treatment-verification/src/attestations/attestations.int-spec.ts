@@ -9,12 +9,12 @@ import { v4 as uuidv4, v7 as uuidv7 } from 'uuid';
 import { attestationHash, CloudEvent, Topics, treatmentStatement } from '@claimchain/wire';
 import { buildEvent, createKafka } from '@claimchain/messaging';
 import { claimSubmittedDraft, CPT, ownerSigned, waitFor } from '@claimchain/testing';
-import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';
-import { keygen, signConfirmation } from '../../scripts/sign-confirmation';
-import { RunningSystem, startSystem } from '../e2e/system';
+import { ConfirmTreatmentService } from '../confirmations/confirm-treatment/confirm-treatment.service';
+import { keygen, signConfirmation } from '../../../../scripts/sign-confirmation';
+import { RunningSystem, startSystem } from '../../../../test/e2e/system';
 
 const run = promisify(execFile);
-const ROOT = join(__dirname, '../..');
+const ROOT = join(__dirname, '../../../..');
 const PERFORMED = [{ system: CPT, code: '99213', quantity: 1, performedAt: '2026-11-20' }];
 /** An insurer whose policy requires signed confirmations (set through the ops API below); others use the default. */
 const STRICT_INSURER = `insurer-strict-${uuidv4().slice(0, 8)}`;

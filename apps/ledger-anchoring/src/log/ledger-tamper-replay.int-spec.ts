@@ -5,20 +5,17 @@ import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Admin, Kafka, Producer } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import {
-  LedgerAnchoringConfig,
-  loadLedgerAnchoringConfig,
-} from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
+import { LedgerAnchoringConfig, loadLedgerAnchoringConfig } from '../ledger-anchoring.config';
 import { CloudEvent, LEDGER_RECORDED_TOPICS, Topics } from '@claimchain/wire';
 import { generateNoteKey, LedgerError, NoteSigner, parseSignerKey } from '@claimchain/ledger';
 import { buildEvent, createKafka } from '@claimchain/messaging';
 import { startHybridApp } from '@claimchain/runtime';
 import { claimSubmittedDraft, freshDatabase, ownerSigned, waitFor } from '@claimchain/testing';
-import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
-import { LedgerAuditService } from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.service';
-import { NOTE_SIGNER } from '../../apps/ledger-anchoring/src/log/checkpoint/note-signer.provider';
-import { LedgerRepository } from '../../apps/ledger-anchoring/src/persistence/ledger.repository';
-import { migrateService } from '../../scripts/migrate';
+import { LedgerAnchoringModule } from '../app.module';
+import { LedgerAuditService } from './audit/ledger-audit.service';
+import { NOTE_SIGNER } from './checkpoint/note-signer.provider';
+import { LedgerRepository } from '../persistence/ledger.repository';
+import { migrateService } from '../../../../scripts/migrate';
 
 const ORIGIN = 'claimchain.int/ledger-tamper';
 

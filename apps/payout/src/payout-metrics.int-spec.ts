@@ -5,15 +5,15 @@ import { Topics } from '@claimchain/wire';
 import { buildEvent } from '@claimchain/messaging';
 import { runAfterCommits } from '@claimchain/observability';
 import { claimItem, migratedDataSource, parsePrometheusText, sampleSum, testOutboxWriter } from '@claimchain/testing';
-import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
-import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
-import { ContractRepository } from '../../apps/payout/src/contracts/contract.repository';
-import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
-import { PayoutDispatcherService } from '../../apps/payout/src/payments/payout-dispatcher.service';
-import { PaymentInstruction, PaymentRail, SettlementListener } from '../../apps/payout/src/payments/payment-rail';
-import { PaymentDispatchRepository } from '../../apps/payout/src/payments/payment-dispatch.repository';
-import { singleRail } from '../../apps/payout/src/payments/payment-rails';
-import { PayoutMetrics } from '../../apps/payout/src/payout.metrics';
+import { dataSourceOptions } from './persistence/data-source.options';
+import { AdjudicationRepository } from './adjudication/adjudication.repository';
+import { ContractRepository } from './contracts/contract.repository';
+import { contractIdOf, DEMO_CONTRACT } from './engine/contract.definition';
+import { PayoutDispatcherService } from './payments/payout-dispatcher.service';
+import { PaymentInstruction, PaymentRail, SettlementListener } from './payments/payment-rail';
+import { PaymentDispatchRepository } from './payments/payment-dispatch.repository';
+import { singleRail } from './payments/payment-rails';
+import { PayoutMetrics } from './payout.metrics';
 
 /** A rail that refuses the first `failures` submissions and settles only when told to. */
 class ScriptedRail implements PaymentRail {

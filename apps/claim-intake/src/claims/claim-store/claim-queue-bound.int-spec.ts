@@ -2,9 +2,9 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { waitForAdvisoryLockWaiters } from '@claimchain/testing';
-import { ClaimSubmissionBatcher } from '../../apps/claim-intake/src/claims/claim-store/claim-submission.batcher';
-import { SubmitClaimService } from '../../apps/claim-intake/src/claims/submit-claim/submit-claim.service';
-import { fhirClaim, newKey, RunningSystem, startSystem } from '../e2e/system';
+import { ClaimSubmissionBatcher } from './claim-submission.batcher';
+import { SubmitClaimService } from '../submit-claim/submit-claim.service';
+import { fhirClaim, newKey, RunningSystem, startSystem } from '../../../../../test/e2e/system';
 
 /**
  * claim-intake's group-commit queue is bounded (CLAIM_QUEUE_MAX): with both transactions stuck in Postgres, one

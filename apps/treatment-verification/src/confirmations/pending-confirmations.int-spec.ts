@@ -2,11 +2,11 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { fhirClaimTreatments, migratedDataSource, testEventSigner, waitFor } from '@claimchain/testing';
-import { ConfirmTreatmentService } from '../../apps/treatment-verification/src/confirmations/confirm-treatment/confirm-treatment.service';
-import { ConfirmationsRepository } from '../../apps/treatment-verification/src/confirmations/confirmations.repository';
-import { PendingConfirmationsExpiry } from '../../apps/treatment-verification/src/confirmations/expire-pending/pending-confirmations.expiry';
-import { dataSourceOptions } from '../../apps/treatment-verification/src/persistence/data-source.options';
-import { newKey, RunningSystem, startSystem } from '../e2e/system';
+import { ConfirmTreatmentService } from './confirm-treatment/confirm-treatment.service';
+import { ConfirmationsRepository } from './confirmations.repository';
+import { PendingConfirmationsExpiry } from './expire-pending/pending-confirmations.expiry';
+import { dataSourceOptions } from '../persistence/data-source.options';
+import { newKey, RunningSystem, startSystem } from '../../../../test/e2e/system';
 
 const HOUR_MS = 3_600_000;
 

@@ -3,10 +3,10 @@ import { v7 as uuidv7 } from 'uuid';
 import { CloudEvent, PayoutWithdrawalDecidedV1, Topics, TreatmentVerifiedV1 } from '@claimchain/wire';
 import { buildEvent } from '@claimchain/messaging';
 import { claimSubmittedDraft, CPT, migratedDataSource, testOutboxWriter } from '@claimchain/testing';
-import { dataSourceOptions } from '../../apps/payout/src/persistence/data-source.options';
-import { AdjudicationRepository } from '../../apps/payout/src/adjudication/adjudication.repository';
-import { DecideWithdrawalService } from '../../apps/payout/src/adjudication/decide-withdrawal.service';
-import { contractIdOf, DEMO_CONTRACT } from '../../apps/payout/src/engine/contract.definition';
+import { dataSourceOptions } from '../persistence/data-source.options';
+import { AdjudicationRepository } from './adjudication.repository';
+import { DecideWithdrawalService } from './decide-withdrawal.service';
+import { contractIdOf, DEMO_CONTRACT } from '../engine/contract.definition';
 
 /**
  * Payout's answer to a provider's withdrawal of its verification (ADR 22) on the real Postgres: stopped while the

@@ -6,11 +6,11 @@ import { loadServiceConfig } from '@claimchain/config';
 import { DomainError } from '@claimchain/http';
 import { OUTBOX_CHANNEL } from '@claimchain/messaging';
 import { fhirClaim, migratedDataSource, waitFor, waitForAdvisoryLockWaiters } from '@claimchain/testing';
-import { ClaimSubmissionBatcher } from '../../apps/claim-intake/src/claims/claim-store/claim-submission.batcher';
-import { ClaimStoreThread } from '../../apps/claim-intake/src/claims/claim-store/claim-store.thread';
-import { FhirClaimRequest } from '../../apps/claim-intake/src/claims/fhir/fhir-claim.request';
-import { SubmitClaimService } from '../../apps/claim-intake/src/claims/submit-claim/submit-claim.service';
-import { dataSourceOptions } from '../../apps/claim-intake/src/persistence/data-source.options';
+import { ClaimSubmissionBatcher } from './claim-submission.batcher';
+import { ClaimStoreThread } from './claim-store.thread';
+import { FhirClaimRequest } from '../fhir/fhir-claim.request';
+import { SubmitClaimService } from '../submit-claim/submit-claim.service';
+import { dataSourceOptions } from '../../persistence/data-source.options';
 
 /** Far more than any test here queues. */
 const QUEUE_MAX = 1024;

@@ -3,10 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import {
-  LedgerAnchoringConfig,
-  loadLedgerAnchoringConfig,
-} from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
+import { LedgerAnchoringConfig, loadLedgerAnchoringConfig } from '../ledger-anchoring.config';
 import { CloudEvent, Topics } from '@claimchain/wire';
 import {
   appendLeaves,
@@ -18,14 +15,14 @@ import {
 } from '@claimchain/ledger';
 import { buildEvent } from '@claimchain/messaging';
 import { claimSubmittedDraft, migratedDataSource, testOutboxWriter, waitFor } from '@claimchain/testing';
-import { dataSourceOptions } from '../../apps/ledger-anchoring/src/persistence/data-source.options';
-import { LedgerRepository, PostgresSubtreeReader } from '../../apps/ledger-anchoring/src/persistence/ledger.repository';
-import { LeafSalter } from '../../apps/ledger-anchoring/src/log/append/leaf-salt.key';
-import { LedgerAppenderService } from '../../apps/ledger-anchoring/src/log/append/ledger-appender.service';
-import { CheckpointService, LEADER_LOCK_ID } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
-import { LatestCheckpointCache } from '../../apps/ledger-anchoring/src/log/checkpoint/latest-checkpoint.cache';
-import { AnchorPublisher } from '../../apps/ledger-anchoring/src/log/anchor/anchor-publisher.service';
-import { AnchorSink, SignedCheckpoint } from '../../apps/ledger-anchoring/src/log/anchor/anchor-sink';
+import { dataSourceOptions } from '../persistence/data-source.options';
+import { LedgerRepository, PostgresSubtreeReader } from '../persistence/ledger.repository';
+import { LeafSalter } from './append/leaf-salt.key';
+import { LedgerAppenderService } from './append/ledger-appender.service';
+import { CheckpointService, LEADER_LOCK_ID } from './checkpoint/checkpoint.service';
+import { LatestCheckpointCache } from './checkpoint/latest-checkpoint.cache';
+import { AnchorPublisher } from './anchor/anchor-publisher.service';
+import { AnchorSink, SignedCheckpoint } from './anchor/anchor-sink';
 
 const ORIGIN = 'claimchain.int/ledger-sequencing';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { loadLedgerAnchoringConfig } from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
+import { loadLedgerAnchoringConfig } from '../../ledger-anchoring.config';
 import { anchorsOf, CloudEvent, LedgerAnchoredV2, Topics } from '@claimchain/wire';
 import { createHttpApp } from '@claimchain/http';
 import {
@@ -20,11 +20,11 @@ import {
 } from '@claimchain/ledger';
 import { buildEvent } from '@claimchain/messaging';
 import { freshDatabase, waitFor, claimSubmittedDraft } from '@claimchain/testing';
-import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
-import { LedgerAppenderService } from '../../apps/ledger-anchoring/src/log/append/ledger-appender.service';
-import { LEAF_SALTER, LeafSalter } from '../../apps/ledger-anchoring/src/log/append/leaf-salt.key';
-import { CheckpointService } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
-import { migrateService } from '../../scripts/migrate';
+import { LedgerAnchoringModule } from '../../app.module';
+import { LedgerAppenderService } from '../append/ledger-appender.service';
+import { LEAF_SALTER, LeafSalter } from '../append/leaf-salt.key';
+import { CheckpointService } from '../checkpoint/checkpoint.service';
+import { migrateService } from '../../../../../scripts/migrate';
 
 const ORIGIN = 'claimchain.int/ledger-read';
 

@@ -5,17 +5,17 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { loadLedgerAnchoringConfig } from '../../apps/ledger-anchoring/src/ledger-anchoring.config';
+import { loadLedgerAnchoringConfig } from '../../ledger-anchoring.config';
 import { Topics } from '@claimchain/wire';
 import { createHttpApp } from '@claimchain/http';
 import { generateNoteKey } from '@claimchain/ledger';
 import { buildEvent } from '@claimchain/messaging';
 import { claimSubmittedDraft, freshDatabase } from '@claimchain/testing';
-import { LedgerAnchoringModule } from '../../apps/ledger-anchoring/src/app.module';
-import { LedgerAppenderService } from '../../apps/ledger-anchoring/src/log/append/ledger-appender.service';
-import { CheckpointService } from '../../apps/ledger-anchoring/src/log/checkpoint/checkpoint.service';
-import { runLedgerAudit } from '../../apps/ledger-anchoring/src/log/audit/ledger-audit.command';
-import { migrateService } from '../../scripts/migrate';
+import { LedgerAnchoringModule } from '../../app.module';
+import { LedgerAppenderService } from '../append/ledger-appender.service';
+import { CheckpointService } from '../checkpoint/checkpoint.service';
+import { runLedgerAudit } from './ledger-audit.command';
+import { migrateService } from '../../../../../scripts/migrate';
 
 /**
  * `npm run audit:ledger` on the real Postgres: a ledger written by the service (appends and signed checkpoints),
@@ -163,7 +163,7 @@ describe(runLedgerAudit.name, () => {
   it('exits the process with the finding’s code, which fails the CronJob’s Job (components/ledger-audit)', async () => {
     // The script the image runs (dist/scripts/audit-ledger.js), from its source: the exit status, not the return
     // value, is what the CronJob's podFailurePolicy sees.
-    const root = resolve(__dirname, '../..');
+    const root = resolve(__dirname, '../../../../..');
     const run = async () => {
       try {
         const { stdout } = await promisify(execFile)(join(root, 'node_modules/.bin/tsx'), ['scripts/audit-ledger.ts'], {
