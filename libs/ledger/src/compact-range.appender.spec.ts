@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { appendLeaves } from './compact-range.appender';
 import { rootRefs } from './proof.planner';
-import { hashLeaf } from './rfc9162.hasher';
 import { referenceLeafHashes, referenceRoots } from '../test/vectors';
 
 const leafHashes = (n: number, from = 0) =>
