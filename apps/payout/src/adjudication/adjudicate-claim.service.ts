@@ -106,9 +106,7 @@ export class AdjudicateClaimService {
     const pending = await this.claims.pendingMany(em, claimIds);
     if (pending.size === 0) return held;
     await this.ledger.assertOpenForPayment(em);
-    const checkedNotes = new Set<string>();
     const decisions = new Decisions();
-    const coverages = new Map<string, PolicyContext>();
     const contracts = new Map<string, Promise<ContractRow | undefined>>();
     const policiesByCoverage = await this.policies.policiesForCoverages(
       em,
@@ -116,6 +114,40 @@ export class AdjudicateClaimService {
         claim.coverage ? [{ insurerId: claim.insurer_id, coverageId: claim.coverage }] : [],
       ),
     );
+    // Each anchor must commit to exactly the event we hold, and prove it is in a checkpoint the ledger signed: the
+    // verification, and the claim's own submission, whose amounts and payee are paid (ADR 18). The leaf commits to
+    // the verification's whole data, so to the hash of the provider's signed attestation when it carries one
+    // (ADR 15): a verification whose attestation is not the one the ledger recorded (other, or stripped) is refused
+    // and alerted, never paid. These checks need no I/O and are each claim's own.
+    const proven: [string, PendingClaim][] = [];
+    const checkpoints = new Set<string>();
+    for (const [claimId, facts] of pending) {
+      const { verification, anchor, submitted, submittedAnchor } = facts;
+      const attested = verification.data.attestationHash;
+      const attestation = attested ? ` with attestation ${attested}` : '';
+      try {
+        checkpoints.add(this.checkAnchored(verification, anchor, 'verification', attestation));
+        checkpoints.add(this.checkAnchored(submitted, submittedAnchor, 'claim submission'));
+      } catch (error) {
+        hold(claimId, error);
+        continue;
+      }
+      proven.push([claimId, facts]);
+    }
+    // Then their checkpoints join the one history payout has seen, all in one step (a failure here is the whole
+    // batch's: a forked log trips the breaker, a proof that does not verify or a ledger out of reach is retried).
+    await this.ledger.placeInHistory(em, checkpoints);
+    // The policies of the claims, locked together (in id order) with their accumulators read in one query.
+    const policyOf = new Map<string, PolicyTerms>();
+    for (const [claimId, { claim }] of proven) {
+      const firstServiceDate = claim.items.map((i) => i.servicedDate).sort()[0];
+      const policies = claim.coverage
+        ? (policiesByCoverage.get(coverageKey(claim.insurer_id, claim.coverage)) ?? [])
+        : [];
+      const policy = choosePolicy(policies, firstServiceDate);
+      if (policy) policyOf.set(claimId, policy);
+    }
+    const coverages = await this.lockCoverages(em, [...policyOf.values()]);
     const toDecide: {
       claimId: string;
       claim: PendingClaim['claim'];
@@ -124,33 +156,11 @@ export class AdjudicateClaimService {
       active: boolean;
       correlationId?: string;
     }[] = [];
-    for (const [claimId, { claim, verification, anchor, submitted, submittedAnchor }] of pending) {
-      // Each anchor must commit to exactly the event we hold, and prove it is in a checkpoint the ledger signed: the
-      // verification, and the claim's own submission, whose amounts and payee are paid (ADR 18). The leaf commits to
-      // the verification's whole data, so to the hash of the provider's signed attestation when it carries one
-      // (ADR 15): a verification whose attestation is not the one the ledger recorded (other, or stripped) is
-      // refused and alerted, never paid.
-      const attested = verification.data.attestationHash;
-      const attestation = attested ? ` with attestation ${attested}` : '';
-      try {
-        await this.assertAnchored(em, verification, anchor, 'verification', checkedNotes, attestation);
-        await this.assertAnchored(em, submitted, submittedAnchor, 'claim submission', checkedNotes);
-      } catch (error) {
-        hold(claimId, error);
-        continue;
-      }
-
+    for (const [claimId, { claim, verification }] of proven) {
       const serviceDates = [...new Set(claim.items.map((i) => i.servicedDate))].sort();
       const firstServiceDate = serviceDates[0];
-      const policies = claim.coverage
-        ? (policiesByCoverage.get(coverageKey(claim.insurer_id, claim.coverage)) ?? [])
-        : [];
-      const policy = choosePolicy(policies, firstServiceDate);
-      let coverage = policy ? coverages.get(policy.id) : undefined;
-      if (policy && !coverage) {
-        coverage = await this.lockCoverage(em, policy);
-        coverages.set(policy.id, coverage);
-      }
+      const policy = policyOf.get(claimId);
+      const coverage = policy ? coverages.get(policy.id) : undefined;
       const contractKey = policy
         ? `policy\n${policy.contractId}\n${claim.insurer_id}`
         : `insurer\n${claim.insurer_id}\n${firstServiceDate}`;
@@ -221,41 +231,48 @@ export class AdjudicateClaimService {
     return held;
   }
 
-  private async assertAnchored(
-    em: EntityManager,
-    event: CloudEvent,
-    anchor: StoredAnchor,
-    what: string,
-    checkedNotes: Set<string>,
-    detail = '',
-  ): Promise<void> {
+  /** Checks that an anchor commits to this event and proves itself (no I/O); returns its checkpoint note. */
+  private checkAnchored(event: CloudEvent, anchor: StoredAnchor, what: string, detail = ''): string {
     // A salted (v2) leaf is recomputed with the salt its anchor carried (ADR 16); an unsalted one without.
     if (leafHashOfEvent(event, parseLeafSalt(anchor.data_salt)).toString('base64') !== anchor.leaf_hash) {
       this.ledger.refuse(`ledger leaf ${anchor.leaf_index} does not commit to ${what} ${event.id}${detail}`);
     }
-    await this.ledger.assertAnchorTrusted(
-      em,
-      {
-        leafHash: anchor.leaf_hash,
-        leafIndex: Number(anchor.leaf_index),
-        treeSize: Number(anchor.tree_size),
-        rootHash: anchor.root_hash,
-        inclusionProof: anchor.inclusion_proof,
-        checkpoint: anchor.checkpoint,
-      },
-      checkedNotes,
-    );
+    return this.ledger.checkAnchorEvidence({
+      leafHash: anchor.leaf_hash,
+      leafIndex: Number(anchor.leaf_index),
+      treeSize: Number(anchor.tree_size),
+      rootHash: anchor.root_hash,
+      inclusionProof: anchor.inclusion_proof,
+      checkpoint: anchor.checkpoint,
+    });
   }
 
   /** Locks the policy (held until commit) and reads its accumulators: claims on one policy run one at a time. */
   async lockCoverage(em: EntityManager, policy: PolicyTerms): Promise<PolicyContext> {
-    await this.policies.lockPolicy(em, policy.id);
-    const rows = await this.policies.accumulators(em, policy.id);
-    const accumulators: Accumulators = Object.fromEntries(
-      rows.map((r) => [r.planYear, { deductibleMet: r.deductibleMet, benefitPaid: r.benefitPaid }]),
+    return (await this.lockCoverages(em, [policy])).get(policy.id)!;
+  }
+
+  /** lockCoverage for many policies at once: one statement locks them all (in id order), one reads their totals. */
+  private async lockCoverages(
+    em: EntityManager,
+    policies: readonly PolicyTerms[],
+  ): Promise<Map<string, PolicyContext>> {
+    const byId = new Map(policies.map((p) => [p.id, p]));
+    if (byId.size === 0) return new Map();
+    const ids = [...byId.keys()];
+    await this.policies.lockPolicies(em, ids);
+    const totals = await this.policies.accumulatorsOf(em, ids);
+    return new Map(
+      [...byId.values()].map(({ id, contractId, memberPseudonym, start, end }) => {
+        const accumulators: Accumulators = Object.fromEntries(
+          (totals.get(id) ?? []).map((r) => [
+            r.planYear,
+            { deductibleMet: r.deductibleMet, benefitPaid: r.benefitPaid },
+          ]),
+        );
+        return [id, { policy: { id, contractId, memberPseudonym, start, end }, accumulators }];
+      }),
     );
-    const { id, contractId, memberPseudonym, start, end } = policy;
-    return { policy: { id, contractId, memberPseudonym, start, end }, accumulators };
   }
 
   /**
@@ -448,7 +465,7 @@ class Decisions {
     outbox: OutboxWriter,
   ): Promise<void> {
     await claims.insertAdjudications(em, this.adjudications);
-    for (const [policyId, after] of this.accumulators) await policies.saveAccumulators(em, policyId, after);
+    await policies.saveAccumulatorsOf(em, this.accumulators);
     await claims.insertPayouts(em, this.payouts);
     await outbox.addBuilt(em, this.events);
   }

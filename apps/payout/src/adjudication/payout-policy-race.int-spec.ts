@@ -657,6 +657,42 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
     });
 
+    /** Decides these claims in one call, as the consumer decides a batch. */
+    const decideTogether = (claimIds: string[]) =>
+      ds.transaction(async (em: EntityManager) => {
+        await adjudicationRepo.lockClaims(em, claimIds);
+        await service.tryAdjudicateMany(em, claimIds);
+      });
+    const seenRoot = async (size: number) => (await ledgerTrustRepo.seenCheckpoints(ds.manager, [size])).get(size);
+
+    it('places a batch of claims on checkpoints never seen in the history together, and pays them all', async () => {
+      const claims: string[] = [];
+      for (let i = 0; i < 3; i += 1) claims.push(await pendingClaim((await policy('0.00')).coverage, '10.00'));
+      // Each claim appended 4 leaves and was anchored twice: six new checkpoints, proven as a chain in one step.
+      const sizes = Array.from({ length: 6 }, (_, k) => honestLog.size - 2 * k);
+      await decideTogether(claims);
+      expect(await paidFor(claims)).toBe('30.00');
+      for (const size of sizes) expect(await seenRoot(size)).toBe(b64(await rootHash(honestLog, size)));
+    });
+
+    it('pays none of a batch, and records none of its checkpoints, when one new checkpoint does not prove consistent', async () => {
+      const sound = await pendingClaim((await policy('0.00')).coverage, '10.00');
+      const soundSize = honestLog.size;
+      // The second claim's checkpoints belong to another history of a larger size: no proof links them.
+      log = rewrittenLog(honestLog.size + 8);
+      try {
+        const forged = await pendingClaim((await policy('0.00')).coverage, '10.00');
+        await expect(decideTogether([sound, forged])).rejects.toThrow(LedgerProofInvalidError);
+        expect(await paidFor([sound, forged])).toBe('0.00');
+        expect(await seenRoot(soundSize)).toBeUndefined();
+        expect(await ledgerTrustRepo.circuit(ds.manager)).toMatchObject({ open: false });
+      } finally {
+        log = honestLog;
+      }
+      await trigger(sound);
+      expect(await paidFor([sound])).toBe('10.00');
+    });
+
     it('opens when two checkpoints of one tree size have different roots', async () => {
       const p = await policy('0.00');
       const first = await pendingClaim(p.coverage, '10.00');
@@ -717,7 +753,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       expect(await paidFor([older, newer])).toBe('20.00');
       const largest = await ledgerTrustRepo.largestSeenCheckpoint(ds.manager);
       expect(largest?.size).toBe(honestLog.size);
-      expect(await ledgerTrustRepo.seenCheckpoint(ds.manager, honestLog.size - 2)).toBe(
+      expect((await ledgerTrustRepo.seenCheckpoints(ds.manager, [honestLog.size - 2])).get(honestLog.size - 2)).toBe(
         b64(await rootHash(honestLog, honestLog.size - 2)),
       );
     });

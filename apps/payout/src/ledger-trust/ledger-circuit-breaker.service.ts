@@ -6,6 +6,8 @@ import { LedgerTrustRepository } from './ledger-trust.repository';
 import { checkAnchor, checkpointOf, provableAnchor, StoredAnchorEvidence } from './anchor-check';
 import { LedgerProofSource } from './ledger-proof.source';
 
+type Checkpoint = { size: number; root: string };
+
 /** Raised while the breaker is open: retriable, so the event waits in its DLQ to be replayed after a reset. */
 export class LedgerCircuitOpenError extends Error {}
 
@@ -62,23 +64,24 @@ export class LedgerCircuitBreakerService {
   }
 
   /**
-   * Checks one anchor (call assertOpenForPayment first); opens the breaker when it does not check out. `checked`
-   * holds the checkpoint notes already placed in the history by this transaction: each is looked up once. An anchor
+   * Checks one anchor (call assertOpenForPayment first); opens the breaker when it does not check out. An anchor
    * without its proof is refused (permanently, the breaker stays closed: see provableAnchor).
    */
-  async assertAnchorTrusted(
-    em: EntityManager,
-    stored: StoredAnchorEvidence,
-    checked = new Set<string>(),
-  ): Promise<void> {
+  async assertAnchorTrusted(em: EntityManager, stored: StoredAnchorEvidence): Promise<void> {
+    await this.placeInHistory(em, [this.checkAnchorEvidence(stored)]);
+  }
+
+  /**
+   * The part of an anchor's check that is about the anchor alone, with no I/O: its proof, checkpoint signature and
+   * root (UnprovenAnchorError, that claim's own failure). Returns its checkpoint note, which must then be placed in
+   * the history (placeInHistory) before anything is paid on it.
+   */
+  checkAnchorEvidence(stored: StoredAnchorEvidence): string {
     const evidence = provableAnchor(stored);
     if (typeof evidence === 'string') throw new UnprovenAnchorError(evidence);
     const problem = checkAnchor(evidence, this.verifierKeys);
     if (problem) this.refuse(problem);
-    if (!checked.has(evidence.checkpoint)) {
-      await this.checkHistory(em, evidence.checkpoint);
-      checked.add(evidence.checkpoint);
-    }
+    return evidence.checkpoint;
   }
 
   /** Refuses one anchor (the claim is not paid; its event is dead-lettered with the reason), loudly. */
@@ -87,39 +90,63 @@ export class LedgerCircuitBreakerService {
     throw new UnprovenAnchorError(problem);
   }
 
-  /** Places the checkpoint in the history seen so far (recording it), or throws as the class comment says. */
-  private async checkHistory(em: EntityManager, note: string): Promise<void> {
-    const { size, root } = checkpointOf(note, this.verifierKeys);
-    let seen = await this.repo.seenCheckpoint(em, size);
-    if (seen === undefined) {
+  /**
+   * Places checkpoints (notes that checkAnchorEvidence accepted) in the history seen so far, recording the new ones,
+   * or throws as the class comment says. A batch's checkpoints are looked up in one query, and the consistency
+   * proofs of its new ones fetched together: each new checkpoint is still proven against the largest recorded before
+   * it (in ascending order, so a run of new ones forms a chain from the largest seen), exactly as one at a time.
+   */
+  async placeInHistory(em: EntityManager, notes: Iterable<string>): Promise<void> {
+    const roots = new Map<number, string>();
+    for (const note of new Set(notes)) {
+      const { size, root } = checkpointOf(note, this.verifierKeys);
+      if ((roots.get(size) ?? root) !== root) await this.forked(size);
+      roots.set(size, root);
+    }
+    if (roots.size === 0) return;
+    let seen = await this.repo.seenCheckpoints(em, [...roots.keys()]);
+    if (seen.size < roots.size) {
       await this.repo.lockCheckpointChain(em);
-      seen = await this.repo.seenCheckpoint(em, size);
+      seen = await this.repo.seenCheckpoints(em, [...roots.keys()]);
     }
-    if (seen !== undefined) {
-      if (seen !== root) await this.trip(`two checkpoints of tree size ${size} with different roots: the log forked`);
-      return;
-    }
+    for (const [size, root] of seen) if (roots.get(size) !== root) await this.forked(size);
+    const fresh = [...roots]
+      .filter(([size]) => !seen.has(size))
+      .map(([size, root]) => ({ size, root }))
+      .sort((a, b) => a.size - b.size);
+    if (fresh.length === 0) return;
     // The first checkpoint ever seen is trusted as it is (its signature is checked); every later one is proven.
-    const largest = await this.repo.largestSeenCheckpoint(em);
-    if (largest) {
-      const [older, newer] = largest.size < size ? [largest, { size, root }] : [{ size, root }, largest];
-      const proof = await this.proofs.consistencyProof(older.size, newer.size);
+    let largest = await this.repo.largestSeenCheckpoint(em);
+    const pairs: { older: Checkpoint; newer: Checkpoint; proving: Checkpoint }[] = [];
+    for (const point of fresh) {
+      if (!largest) largest = point;
+      else if (largest.size < point.size) {
+        pairs.push({ older: largest, newer: point, proving: point });
+        largest = point;
+      } else pairs.push({ older: point, newer: largest, proving: point });
+    }
+    const proofs = await Promise.all(pairs.map((p) => this.proofs.consistencyProof(p.older.size, p.newer.size)));
+    pairs.forEach(({ older, newer, proving }, k) => {
       try {
         verifyConsistency(
           older.size,
           newer.size,
-          proof.map((h) => Buffer.from(h, 'base64')),
+          proofs[k].map((h) => Buffer.from(h, 'base64')),
           Buffer.from(older.root, 'base64'),
           Buffer.from(newer.root, 'base64'),
         );
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
-        const problem = `the ledger's consistency proof from tree size ${older.size} to ${newer.size} does not verify (${why}): payments on checkpoint ${size} wait until one does`;
+        const problem = `the ledger's consistency proof from tree size ${older.size} to ${newer.size} does not verify (${why}): payments on checkpoint ${proving.size} wait until one does`;
         this.logger.error(problem);
         throw new LedgerProofInvalidError(problem);
       }
-    }
-    await this.repo.recordCheckpoint(em, size, root);
+    });
+    await this.repo.recordCheckpoints(em, fresh);
+  }
+
+  private forked(size: number): Promise<never> {
+    return this.trip(`two checkpoints of tree size ${size} with different roots: the log forked`);
   }
 
   /** Opens the breaker in a transaction of its own and fails the caller permanently. */

@@ -12,12 +12,13 @@ export interface CircuitRow {
 @Injectable()
 export class LedgerTrustRepository {
   /** The root recorded for a tree size, if a checkpoint of that size has been seen. */
-  async seenCheckpoint(em: EntityManager, size: number): Promise<string | undefined> {
-    const [row]: { root_hash: string }[] = await em.query(
-      `SELECT root_hash FROM ledger_checkpoints_seen WHERE tree_size = $1`,
-      [size],
+  /** The roots of those of these tree sizes seen before, by size. */
+  async seenCheckpoints(em: EntityManager, sizes: readonly number[]): Promise<Map<number, string>> {
+    const rows: { size: string; root: string }[] = await em.query(
+      `SELECT tree_size::text AS size, root_hash AS root FROM ledger_checkpoints_seen WHERE tree_size = ANY($1::bigint[])`,
+      [sizes],
     );
-    return row?.root_hash;
+    return new Map(rows.map((r) => [Number(r.size), r.root]));
   }
 
   /**
@@ -36,8 +37,11 @@ export class LedgerTrustRepository {
     return row && { size: Number(row.size), root: row.root };
   }
 
-  async recordCheckpoint(em: EntityManager, size: number, root: string): Promise<void> {
-    await em.query(`INSERT INTO ledger_checkpoints_seen (tree_size, root_hash) VALUES ($1, $2)`, [size, root]);
+  async recordCheckpoints(em: EntityManager, checkpoints: readonly { size: number; root: string }[]): Promise<void> {
+    await em.query(
+      `INSERT INTO ledger_checkpoints_seen (tree_size, root_hash) SELECT * FROM unnest($1::bigint[], $2::text[])`,
+      [checkpoints.map((c) => c.size), checkpoints.map((c) => c.root)],
+    );
   }
 
   async circuit(em: EntityManager): Promise<CircuitRow> {

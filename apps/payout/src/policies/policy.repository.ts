@@ -83,29 +83,50 @@ export class PolicyRepository {
    * Serialises adjudication per policy: the row lock is held until the transaction that updates the policy's
    * accumulators commits, so two claims never both spend what is left of a deductible or annual limit.
    */
-  async lockPolicy(em: EntityManager, policyId: string): Promise<void> {
-    await em.query(`SELECT id FROM policies WHERE id = $1 FOR UPDATE`, [policyId]);
+  /** Locks these policies (held until commit), in id order so that two transactions never wait on each other. */
+  async lockPolicies(em: EntityManager, policyIds: readonly string[]): Promise<void> {
+    await em.query(`SELECT id FROM policies WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [policyIds]);
   }
 
   async accumulators(em: EntityManager, policyId: string): Promise<AccumulatorRow[]> {
-    return em.query(
-      `SELECT to_char(a.plan_year_start, 'YYYY-MM-DD') AS "planYear", a.deductible_met::text AS "deductibleMet",
-              a.benefit_paid::text AS "benefitPaid"
-         FROM policy_accumulators a WHERE a.policy_id = $1 ORDER BY a.plan_year_start`,
-      [policyId],
-    );
+    return (await this.accumulatorsOf(em, [policyId])).get(policyId) ?? [];
   }
 
-  /** Writes the plan years' new totals; call only under lockPolicy. */
+  /** Each policy's accumulators by plan year (in order), in one read; a policy with none maps to nothing. */
+  async accumulatorsOf(em: EntityManager, policyIds: readonly string[]): Promise<Map<string, AccumulatorRow[]>> {
+    const rows: (AccumulatorRow & { policyId: string })[] = await em.query(
+      `SELECT a.policy_id AS "policyId", to_char(a.plan_year_start, 'YYYY-MM-DD') AS "planYear",
+              a.deductible_met::text AS "deductibleMet", a.benefit_paid::text AS "benefitPaid"
+         FROM policy_accumulators a WHERE a.policy_id = ANY($1::uuid[]) ORDER BY a.policy_id, a.plan_year_start`,
+      [policyIds],
+    );
+    const byPolicy = new Map<string, AccumulatorRow[]>();
+    for (const { policyId, ...row } of rows) byPolicy.set(policyId, [...(byPolicy.get(policyId) ?? []), row]);
+    return byPolicy;
+  }
+
+  /** Writes the plan years' new totals; call only under lockPolicies. */
   async saveAccumulators(em: EntityManager, policyId: string, accumulators: Accumulators): Promise<void> {
-    const years = Object.keys(accumulators);
-    if (years.length === 0) return;
+    await this.saveAccumulatorsOf(em, new Map([[policyId, accumulators]]));
+  }
+
+  /** saveAccumulators for many policies in one statement. */
+  async saveAccumulatorsOf(em: EntityManager, byPolicy: ReadonlyMap<string, Accumulators>): Promise<void> {
+    const rows = [...byPolicy].flatMap(([policyId, accumulators]) =>
+      Object.entries(accumulators).map(([year, totals]) => ({ policyId, year, ...totals })),
+    );
+    if (rows.length === 0) return;
     await em.query(
       `INSERT INTO policy_accumulators (policy_id, plan_year_start, deductible_met, benefit_paid)
-       SELECT $1, y, d, b FROM unnest($2::date[], $3::numeric[], $4::numeric[]) AS t(y, d, b)
+       SELECT * FROM unnest($1::uuid[], $2::date[], $3::numeric[], $4::numeric[])
        ON CONFLICT (policy_id, plan_year_start) DO UPDATE
          SET deductible_met = EXCLUDED.deductible_met, benefit_paid = EXCLUDED.benefit_paid, updated_at = now()`,
-      [policyId, years, years.map((y) => accumulators[y].deductibleMet), years.map((y) => accumulators[y].benefitPaid)],
+      [
+        rows.map((r) => r.policyId),
+        rows.map((r) => r.year),
+        rows.map((r) => r.deductibleMet),
+        rows.map((r) => r.benefitPaid),
+      ],
     );
   }
 }
