@@ -63,6 +63,18 @@ export class PaymentDispatchRepository {
    * submission or a retry after backoff), sent ones the rail has not reported settled by their next check, and ones
    * awaiting a rail, to look for one again.
    */
+  /**
+   * How long until the earliest payout is due (0 or less: one is due now), or undefined when none will ever be: one
+   * index probe, outside any transaction, so an idle dispatcher opens none.
+   */
+  async msUntilDue(em: EntityManager): Promise<number | undefined> {
+    const [{ ms }]: { ms: number | null }[] = await em.query(
+      `SELECT (extract(epoch FROM min(next_attempt_at) - clock_timestamp()) * 1000)::float8 AS ms
+         FROM payouts WHERE status IN ('awaiting-rail', 'released', 'sent')`,
+    );
+    return ms ?? undefined;
+  }
+
   async duePayouts(em: EntityManager, limit: number): Promise<DuePayout[]> {
     const rows: (Omit<DuePayout, 'endpoint'> & { url: string | null; secretCiphertext: Buffer | null })[] =
       await em.query(

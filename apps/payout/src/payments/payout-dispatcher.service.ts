@@ -1,5 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Registry } from 'prom-client';
+import { Pool, PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { Topics } from '@claimchain/wire';
 import { buildEvent, GroupCommit, OutboxWriter } from '@claimchain/messaging';
@@ -9,9 +10,18 @@ import { Settlement, SubmitResult } from './payment-rail';
 import { PaymentRails } from './payment-rails';
 import { DuePayout, PaymentDispatchRepository, PayoutCause } from './payment-dispatch.repository';
 
+/** The channel a payout that becomes due now is announced on, at its commit (migration PayoutsDueNotify). */
+export const PAYOUTS_DUE_CHANNEL = 'claimchain_payouts_due';
+
 export interface PayoutDispatcherOptions {
   batchSize: number;
+  /** How long to wait when payouts are due but another dispatcher holds them all (SKIP LOCKED). */
   idlePollMs: number;
+  /**
+   * The longest an idle dispatcher sleeps without looking: it is woken by a NOTIFY when a payout becomes due now and
+   * sleeps until the earliest later one otherwise, so this only bounds a notification lost with its connection.
+   */
+  maxIdleMs: number;
   /**
    * A sent payout not reported settled by then is submitted again (rails are idempotent by payout id); a payout
    * awaiting a rail is looked at again after it too.
@@ -32,6 +42,7 @@ export interface PayoutDispatcherOptions {
 export const DEFAULT_DISPATCHER_OPTIONS: PayoutDispatcherOptions = {
   batchSize: 50,
   idlePollMs: 100,
+  maxIdleMs: 1_000,
   recheckMs: 60_000,
   leaseMs: 60_000,
   retryBaseMs: 500,
@@ -70,6 +81,10 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
   private running = false;
   private loop?: Promise<void>;
   private wake?: () => void;
+  /** Set by a NOTIFY (a payout due now); a dispatcher about to sleep looks again at once instead. */
+  private notified = false;
+  /** The dispatcher's own connection, on which it LISTENs for due payouts; reconnected by the loop when lost. */
+  private session?: PoolClient;
   private readonly options: PayoutDispatcherOptions;
   /** Settlement reports that arrive together are recorded in one transaction (a bank reports hundreds a second). */
   private readonly settlements = new GroupCommit<Settlement>((batch) =>
@@ -97,6 +112,7 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     this.running = false;
     this.wake?.();
     await this.loop;
+    this.endSession();
     await this.rails.close();
   }
 
@@ -254,19 +270,66 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
     );
   }
 
+  /**
+   * Dispatches while payouts are due, then sleeps until the next one is (a lease, a backoff, a recheck), a NOTIFY
+   * says one is due now, or maxIdleMs pass. Looking costs one index probe and no transaction: an idle dispatcher
+   * used to open one every 100 ms to find nothing.
+   */
   private async run(): Promise<void> {
     while (this.running) {
-      let handled = 0;
+      let wait = this.options.idlePollMs;
+      if (!this.session) {
+        await this.listen().catch((error: unknown) =>
+          this.logger.warn(
+            `payout dispatcher cannot LISTEN yet (${String(error)}); looking every ${this.options.maxIdleMs} ms`,
+          ),
+        );
+      }
       try {
-        handled = await this.dispatchOnce();
+        this.notified = false; // what was notified before this look is found by it
+        const dueIn = await this.repo.msUntilDue(this.dataSource.manager);
+        if (dueIn !== undefined && dueIn <= 0) {
+          if ((await this.dispatchOnce()) > 0) continue;
+        } else wait = Math.min(dueIn ?? Infinity, this.options.maxIdleMs);
       } catch (error) {
         if (this.running) this.logger.error(`dispatch failed: ${String(error)}`);
       }
-      if (handled === 0 && this.running) await this.sleep(this.options.idlePollMs);
+      if (this.running) await this.sleep(wait);
     }
   }
 
+  /** Opens the dispatcher's session and LISTENs on it; without one it still finds due payouts, within maxIdleMs. */
+  private async listen(): Promise<void> {
+    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
+    const client = await pool.connect();
+    const lost = (why: string) => {
+      if (this.session !== client) return;
+      this.logger.warn(`payout dispatcher session lost (${why}); reconnecting`);
+      this.endSession();
+    };
+    client.on('notification', () => {
+      this.notified = true;
+      this.wake?.();
+    });
+    client.on('error', (error) => lost(String(error)));
+    client.on('end', () => lost('connection ended'));
+    try {
+      await client.query(`LISTEN ${PAYOUTS_DUE_CHANNEL}`);
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    this.session = client;
+  }
+
+  private endSession(): void {
+    const client = this.session;
+    this.session = undefined;
+    client?.release(true); // destroyed, not pooled: it is still listening
+  }
+
   private sleep(ms: number): Promise<void> {
+    if (this.notified) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, ms);
       this.wake = () => {

@@ -25,7 +25,7 @@ class ScriptedRail implements PaymentRail {
   readonly name = 'scripted';
   readonly submitted: PaymentInstruction[] = [];
   private readonly listeners = new Map<string, SettlementListener>();
-  constructor(private failures = 0) {}
+  constructor(public failures = 0) {}
   async submit(i: PaymentInstruction, onSettled: SettlementListener): Promise<{ reference: string }> {
     this.submitted.push(i);
     if (this.failures-- > 0) throw new Error('bank unavailable');
@@ -186,6 +186,42 @@ describe(`${PayoutDispatcherService.name} on the real Postgres`, () => {
     await Promise.all(replicas.map((d) => d.dispatchOnce()));
     await Promise.all(replicas.map((d) => d.dispatchOnce()));
     expect(rail.submitted.map((i) => i.payoutId).sort()).toEqual(ids.map((i) => i.payoutId).sort());
+  });
+
+  it('sleeps while nothing is due, is woken by a release, and sleeps only until a retry is due', async () => {
+    // Other tests' payouts are parked a day ahead: nothing else can wake this dispatcher.
+    await ds.query(
+      `UPDATE payouts SET next_attempt_at = now() + interval '1 day' WHERE status IN ('awaiting-rail', 'released', 'sent')`,
+    );
+    const rail = new ScriptedRail();
+    // It looks at most hourly unless a NOTIFY or the next due payout wakes it.
+    const d = new PayoutDispatcherService(ds, dispatch, outbox, singleRail(rail), {
+      retryBaseMs: 200,
+      recheckMs: 60_000,
+      maxIdleMs: 3_600_000,
+      idlePollMs: 3_600_000,
+    });
+    d.onApplicationBootstrap();
+    try {
+      const first = await releasedPayout('5.00');
+      // Sent: due again only at its recheck, a minute on, so the dispatcher now sleeps well past this test's waits.
+      await waitFor('the first payout to be sent', async () => (await payout(first.payoutId)).status === 'sent');
+      const second = await releasedPayout('6.00');
+      await waitFor('the release to wake the dispatcher', async () =>
+        rail.submitted.some((i) => i.payoutId === second.payoutId),
+      );
+      expect((await payout(second.payoutId)).status).toBe('sent');
+      // A refused submission is retried when its backoff ends (200 ms), not at the next hourly look.
+      rail.failures = 1;
+      const third = await releasedPayout('7.00');
+      await waitFor(
+        'the refused payout to be retried and sent',
+        async () => (await payout(third.payoutId)).status === 'sent',
+      );
+      expect(rail.submitted.filter((i) => i.payoutId === third.payoutId)).toHaveLength(2);
+    } finally {
+      await d.onModuleDestroy();
+    }
   });
 
   describe("through the insurer's registered webhook", () => {

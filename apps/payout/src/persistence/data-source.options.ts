@@ -16,6 +16,7 @@ import { PayoutsDueIndex1733300000300 } from './migrations/1733300000300-payouts
 import { RailBeforeSubmission1733500000400 } from './migrations/1733500000400-rail-before-submission';
 import { PayoutCausation1733600002300 } from './migrations/1733600002300-payout-causation';
 import { HeldClaims1733700000500 } from './migrations/1733700000500-held-claims';
+import { PayoutsDueNotify1733800000100 } from './migrations/1733800000100-payouts-due-notify';
 import { VerificationWithdrawals1733700000700 } from './migrations/1733700000700-verification-withdrawals';
 
 /**
@@ -47,6 +48,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       HeldClaims1733700000500,
       ContractLifecycle1733700000000,
       VerificationWithdrawals1733700000700,
+      PayoutsDueNotify1733800000100,
     ],
     ...postgresDriverOptions(postgres),
   };
