@@ -11,7 +11,7 @@
  */
 import 'reflect-metadata';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative, resolve } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { PATTERN_METADATA } from '@nestjs/microservices/constants';
 import * as core from 'kubernetes-models/v1';
 import * as apps from 'kubernetes-models/apps/v1';
@@ -38,6 +38,7 @@ import { BODY_LIMIT_BYTES } from '@claimchain/http';
 import { REPLAYER_GROUP } from '@claimchain/messaging';
 import { LEDGER_AUDIT_EXIT as EXIT, loadLedgerAnchoringConfig } from '../../apps/ledger-anchoring/src';
 import { LOAD_SERVICE_CONFIG } from './service-configs';
+import { productionSourceOf, productionSourcesOf } from './app-sources';
 import {
   Container,
   Endpoint,
@@ -55,7 +56,6 @@ import {
   workloads,
 } from './kustomize.model';
 
-const ROOT = resolve(__dirname, '../..');
 const K8S = __dirname;
 const COMPONENTS = join(K8S, 'components');
 const NAMESPACE = 'claimchain';
@@ -117,26 +117,13 @@ function schemaErrors(m: Manifest): string | undefined {
 // ---------------------------------------------------------------------------------------------------------------
 // Facts from the code.
 
-function sourcesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return sourcesUnder(path);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [path] : [];
-  });
-}
-const sourcesOf = (service: ServiceName) => sourcesUnder(join(ROOT, 'apps', service, 'src'));
-const sourceOf = (service: ServiceName) =>
-  sourcesOf(service)
-    .map((f) => readFileSync(f, 'utf8'))
-    .join('\n');
-
 type TopicKey = keyof typeof Topics;
 /**
  * Topics a service publishes: those it hands to its outbox (`outbox.add(em, Topics.X`, `out.event(Topics.X`) or
  * builds events for (`buildEvent(Topics.X`, `topic: Topics.X`). Checked below: every topic has exactly one producer.
  */
 function producedTopics(service: ServiceName): string[] {
-  const source = sourceOf(service);
+  const source = productionSourceOf(service);
   const found = [
     ...source.matchAll(/(?:buildEvent|\.add|\.event)\(\s*(?:\w+,\s*)?Topics\.(\w+)/g),
     ...source.matchAll(/\btopic:\s*Topics\.(\w+)/g),
@@ -147,7 +134,7 @@ function producedTopics(service: ServiceName): string[] {
 /** Topics a service subscribes to: the patterns of its @EventPattern handlers, from Nest's metadata. */
 function consumedTopics(service: ServiceName): string[] {
   const topics = new Set<string>();
-  for (const file of sourcesOf(service).filter((f) => readFileSync(f, 'utf8').includes('@EventPattern('))) {
+  for (const file of productionSourcesOf(service).filter((f) => readFileSync(f, 'utf8').includes('@EventPattern('))) {
     const exported = require(file) as Record<string, unknown>; // eslint-disable-line @typescript-eslint/no-require-imports
     for (const value of Object.values(exported)) {
       if (typeof value !== 'function') continue;
@@ -445,7 +432,7 @@ describe('deploy/k8s components', () => {
 
   describe('autoscaling', () => {
     /** Services that elect a leader among their replicas (a Postgres lease): scaling in can remove the leader. */
-    const leaders = SERVICE_NAMES.filter((s) => /new LeaderLease\(/.test(sourceOf(s)));
+    const leaders = SERVICE_NAMES.filter((s) => /new LeaderLease\(/.test(productionSourceOf(s)));
     const stateless = SERVICE_NAMES.filter((s) => !leaders.includes(s));
     const hpa = render(join(K8S, FULL));
     const kedaRendered = withComponents('strimzi', 'autoscaling/keda');
@@ -468,7 +455,7 @@ describe('deploy/k8s components', () => {
       }
     });
 
-    it.each(SERVICE_NAMES.filter((s) => !/new LeaderLease\(/.test(sourceOf(s))))(
+    it.each(SERVICE_NAMES.filter((s) => !/new LeaderLease\(/.test(productionSourceOf(s))))(
       '%s: KEDA reads the lag of its consumer group, as its Kafka user, never above the partitions for events',
       (service) => {
         const { container } = serviceOf(kedaRendered, service);
@@ -592,7 +579,8 @@ describe('deploy/k8s components', () => {
     const calls = (s: ServiceName): ServiceName[] =>
       Object.entries(environmentOf(r, serviceOf(r, s).container))
         .filter(
-          ([name, value]) => /^https?:\/\//.test(value) && sourceOf(s).includes(name.toLowerCase().replace('_', '.')),
+          ([name, value]) =>
+            /^https?:\/\//.test(value) && productionSourceOf(s).includes(name.toLowerCase().replace('_', '.')),
         )
         .map(([, value]) => new URL(value).hostname)
         .filter((host): host is ServiceName => host in SERVICES);
@@ -651,7 +639,7 @@ describe('deploy/k8s components', () => {
     });
 
     it('lets out to the internet only HTTPS from the services with an identity provider or webhooks', () => {
-      const needsHttps = (s: ServiceName) => /AuthModule\.forRoot\(|\.webhookSecretKey\b/.test(sourceOf(s));
+      const needsHttps = (s: ServiceName) => /AuthModule\.forRoot\(|\.webhookSecretKey\b/.test(productionSourceOf(s));
       for (const s of SERVICE_NAMES) {
         expect({ s, https: allows(service(s), internet, 443) }).toEqual({ s, https: needsHttps(s) });
         expect({ s, http: allows(service(s), internet, 80) }).toEqual({ s, http: false });

@@ -28,6 +28,7 @@ import {
   workloads,
 } from './kustomize.model';
 import { LOAD_SERVICE_CONFIG } from './service-configs';
+import { productionSourceOf, productionSourcesUnder } from './app-sources';
 
 const ROOT = resolve(__dirname, '../..');
 const K8S = __dirname;
@@ -79,18 +80,6 @@ function variableOf(envName: string): string | undefined {
   return prefix && VARIABLES.includes(envName.slice(prefix.length)) ? envName.slice(prefix.length) : undefined;
 }
 
-function sourcesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return sourcesUnder(path);
-    return e.name.endsWith('.ts') && !e.name.endsWith('.spec.ts') ? [path] : [];
-  });
-}
-const sourceOf = (service: ServiceName) =>
-  sourcesUnder(join(ROOT, 'apps', service, 'src'))
-    .map((f) => readFileSync(f, 'utf8'))
-    .join('\n');
-
 /**
  * What a service cannot run in production without: variables whose defaults only work on a developer's machine,
  * and those the code needs at start. Each entry applies to the services whose code does what `when` matches; the
@@ -120,7 +109,7 @@ const PRODUCTION_NEEDS: { when: RegExp; variables: string[][]; why: string }[] =
   { when: /\.webhookSecretKey\b/, variables: [['WEBHOOK_SECRET_KEY']], why: 'the default key is public' },
 ];
 function productionNeeds(service: ServiceName): string[][] {
-  const source = sourceOf(service);
+  const source = productionSourceOf(service);
   return PRODUCTION_NEEDS.filter((n) => n.when.test(source)).flatMap((n) => n.variables);
 }
 
@@ -434,12 +423,12 @@ describe('deploy/k8s', () => {
       // pipeline (Kafka included) is for alerting and the launcher, never a probe: see docs/operations.md.
       expect(Object.keys(routes).sort()).toEqual(['live', 'pipeline', 'ready']);
       // A global prefix or versioning would move every route, the probes' too.
-      const edge = [...sourcesUnder(join(ROOT, 'libs')), ...sourcesUnder(join(ROOT, 'apps'))]
+      const edge = [...productionSourcesUnder(join(ROOT, 'libs')), ...productionSourcesUnder(join(ROOT, 'apps'))]
         .filter((f) => /setGlobalPrefix\(|enableVersioning\(/.test(readFileSync(f, 'utf8')))
         .map((f) => relative(ROOT, f));
       expect(edge).toEqual([]);
       for (const service of SERVICE_NAMES) {
-        expect({ service, mountsHealth: /HealthModule\.forRoot\(/.test(sourceOf(service)) }).toEqual({
+        expect({ service, mountsHealth: /HealthModule\.forRoot\(/.test(productionSourceOf(service)) }).toEqual({
           service,
           mountsHealth: true,
         });
