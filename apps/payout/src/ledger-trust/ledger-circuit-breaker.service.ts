@@ -25,8 +25,9 @@ export class LedgerProofInvalidError extends TransientEventError {}
  * Payout pays only on a ledger it can check. Before a claim is adjudicated its anchor must verify (checkAnchor), and
  * the anchor's checkpoint must belong to the one append-only history payout has seen: a checkpoint of a size seen
  * before must have the same root, and a new one must be RFC 9162 consistent with the largest seen so far (a proof
- * fetched from the ledger, checked against the two roots payout already holds). New checkpoints are recorded one at a
- * time, so every recorded checkpoint is a proven prefix of the largest.
+ * fetched from the ledger, checked against the two roots payout already holds). A batch's new checkpoints are taken in
+ * ascending order under one lock, each proven against the largest before it (the one seen, or the batch's previous
+ * one), so every recorded checkpoint is a proven prefix of the largest.
  *
  * What each failure does (ADR 11; the breaker stops every insurer's payments, so only proof that the ledger lies
  * opens it):
