@@ -11,6 +11,12 @@ import {
   TreatmentWithdrawalRequestedV1,
 } from '@claimchain/wire';
 
+/** Where a held claim stands in the oldest-first list: its hold time in microseconds since the epoch, and its id. */
+export interface HeldPosition {
+  micros: string;
+  claimId: string;
+}
+
 /** Where the ledger says it recorded an event (an entry of a `ledger.anchored.v2` as stored). */
 export interface StoredAnchor {
   leaf_hash: string;
@@ -165,11 +171,29 @@ export class AdjudicationRepository {
     await em.query(`DELETE FROM held_claims WHERE claim_id = ANY($1::uuid[])`, [claimIds]);
   }
 
-  /** The claims held now, oldest first. */
-  async heldClaims(em: EntityManager): Promise<{ claimId: string; reason: string; heldAt: Date; attempts: number }[]> {
-    return em.query(
-      `SELECT claim_id::text AS "claimId", reason, held_at AS "heldAt", attempts FROM held_claims ORDER BY held_at, claim_id`,
+  /**
+   * The claims held now, oldest first, at most `limit` of them: those after `after`, the position of a previous
+   * page's last row (its `position`, exact to the microsecond, so a page never repeats or skips a row).
+   */
+  async heldClaims(
+    em: EntityManager,
+    { limit, after }: { limit: number; after?: HeldPosition },
+  ): Promise<{ claimId: string; reason: string; heldAt: Date; attempts: number; position: HeldPosition }[]> {
+    const rows: { claimId: string; reason: string; heldAt: Date; attempts: number; micros: string }[] = await em.query(
+      `SELECT claim_id::text AS "claimId", reason, held_at AS "heldAt", attempts,
+              (extract(epoch FROM held_at) * 1000000)::bigint::text AS micros
+         FROM held_claims
+        WHERE $2::bigint IS NULL
+           OR (held_at, claim_id) > ('epoch'::timestamptz + $2::bigint * interval '1 microsecond', $3::uuid)
+        ORDER BY held_at, claim_id LIMIT $1`,
+      [limit, after?.micros ?? null, after?.claimId ?? null],
     );
+    return rows.map(({ micros, ...row }) => ({ ...row, position: { micros, claimId: row.claimId } }));
+  }
+
+  async countHeld(em: EntityManager): Promise<number> {
+    const [{ n }]: { n: number }[] = await em.query(`SELECT count(*)::int AS n FROM held_claims`);
+    return n;
   }
 
   /** The leaf salts of the claim.submitted and claim.adjudicated events, which `npm run replay` needs (ADR 16). */

@@ -1020,7 +1020,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
         contractRepo.insertContract(em, { id: contractIdOf(ORPHAN_CONTRACT), definition: ORPHAN_CONTRACT }),
       );
       const ops = new HeldClaimsHttpController(ds, adjudicationRepo, service);
-      const retried = await ops.retry();
+      const retried = await ops.retry({ limit: 100 });
       expect(retried.released).toContain(orphan.claimId);
       expect(retried.held.map((h) => h.claimId)).toContain(tampered.claimId);
       expect(retried.held.map((h) => h.claimId)).not.toContain(orphan.claimId);
@@ -1029,6 +1029,51 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       ]);
       expect(n).toBe(1);
       expect(await paidFor([tampered.claimId])).toBe('0.00');
+    });
+
+    it('lists held claims a page at a time, oldest first, and retries a bounded number of the oldest', async () => {
+      await ds.query(`DELETE FROM held_claims`);
+      // Five claims without a contract (held), four of them in one batch: one hold time, so the id breaks the tie.
+      const orphans = Array.from({ length: 5 }, () =>
+        claimEvents('cov-without-policy', '10.00', 'insurer-paged-without-contract'),
+      );
+      const events = (cs: typeof orphans) => cs.flatMap((c) => [c.submitted, c.verified]);
+      await consume([...events(orphans.slice(0, 1)), await noticeOf(events(orphans.slice(0, 1)))]);
+      await consume([...events(orphans.slice(1)), await noticeOf(events(orphans.slice(1)))]);
+      const ops = new HeldClaimsHttpController(ds, adjudicationRepo, service);
+      const oldestFirst = [
+        orphans[0].claimId,
+        ...orphans
+          .slice(1)
+          .map((c) => c.claimId)
+          .sort(),
+      ];
+
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 3; page += 1) {
+        const listed = await ops.list({ limit: 2, cursor });
+        expect(listed.total).toBe(5);
+        seen.push(...listed.items.map((h) => h.claimId));
+        cursor = listed.nextCursor ?? undefined;
+        if (page < 2) expect(cursor).toMatch(/^\d+_[0-9a-f-]{36}$/);
+      }
+      expect(cursor).toBeUndefined();
+      expect(seen).toEqual(oldestFirst);
+
+      // The insurer publishes a contract; ops retry two at a time: the two oldest are decided, three remain.
+      const PAGED_CONTRACT = { ...CONTRACT, insurerId: 'insurer-paged-without-contract' };
+      await ds.transaction((em) =>
+        contractRepo.insertContract(em, { id: contractIdOf(PAGED_CONTRACT), definition: PAGED_CONTRACT }),
+      );
+      const first = await ops.retry({ limit: 2 });
+      expect(first).toEqual({ released: oldestFirst.slice(0, 2), held: [], remaining: 3 });
+      const rest = await ops.retry({ limit: 500 });
+      expect(rest).toEqual({ released: oldestFirst.slice(2), held: [], remaining: 0 });
+      const [{ n }] = await ds.query(`SELECT count(*)::int AS n FROM adjudications WHERE claim_id = ANY($1)`, [
+        oldestFirst,
+      ]);
+      expect(n).toBe(5);
     });
 
     it('commits nothing of a batch that fails as a whole (the breaker open), and pays it all once retried', async () => {
