@@ -7,7 +7,7 @@ import { leafHashOfEvent, parseLeafSalt } from '@claimchain/ledger';
 import { buildEvent, EventDraft, OutboxWriter, PermanentEventError } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
 import { CONTRACT_LIMITS } from '../engine/contract.definition';
-import { ContractRepository, ContractRow } from '../contracts/contract.repository';
+import { ContractRepository } from '../contracts/contract.repository';
 import { activeOn } from '../contracts/contract-state';
 import { periodOf } from '../contracts/contract.mapper';
 import { choosePolicy, PolicyTerms } from '../engine/plan-year';
@@ -107,7 +107,6 @@ export class AdjudicateClaimService {
     if (pending.size === 0) return held;
     await this.ledger.assertOpenForPayment(em);
     const decisions = new Decisions();
-    const contracts = new Map<string, Promise<ContractRow | undefined>>();
     const policiesByCoverage = await this.policies.policiesForCoverages(
       em,
       [...pending.values()].flatMap(({ claim }) =>
@@ -148,6 +147,21 @@ export class AdjudicateClaimService {
       if (policy) policyOf.set(claimId, policy);
     }
     const coverages = await this.lockCoverages(em, [...policyOf.values()]);
+    // Each claim's contract: its policy's, else its insurer's in force on its first service date; all in two reads.
+    const contractKeyOf = new Map<string, string>();
+    const byId = new Map<string, { key: string; id: string; insurerId: string }>();
+    const byDate = new Map<string, { key: string; insurerId: string; serviceDate: string }>();
+    for (const [claimId, { claim }] of proven) {
+      const policy = policyOf.get(claimId);
+      const serviceDate = claim.items.map((i) => i.servicedDate).sort()[0];
+      const key = policy
+        ? `policy\n${policy.contractId}\n${claim.insurer_id}`
+        : `insurer\n${claim.insurer_id}\n${serviceDate}`;
+      contractKeyOf.set(claimId, key);
+      if (policy) byId.set(key, { key, id: policy.contractId, insurerId: claim.insurer_id });
+      else byDate.set(key, { key, insurerId: claim.insurer_id, serviceDate });
+    }
+    const contracts = await this.contracts.contractsOf(em, { byId: [...byId.values()], byDate: [...byDate.values()] });
     const toDecide: {
       claimId: string;
       claim: PendingClaim['claim'];
@@ -158,20 +172,9 @@ export class AdjudicateClaimService {
     }[] = [];
     for (const [claimId, { claim, verification }] of proven) {
       const serviceDates = [...new Set(claim.items.map((i) => i.servicedDate))].sort();
-      const firstServiceDate = serviceDates[0];
       const policy = policyOf.get(claimId);
       const coverage = policy ? coverages.get(policy.id) : undefined;
-      const contractKey = policy
-        ? `policy\n${policy.contractId}\n${claim.insurer_id}`
-        : `insurer\n${claim.insurer_id}\n${firstServiceDate}`;
-      let found = contracts.get(contractKey);
-      if (!found) {
-        found = policy
-          ? this.contracts.findContract(em, policy.contractId, claim.insurer_id)
-          : this.contracts.contractFor(em, claim.insurer_id, firstServiceDate);
-        contracts.set(contractKey, found);
-      }
-      const contract = await found;
+      const contract = contracts.get(contractKeyOf.get(claimId)!);
       // Nothing to decide by (no policy, no contract): held (isolating) or dead-lettered, until the insurer has one.
       if (!contract) {
         hold(claimId, new ClaimNotDecidableError(`no contract in force for insurer ${claim.insurer_id}`));

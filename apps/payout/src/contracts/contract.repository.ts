@@ -15,6 +15,8 @@ export interface ContractRow {
 
 const COLUMNS = `id, insurer_id, definition, published_at, effective_from::text AS effective_from,
   retired_from::text AS retired_from`;
+const C_COLUMNS = `c.id, c.insurer_id, c.definition, c.published_at, c.effective_from::text AS effective_from,
+  c.retired_from::text AS retired_from`;
 
 /**
  * SQL on `contracts`: published rule sets, immutable, keyed by the hash of their definition, each with the period
@@ -95,5 +97,48 @@ export class ContractRepository {
       [insurerId, serviceDate],
     );
     return rows[0];
+  }
+
+  /**
+   * findContract and contractFor for a whole batch of claims, one query each, by the caller's keys: what a batch of
+   * claims is decided by, without an awaited round trip per insurer and date.
+   */
+  async contractsOf(
+    em: EntityManager,
+    wanted: {
+      byId: readonly { key: string; id: string; insurerId: string }[];
+      byDate: readonly { key: string; insurerId: string; serviceDate: string }[];
+    },
+  ): Promise<Map<string, ContractRow>> {
+    const found = new Map<string, ContractRow>();
+    const keep = (rows: (ContractRow & { key: string })[]) => rows.forEach(({ key, ...row }) => found.set(key, row));
+    if (wanted.byId.length > 0) {
+      keep(
+        await em.query(
+          `SELECT k.key, ${C_COLUMNS}
+             FROM jsonb_to_recordset($1::jsonb) AS k(key text, id text, "insurerId" text)
+             JOIN contracts c ON c.id = k.id AND c.insurer_id IN (k."insurerId", '*')`,
+          [JSON.stringify(wanted.byId)],
+        ),
+      );
+    }
+    if (wanted.byDate.length > 0) {
+      keep(
+        await em.query(
+          `SELECT k.key, c.*
+             FROM jsonb_to_recordset($1::jsonb) AS k(key text, "insurerId" text, "serviceDate" date)
+             CROSS JOIN LATERAL (
+               SELECT ${C_COLUMNS} FROM contracts c
+                WHERE c.insurer_id IN (k."insurerId", '*') AND c.effective_from IS NOT NULL
+                ORDER BY (c.insurer_id = k."insurerId") DESC,
+                         (c.effective_from <= k."serviceDate"
+                           AND (c.retired_from IS NULL OR c.retired_from > k."serviceDate")) DESC,
+                         c.published_at DESC
+                LIMIT 1) c`,
+          [JSON.stringify(wanted.byDate)],
+        ),
+      );
+    }
+    return found;
   }
 }
