@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CompressionTypes, Kafka, Producer, ProducerConfig } from 'kafkajs';
-import { Pool, PoolClient } from 'pg';
+import { PoolClient } from 'pg';
+import { listenOn } from './pg-listener';
 import { Span, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import {
   contextOf,
@@ -168,28 +169,19 @@ export class OutboxRelay {
    * until it has a new session and the lock again.
    */
   private async connectSession(): Promise<void> {
-    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    const client = await pool.connect();
-    const lost = (why: string) => {
-      if (this.session !== client) return;
-      this.logger.warn(`outbox relay session lost (${why}); reconnecting`);
-      this.session = undefined;
-      this.holdsLock = false;
-      client.release(true);
-    };
-    client.on('notification', () => {
-      this.notified = true;
-      this.wake?.();
+    this.session = await listenOn(this.dataSource, OUTBOX_CHANNEL, {
+      onNotify: () => {
+        this.notified = true;
+        this.wake?.();
+      },
+      onLost: (client, why) => {
+        if (this.session !== client) return;
+        this.logger.warn(`outbox relay session lost (${why}); reconnecting`);
+        this.session = undefined;
+        this.holdsLock = false;
+        client.release(true);
+      },
     });
-    client.on('error', (error) => lost(String(error)));
-    client.on('end', () => lost('connection ended'));
-    try {
-      await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    } catch (error) {
-      client.release(true);
-      throw error;
-    }
-    this.session = client;
   }
 
   private endSession(): void {

@@ -1,9 +1,9 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Registry } from 'prom-client';
-import { Pool, PoolClient } from 'pg';
+import { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { Topics } from '@claimchain/wire';
-import { buildEvent, GroupCommit, OutboxWriter } from '@claimchain/messaging';
+import { buildEvent, GroupCommit, listenOn, OutboxWriter } from '@claimchain/messaging';
 import { PAYOUT_SOURCE } from '../payout.source';
 import { PayoutMetrics } from '../payout.metrics';
 import { Settlement, SubmitResult } from './payment-rail';
@@ -300,26 +300,17 @@ export class PayoutDispatcherService implements OnApplicationBootstrap, OnModule
 
   /** Opens the dispatcher's session and LISTENs on it; without one it still finds due payouts, within maxIdleMs. */
   private async listen(): Promise<void> {
-    const pool = (this.dataSource.driver as unknown as { master: Pool }).master;
-    const client = await pool.connect();
-    const lost = (why: string) => {
-      if (this.session !== client) return;
-      this.logger.warn(`payout dispatcher session lost (${why}); reconnecting`);
-      this.endSession();
-    };
-    client.on('notification', () => {
-      this.notified = true;
-      this.wake?.();
+    this.session = await listenOn(this.dataSource, PAYOUTS_DUE_CHANNEL, {
+      onNotify: () => {
+        this.notified = true;
+        this.wake?.();
+      },
+      onLost: (client, why) => {
+        if (this.session !== client) return;
+        this.logger.warn(`payout dispatcher session lost (${why}); reconnecting`);
+        this.endSession();
+      },
     });
-    client.on('error', (error) => lost(String(error)));
-    client.on('end', () => lost('connection ended'));
-    try {
-      await client.query(`LISTEN ${PAYOUTS_DUE_CHANNEL}`);
-    } catch (error) {
-      client.release(true);
-      throw error;
-    }
-    this.session = client;
   }
 
   private endSession(): void {
