@@ -554,6 +554,9 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
     const events = parts.flatMap((p) => p.events);
     let fresh = new Set<string>();
     await this.options.dataSource.transaction(async (em) => {
+      // `seen.event_id = ANY($1)` makes Postgres read the batch's ids through the inbox's key. Joined only on the
+      // input, the plan it cached for this statement while the inbox was small (a fresh database) scanned the whole
+      // inbox on every batch, and the inbox grows by every event consumed (docs/performance.md).
       const rows: { event_id: string; fresh: boolean; reused: boolean }[] = await em.query(
         `WITH input AS (
            SELECT * FROM unnest($1::uuid[], $2::text[], $3::bytea[]) AS i(event_id, topic, fingerprint)),
@@ -565,7 +568,7 @@ export class KafkaEventTransport extends Server implements CustomTransportStrate
                   AND seen.fingerprint IS NOT NULL AS reused
            FROM input i
            LEFT JOIN inserted n ON n.event_id = i.event_id
-           LEFT JOIN inbox seen ON seen.event_id = i.event_id`,
+           LEFT JOIN inbox seen ON seen.event_id = i.event_id AND seen.event_id = ANY($1::uuid[])`,
         [
           events.map((e) => e.id),
           parts.flatMap((p) => p.events.map(() => p.topic)),

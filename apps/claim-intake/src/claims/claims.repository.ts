@@ -183,6 +183,11 @@ export class ClaimsRepository {
   /**
    * For many candidate claims at once: each earlier claim line that may still be paid for the same patient,
    * provider, service and date. `candidate` is the caller's index; `except` the claim a resubmission replaces.
+   *
+   * Each candidate line looks up its own matches through the duplicate index (a LATERAL subquery that OFFSET 0 keeps
+   * from being flattened into a join). As a plain join, the plan Postgres caches for the prepared statement while
+   * claim_lines is still small (a fresh database) hashed the candidates against a scan of the whole table, and kept
+   * doing so as it grew: 5 ms a submission after 10k lines in the bench's first minute, against 0.2 ms.
    */
   async findDuplicatesMany(
     em: EntityManager,
@@ -199,13 +204,14 @@ export class ClaimsRepository {
   ): Promise<{ candidate: number; sequence: number; claim_id: string }[]> {
     if (rows.length === 0) return [];
     return em.query(
-      `SELECT t.cand AS candidate, t.s AS sequence, l.claim_id
+      `SELECT t.cand AS candidate, t.s AS sequence, m.claim_id
          FROM unnest($1::int[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[], $7::date[], $8::uuid[])
               AS t(cand, s, pat, prov, sy, co, d, ex)
-         JOIN claim_lines l ON l.patient_pseudonym = t.pat AND l.provider_id = t.prov
-                           AND l.code = t.co AND l.system = t.sy AND l.serviced_date = t.d
-         JOIN claims c ON c.id = l.claim_id
-        WHERE c.status <> ALL($9::text[]) AND (t.ex IS NULL OR c.id <> t.ex)
+        CROSS JOIN LATERAL (
+          SELECT l.claim_id FROM claim_lines l JOIN claims c ON c.id = l.claim_id
+           WHERE l.patient_pseudonym = t.pat AND l.provider_id = t.prov AND l.code = t.co AND l.system = t.sy
+             AND l.serviced_date = t.d AND c.status <> ALL($9::text[]) AND (t.ex IS NULL OR c.id <> t.ex)
+          OFFSET 0) m
         ORDER BY t.cand, t.s`,
       [
         rows.map((r) => r.candidate),
@@ -363,6 +369,11 @@ export class ClaimsRepository {
   }
 
   /**
+   * (This and setPaymentStates also name the claims as an array: Postgres expects 100 rows of any jsonb_to_recordset,
+   * and while claims is small, as in a fresh database, it then hashed the whole table for a batch of a few claims
+   * and kept that plan; the array makes it fetch them by key whatever it expects. 3 ms a batch in the bench's first
+   * minute, docs/performance.md.)
+   *
    * `advance` for many claims in one statement, each with the advances of a batch folded in order: the first status
    * of the highest rank (a status moves only up), and the last value given for each of payable, paid and decision.
    */
@@ -397,8 +408,8 @@ export class ClaimsRepository {
               updated_at = now()
          FROM jsonb_to_recordset($1::jsonb) AS u("claimId" uuid, status text, lower text[], payable numeric,
               paid numeric, decision text, "cancelReason" text)
-        WHERE c.id = u."claimId"`,
-      [JSON.stringify(rows)],
+        WHERE c.id = u."claimId" AND c.id = ANY($2::uuid[])`,
+      [JSON.stringify(rows), [...folded.keys()]],
     );
   }
 
@@ -433,8 +444,8 @@ export class ClaimsRepository {
               paid = COALESCE(c.paid, u.paid),
               updated_at = now()
          FROM jsonb_to_recordset($1::jsonb) AS u("claimId" uuid, status text, at timestamptz, paid numeric)
-        WHERE c.id = u."claimId"`,
-      [JSON.stringify([...folded.values()]), replaceable],
+        WHERE c.id = u."claimId" AND c.id = ANY($3::uuid[])`,
+      [JSON.stringify([...folded.values()]), replaceable, [...folded.keys()]],
     );
   }
 }
