@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import { Kafka, KafkaConfig, logLevel, LogEntry, SASLOptions } from 'kafkajs';
 import { KafkaSecurity } from '@claimchain/config';
-import { kafkajsIdleLoopFix } from './kafkajs-idle-loop.fix';
 
 /**
  * The only place that constructs a kafkajs client: kafkajs is unmaintained since 2023, so keeping it behind this
@@ -10,8 +9,6 @@ import { kafkajsIdleLoopFix } from './kafkajs-idle-loop.fix';
  */
 export function createKafka(clientId: string, brokers: string[], security: KafkaSecurity = {}): Kafka {
   const logger = new Logger(`kafka:${clientId}`);
-  const fix = kafkajsIdleLoopFix();
-  if (!fix.applied) logger.warn(`kafkajs' idle timer loop is not fixed (docs/performance.md): ${fix.reason}`);
   return new Kafka({
     clientId,
     brokers,
