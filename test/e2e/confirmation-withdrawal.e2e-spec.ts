@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { waitFor } from '@claimchain/testing';
-import { fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
+import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 interface Confirmation {
   confirmationId: string;
@@ -13,11 +13,31 @@ interface Claim {
   timeline: { type: string; event: { data: Record<string, unknown> } | null }[];
 }
 
+/** Pays 80 % of every line, but sends an office visit above 100.00 (the fixture's is 120.00) to a reviewer. */
+const pendAbove100 = {
+  name: 'review-above-100',
+  version: '1',
+  parameters: {
+    currency: 'EUR',
+    coinsurancePercent: 20,
+    excludedCodes: [],
+    perCodeLimits: [{ code: `${CPT}|99213`, maxAmount: '100.00', action: 'pend' }],
+  },
+  rules: [
+    {
+      name: 'covered',
+      conditions: { all: [{ fact: 'quantity', operator: 'greaterThan', value: 0 }] },
+      event: { type: 'pay-line' },
+    },
+  ],
+};
+
 /**
  * Issue 15 item 4 end to end on the real broker (ADR 22): a provider withdraws its verified confirmation; payout,
  * which had not decided the claim, stops it, and a corrected confirmation then pays; a withdrawal after payout paid
  * is refused and the claim stays paid; another provider cannot withdraw it; and a cancellation payout refused shows
- * in treatment-verification as a confirmation still verified.
+ * in treatment-verification as a confirmation still verified. A withdrawal while the claim is pended for review
+ * sets that decision aside (ADR 25): no reviewer can pay on the withdrawn verification, the correction decides.
  */
 describe('withdrawing a verified confirmation before payout', () => {
   let system: RunningSystem;
@@ -58,11 +78,11 @@ describe('withdrawing a verified confirmation before payout', () => {
     );
     return found!;
   };
-  const submit = async () => {
+  const submit = async (insurer = insurerId) => {
     const res = await fetch(system.url('claim-intake', '/v1/claims'), {
       method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', ...(await system.as('insurer', insurerId)), ...newKey() },
-      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, insurerId, providerId)),
+      headers: { 'content-type': 'application/fhir+json', ...(await system.as('insurer', insurer)), ...newKey() },
+      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, insurer, providerId)),
     });
     expect(res.status).toBe(202);
     const { id } = (await res.json()) as { id: string };
@@ -72,14 +92,14 @@ describe('withdrawing a verified confirmation before payout', () => {
     );
     return id;
   };
-  const claimOf = async (id: string) =>
+  const claimOf = async (id: string, insurer = insurerId) =>
     (await (
-      await fetch(system.url('claim-intake', `/v1/claims/${id}`), { headers: await system.as('insurer', insurerId) })
+      await fetch(system.url('claim-intake', `/v1/claims/${id}`), { headers: await system.as('insurer', insurer) })
     ).json()) as Claim;
-  const timelineHas = async (id: string, type: string) => {
+  const timelineHas = async (id: string, type: string, insurer = insurerId) => {
     let entry: Claim['timeline'][number] | undefined;
     await waitFor(`${type} in claim ${id}'s timeline`, async () => {
-      entry = (await claimOf(id)).timeline.find((e) => e.type === type);
+      entry = (await claimOf(id, insurer)).timeline.find((e) => e.type === type);
       return entry !== undefined;
     });
     return entry!.event!.data;
@@ -166,6 +186,75 @@ describe('withdrawing a verified confirmation before payout', () => {
     });
     expect(await payoutsOf(claimId)).toHaveLength(1);
     await waitFor('the claim paid in claim-intake', async () => (await claimOf(claimId)).status === 'paid');
+  });
+
+  it('sets aside a decision pended for review on the withdrawn verification; the correction decides again', async () => {
+    const reviewing = `insurer-wd-review-${uuidv4().slice(0, 8)}`;
+    const insurer = await system.as('insurer', reviewing);
+    const published = await fetch(system.url('payout', '/v1/contracts'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...insurer, ...newKey() },
+      body: JSON.stringify(pendAbove100),
+    });
+    expect(published.status).toBe(201);
+    const reviewQueue = async () =>
+      (
+        (await (await fetch(system.url('payout', '/v1/reviews'), { headers: insurer })).json()) as {
+          items: { claimId: string }[];
+        }
+      ).items.map((i) => i.claimId);
+    const review = (claimId: string) =>
+      fetch(system.url('payout', `/v1/reviews/${claimId}/decision`), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...insurer, ...newKey() },
+        body: JSON.stringify({ decision: 'approve', reason: 'visit length documented' }),
+      });
+    const pendedOn = async (claimId: string) =>
+      (
+        (await payoutDb.query(
+          `SELECT result->>'verifiedEventId' AS v FROM adjudications WHERE claim_id = $1 AND decision = 'pended'`,
+          [claimId],
+        )) as { v: string }[]
+      ).map((r) => r.v);
+
+    const claimId = await submit(reviewing);
+    const first = await confirm(claimId);
+    await waitFor('the claim pended for review', async () => (await reviewQueue()).includes(claimId), {
+      timeoutMs: 60_000,
+    });
+    const res = await tv('POST', `/v1/confirmations/${first.confirmationId}/withdraw`, { reason: 'wrong patient' });
+    expect(res.status).toBe(202);
+    const withdrawn = await confirmationBecomes(first.confirmationId, (c) => c.outcome === 'withdrawn');
+    expect(withdrawn.reasons.at(-1)).toMatchObject({
+      code: 'WITHDRAWN',
+      message: expect.stringMatching(/set .* aside/),
+    });
+    expect(await timelineHas(claimId, 'payout.withdrawal-decided', reviewing)).toMatchObject({
+      outcome: 'stopped',
+      setAside: 'pended',
+      confirmationId: first.confirmationId,
+    });
+    // The reviewer can no longer pay the claim on the verification its provider took back, and is told why.
+    expect(await reviewQueue()).not.toContain(claimId);
+    const refused = await review(claimId);
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { code: string }).code).toBe('REVIEW.VERIFICATION_WITHDRAWN');
+    expect(await pendedOn(claimId)).toEqual([]);
+    expect(await payoutsOf(claimId)).toEqual([]);
+
+    // The correction decides the claim afresh: pended again (the same visit, the same contract), on its own
+    // verification, and the reviewer's approval then pays it once.
+    const corrected = await confirm(claimId);
+    expect(corrected.outcome).toBe('verified');
+    await waitFor('the corrected claim pended for review', async () => (await reviewQueue()).includes(claimId), {
+      timeoutMs: 60_000,
+    });
+    expect(await pendedOn(claimId)).toEqual([await verifiedEventOf(corrected.confirmationId)]);
+    const approved = await review(claimId);
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toEqual({ claimId, decision: 'approved', payable: '120.40', currency: 'EUR' });
+    await paid(claimId);
+    expect(await payoutsOf(claimId)).toEqual([{ amount: '120.40' }]);
   });
 
   it('shows a cancellation payout refused as a confirmation still verified', async () => {

@@ -232,6 +232,38 @@ export class AdjudicationRepository {
   }
 
   /**
+   * Sets aside the claim's pended decision (ADR 25) if it was made on the verification this withdrawal names, no
+   * reviewer has settled it and the insurer has not cancelled the claim: the decision moves from `adjudications` to
+   * `set_aside_adjudications`, so the claim leaves the review queue and the correction's verification is decided
+   * afresh. Its `claims.pended.v1` stays on the ledger. Call it before rememberWithdrawal, which forgets the
+   * verification this reads. Answers whether it set the decision aside.
+   */
+  async setAsidePendedDecision(
+    em: EntityManager,
+    event: CloudEvent<TreatmentWithdrawalRequestedV1>,
+    at: Date,
+  ): Promise<boolean> {
+    const { claimId, confirmationId } = event.data;
+    const moved: unknown[] = await em.query(
+      `WITH moved AS (
+         DELETE FROM adjudications a
+          USING verifications v
+          WHERE a.claim_id = $1 AND a.decision = 'pended'
+            AND v.claim_id = a.claim_id AND v.event_id::text = a.result->>'verifiedEventId'
+            AND v.envelope->'data'->>'confirmationId' = $2::text
+            AND NOT EXISTS (SELECT 1 FROM review_decisions r WHERE r.claim_id = a.claim_id)
+            AND NOT EXISTS (SELECT 1 FROM cancellations x WHERE x.claim_id = a.claim_id)
+         RETURNING a.*)
+       INSERT INTO set_aside_adjudications
+         (withdrawal_event_id, claim_id, contract_id, policy_id, decision, payable, result, created_at, set_aside_at)
+       SELECT $3, claim_id, contract_id, policy_id, decision, payable, result, created_at, $4 FROM moved
+       RETURNING claim_id`,
+      [claimId, confirmationId, event.id, at],
+    );
+    return moved.length > 0;
+  }
+
+  /**
    * Of these claims (locked by the caller), those already decided for payment, which a cancellation can no longer
    * stop: an adjudication other than `pended`, or a pended one a reviewer decided since. With the decision, the
    * payable amount and the payout as it stands. A claim pended and not yet reviewed is not in the answer.
@@ -242,8 +274,8 @@ export class AdjudicationRepository {
   }
 
   /**
-   * decidedForPayment, and claims pended for review as well (`decision: 'pended'`): a verification cannot be
-   * withdrawn from under a decision a reviewer is asked to settle on it (ADR 22).
+   * decidedForPayment, and claims pended for review as well (`decision: 'pended'`): a withdrawal sets such a
+   * decision aside when it can (setAsidePendedDecision, ADR 25), else is refused with it.
    */
   async decidedAtAll(em: EntityManager, claimIds: readonly string[]): Promise<Map<string, DecidedOrPendedClaim>> {
     return this.decided(em, claimIds, true);

@@ -18,8 +18,11 @@ import { AdjudicationRepository } from './adjudication.repository';
  * under the claims' locks, before the batch's adjudications.
  * - Not decided yet (payout may not have the verification or its anchor yet): payout forgets that verification and
  *   never stores it if it comes later; the claim waits for a new one (the provider's correction), answer `stopped`.
- * - Decided, or pended for review (a reviewer is asked to settle it on this verification): answer `refused`, with the
- *   decision and its payout; they stand. The insurer may still deny a pended claim or cancel it.
+ * - Pended for review on this verification, not reviewed, not cancelled: the pended decision is set aside (ADR 25),
+ *   then as above, answer `stopped` with `setAside: 'pended'`. No reviewer can pay a claim on a verification its
+ *   provider took back; the correction's verification decides the claim afresh.
+ * - Decided, or pended and reviewed or cancelled since: answer `refused`, with the decision and its payout; they
+ *   stand.
  */
 @Injectable()
 export class DecideWithdrawalService {
@@ -46,7 +49,11 @@ export class DecideWithdrawalService {
       };
       const standing = decided.get(claimId);
       let data: PayoutWithdrawalDecidedV1;
-      if (standing) {
+      if (standing?.decision === 'pended' && (await this.claims.setAsidePendedDecision(em, withdrawal, decidedAt))) {
+        decided.delete(claimId);
+        await this.claims.rememberWithdrawal(em, withdrawal);
+        data = { outcome: 'stopped', ...base, setAside: 'pended' };
+      } else if (standing) {
         data = { outcome: 'refused', ...base, ...standing };
       } else {
         await this.claims.rememberWithdrawal(em, withdrawal);

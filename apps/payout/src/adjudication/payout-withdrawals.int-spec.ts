@@ -11,7 +11,8 @@ import { contractIdOf, DEMO_CONTRACT } from '../engine/contract.definition';
 /**
  * Payout's answer to a provider's withdrawal of its verification (ADR 22) on the real Postgres: stopped while the
  * claim is undecided (the verification forgotten, and never stored if it comes after its withdrawal, so the
- * correction's can take its place), refused once it is decided or pended, with the decision and payout.
+ * correction's can take its place); stopped too while the claim is pended for review on that verification, whose
+ * decision is then set aside (ADR 25); refused once it is decided, reviewed or cancelled, with the decision and payout.
  */
 describe(`${DecideWithdrawalService.name} on the real Postgres`, () => {
   let ds: DataSource;
@@ -146,17 +147,96 @@ describe(`${DecideWithdrawalService.name} on the real Postgres`, () => {
     expect(await verificationOf(claimId)).toEqual([first.id]);
   });
 
-  it('refuses while the claim is pended for review: a reviewer decides it on this verification', async () => {
+  /** The claim pended for review on `verified`, as AdjudicateClaimService records it. */
+  const pend = (claimId: string, verified: CloudEvent<TreatmentVerifiedV1>) =>
+    ds.transaction((em) =>
+      repo.insertAdjudications(em, [
+        {
+          claimId,
+          contractId,
+          policyId: null,
+          decision: 'pended',
+          payable: '0.00',
+          result: { contractId, verifiedEventId: verified.id, decision: 'pended' },
+        },
+      ]),
+    );
+  const decisionsOf = async (claimId: string) => ({
+    standing: (
+      (await ds.query(`SELECT decision FROM adjudications WHERE claim_id = $1`, [claimId])) as { decision: string }[]
+    ).map((r) => r.decision),
+    setAside: (await ds.query(
+      `SELECT decision, withdrawal_event_id::text AS "withdrawalEventId", result->>'verifiedEventId' AS "verifiedEventId"
+           FROM set_aside_adjudications WHERE claim_id = $1`,
+      [claimId],
+    )) as { decision: string; withdrawalEventId: string; verifiedEventId: string }[],
+  });
+
+  it('sets aside a decision pended on the withdrawn verification: no reviewer can pay on it, the correction decides', async () => {
     const claimId = await claim();
     const first = verification(claimId);
     await store(first);
-    await ds.transaction((em) =>
-      repo.insertAdjudications(em, [
-        { claimId, contractId, policyId: null, decision: 'pended', payable: '0.00', result: {} },
-      ]),
-    );
+    await pend(claimId, first);
+    const request = withdrawal(first);
+    await decide(request);
+    expect(await answerTo(request)).toMatchObject({ outcome: 'stopped', setAside: 'pended', claimId });
+    expect(await decisionsOf(claimId)).toEqual({
+      standing: [],
+      setAside: [{ decision: 'pended', withdrawalEventId: request.id, verifiedEventId: first.id }],
+    });
+    // The claim awaits the correction as any claim whose withdrawal was stopped: the withdrawn verification is gone
+    // and never stored again; the correction's is, and decides the claim (a new decision is accepted).
+    expect(await verificationOf(claimId)).toEqual([]);
+    await store(first);
+    expect(await verificationOf(claimId)).toEqual([]);
+    const corrected = verification(claimId);
+    await store(corrected);
+    expect(await verificationOf(claimId)).toEqual([corrected.id]);
+    await pend(claimId, corrected);
+    expect((await decisionsOf(claimId)).standing).toEqual(['pended']);
+  });
+
+  it('refuses, with the pended decision, once the insurer cancelled the pended claim', async () => {
+    const claimId = await claim();
+    const first = verification(claimId);
+    await store(first);
+    await pend(claimId, first);
+    await ds.query(`INSERT INTO cancellations (claim_id, event_id, cancelled_at) VALUES ($1, $2, now())`, [
+      claimId,
+      uuidv7(),
+    ]);
     const request = withdrawal(first);
     await decide(request);
     expect(await answerTo(request)).toMatchObject({ outcome: 'refused', decision: 'pended', payout: null });
+    expect(await decisionsOf(claimId)).toEqual({ standing: ['pended'], setAside: [] });
+    expect(await verificationOf(claimId)).toEqual([first.id]);
+  });
+
+  it('refuses once a reviewer settled the pended claim, with the reviewed decision', async () => {
+    const claimId = await claim();
+    const first = verification(claimId);
+    await store(first);
+    await pend(claimId, first);
+    await ds.query(
+      `INSERT INTO review_decisions (claim_id, decision, reason, reviewer, outcome, payable, result)
+       VALUES ($1, 'deny', 'not covered', 'reviewer-1', 'denied', 0, '{}')`,
+      [claimId],
+    );
+    const request = withdrawal(first);
+    await decide(request);
+    expect(await answerTo(request)).toMatchObject({ outcome: 'refused', decision: 'denied', payable: '0.00' });
+    expect(await decisionsOf(claimId)).toEqual({ standing: ['pended'], setAside: [] });
+  });
+
+  it('refuses a withdrawal of another verification than the one the claim was pended on', async () => {
+    const claimId = await claim();
+    const first = verification(claimId);
+    await store(first);
+    await pend(claimId, first);
+    const request = withdrawal(verification(claimId));
+    await decide(request);
+    expect(await answerTo(request)).toMatchObject({ outcome: 'refused', decision: 'pended' });
+    expect(await decisionsOf(claimId)).toEqual({ standing: ['pended'], setAside: [] });
+    expect(await verificationOf(claimId)).toEqual([first.id]);
   });
 });

@@ -18,6 +18,7 @@ import { PayoutCausation1733600002300 } from './migrations/1733600002300-payout-
 import { HeldClaims1733700000500 } from './migrations/1733700000500-held-claims';
 import { PayoutsDueNotify1733800000100 } from './migrations/1733800000100-payouts-due-notify';
 import { VerificationWithdrawals1733700000700 } from './migrations/1733700000700-verification-withdrawals';
+import { SetAsideAdjudications1733800000200 } from './migrations/1733800000200-set-aside-adjudications';
 
 /**
  * payout's own database. Schema changes only through these migrations. The service passes its pool settings
@@ -49,6 +50,7 @@ export function dataSourceOptions(url: string, postgres?: PostgresSettings): Dat
       ContractLifecycle1733700000000,
       VerificationWithdrawals1733700000700,
       PayoutsDueNotify1733800000100,
+      SetAsideAdjudications1733800000200,
     ],
     ...postgresDriverOptions(postgres),
   };

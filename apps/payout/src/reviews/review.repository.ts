@@ -45,6 +45,21 @@ export class ReviewRepository {
     return rows[0];
   }
 
+  /**
+   * Whether this insurer's claim had a pended decision set aside because its provider withdrew the verification it
+   * was made on (ADR 25), and has not been decided again since: it awaits the provider's correction.
+   */
+  async awaitsCorrection(em: EntityManager, claimId: string, insurerId: string): Promise<boolean> {
+    const rows: unknown[] = await em.query(
+      `SELECT 1 FROM set_aside_adjudications s JOIN claims c ON c.claim_id = s.claim_id
+        WHERE s.claim_id = $1 AND c.insurer_id = $2
+          AND NOT EXISTS (SELECT 1 FROM adjudications a WHERE a.claim_id = s.claim_id)
+        LIMIT 1`,
+      [claimId, insurerId],
+    );
+    return rows.length > 0;
+  }
+
   async insertReviewDecision(
     em: EntityManager,
     d: { claimId: string; decision: string; reason: string; reviewer: string; result: Adjudication },

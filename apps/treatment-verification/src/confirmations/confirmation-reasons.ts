@@ -69,6 +69,14 @@ export const WITHDRAWN_BEFORE_PAYOUT: EndReason = {
   message: 'The provider withdrew this verification before payout decided the claim; nothing is paid on it',
 };
 
+/** Payout had pended the claim for review on this verification, and set that decision aside (ADR 25). */
+export const WITHDRAWN_FROM_REVIEW: EndReason = {
+  code: 'WITHDRAWN',
+  message:
+    'The provider withdrew this verification while the claim awaited review; payout set that decision aside and ' +
+    'pays nothing on it',
+};
+
 /** What payout had decided when it refused a withdrawal or a cancellation (its answer's decision and payout). */
 export interface StandingDecision {
   decision: string;

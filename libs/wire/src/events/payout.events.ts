@@ -232,18 +232,25 @@ const WithdrawalAnswered = {
 /**
  * Payout's answer to a provider's withdrawal of its verification (`treatments.withdrawal-requested.v1`, ADR 22),
  * decided under the claim's lock, as a cancellation is:
- * - `stopped`: payout had not decided the claim; it forgets that verification (one arriving later is ignored), and
- *   the claim waits for a new verification, which is adjudicated as if it were the first.
- * - `refused`: the claim was already decided, automatically or pended for review (`decision`, with `payable`, and
- *   its payout with its state then, if any); the decision and any payment stand.
+ * - `stopped`: payout had not decided the claim, or had pended it for review on this verification and nobody had
+ *   reviewed or cancelled it since (`setAside: 'pended'`: that decision is set aside, ADR 25); it forgets that
+ *   verification (one arriving later is ignored), and the claim waits for a new verification, which is adjudicated
+ *   as if it were the first.
+ * - `refused`: the claim was already decided, automatically, or pended and then reviewed or cancelled (`decision`,
+ *   with `payable`, and its payout with its state then, if any); the decision and any payment stand.
  * Recorded on the ledger.
  */
 export const PayoutWithdrawalDecidedV1 = z.discriminatedUnion('outcome', [
-  z.object({ outcome: z.literal('stopped'), ...WithdrawalAnswered }),
+  z.object({
+    outcome: z.literal('stopped'),
+    ...WithdrawalAnswered,
+    /** Present when the claim had been pended for review on this verification: that decision no longer stands. */
+    setAside: z.literal('pended').optional(),
+  }),
   z.object({
     outcome: z.literal('refused'),
     ...WithdrawalAnswered,
-    /** `pended`: a reviewer decides the claim on this verification; the insurer may still deny or cancel it. */
+    /** `pended`: pended and cancelled since, or pended on another verification than the one withdrawn. */
     decision: z.enum(['approved', 'partial', 'denied', 'pended']),
     payable: MoneyAmount,
     currency: CurrencyCode,

@@ -29,7 +29,8 @@ const SETTLED = typeOf(Topics.PayoutsSettled);
 /**
  * The downstream topics that move a claim's status, and the ledger's anchors for its timeline. A provider's
  * withdrawal of its verification and payout's answer (ADR 22) are in the timeline only: a stopped one leaves the
- * claim `verified` until the correction decides it, a refused one changes nothing.
+ * claim `verified` (or `pended`, when payout set its pended decision aside, ADR 25) until the correction decides it,
+ * a refused one changes nothing.
  */
 export const TRACKED_TOPICS = [
   Topics.TreatmentsVerified,

@@ -25,7 +25,11 @@ export class DecideReviewHttpController {
   @ApiZodBody(DecideReviewRequest, 'approve or deny the pended lines, with a reason')
   @IdempotentCreate('a fresh key per decision; retries reuse it')
   @ApiResponse({ status: 200, description: '{claimId, decision, payable, currency}' })
-  @ApiResponse({ status: 409, description: 'REVIEW.ALREADY_DECIDED, REVIEW.CLAIM_CANCELLED' })
+  @ApiResponse({
+    status: 409,
+    description:
+      'REVIEW.ALREADY_DECIDED, REVIEW.CLAIM_CANCELLED, REVIEW.CONTRACT_NOT_ACTIVE, REVIEW.VERIFICATION_WITHDRAWN',
+  })
   @ApiResponse({
     status: 503,
     description: 'REVIEW.PAYMENTS_STOPPED: the ledger circuit breaker is open; nothing is decided (Retry-After)',

@@ -23,7 +23,8 @@ export interface ReviewDecisionDto {
  * A reviewer decides a pended claim once: the contract adjudicates it again with the pend reasons settled by that
  * decision, against the policy's accumulators as they are now (under the policy lock), and the outcome is paid and
  * announced exactly like an automatic one, carrying the reviewer and reason so the ledger records them. A claim
- * the insurer cancelled while it was pended is never paid (the cancellation takes the same claim lock). While the
+ * the insurer cancelled while it was pended is never paid (the cancellation takes the same claim lock), nor one
+ * whose provider withdrew the verification it was pended on (ADR 25: set aside, it awaits the correction). While the
  * ledger circuit breaker is open nothing is decided (503 `REVIEW.PAYMENTS_STOPPED`): a review pays like any decision.
  */
 @Injectable()
@@ -65,6 +66,14 @@ export class DecideReviewService {
       throw new DomainError('REVIEW.PAYMENTS_STOPPED', 'unavailable', error.message, [], 60);
     });
     const pended = await this.reviews.pendedClaim(em, claimId);
+    if (!pended && (await this.reviews.awaitsCorrection(em, claimId, caller.tenant))) {
+      throw new DomainError(
+        'REVIEW.VERIFICATION_WITHDRAWN',
+        'conflict',
+        `The provider withdrew the verification claim ${claimId} was pended on; it is decided again on the ` +
+          'provider’s correction',
+      );
+    }
     if (!pended || pended.insurerId !== caller.tenant) {
       throw new DomainError('REVIEW.NOT_FOUND', 'not-found', `No pended claim ${claimId}`);
     }
