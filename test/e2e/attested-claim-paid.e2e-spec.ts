@@ -273,4 +273,105 @@ describe('a claim paid on a signed attestation', () => {
     writeFileSync(join(dir, 'inflated.json'), JSON.stringify(inflated));
     expect(await verify(join(dir, 'inflated.json'))).toBe(1);
   }, 120_000);
+
+  it('pends an unsigned verification under a contract that requires an attestation, and pays the signed correction', async () => {
+    const tv = (path: string) => system.url('treatment-verification', path);
+    const insurerOwn = `insurer-asks-${uuidv4().slice(0, 8)}`;
+    const clinic = `clinic-asks-${uuidv4().slice(0, 8)}`;
+    const ops = { 'content-type': 'application/json', ...(await system.as('ops', 'ops-1')) };
+    const insurer = await system.as('insurer', insurerOwn);
+    const provider = await system.as('provider', clinic);
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'asks-e2e-')), 'clinic.pem');
+    const registered = await fetch(tv('/v1/provider-keys'), {
+      method: 'POST',
+      headers: { ...ops, ...newKey() },
+      body: JSON.stringify({ providerId: clinic, publicKeyJwk: keygen(keyFile, clinic).publicKeyJwk }),
+    });
+    expect(registered.status).toBe(201);
+    // No attestation policy at treatment-verification: it accepts an unsigned confirmation. The insurer's own
+    // contract is what asks for the signature, and the ledger records that it did.
+    const published = await fetch(system.url('payout', '/v1/contracts'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...insurer, ...newKey() },
+      body: JSON.stringify({
+        name: 'signed-only',
+        version: '1',
+        parameters: { currency: 'EUR', coinsurancePercent: 20, excludedCodes: [], attestationRequired: true },
+        rules: [
+          {
+            name: 'covered',
+            conditions: { all: [{ fact: 'quantity', operator: 'greaterThan', value: 0 }] },
+            event: { type: 'pay-line' },
+          },
+        ],
+      }),
+    });
+    expect(published.status).toBe(201);
+
+    const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
+      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, insurerOwn, clinic)),
+    });
+    expect(submitted.status).toBe(202);
+    const { id } = (await submitted.json()) as { id: string };
+    await waitFor('the claim in the provider’s worklist', async () => {
+      const list = (await (await fetch(tv('/v1/worklist'), { headers: provider })).json()) as {
+        items: { claimId: string }[];
+      };
+      return list.items.some((c) => c.claimId === id);
+    });
+    const confirm = async (body: unknown) => {
+      const res = await fetch(tv('/v1/confirmations'), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...provider, ...newKey() },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(201);
+      return (await res.json()) as { confirmationId: string; outcome: string };
+    };
+    const unsigned = await confirm({ claimId: id, performed: fhirClaimTreatments() });
+    expect(unsigned.outcome).toBe('verified');
+
+    const pended = await waitFor(
+      'the claim pended for want of an attestation',
+      async () => {
+        const queue = (await (await fetch(system.url('payout', '/v1/reviews'), { headers: insurer })).json()) as {
+          items: { claimId: string; lines: { pendReasons: string[] }[] }[];
+        };
+        return queue.items.find((i) => i.claimId === id);
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(pended.lines.map((l) => l.pendReasons)).toEqual([['attestation-missing'], ['attestation-missing']]);
+
+    // The provider takes its unsigned verification back (ADR 25) and confirms again, signed: that pays the claim.
+    const withdrawal = await fetch(tv(`/v1/confirmations/${unsigned.confirmationId}/withdraw`), {
+      method: 'POST',
+      headers: { ...provider, ...newKey() },
+    });
+    expect(withdrawal.status).toBe(202);
+    await waitFor('the unsigned confirmation withdrawn', async () => {
+      const c = (await (
+        await fetch(tv(`/v1/confirmations/${unsigned.confirmationId}`), { headers: provider })
+      ).json()) as {
+        outcome: string;
+      };
+      return c.outcome === 'withdrawn';
+    });
+    const signed = await confirm(
+      signConfirmation({ keyFile, providerId: clinic, claimId: id, performed: fhirClaimTreatments() }),
+    );
+    expect(signed.outcome).toBe('verified');
+    await waitFor(
+      'the claim paid on the signed correction',
+      async () => {
+        const claim = (await (
+          await fetch(system.url('claim-intake', `/v1/claims/${id}`), { headers: insurer })
+        ).json()) as { status: string; paid: string | null };
+        return claim.status === 'paid' && claim.paid === '120.40';
+      },
+      { timeoutMs: 60_000 },
+    );
+  }, 120_000);
 });

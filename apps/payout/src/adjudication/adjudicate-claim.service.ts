@@ -192,7 +192,11 @@ export class AdjudicateClaimService {
         job: {
           contractId,
           contract: contract.definition,
-          claim: toAdjudicationInput(claim, unverifiedLinesOf(claim.items, verification.data)),
+          claim: toAdjudicationInput(
+            claim,
+            unverifiedLinesOf(claim.items, verification.data),
+            verification.data.attestationHash === undefined,
+          ),
           coverage: coverage ?? null,
           review: null,
           algorithm: this.settings.algorithm,
@@ -343,6 +347,7 @@ export class AdjudicateClaimService {
             : null,
           accumulatorsBefore: result.accumulators.before,
           ...(result.unverified ? { unverified: result.unverified } : {}),
+          ...(result.unattested ? { unattested: result.unattested } : {}),
           resultHash: resultHashOf(result),
         },
         currency: claim.currency,
@@ -391,9 +396,14 @@ export class AdjudicateClaimService {
   }
 }
 
+/**
+ * The claim as adjudication reads it, with what its verification said: the lines it left unverified, and whether it
+ * carried no signed attestation (`unattested`, which only a contract requiring one looks at, ADR 26).
+ */
 export function toAdjudicationInput(
   claim: PendingClaim['claim'],
   unverified: readonly UnverifiedLine[] = [],
+  unattested = false,
 ): ClaimToAdjudicate {
   return {
     providerId: claim.provider_id,
@@ -401,6 +411,7 @@ export function toAdjudicationInput(
     patientPseudonym: claim.patient_pseudonym,
     items: claim.items,
     ...(unverified.length > 0 ? { unverified } : {}),
+    ...(unattested ? { unattested } : {}),
   };
 }
 

@@ -528,6 +528,19 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     });
     // Nothing was stored or paid by it.
     expect(await paidFor([claimId])).toBe('20.00');
+    // A contract that requires the provider's signed attestation (ADR 26) would have pended it: its verification,
+    // as stored, carried none.
+    const signedOnly: ContractDefinition = {
+      ...CONTRACT,
+      name: 'signed-only',
+      parameters: { ...CONTRACT.parameters, attestationRequired: true },
+    };
+    const signedOnlyId = contractIdOf(signedOnly);
+    await ds.transaction((em) => contractRepo.insertContract(em, { id: signedOnlyId, definition: signedOnly }));
+    expect((await backtests.backtest(signedOnlyId, INSURER, 1)).claims[0].backtest).toEqual({
+      decision: 'pended',
+      payable: '0.00',
+    });
     await expect(backtests.backtest(halfId, 'another-insurer', 1)).rejects.toMatchObject({
       code: 'CONTRACT.NOT_FOUND',
     });
@@ -572,6 +585,42 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       }
       expect((await approve(pended)).body).toMatchObject({ decision: 'approved', payable: '30.00' });
       expect(await paidFor([pended])).toBe('30.00');
+    });
+
+    it('pends an unsigned verification under a contract that requires an attestation, and pays it on approval', async () => {
+      const signedOnly: ContractDefinition = {
+        ...CONTRACT,
+        name: 'signed-only-review',
+        parameters: { ...CONTRACT.parameters, attestationRequired: true },
+      };
+      const signedOnlyId = contractIdOf(signedOnly);
+      await ds.transaction((em) => contractRepo.insertContract(em, { id: signedOnlyId, definition: signedOnly }));
+      const p = await policy('0.00', signedOnlyId);
+      const signed = await pendingClaim(p.coverage, '30.00', '99213', false, true, 1, 'a'.repeat(64));
+      const unsigned = await pendingClaim(p.coverage, '30.00');
+      await trigger(signed);
+      await trigger(unsigned);
+      const decided = async (claimId: string) =>
+        (
+          (await ds.query(`SELECT decision, result FROM adjudications WHERE claim_id = $1`, [claimId])) as {
+            decision: string;
+            result: { unattested?: true; lines: { pendReasons: string[] }[] };
+          }[]
+        )[0];
+      expect((await decided(signed)).decision).toBe('approved');
+      const pended = await decided(unsigned);
+      expect(pended).toMatchObject({ decision: 'pended', result: { unattested: true } });
+      expect(pended.result.lines.map((l) => l.pendReasons)).toEqual([['attestation-missing']]);
+
+      // The reviewer's approval settles the missing attestation; the decision records it for replay.
+      expect((await approve(unsigned)).body).toMatchObject({ decision: 'approved', payable: '30.00' });
+      expect(await paidFor([unsigned])).toBe('30.00');
+      const [{ payload }] = (await ds.query(`SELECT payload FROM outbox WHERE message_key = $1 AND topic = $2`, [
+        unsigned,
+        Topics.ClaimsAdjudicated,
+      ])) as { payload: CloudEvent<ClaimAdjudicatedV1> }[];
+      expect(payload.data.replay).toMatchObject({ unattested: true });
+      expect(payload.data.review).toMatchObject({ reviewer: 'reviewer-1', outcome: { decision: 'approve' } });
     });
 
     it('never pays a claim cancelled while pended', async () => {

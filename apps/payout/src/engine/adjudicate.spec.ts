@@ -5,6 +5,7 @@ import {
   POLICYLESS_ADJUDICATION_ALGORITHM,
   ClaimLine,
   ClaimToAdjudicate,
+  PEND_ATTESTATION_MISSING,
   PEND_NO_POLICY,
   PolicyContext,
   ADJUDICATION_ALGORITHM,
@@ -490,5 +491,55 @@ describe(`${adjudicateBy.name}: lines the treatment verification did not verify`
     const none = await adjudicateBy(withDeductible, { ...claim(lines), unverified: [] }, onPolicy());
     expect('unverified' in before).toBe(false);
     expect(JSON.stringify(none)).toBe(JSON.stringify(before));
+  });
+});
+
+describe(`${adjudicateBy.name}: a contract that requires the provider's signed attestation`, () => {
+  const lines = [item(1, 'A', '100.00'), item(2, 'B', '40.00')];
+  const requiring = contract({ attestationRequired: true, deductible: '50.00' });
+
+  it('pays a claim whose verification carried an attestation as if nothing were required', async () => {
+    const required = await adjudicateBy(requiring, claim(lines), onPolicy());
+    const { attestationRequired: _, ...parameters } = requiring.parameters;
+    const notAsked = await adjudicateBy({ ...requiring, parameters }, claim(lines), onPolicy());
+    expect(required).toMatchObject({ decision: 'approved', payable: '72.00' });
+    expect(JSON.stringify(required)).toBe(JSON.stringify(notAsked));
+  });
+
+  it('pends every line not denied otherwise when the verification carried none, paying and consuming nothing', async () => {
+    const result = await adjudicateBy(
+      requiring,
+      { ...claim([...lines, item(3, '15780', '10.00')]), unattested: true },
+      onPolicy(),
+    );
+    expect(result).toMatchObject({ decision: 'pended', payable: '0.00', unattested: true });
+    expect(result.lines.map((l) => [l.status, l.pendReasons, l.reasons])).toEqual([
+      ['pended', [PEND_ATTESTATION_MISSING], ['CO-133']],
+      ['pended', [PEND_ATTESTATION_MISSING], ['CO-133']],
+      // An excluded code is denied whatever the attestation.
+      ['denied', [], ['CO-204']],
+    ]);
+    expect(result.accumulators.after).toEqual(result.accumulators.before);
+  });
+
+  it('lets a reviewer pay or deny the lines pended for want of an attestation', async () => {
+    const input = { ...claim(lines), unattested: true };
+    const approved = await adjudicateBy(requiring, input, onPolicy(), { decision: 'approve' });
+    expect(approved).toMatchObject({ decision: 'approved', payable: '72.00', unattested: true });
+    expect(approved.lines[0].reviewedPendReasons).toEqual([PEND_ATTESTATION_MISSING]);
+    const denied = await adjudicateBy(requiring, input, onPolicy(), { decision: 'deny', code: 'CO-16' });
+    expect(denied).toMatchObject({ decision: 'denied', payable: '0.00' });
+    expect(denied.lines.map((l) => l.reasons)).toEqual([['CO-16'], ['CO-16']]);
+  });
+
+  it('gives an unattested claim under a contract that does not ask exactly the result it gave before', async () => {
+    const before = await adjudicateBy(contract({ deductible: '50.00' }), claim(lines), onPolicy());
+    const unattested = await adjudicateBy(
+      contract({ deductible: '50.00' }),
+      { ...claim(lines), unattested: true },
+      onPolicy(),
+    );
+    expect('unattested' in unattested).toBe(false);
+    expect(JSON.stringify(unattested)).toBe(JSON.stringify(before));
   });
 });

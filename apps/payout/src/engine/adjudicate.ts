@@ -19,6 +19,8 @@ import { planYearOf, PolicyTerms } from './plan-year';
  * 1. eligibility: a policy for the claim's coverage (CO-31 without one; v2 let the contract alone decide), member
  *    (CO-31), contract window and policy period (CO-26 before, CO-27 after), excluded code
  *    (CO-204), out-of-network denial (CO-242), then the rules: deny-line, pend-line, pay-line or none (CO-96);
+ *    a line not denied is pended when the contract requires a signed attestation and the verification had none
+ *    (`attestationRequired`, ADR 26; contracts without it decide as they did);
  * 2. per-code limit: cap the eligible amount (CO-45) or pend the line;
  * 3. deductible (PR-1) from what is left of the plan year's, coinsurance (PR-2) on the rest, and the benefit capped
  *    by what is left of the plan year's annual limit (CO-119). The coinsurance percent is the out-of-network one
@@ -57,6 +59,12 @@ export interface UnverifiedLine {
 
 /** Review reason when no policy exists for the claim but the contract needs plan-year accumulators. */
 export const PEND_NO_POLICY = 'no-policy-for-accumulators';
+/**
+ * Review reason of a line whose contract requires the provider's signed attestation (`attestationRequired`) when the
+ * verification carried none (ADR 26): a reviewer pays it or denies it, or the provider withdraws its verification
+ * (ADR 25) and confirms again, signed.
+ */
+export const PEND_ATTESTATION_MISSING = 'attestation-missing';
 export const PEND_CURRENCY = 'currency-mismatch';
 /**
  * Review reasons of a claim whose contract was not run to the end (ADR 17): it took longer than the per-claim
@@ -86,6 +94,8 @@ export interface ClaimToAdjudicate {
   items: ClaimLine[];
   /** Lines the provider's confirmation did not verify: denied. Absent or empty: every line was verified. */
   unverified?: readonly UnverifiedLine[];
+  /** The verification carried no signed attestation of the provider's (`attestationHash`). Absent: it did. */
+  unattested?: boolean;
 }
 
 export interface AccumulatorValues {
@@ -139,6 +149,11 @@ export interface Adjudication {
    * decides them again the same way. Present only when there are some, so a result without them hashes as before.
    */
   unverified?: UnverifiedLine[];
+  /**
+   * The verification carried no signed attestation and the contract requires one (ADR 26): an input recorded with
+   * the result, like `unverified`. Present only then, so every other result hashes as before.
+   */
+  unattested?: true;
   decision: Decision;
   review: ReviewOutcome | null;
   currency: string;
@@ -192,6 +207,7 @@ export async function adjudicate(
   const inNetwork = !p.network || p.network.providers.includes(claim.providerId);
   const needsAccumulators = p.deductible !== undefined || p.annualLimit !== undefined;
   const currencyMismatch = p.currency !== undefined && p.currency !== claim.currency;
+  const attestationMissing = p.attestationRequired === true && claim.unattested === true;
   const running: Record<string, { deductibleMet: Decimal; benefitPaid: Decimal }> = {};
   const accumulatorOf = (planYear: string) =>
     (running[planYear] ??= {
@@ -242,6 +258,7 @@ export async function adjudicate(
       const pend = ruleOf('pend-line');
       if (pend) pendReasons.push(`rule:${pend.name}:${String(pend.event.params?.reason)}`);
       if (currencyMismatch) pendReasons.push(PEND_CURRENCY);
+      if (attestationMissing) pendReasons.push(PEND_ATTESTATION_MISSING);
       if (needsAccumulators && !coverage) pendReasons.push(PEND_NO_POLICY);
       const limit = p.perCodeLimits?.find((l) => l.code === key);
       if (limit && submitted.gt(limit.maxAmount)) {
@@ -345,6 +362,7 @@ export async function adjudicate(
             .map(({ sequence, code }) => ({ sequence, code })),
         }
       : {}),
+    ...(attestationMissing ? { unattested: true as const } : {}),
     decision,
     review,
     currency: claim.currency,

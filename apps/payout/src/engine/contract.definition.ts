@@ -8,7 +8,8 @@ import { CurrencyCode, IsoDate, MoneyAmount } from '@claimchain/wire';
  * as facts (LINE_FACTS) and emit `pay-line` (optional coinsurancePercent), `deny-line` (a CARC-style reason) or
  * `pend-line` (a reason for the review queue). A deny wins over a pend, a pend over a pay; a line no rule pays is
  * denied as not covered (CO-96). The parameters (exclusions, network, time window, per-code limits, deductible,
- * coinsurance, annual limit) are applied by adjudication itself, so a contract cannot forget them in its rules.
+ * coinsurance, annual limit, a signed attestation) are applied by adjudication itself, so a contract cannot forget
+ * them in its rules.
  *
  * Every object is strict (unknown keys are refused) and optional fields stay absent rather than defaulted, so the
  * id, the SHA-256 of the RFC 8785 canonical JSON, is exactly the hash of what the insurer published.
@@ -153,6 +154,11 @@ export const ContractParameters = z
     /** Services dated outside [validFrom, validTo] are not covered (CO-26 before, CO-27 after). */
     validFrom: IsoDate.optional(),
     validTo: IsoDate.optional(),
+    /**
+     * `true`: a line is paid only on a verification carrying the provider's signed attestation (ADR 15); without
+     * one it is pended for review (`attestation-missing`, ADR 26). Absent or `false`: not asked.
+     */
+    attestationRequired: z.boolean().optional(),
   })
   .strict()
   .superRefine((p, ctx) => {

@@ -79,6 +79,43 @@ describe(replayAdjudication.name, () => {
     expect((await replayAdjudication(published, claim, { ...recorded, replay: withoutThem })).matches).toBe(false);
   });
 
+  it('reproduces a reviewed decision on a claim without the attestation its contract requires', async () => {
+    const requiring = {
+      ...DEMO_CONTRACT,
+      parameters: { ...DEMO_CONTRACT.parameters, attestationRequired: true },
+    };
+    const requiringId = contractIdOf(requiring);
+    const review = { decision: 'approve' as const };
+    const result = await adjudicate(
+      requiring,
+      {
+        providerId: 'clinic-1',
+        currency: 'EUR',
+        patientPseudonym: claim.patientPseudonym,
+        items: claim.items,
+        unattested: true,
+      },
+      null,
+      review,
+    );
+    expect(result).toMatchObject({ unattested: true, payable: '96.00' });
+    const base = await decision();
+    const recorded: ClaimAdjudicatedV1 = {
+      ...base,
+      contractId: requiringId,
+      review: { reviewer: 'reviewer-1', reason: 'signed on paper', outcome: review },
+      replay: { ...base.replay!, unattested: true, resultHash: resultHashOf(result) },
+    };
+    const contract = {
+      ...published,
+      contractId: requiringId,
+      definition: requiring as unknown as Record<string, unknown>,
+    };
+    expect((await replayAdjudication(contract, claim, recorded)).matches).toBe(true);
+    const { unattested: _dropped, ...withoutIt } = recorded.replay!;
+    expect((await replayAdjudication(contract, claim, { ...recorded, replay: withoutIt })).matches).toBe(false);
+  });
+
   it('reports a mismatch when the claim differs from what was decided', async () => {
     const changed = { ...claim, items: [{ ...claim.items[0], net: '121.00' }, claim.items[1]] };
     expect((await replayAdjudication(published, changed, await decision())).matches).toBe(false);

@@ -49,6 +49,7 @@ export async function replayAdjudication(
       patientPseudonym: claim.patientPseudonym,
       items: claim.items,
       ...(adjudicated.replay.unverified ? { unverified: adjudicated.replay.unverified } : {}),
+      ...(adjudicated.replay.unattested ? { unattested: true } : {}),
     },
     policy ? { policy: { ...policy, contractId: contract.contractId }, accumulators: accumulatorsBefore } : null,
     adjudicated.review?.outcome ?? null,

@@ -76,6 +76,11 @@ export const ClaimAdjudicatedV1 = z.object({
         .array(z.object({ sequence: z.number().int().positive(), code: z.string().min(1) }))
         .min(1)
         .optional(),
+      /**
+       * The verification carried no signed attestation and the contract requires one, so its lines were pended
+       * (`attestation-missing`) and a reviewer decided them. Added within v1 (2026-12-06, ADR 26); absent otherwise.
+       */
+      unattested: z.literal(true).optional(),
       resultHash: z.string().regex(/^[0-9a-f]{64}$/),
     })
     .optional(),

@@ -26,6 +26,7 @@ export class BacktestSampleRepository {
       decision: string;
       payable: string;
       result: Adjudication;
+      unattested: boolean;
       policyId: string | null;
       contractOfPolicy: string | null;
       memberPseudonym: string | null;
@@ -35,11 +36,14 @@ export class BacktestSampleRepository {
       `SELECT a.claim_id::text AS "claimId", c.provider_id AS "providerId", c.currency,
               c.patient_pseudonym AS "patientPseudonym", c.items, a.contract_id AS "contractId",
               coalesce(r.outcome, a.decision) AS decision, coalesce(r.payable, a.payable)::text AS payable,
-              coalesce(r.result, a.result) AS result, p.id::text AS "policyId", p.contract_id AS "contractOfPolicy",
+              coalesce(r.result, a.result) AS result,
+              (v.claim_id IS NOT NULL AND NOT v.envelope->'data' ? 'attestationHash') AS unattested,
+              p.id::text AS "policyId", p.contract_id AS "contractOfPolicy",
               p.member_pseudonym AS "memberPseudonym", p.period_start::text AS start, p.period_end::text AS "end"
          FROM adjudications a
          JOIN claims c ON c.claim_id = a.claim_id
          LEFT JOIN review_decisions r ON r.claim_id = a.claim_id
+         LEFT JOIN verifications v ON v.claim_id = a.claim_id
          LEFT JOIN policies p ON p.id = a.policy_id
         WHERE c.insurer_id = $1 AND coalesce(r.outcome, a.decision) <> 'pended'
         ORDER BY a.created_at DESC, a.claim_id
@@ -53,8 +57,10 @@ export class BacktestSampleRepository {
         currency: r.currency,
         patientPseudonym: r.patientPseudonym,
         items: r.items,
-        // The lines its verification left unverified stay denied under any contract.
+        // The lines its verification left unverified stay denied under any contract; one that carried no signed
+        // attestation pends under a contract that requires one (ADR 26).
         ...(r.result.unverified ? { unverified: r.result.unverified } : {}),
+        ...(r.unattested ? { unattested: true } : {}),
       },
       policy:
         r.policyId && r.start && r.end

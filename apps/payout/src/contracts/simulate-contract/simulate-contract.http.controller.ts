@@ -38,7 +38,12 @@ export class SimulateContractHttpController {
     const contract = await this.repo.findContract(this.dataSource.manager, id, insurer.tenant);
     if (!contract) throw new DomainError('CONTRACT.NOT_FOUND', 'not-found', `No contract ${id}`);
     const { claim: requested, policy } = request;
-    const claim = { ...requested, patientPseudonym: requested.patientPseudonym ?? null };
+    const { attested, ...rest } = requested;
+    const claim = {
+      ...rest,
+      patientPseudonym: requested.patientPseudonym ?? null,
+      ...(attested === false ? { unattested: true } : {}),
+    };
     const coverage: PolicyContext | null = policy
       ? {
           policy: {

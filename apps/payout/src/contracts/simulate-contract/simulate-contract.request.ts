@@ -19,6 +19,8 @@ export const SimulateContractRequest = z
           .regex(/^[0-9a-f]{64}$/)
           .optional(),
         items: ClaimSubmittedV1.shape.items.max(CONTRACT_LIMITS.maxClaimLines),
+        /** Whether the provider's confirmation carries a signed attestation (default true; ADR 26). */
+        attested: z.boolean().optional(),
       })
       .strict(),
     policy: z

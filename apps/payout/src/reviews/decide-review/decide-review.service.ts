@@ -105,8 +105,9 @@ export class DecideReviewService {
     const outcome = await this.pool.adjudicate({
       contractId: pended.contractId,
       contract: contract.definition,
-      // The lines the verification left unverified, as the pended decision recorded them: denied again.
-      claim: toAdjudicationInput(pended.claim, pended.result.unverified),
+      // What the verification said, as the pended decision recorded it: its unverified lines are denied again, and
+      // a missing attestation the contract requires is what the reviewer settles (ADR 26).
+      claim: toAdjudicationInput(pended.claim, pended.result.unverified, pended.result.unattested),
       coverage,
       review: request.decision === 'approve' ? { decision: 'approve' } : { decision: 'deny', code: request.denialCode },
       // The algorithm the claim was pended by: the review settles that decision, under the same rules.
