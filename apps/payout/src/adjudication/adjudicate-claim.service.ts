@@ -348,6 +348,7 @@ export class AdjudicateClaimService {
           accumulatorsBefore: result.accumulators.before,
           ...(result.unverified ? { unverified: result.unverified } : {}),
           ...(result.unattested ? { unattested: result.unattested } : {}),
+          ...(result.unrun ? { unrun: result.unrun } : {}),
           resultHash: resultHashOf(result),
         },
         currency: claim.currency,

@@ -881,10 +881,10 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       expect(row.decision).toBe('denied');
     });
 
-    it('decides no review of a claim whose contract is still not in force on its date: it stays pended', async () => {
+    it('lets a reviewer deny, not approve, a claim whose contract is still not in force on its date', async () => {
       const contractId = await contractIn({ effectiveFrom: null, retiredFrom: null });
       const p = await policy('0.00', contractId);
-      const claimId = await pendingClaim(p.coverage, '10.00');
+      const claimId = await pendingClaim(p.coverage, '10.00', '99213', false, true, 2);
       await trigger(claimId);
       const reviews = new DecideReviewService(
         ds,
@@ -897,18 +897,73 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
         pool,
       );
       const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
-      // Both run the contract, and a deny settles only the lines the contract itself pends: this one would pay.
-      for (const request of [
-        { decision: 'approve' as const, reason: 'looks fine' },
-        { decision: 'deny' as const, denialCode: 'CO-31', reason: 'no contract in force' },
-      ]) {
-        await expect(reviews.decide(claimId, request, reviewer, `key-${uuidv4()}`)).rejects.toMatchObject({
-          code: 'REVIEW.CONTRACT_NOT_ACTIVE',
-          kind: 'conflict',
-        });
-      }
-      expect(await paidFor([claimId])).toBe('0.00');
+      // An approval runs the contract to price the lines: not while it is not in force.
+      await expect(
+        reviews.decide(claimId, { decision: 'approve', reason: 'looks fine' }, reviewer, `key-${uuidv4()}`),
+      ).rejects.toMatchObject({ code: 'REVIEW.CONTRACT_NOT_ACTIVE', kind: 'conflict' });
       expect((await decided(claimId)).decision).toBe('pended');
+
+      // A denial runs nothing: every line is denied, the one its verification left out with its own code.
+      const denial = { decision: 'deny' as const, denialCode: 'CO-26', reason: 'served before the contract' };
+      expect((await reviews.decide(claimId, denial, reviewer, `key-${uuidv4()}`)).body).toEqual({
+        claimId,
+        decision: 'denied',
+        payable: '0.00',
+        currency: 'EUR',
+      });
+      expect(await paidFor([claimId])).toBe('0.00');
+      expect(await benefitPaid(p.id)).toBe('0.00');
+      const [{ payload }] = (await ds.query(`SELECT payload FROM outbox WHERE message_key = $1 AND topic = $2`, [
+        claimId,
+        Topics.ClaimsAdjudicated,
+      ])) as { payload: CloudEvent<ClaimAdjudicatedV1> }[];
+      expect(payload.data).toMatchObject({
+        decision: 'denied',
+        review: { reviewer: 'reviewer-1', outcome: { decision: 'deny', code: 'CO-26' } },
+        replay: { unrun: 'contract-not-active', unverified: [{ sequence: 2, code: 'NOT_VERIFIED' }] },
+      });
+      expect(payload.data.lines.map((l) => l.reasons)).toEqual([['CO-26'], ['CO-112']]);
+      // And it replays from the events, without running the contract.
+      const [{ definition }] = (await ds.query(`SELECT definition FROM contracts WHERE id = $1`, [contractId])) as {
+        definition: ContractDefinition;
+      }[];
+      const published = {
+        contractId,
+        insurerId: INSURER,
+        name: definition.name,
+        version: definition.version,
+        definition: definition as unknown as Record<string, unknown>,
+        publishedAt: new Date().toISOString(),
+      };
+      const replayed = await replayAdjudication(published, submittedClaims.get(claimId)!, payload.data);
+      expect(replayed.matches).toBe(true);
+    });
+
+    it('denies again, on a review that approves, the lines the verification left out of a claim pended unrun', async () => {
+      const p = await policy('0.00');
+      // One line verified of 201: more than a contract decides at once, so pended without running it.
+      const claimId = await pendingClaim(p.coverage, '0.10', '99213', false, true, CONTRACT_LIMITS.maxClaimLines + 1);
+      await trigger(claimId);
+      expect((await decided(claimId)).decision).toBe('pended');
+      const reviews = new DecideReviewService(
+        ds,
+        reviewRepo,
+        adjudicationRepo,
+        contractRepo,
+        policyRepo,
+        service,
+        breaker,
+        pool,
+      );
+      const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
+      const approved = await reviews.decide(
+        claimId,
+        { decision: 'approve', reason: 'ok' },
+        reviewer,
+        `key-${uuidv4()}`,
+      );
+      expect(approved.body).toMatchObject({ decision: 'partial', payable: '0.10' });
+      expect(await paidFor([claimId])).toBe('0.10');
     });
   });
 

@@ -5,8 +5,13 @@ import {
   POLICYLESS_ADJUDICATION_ALGORITHM,
   ClaimLine,
   ClaimToAdjudicate,
+  deniedUnrun,
   PEND_ATTESTATION_MISSING,
+  PEND_CONTRACT_NOT_ACTIVE,
+  PEND_CONTRACT_TIMEOUT,
   PEND_NO_POLICY,
+  pendedUnrun,
+  unrunReasonOf,
   PolicyContext,
   ADJUDICATION_ALGORITHM,
 } from './adjudicate';
@@ -541,5 +546,52 @@ describe(`${adjudicateBy.name}: a contract that requires the provider's signed a
     );
     expect('unattested' in unattested).toBe(false);
     expect(JSON.stringify(unattested)).toBe(JSON.stringify(before));
+  });
+});
+
+describe('a claim pended without its contract running', () => {
+  const lines = [item(1, 'A', '100.00'), item(2, 'B', '40.00')];
+  const input = { ...claim(lines), unverified: [{ sequence: 2, code: 'QUANTITY_SHORT' }], unattested: true };
+
+  it('keeps what the verification said with the pended decision, and says why the contract did not run', () => {
+    const pended = pendedUnrun(input, onPolicy(), PEND_CONTRACT_NOT_ACTIVE);
+    expect(pended).toMatchObject({
+      decision: 'pended',
+      unverified: [{ sequence: 2, code: 'QUANTITY_SHORT' }],
+      unattested: true,
+    });
+    expect(unrunReasonOf(pended)).toBe(PEND_CONTRACT_NOT_ACTIVE);
+  });
+
+  it('is denied by a reviewer line by line without running the contract, unverified lines with their own code', () => {
+    const denied = deniedUnrun(
+      input,
+      onPolicy({ '2026-01-01': { deductibleMet: '5.00', benefitPaid: '7.00' } }),
+      PEND_CONTRACT_TIMEOUT,
+      'CO-50',
+    );
+    expect(denied).toMatchObject({
+      decision: 'denied',
+      payable: '0.00',
+      unrun: PEND_CONTRACT_TIMEOUT,
+      review: { decision: 'deny', code: 'CO-50' },
+    });
+    expect('unattested' in denied).toBe(false);
+    expect(denied.lines.map((l) => [l.status, l.reasons, l.reviewedPendReasons])).toEqual([
+      ['denied', ['CO-50'], [PEND_CONTRACT_TIMEOUT]],
+      ['denied', ['CO-151'], [PEND_CONTRACT_TIMEOUT]],
+    ]);
+    expect(denied.accumulators.after).toEqual(denied.accumulators.before);
+  });
+
+  it('is told apart from a decision the contract itself pended', async () => {
+    const ran = await adjudicate(
+      contract({ perCodeLimits: [{ code: `${CPT}|A`, maxAmount: '80.00', action: 'pend' }] }),
+      claim(lines),
+      null,
+    );
+    expect(ran.decision).toBe('pended');
+    expect(unrunReasonOf(ran)).toBeUndefined();
+    expect(unrunReasonOf(await adjudicate(contract(), claim(lines), null))).toBeUndefined();
   });
 });

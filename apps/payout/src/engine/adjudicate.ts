@@ -151,9 +151,16 @@ export interface Adjudication {
   unverified?: UnverifiedLine[];
   /**
    * The verification carried no signed attestation and the contract requires one (ADR 26): an input recorded with
-   * the result, like `unverified`. Present only then, so every other result hashes as before.
+   * the result, like `unverified`. Present only then, so every other result hashes as before; and on a decision
+   * pended without its contract running (pendedUnrun) whenever the verification had none, for the review to pass on
+   * (pended decisions are not replayed).
    */
   unattested?: true;
+  /**
+   * A reviewer denied a claim whose contract did not run, without running it (deniedUnrun): why it did not. Present
+   * only then, so every other result hashes as before.
+   */
+  unrun?: UnrunReason;
   decision: Decision;
   review: ReviewOutcome | null;
   currency: string;
@@ -379,7 +386,8 @@ export async function adjudicate(
 
 /**
  * The decision on a claim whose contract did not run (see PEND_CONTRACT_TIMEOUT): every line pended for `reason`,
- * nothing priced, no accumulator consumed. It records no rules, since none ran; a review runs the contract again.
+ * nothing priced, no accumulator consumed. It records no rules, since none ran; a review that approves runs the
+ * contract again, one that denies does not (deniedUnrun).
  */
 export function pendedUnrun(
   claim: ClaimToAdjudicate,
@@ -387,33 +395,89 @@ export function pendedUnrun(
   reason: UnrunReason,
   algorithm: AdjudicationAlgorithm = ADJUDICATION_ALGORITHM,
 ): Adjudication {
+  return unrunDecision(claim, coverage, reason, null, algorithm);
+}
+
+/**
+ * A reviewer's denial of a claim pended without its contract running (pendedUnrun): every line was pended, so every
+ * line is denied with the reviewer's code, and the contract is not run: it may not be in force (ADR 21), or may not
+ * finish in time. The result records why the contract did not run (`unrun`), so a replay gives it again.
+ */
+export function deniedUnrun(
+  claim: ClaimToAdjudicate,
+  coverage: PolicyContext | null,
+  reason: UnrunReason,
+  code: string,
+  algorithm: AdjudicationAlgorithm = ADJUDICATION_ALGORITHM,
+): Adjudication {
+  return unrunDecision(claim, coverage, reason, { decision: 'deny', code }, algorithm);
+}
+
+/** Why a pended decision's contract did not run (pendedUnrun), or undefined when it ran. */
+export function unrunReasonOf(result: Pick<Adjudication, 'decision' | 'lines'>): UnrunReason | undefined {
+  if (result.decision !== 'pended' || result.lines.length === 0) return undefined;
+  const [first] = result.lines[0].pendReasons;
+  const unrun = UNRUN_REASONS.find((r) => r === first);
+  return unrun && result.lines.every((l) => l.pendReasons.length === 1 && l.pendReasons[0] === unrun)
+    ? unrun
+    : undefined;
+}
+
+const UNRUN_REASONS: readonly UnrunReason[] = [
+  PEND_CONTRACT_TIMEOUT,
+  PEND_CONTRACT_FAILED,
+  PEND_TOO_MANY_LINES,
+  PEND_CONTRACT_NOT_ACTIVE,
+];
+
+function unrunDecision(
+  claim: ClaimToAdjudicate,
+  coverage: PolicyContext | null,
+  reason: UnrunReason,
+  review: Extract<ReviewOutcome, { decision: 'deny' }> | null,
+  algorithm: AdjudicationAlgorithm,
+): Adjudication {
   const policy = coverage?.policy;
   const accumulators = coverage ? sortedAccumulators(coverage.accumulators) : {};
+  const unverified = [...(claim.unverified ?? [])].sort((a, b) => a.sequence - b.sequence);
+  const unverifiedCode = new Map(
+    unverified.map((u) => [u.sequence, UNVERIFIED_LINE_DENIALS[u.code] ?? UNVERIFIED_LINE_DEFAULT_DENIAL]),
+  );
   const lines: AdjudicatedLine[] = [...claim.items]
     .sort((a, b) => a.sequence - b.sequence)
-    .map((item) => ({
-      sequence: item.sequence,
-      system: item.system,
-      code: item.code,
-      servicedDate: item.servicedDate,
-      status: 'pended',
-      planYear: policy ? planYearOf(policy.start, item.servicedDate) : null,
-      inNetwork: true,
-      submitted: money(new Decimal(item.net)),
-      eligible: '0.00',
-      deductible: '0.00',
-      coinsurance: '0.00',
-      benefit: '0.00',
-      reasons: ['CO-133'],
-      adjustments: [],
-      pendReasons: [reason],
-      reviewedPendReasons: [],
-      rules: [],
-    }));
+    .map((item) => {
+      const submitted = money(new Decimal(item.net));
+      // Denied: a line the verification did not verify keeps its own code, as the contract would have given it.
+      const denial = review ? (unverifiedCode.get(item.sequence) ?? review.code) : undefined;
+      return {
+        sequence: item.sequence,
+        system: item.system,
+        code: item.code,
+        servicedDate: item.servicedDate,
+        status: denial ? 'denied' : 'pended',
+        planYear: policy ? planYearOf(policy.start, item.servicedDate) : null,
+        inNetwork: true,
+        submitted,
+        eligible: '0.00',
+        deductible: '0.00',
+        coinsurance: '0.00',
+        benefit: '0.00',
+        reasons: [denial ?? 'CO-133'],
+        adjustments: denial ? [{ reason: denial, amount: submitted }] : [],
+        pendReasons: denial ? [] : [reason],
+        reviewedPendReasons: denial ? [reason] : [],
+        rules: [],
+      };
+    });
   return {
     algorithm,
-    decision: 'pended',
-    review: null,
+    // What the verification said is kept with the decision, so a review (or a replay) decides those lines as the
+    // contract would have: unverified lines denied, a missing attestation settled by the reviewer.
+    ...(unverified.length > 0 ? { unverified: unverified.map(({ sequence, code }) => ({ sequence, code })) } : {}),
+    ...(claim.unattested && !review ? { unattested: true as const } : {}),
+    ...(review ? { unrun: reason } : {}),
+    decision: review ? 'denied' : 'pended',
+    review,
     currency: claim.currency,
     policyId: policy?.id ?? null,
     submitted: money(lines.reduce((total, l) => total.plus(l.submitted), ZERO)),

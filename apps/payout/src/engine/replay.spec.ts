@@ -1,7 +1,12 @@
 import { claimItem } from '@claimchain/testing';
 import { ClaimAdjudicatedV1, ClaimSubmittedV1, ContractPublishedV1 } from '@claimchain/wire';
 import { contractIdOf, DEMO_CONTRACT } from './contract.definition';
-import { adjudicate as adjudicateBy, POLICYLESS_ADJUDICATION_ALGORITHM } from './adjudicate';
+import {
+  adjudicate as adjudicateBy,
+  deniedUnrun,
+  PEND_CONTRACT_NOT_ACTIVE,
+  POLICYLESS_ADJUDICATION_ALGORITHM,
+} from './adjudicate';
 import { replayAdjudication, ReplayInputError, resultHashOf } from './replay';
 
 /** These specs are about the contract's mechanics, on claims without a policy: the contract alone decides (v2). */
@@ -114,6 +119,31 @@ describe(replayAdjudication.name, () => {
     expect((await replayAdjudication(contract, claim, recorded)).matches).toBe(true);
     const { unattested: _dropped, ...withoutIt } = recorded.replay!;
     expect((await replayAdjudication(contract, claim, { ...recorded, replay: withoutIt })).matches).toBe(false);
+  });
+
+  it("replays a reviewer's denial of a claim whose contract did not run without running it", async () => {
+    const input = {
+      providerId: 'clinic-1',
+      currency: 'EUR',
+      patientPseudonym: claim.patientPseudonym,
+      items: claim.items,
+    };
+    const result = deniedUnrun(input, null, PEND_CONTRACT_NOT_ACTIVE, 'CO-26', POLICYLESS_ADJUDICATION_ALGORITHM);
+    const base = await decision();
+    const recorded: ClaimAdjudicatedV1 = {
+      ...base,
+      decision: 'denied',
+      review: { reviewer: 'reviewer-1', reason: 'before the contract', outcome: { decision: 'deny', code: 'CO-26' } },
+      replay: { ...base.replay!, unrun: PEND_CONTRACT_NOT_ACTIVE, resultHash: resultHashOf(result) },
+    };
+    expect((await replayAdjudication(published, claim, recorded)).matches).toBe(true);
+    // Without the reason the contract runs, and pays.
+    const { unrun: _dropped, ...withoutIt } = recorded.replay!;
+    expect((await replayAdjudication(published, claim, { ...recorded, replay: withoutIt })).matches).toBe(false);
+    // A reason without a denial is not a decision this service makes.
+    await expect(replayAdjudication(published, claim, { ...recorded, review: undefined })).rejects.toBeInstanceOf(
+      ReplayInputError,
+    );
   });
 
   it('reports a mismatch when the claim differs from what was decided', async () => {

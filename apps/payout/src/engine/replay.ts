@@ -7,6 +7,8 @@ import {
   Adjudication,
   adjudicate,
   AdjudicationAlgorithm,
+  ClaimToAdjudicate,
+  deniedUnrun,
   POLICYLESS_ADJUDICATION_ALGORITHM,
 } from './adjudicate';
 
@@ -41,20 +43,29 @@ export async function replayAdjudication(
     throw new ReplayInputError(`the decision on ${adjudicated.claimId} records no replay inputs`);
   const { algorithm, policy, accumulatorsBefore, resultHash } = adjudicated.replay;
   if (!ALGORITHMS.includes(algorithm)) throw new ReplayInputError(`unknown adjudication algorithm ${algorithm}`);
-  const result = await run(
-    definition,
-    {
-      providerId: claim.providerId,
-      currency: claim.currency,
-      patientPseudonym: claim.patientPseudonym,
-      items: claim.items,
-      ...(adjudicated.replay.unverified ? { unverified: adjudicated.replay.unverified } : {}),
-      ...(adjudicated.replay.unattested ? { unattested: true } : {}),
-    },
-    policy ? { policy: { ...policy, contractId: contract.contractId }, accumulators: accumulatorsBefore } : null,
-    adjudicated.review?.outcome ?? null,
-    algorithm as AdjudicationAlgorithm,
-  );
+  const input: ClaimToAdjudicate = {
+    providerId: claim.providerId,
+    currency: claim.currency,
+    patientPseudonym: claim.patientPseudonym,
+    items: claim.items,
+    ...(adjudicated.replay.unverified ? { unverified: adjudicated.replay.unverified } : {}),
+    ...(adjudicated.replay.unattested ? { unattested: true } : {}),
+  };
+  const coverage = policy
+    ? { policy: { ...policy, contractId: contract.contractId }, accumulators: accumulatorsBefore }
+    : null;
+  const review = adjudicated.review?.outcome ?? null;
+  const { unrun } = adjudicated.replay;
+  if (unrun && review?.decision !== 'deny') {
+    throw new ReplayInputError(
+      `the decision on ${adjudicated.claimId} names why its contract did not run, but no denial`,
+    );
+  }
+  // A reviewer's denial of a claim whose contract did not run was made without running it, and replays so.
+  const result =
+    unrun && review?.decision === 'deny'
+      ? deniedUnrun(input, coverage, unrun, review.code, algorithm as AdjudicationAlgorithm)
+      : await run(definition, input, coverage, review, algorithm as AdjudicationAlgorithm);
   const actual = resultHashOf(result);
   return { result, resultHash: actual, matches: actual === resultHash };
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { TreatmentVerifiedV1 } from '@claimchain/wire';
 import { Adjudication } from '../engine/adjudicate';
 import { PendingClaim } from '../adjudication/adjudication.repository';
 
@@ -11,6 +12,8 @@ export interface PendedClaimRow {
   result: Adjudication & { verifiedEventId: string };
   pendedAt: Date;
   claim: PendingClaim['claim'];
+  /** The data of the verification the claim was pended on, as payout stored it. */
+  verification: TreatmentVerifiedV1 | null;
   decided: boolean;
   cancelled: boolean;
 }
@@ -19,6 +22,7 @@ const PENDED_SELECT = `
   SELECT a.claim_id AS "claimId", c.insurer_id AS "insurerId", a.contract_id AS "contractId",
          a.policy_id AS "policyId", a.result, a.created_at AS "pendedAt", (r.claim_id IS NOT NULL) AS decided,
          EXISTS (SELECT 1 FROM cancellations x WHERE x.claim_id = a.claim_id) AS cancelled,
+         (SELECT v.envelope->'data' FROM verifications v WHERE v.claim_id = a.claim_id) AS verification,
          json_build_object('insurer_id', c.insurer_id, 'provider_id', c.provider_id, 'currency', c.currency,
                            'items', c.items, 'coverage', c.coverage, 'patient_pseudonym', c.patient_pseudonym) AS claim
     FROM adjudications a

@@ -81,6 +81,14 @@ export const ClaimAdjudicatedV1 = z.object({
        * (`attestation-missing`) and a reviewer decided them. Added within v1 (2026-12-06, ADR 26); absent otherwise.
        */
       unattested: z.literal(true).optional(),
+      /**
+       * A reviewer denied a claim pended without its contract running (not in force, too slow, failed, too many
+       * lines), so every line was denied without running it either; why it had not run. Added within v1
+       * (2026-12-06); absent otherwise.
+       */
+      unrun: z
+        .enum(['contract-timeout', 'contract-failed', 'claim-lines-over-limit', 'contract-not-active'])
+        .optional(),
       resultHash: z.string().regex(/^[0-9a-f]{64}$/),
     })
     .optional(),
