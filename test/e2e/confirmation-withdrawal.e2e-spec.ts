@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { waitFor } from '@claimchain/testing';
+import { runCli } from '../../tools/verifier/src/verifier.cli';
 import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 interface Confirmation {
@@ -255,6 +259,29 @@ describe('withdrawing a verified confirmation before payout', () => {
     expect(await approved.json()).toEqual({ claimId, decision: 'approved', payable: '120.40', currency: 'EUR' });
     await paid(claimId);
     expect(await payoutsOf(claimId)).toEqual([{ amount: '120.40' }]);
+
+    // The claim's receipt carries the set-aside answer as the ledger recorded it, and verifies offline.
+    const receipt = await waitFor(
+      'the receipt to hold the set-aside answer and the payment',
+      async () => {
+        const res = await fetch(system.url('claim-intake', `/v1/claims/${claimId}/receipt`), { headers: insurer });
+        if (res.status !== 200) return undefined;
+        const r = (await res.json()) as { entries: { event: { type: string; data: Record<string, unknown> } }[] };
+        const types = r.entries.map((e) => e.event.type);
+        return types.includes('payout.withdrawal-decided') && types.includes('payout.released') ? r : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(receipt.entries.find((e) => e.event.type === 'payout.withdrawal-decided')!.event.data).toMatchObject({
+      outcome: 'stopped',
+      setAside: 'pended',
+    });
+    const vkey = (await (await fetch(system.url('ledger-anchoring', '/v1/ledger/public-key'))).text()).trim();
+    const file = join(mkdtempSync(join(tmpdir(), 'set-aside-receipt-')), 'receipt.json');
+    writeFileSync(file, JSON.stringify(receipt));
+    const out: string[] = [];
+    const io = { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => out.push(t) } };
+    expect(await runCli(['receipt', file, '--key', vkey], io)).toBe(0);
   });
 
   it('shows a cancellation payout refused as a confirmation still verified', async () => {
