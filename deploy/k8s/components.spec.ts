@@ -252,6 +252,7 @@ describe('deploy/k8s components', () => {
       expect(CONSUMED.get('treatment-verification')).toEqual(
         [
           Topics.ClaimsCancelled,
+          Topics.ClaimsPended,
           Topics.ClaimsSubmitted,
           Topics.PayoutsCancellationDecided,
           Topics.PayoutsWithdrawalDecided,

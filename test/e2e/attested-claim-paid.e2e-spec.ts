@@ -344,6 +344,18 @@ describe('a claim paid on a signed attestation', () => {
       { timeoutMs: 60_000 },
     );
     expect(pended.lines.map((l) => l.pendReasons)).toEqual([['attestation-missing'], ['attestation-missing']]);
+    // The provider is told on its confirmation, which stays verified, what it can do.
+    const told = await waitFor('the provider told its verification lacks the attestation', async () => {
+      const c = (await (
+        await fetch(tv(`/v1/confirmations/${unsigned.confirmationId}`), { headers: provider })
+      ).json()) as {
+        outcome: string;
+        reasons: { code: string; message: string }[];
+      };
+      return c.reasons.some((r) => r.code === 'ATTESTATION_REQUIRED') ? c : undefined;
+    });
+    expect(told.outcome).toBe('verified');
+    expect(told.reasons.find((r) => r.code === 'ATTESTATION_REQUIRED')!.message).toMatch(/confirm again, signed/);
 
     // The provider takes its unsigned verification back (ADR 25) and confirms again, signed: that pays the claim.
     const withdrawal = await fetch(tv(`/v1/confirmations/${unsigned.confirmationId}/withdraw`), {

@@ -166,6 +166,7 @@ export class AdjudicateClaimService {
       claimId: string;
       claim: PendingClaim['claim'];
       verifiedEventId: string;
+      confirmationId: string;
       job: PoolJob;
       active: boolean;
       correlationId?: string;
@@ -189,6 +190,7 @@ export class AdjudicateClaimService {
         // A draft, or a contract not in force on every service date, decides nothing: pended (ADR 21).
         active: activeOn(periodOf(contract), serviceDates),
         correlationId: verification.correlationid,
+        confirmationId: verification.data.confirmationId,
         job: {
           contractId,
           contract: contract.definition,
@@ -211,7 +213,7 @@ export class AdjudicateClaimService {
     const outcomes = new Map(
       (await this.pool.adjudicateMany(runnable.map((d) => d.job))).map((outcome, k) => [runnable[k].claimId, outcome]),
     );
-    for (const { claimId, claim, verifiedEventId, correlationId, job, active } of toDecide) {
+    for (const { claimId, claim, verifiedEventId, correlationId, confirmationId, job, active } of toDecide) {
       const unrun = active ? PEND_TOO_MANY_LINES : PEND_CONTRACT_NOT_ACTIVE;
       let result: Adjudication;
       try {
@@ -228,6 +230,7 @@ export class AdjudicateClaimService {
         claim,
         contractId: job.contractId,
         verifiedEventId,
+        confirmationId,
         correlationId,
         policy: job.coverage?.policy ?? null,
         result,
@@ -317,6 +320,7 @@ export class AdjudicateClaimService {
           contractId,
           policyId,
           verifiedEventId,
+          ...(s.confirmationId ? { confirmationId: s.confirmationId } : {}),
           lines: result.lines
             .filter((l) => l.status === 'pended')
             .map((l) => ({
@@ -439,6 +443,8 @@ export interface Settlement {
   claim: PendingClaim['claim'];
   contractId: string;
   verifiedEventId: string;
+  /** The confirmation that verification came from (absent on the review path, which never pends). */
+  confirmationId?: string;
   /** The verification's `correlationid`, which the decision's events carry on (absent on the review path). */
   correlationId?: string;
   policy: PolicyTerms | null;

@@ -1,6 +1,6 @@
 import Decimal from 'decimal.js';
 import { Engine, RuleProperties } from 'json-rules-engine';
-import { ClaimSubmittedV1 } from '@claimchain/wire';
+import { ClaimSubmittedV1, PEND_REASON_ATTESTATION_MISSING } from '@claimchain/wire';
 import { ContractDefinition } from './contract.definition';
 import { planYearOf, PolicyTerms } from './plan-year';
 
@@ -64,7 +64,7 @@ export const PEND_NO_POLICY = 'no-policy-for-accumulators';
  * verification carried none (ADR 26): a reviewer pays it or denies it, or the provider withdraws its verification
  * (ADR 25) and confirms again, signed.
  */
-export const PEND_ATTESTATION_MISSING = 'attestation-missing';
+export const PEND_ATTESTATION_MISSING = PEND_REASON_ATTESTATION_MISSING;
 export const PEND_CURRENCY = 'currency-mismatch';
 /**
  * Review reasons of a claim whose contract was not run to the end (ADR 17): it took longer than the per-claim

@@ -14,7 +14,8 @@ export interface EndReason {
     | 'SUPERSEDED'
     | 'WITHDRAWN'
     | 'WITHDRAWAL_REFUSED'
-    | 'CANCELLATION_REFUSED';
+    | 'CANCELLATION_REFUSED'
+    | 'ATTESTATION_REQUIRED';
   message: string;
 }
 
@@ -67,6 +68,18 @@ export const WITHDRAWN: EndReason = {
 export const WITHDRAWN_BEFORE_PAYOUT: EndReason = {
   code: 'WITHDRAWN',
   message: 'The provider withdrew this verification before payout decided the claim; nothing is paid on it',
+};
+
+/**
+ * Payout pended the claim this verification decided: the insurer's contract requires the provider's signed
+ * attestation, and it carried none (ADR 26). The confirmation stays verified; the provider may withdraw it and confirm
+ * again, signed, or wait for the insurer's reviewer.
+ */
+export const ATTESTATION_REQUIRED_BY_CONTRACT: EndReason = {
+  code: 'ATTESTATION_REQUIRED',
+  message:
+    "The insurer's contract requires a signed attestation and this verification has none: the claim awaits the " +
+    "insurer's review. Withdraw it and confirm again, signed, to have the claim decided without one",
 };
 
 /** Payout had pended the claim for review on this verification, and set that decision aside (ADR 25). */

@@ -335,6 +335,21 @@ export class ConfirmationsRepository {
   }
 
   /**
+   * Adds `reason` to these confirmations while they are still `verified` (payout pended their claim for a reason the
+   * provider can act on, ADR 26); their outcome does not change. Once only: a reason already there is not repeated.
+   */
+  async noteReasons(em: EntityManager, notes: readonly { confirmationId: string; reason: EndReason }[]): Promise<void> {
+    if (notes.length === 0) return;
+    await em.query(
+      `UPDATE confirmations f SET reasons = f.reasons || jsonb_build_array(n.reason)
+         FROM jsonb_to_recordset($1::jsonb) AS n("confirmationId" uuid, reason jsonb)
+        WHERE f.id = n."confirmationId" AND f.outcome = 'verified'
+          AND NOT f.reasons @> jsonb_build_array(jsonb_build_object('code', n.reason->>'code'))`,
+      [JSON.stringify(notes)],
+    );
+  }
+
+  /**
    * Payout refused these claims' cancellations: it had decided them, so their own provider's confirmation that the
    * cancellation made `cancelled` is `verified` again, with `reason` added. Remembered in `cancelled_claims`
    * (`refused_at`) too, so a cancellation consumed after its answer (another topic) no longer cancels it.

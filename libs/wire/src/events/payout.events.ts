@@ -111,11 +111,22 @@ export const ClaimAdjudicatedV1 = z.object({
 export type ClaimAdjudicatedV1 = z.infer<typeof ClaimAdjudicatedV1>;
 
 /** The contract sent the claim to human review (CO-133 on the pended lines); nothing is paid until it is decided. */
+/**
+ * The pend reason of a line whose contract requires the provider's signed attestation when the verification carried
+ * none (ADR 26): stable on `claims.pended.v1`, and the one pend its provider can act on.
+ */
+export const PEND_REASON_ATTESTATION_MISSING = 'attestation-missing';
+
 export const ClaimPendedV1 = z.object({
   claimId: z.string().uuid(),
   contractId: z.string().regex(/^[0-9a-f]{64}$/),
   policyId: z.string().uuid().nullable(),
   verifiedEventId: z.string().uuid(),
+  /**
+   * The provider's confirmation whose verification the claim was pended on, so treatment-verification can tell the
+   * provider what it can do (a missing attestation, ADR 26). Added within v1 (2026-12-06); absent before.
+   */
+  confirmationId: z.string().uuid().optional(),
   lines: z
     .array(
       CodingRef.extend({
