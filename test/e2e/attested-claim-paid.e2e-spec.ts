@@ -32,6 +32,32 @@ describe('a claim paid on a signed attestation', () => {
     await system?.stop();
   });
 
+  /**
+   * Submits the fixture claim of `insurerId` for `providerId` and waits until it is in that provider's worklist, so
+   * the insurer's attestation policy applies when the provider confirms. Returns the claim's id.
+   */
+  async function submitToWorklist(insurerId: string, providerId: string): Promise<string> {
+    const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/fhir+json',
+        ...(await system.as('insurer', insurerId)),
+        ...newKey(),
+      },
+      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, insurerId, providerId)),
+    });
+    expect(submitted.status).toBe(202);
+    const { id } = (await submitted.json()) as { id: string };
+    const provider = await system.as('provider', providerId);
+    await waitFor('the claim in the provider’s worklist', async () => {
+      const list = (await (
+        await fetch(system.url('treatment-verification', '/v1/worklist'), { headers: provider })
+      ).json()) as { items: { claimId: string }[] };
+      return list.items.some((c) => c.claimId === id);
+    });
+    return id;
+  }
+
   it('is paid, and its receipt commits to the provider’s attestation', async () => {
     const tv = (path: string) => system.url('treatment-verification', path);
     const ops = { 'content-type': 'application/json', ...(await system.as('ops', 'ops-1')) };
@@ -58,20 +84,8 @@ describe('a claim paid on a signed attestation', () => {
       ).status,
     ).toBe(200);
 
-    const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
-      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, insurerId, providerId)),
-    });
-    expect(submitted.status).toBe(202);
-    const { id } = (await submitted.json()) as { id: string };
     // The provider finds the claim in its worklist, so the insurer's policy applies when it confirms.
-    await waitFor('the claim in the provider’s worklist', async () => {
-      const list = (await (await fetch(tv('/v1/worklist'), { headers: provider })).json()) as {
-        items: { claimId: string }[];
-      };
-      return list.items.some((c) => c.claimId === id);
-    });
+    const id = await submitToWorklist(insurerId, providerId);
     const unsigned = await fetch(tv('/v1/confirmations'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...provider, ...newKey() },
@@ -146,19 +160,7 @@ describe('a claim paid on a signed attestation', () => {
     });
     expect(await policy.json()).toMatchObject({ signatureRequired: true, dateToleranceDays: 1 });
 
-    const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
-      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, lenientInsurer, clinic)),
-    });
-    expect(submitted.status).toBe(202);
-    const { id } = (await submitted.json()) as { id: string };
-    await waitFor('the claim in the provider’s worklist', async () => {
-      const list = (await (await fetch(tv('/v1/worklist'), { headers: provider })).json()) as {
-        items: { claimId: string }[];
-      };
-      return list.items.some((c) => c.claimId === id);
-    });
+    const id = await submitToWorklist(lenientInsurer, clinic);
 
     // The office visit (line 1) the day after its serviced date, within the tolerance; one lab test of the two
     // claimed (line 2); and a venipuncture the claim does not list.
@@ -308,19 +310,7 @@ describe('a claim paid on a signed attestation', () => {
     });
     expect(published.status).toBe(201);
 
-    const submitted = await fetch(system.url('claim-intake', '/v1/claims'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/fhir+json', ...insurer, ...newKey() },
-      body: JSON.stringify(fhirClaim(`p-${uuidv4()}`, insurerOwn, clinic)),
-    });
-    expect(submitted.status).toBe(202);
-    const { id } = (await submitted.json()) as { id: string };
-    await waitFor('the claim in the provider’s worklist', async () => {
-      const list = (await (await fetch(tv('/v1/worklist'), { headers: provider })).json()) as {
-        items: { claimId: string }[];
-      };
-      return list.items.some((c) => c.claimId === id);
-    });
+    const id = await submitToWorklist(insurerOwn, clinic);
     const confirm = async (body: unknown) => {
       const res = await fetch(tv('/v1/confirmations'), {
         method: 'POST',

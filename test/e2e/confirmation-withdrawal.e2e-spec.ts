@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
-import { waitFor } from '@claimchain/testing';
+import { reviewAbove100Contract, waitFor } from '@claimchain/testing';
 import { runCli } from '../../tools/verifier/src/verifier.cli';
-import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
+import { fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 interface Confirmation {
   confirmationId: string;
@@ -16,25 +16,6 @@ interface Claim {
   status: string;
   timeline: { type: string; event: { data: Record<string, unknown> } | null }[];
 }
-
-/** Pays 80 % of every line, but sends an office visit above 100.00 (the fixture's is 120.00) to a reviewer. */
-const pendAbove100 = {
-  name: 'review-above-100',
-  version: '1',
-  parameters: {
-    currency: 'EUR',
-    coinsurancePercent: 20,
-    excludedCodes: [],
-    perCodeLimits: [{ code: `${CPT}|99213`, maxAmount: '100.00', action: 'pend' }],
-  },
-  rules: [
-    {
-      name: 'covered',
-      conditions: { all: [{ fact: 'quantity', operator: 'greaterThan', value: 0 }] },
-      event: { type: 'pay-line' },
-    },
-  ],
-};
 
 /**
  * Issue 15 item 4 end to end on the real broker (ADR 22): a provider withdraws its verified confirmation; payout,
@@ -198,7 +179,7 @@ describe('withdrawing a verified confirmation before payout', () => {
     const published = await fetch(system.url('payout', '/v1/contracts'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...insurer, ...newKey() },
-      body: JSON.stringify(pendAbove100),
+      body: JSON.stringify(reviewAbove100Contract()),
     });
     expect(published.status).toBe(201);
     const reviewQueue = async () =>

@@ -1,27 +1,8 @@
 import { DataSource } from 'typeorm';
 import { v4 as uuidv4 } from 'uuid';
 import { Topics } from '@claimchain/wire';
-import { waitFor } from '@claimchain/testing';
-import { CPT, fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
-
-/** Pays 80% of everything, but sends an office visit above 100.00 to a person first. */
-const contractBody = {
-  name: 'review-above-100',
-  version: '1',
-  parameters: {
-    currency: 'EUR',
-    coinsurancePercent: 20,
-    excludedCodes: [],
-    perCodeLimits: [{ code: `${CPT}|99213`, maxAmount: '100.00', action: 'pend' }],
-  },
-  rules: [
-    {
-      name: 'covered',
-      conditions: { all: [{ fact: 'quantity', operator: 'greaterThan', value: 0 }] },
-      event: { type: 'pay-line' },
-    },
-  ],
-};
+import { reviewAbove100Contract, waitFor } from '@claimchain/testing';
+import { fhirClaim, fhirClaimTreatments, newKey, RunningSystem, startSystem } from './system';
 
 interface ReviewItem {
   claimId: string;
@@ -44,7 +25,7 @@ describe('payout review queue for pended claims', () => {
     const published = await fetch(url('/v1/contracts'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...insurer, ...newKey() },
-      body: JSON.stringify(contractBody),
+      body: JSON.stringify(reviewAbove100Contract()),
     });
     expect(published.status).toBe(201);
   }, 120_000);

@@ -86,3 +86,27 @@ export function claimSubmittedDraft(
 export function claimItem(sequence: number, code: string, net: string) {
   return { sequence, system: CPT, code, servicedDate: '2026-11-20', quantity: 1, unitPrice: net, net };
 }
+
+/**
+ * A contract body to publish (`POST /v1/contracts`): pays 80 % of every line, but sends an office visit above 100.00
+ * (the `fhirClaim`'s is 120.00) to a reviewer, pending it `per-code-limit:100.00`.
+ */
+export function reviewAbove100Contract() {
+  return {
+    name: 'review-above-100',
+    version: '1',
+    parameters: {
+      currency: 'EUR',
+      coinsurancePercent: 20,
+      excludedCodes: [],
+      perCodeLimits: [{ code: `${CPT}|99213`, maxAmount: '100.00', action: 'pend' }],
+    },
+    rules: [
+      {
+        name: 'covered',
+        conditions: { all: [{ fact: 'quantity', operator: 'greaterThan', value: 0 }] },
+        event: { type: 'pay-line' },
+      },
+    ],
+  };
+}

@@ -546,10 +546,11 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
     });
   });
 
+  const reviews = () =>
+    new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service, breaker, pool);
+  const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
+
   describe(DecideReviewService.name, () => {
-    const reviews = () =>
-      new DecideReviewService(ds, reviewRepo, adjudicationRepo, contractRepo, policyRepo, service, breaker, pool);
-    const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
     const approve = (claimId: string) =>
       reviews().decide(claimId, { decision: 'approve', reason: 'checked' }, reviewer, `key-${uuidv4()}`);
 
@@ -886,26 +887,15 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       const p = await policy('0.00', contractId);
       const claimId = await pendingClaim(p.coverage, '10.00', '99213', false, true, 2);
       await trigger(claimId);
-      const reviews = new DecideReviewService(
-        ds,
-        reviewRepo,
-        adjudicationRepo,
-        contractRepo,
-        policyRepo,
-        service,
-        breaker,
-        pool,
-      );
-      const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
       // An approval runs the contract to price the lines: not while it is not in force.
       await expect(
-        reviews.decide(claimId, { decision: 'approve', reason: 'looks fine' }, reviewer, `key-${uuidv4()}`),
+        reviews().decide(claimId, { decision: 'approve', reason: 'looks fine' }, reviewer, `key-${uuidv4()}`),
       ).rejects.toMatchObject({ code: 'REVIEW.CONTRACT_NOT_ACTIVE', kind: 'conflict' });
       expect((await decided(claimId)).decision).toBe('pended');
 
       // A denial runs nothing: every line is denied, the one its verification left out with its own code.
       const denial = { decision: 'deny' as const, denialCode: 'CO-26', reason: 'served before the contract' };
-      expect((await reviews.decide(claimId, denial, reviewer, `key-${uuidv4()}`)).body).toEqual({
+      expect((await reviews().decide(claimId, denial, reviewer, `key-${uuidv4()}`)).body).toEqual({
         claimId,
         decision: 'denied',
         payable: '0.00',
@@ -945,18 +935,7 @@ describe(`${AdjudicateClaimService.name} on the real Postgres`, () => {
       const claimId = await pendingClaim(p.coverage, '0.10', '99213', false, true, CONTRACT_LIMITS.maxClaimLines + 1);
       await trigger(claimId);
       expect((await decided(claimId)).decision).toBe('pended');
-      const reviews = new DecideReviewService(
-        ds,
-        reviewRepo,
-        adjudicationRepo,
-        contractRepo,
-        policyRepo,
-        service,
-        breaker,
-        pool,
-      );
-      const reviewer = { subject: 'reviewer-1', role: 'insurer' as const, tenant: INSURER };
-      const approved = await reviews.decide(
+      const approved = await reviews().decide(
         claimId,
         { decision: 'approve', reason: 'ok' },
         reviewer,

@@ -91,6 +91,20 @@ describe(`${DecideWithdrawalService.name} on the real Postgres`, () => {
       }[]
     ).map((r) => r.id);
 
+  /**
+   * The withdrawn verification is gone and, redelivered, not stored again; the correction's is stored in its place.
+   * Returns the correction.
+   */
+  async function expectForgottenThenCorrected(claimId: string, withdrawn: CloudEvent<TreatmentVerifiedV1>) {
+    expect(await verificationOf(claimId)).toEqual([]);
+    await store(withdrawn);
+    expect(await verificationOf(claimId)).toEqual([]);
+    const corrected = verification(claimId);
+    await store(corrected);
+    expect(await verificationOf(claimId)).toEqual([corrected.id]);
+    return corrected;
+  }
+
   it('stops a withdrawal of a verification it holds, forgets it, and takes the correction’s', async () => {
     const claimId = await claim();
     const first = verification(claimId);
@@ -103,13 +117,7 @@ describe(`${DecideWithdrawalService.name} on the real Postgres`, () => {
       confirmationId: first.data.confirmationId,
       providerId: 'provider-test',
     });
-    expect(await verificationOf(claimId)).toEqual([]);
-    // Redelivered, the withdrawn verification is not stored again; the correction's is.
-    await store(first);
-    expect(await verificationOf(claimId)).toEqual([]);
-    const corrected = verification(claimId);
-    await store(corrected);
-    expect(await verificationOf(claimId)).toEqual([corrected.id]);
+    await expectForgottenThenCorrected(claimId, first);
   });
 
   it('stops a withdrawal consumed before its verification, which is then never stored', async () => {
@@ -184,14 +192,9 @@ describe(`${DecideWithdrawalService.name} on the real Postgres`, () => {
       standing: [],
       setAside: [{ decision: 'pended', withdrawalEventId: request.id, verifiedEventId: first.id }],
     });
-    // The claim awaits the correction as any claim whose withdrawal was stopped: the withdrawn verification is gone
-    // and never stored again; the correction's is, and decides the claim (a new decision is accepted).
-    expect(await verificationOf(claimId)).toEqual([]);
-    await store(first);
-    expect(await verificationOf(claimId)).toEqual([]);
-    const corrected = verification(claimId);
-    await store(corrected);
-    expect(await verificationOf(claimId)).toEqual([corrected.id]);
+    // The claim awaits the correction as any claim whose withdrawal was stopped, and the correction decides it (a
+    // new decision is accepted).
+    const corrected = await expectForgottenThenCorrected(claimId, first);
     await pend(claimId, corrected);
     expect((await decisionsOf(claimId)).standing).toEqual(['pended']);
   });
